@@ -1,0 +1,26 @@
+// Package channeltest provides Fake, an in-memory channel.Sender for tests
+// and demos, in the way net/http/httptest provides a recorder: it records
+// what was sent (Sent), can be scripted to fail transiently or permanently
+// (FailNext, FailAlways, FailWhen), to take time (SetLatency) or to hang
+// until the caller's context ends (Hang), and emits scripted delivery
+// statuses, in order or shuffled and duplicated as real webhooks arrive
+// (Flush, FlushShuffled, Emit), and inbound replies (Reply).
+//
+// Nothing happens behind the test's back: statuses are delivered only when
+// the test calls Flush, provider IDs are sequential, and every time comes
+// from the injected clock, so tests are deterministic. Latency uses real
+// timers; run such tests inside testing/synctest to keep them instant.
+//
+// # Concurrency
+//
+// A Fake is safe for concurrent use. Callbacks (OnStatus, OnInbound) are
+// called on the goroutine that calls Flush or Reply, with no lock held, so
+// they may call the Fake.
+//
+// # Errors
+//
+// Send returns channel.ErrInvalidMessage (wrapped) for a nil message or one
+// of another kind, the context's error when it ends, and the scripted errors
+// as given. ErrScripted, Transient and Permanent build classified errors
+// (channel.ErrTransient, channel.ErrPermanent).
+package channeltest
