@@ -375,4 +375,3 @@ func Permanent(msg string) error {
 func Transient(msg string) error {
 	return fmt.Errorf("channeltest: %s: %w", msg, channel.ErrTransient)
 }
-
