@@ -28,6 +28,9 @@ var (
 	// ErrWindowClosed marks a free-form WhatsApp message refused because the
 	// 24-hour service window is closed (C10). It is permanent.
 	ErrWindowClosed = errors.New("service window closed")
+	// ErrUnknownMessage reports a status update or a reference to a provider
+	// message ID that no stored message has.
+	ErrUnknownMessage = errors.New("unknown provider message")
 	// ErrAttachment is matched by every attachment validation error (C7).
 	ErrAttachment = errors.New("attachment not allowed")
 )
