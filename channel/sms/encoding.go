@@ -61,22 +61,109 @@ func asciiSeptets(c byte) int {
 	return int(basicHi>>c&1) | int(extHi>>c&1)<<1
 }
 
+// Bitmaps of the non-ASCII characters of the default alphabet, all in the
+// Latin-1 Supplement and Greek blocks: bit r-base of the map is character r.
+const (
+	latin1Base        = 0xA0 // U+00A0 to U+00DF
+	latin1Lo   uint64 = 1<<('¡'-latin1Base) | 1<<('£'-latin1Base) | 1<<('¤'-latin1Base) |
+		1<<('¥'-latin1Base) | 1<<('§'-latin1Base) | 1<<('¿'-latin1Base) | 1<<('Ä'-latin1Base) |
+		1<<('Å'-latin1Base) | 1<<('Æ'-latin1Base) | 1<<('Ç'-latin1Base) | 1<<('É'-latin1Base) |
+		1<<('Ñ'-latin1Base) | 1<<('Ö'-latin1Base) | 1<<('Ø'-latin1Base) | 1<<('Ü'-latin1Base) |
+		1<<('ß'-latin1Base)
+	latin1HiBase        = 0xE0 // U+00E0 to U+00FF
+	latin1Hi     uint64 = 1<<('à'-latin1HiBase) | 1<<('ä'-latin1HiBase) | 1<<('å'-latin1HiBase) |
+		1<<('æ'-latin1HiBase) | 1<<('è'-latin1HiBase) | 1<<('é'-latin1HiBase) | 1<<('ì'-latin1HiBase) |
+		1<<('ñ'-latin1HiBase) | 1<<('ò'-latin1HiBase) | 1<<('ö'-latin1HiBase) | 1<<('ø'-latin1HiBase) |
+		1<<('ù'-latin1HiBase) | 1<<('ü'-latin1HiBase)
+	greekBase        = 0x380 // U+0380 to U+03BF
+	greek     uint64 = 1<<('Γ'-greekBase) | 1<<('Δ'-greekBase) | 1<<('Θ'-greekBase) | 1<<('Λ'-greekBase) |
+		1<<('Ξ'-greekBase) | 1<<('Π'-greekBase) | 1<<('Σ'-greekBase) | 1<<('Φ'-greekBase) |
+		1<<('Ψ'-greekBase) | 1<<('Ω'-greekBase)
+)
+
 // septets returns the GSM-7 cost of r: 1 for a character of the default
 // alphabet, 2 for one of the extension table, 0 for a character that GSM-7
 // cannot carry (including U+001B ESCAPE and U+FFFD, which stands for invalid
 // UTF-8).
 func septets(r rune) int {
-	if r < 0x80 {
+	switch {
+	case r < 0x80:
 		return asciiSeptets(byte(r))
-	}
-	switch r {
-	case '£', '¥', 'è', 'é', 'ù', 'ì', 'ò', 'Ç', 'Ø', 'ø', 'Å', 'å',
-		'Δ', 'Φ', 'Γ', 'Λ', 'Ω', 'Π', 'Ψ', 'Σ', 'Θ', 'Ξ',
-		'Æ', 'æ', 'ß', 'É', '¤', '¡', 'Ä', 'Ö', 'Ñ', 'Ü', '§', '¿',
-		'ä', 'ö', 'ñ', 'ü', 'à':
-		return 1
-	case '€':
+	case r < 0x800:
+		return twoByteSeptets(r)
+	case r == '€':
 		return 2
 	}
 	return 0
+}
+
+// twoByteSeptets is septets for U+0080 to U+07FF, the characters UTF-8
+// encodes in two bytes; it is small enough to be inlined.
+func twoByteSeptets(r rune) int {
+	switch {
+	case r >= latin1HiBase && r < 0x100:
+		return int(latin1Hi >> (r - latin1HiBase) & 1)
+	case r >= latin1Base && r < latin1HiBase:
+		return int(latin1Lo >> (r - latin1Base) & 1)
+	case r >= greekBase && r < greekBase+64:
+		return int(greek >> (r - greekBase) & 1)
+	}
+	return 0
+}
+
+// plainGSM reports whether each of the 8 bytes of w is a GSM-7 character of
+// cost 1 in the ranges ' ' to 'Z', 'a' to 'z', or '_'. It is the fast path of
+// Measure: most text is made of these, and 8 bytes are checked at once.
+func plainGSM(w uint64) bool {
+	const (
+		ones = 0x0101010101010101
+		high = 0x8080808080808080
+	)
+	if w&high != 0 {
+		return false // not ASCII; no byte below can carry into the next
+	}
+	ge20 := (w + (0x80-0x20)*ones) & high
+	le5A := ^(w + (0x7F-0x5A)*ones) & high
+	ge61 := (w + (0x80-0x61)*ones) & high
+	le7A := ^(w + (0x7F-0x7A)*ones) & high
+	v := w ^ 0x5F*ones // zero bytes are '_'
+	is5F := ^((v&^high + ^uint64(high)) | v) & high
+	return ge20&le5A|ge61&le7A|is5F == high
+}
+
+// load64 returns the first 8 bytes of s (len(s) ≥ 8) as a little-endian
+// word.
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// decode is utf8.DecodeRuneInString for a non-empty s that does not start
+// with an ASCII byte, written out so that Measure can inline the common
+// cases: it returns the rune and its width, or (utf8.RuneError, 1) for an
+// invalid byte.
+func decode(s string) (rune, int) {
+	c := s[0]
+	switch {
+	case c >= 0xC2 && c < 0xE0:
+		if len(s) >= 2 && s[1]&0xC0 == 0x80 {
+			return rune(c&0x1F)<<6 | rune(s[1]&0x3F), 2
+		}
+	case c >= 0xE0 && c < 0xF0:
+		if len(s) >= 3 && s[1]&0xC0 == 0x80 && s[2]&0xC0 == 0x80 {
+			r := rune(c&0x0F)<<12 | rune(s[1]&0x3F)<<6 | rune(s[2]&0x3F)
+			if r >= 0x800 && (r < 0xD800 || r > 0xDFFF) {
+				return r, 3
+			}
+		}
+	case c >= 0xF0 && c < 0xF5:
+		if len(s) >= 4 && s[1]&0xC0 == 0x80 && s[2]&0xC0 == 0x80 && s[3]&0xC0 == 0x80 {
+			r := rune(c&0x07)<<18 | rune(s[1]&0x3F)<<12 | rune(s[2]&0x3F)<<6 | rune(s[3]&0x3F)
+			if r >= 0x10000 && r <= 0x10FFFF {
+				return r, 4
+			}
+		}
+	}
+	return 0xFFFD, 1
 }

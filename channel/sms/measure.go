@@ -41,40 +41,40 @@ type Measurement struct {
 // C6). It never fails and does not allocate; invalid UTF-8 is measured as
 // described in the package documentation.
 func Measure(body string) Measurement {
-	// GSM-7 pass: stops at the first character GSM-7 cannot carry. pos is the
-	// position in a concatenated message (septets plus padding), kept so that
-	// a body that turns out longer than one message needs no second pass.
-	septs, pos, runes := 0, 0, 0
+	// GSM-7 pass: stops at the first character GSM-7 cannot carry. pad counts
+	// the septets left empty by escape sequences moved to the next segment of
+	// a concatenated message, kept so that a long body needs no second pass.
+	// extra counts the bytes of multi-byte characters beyond their first.
+	septs, pad, extra, next := 0, 0, 0, gsmMulti-1
 	i := 0
 	for i < len(body) {
-		c := body[i]
-		if c < utf8.RuneSelf {
-			n := asciiSeptets(c)
-			if n == 0 {
-				break
-			}
-			if n == 2 && pos%gsmMulti == gsmMulti-1 {
-				pos++ // the escape sequence moves whole to the next segment
-			}
-			septs += n
-			pos += n
-			runes++
-			i++
+		if i+8 <= len(body) && plainGSM(load64(body[i:])) {
+			septs += 8
+			i += 8
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(body[i:])
-		n := septets(r) // 0 for utf8.RuneError, so invalid UTF-8 stops here
+		var n, size int
+		if c := body[i]; c < utf8.RuneSelf {
+			n, size = asciiSeptets(c), 1
+		} else if c >= 0xC2 && c < 0xE0 && i+1 < len(body) && body[i+1]&0xC0 == 0x80 {
+			// Two-byte sequence, decoded inline: accented Latin and Greek.
+			n, size = twoByteSeptets(rune(c&0x1F)<<6|rune(body[i+1]&0x3F)), 2
+		} else {
+			var r rune
+			r, size = decode(body[i:])
+			n = septets(r) // 0 for invalid UTF-8 (U+FFFD), which stops here
+		}
 		if n == 0 {
 			break
 		}
-		if n == 2 && pos%gsmMulti == gsmMulti-1 {
-			pos++
+		if n == 2 {
+			pad += pairPad(septs+pad, &next, gsmMulti)
 		}
 		septs += n
-		pos += n
-		runes++
 		i += size
+		extra += size - 1
 	}
+	runes := i - extra
 	if i == len(body) {
 		m := Measurement{Encoding: GSM7, Characters: runes, Units: septs}
 		switch {
@@ -83,6 +83,7 @@ func Measure(body string) Measurement {
 		case septs <= gsmSingle:
 			m.Segments, m.PerSegment, m.Remaining = 1, gsmSingle, gsmSingle-septs
 		default:
+			pos := septs + pad
 			m.Segments = (pos + gsmMulti - 1) / gsmMulti
 			m.PerSegment, m.Remaining = gsmMulti, m.Segments*gsmMulti-pos
 		}
@@ -91,21 +92,40 @@ func Measure(body string) Measurement {
 
 	// UCS-2 pass from the first non-GSM character. Every character before it
 	// is in the Basic Multilingual Plane: one code unit each, no padding.
-	units, pos := runes, runes
+	units, pad, next := runes, 0, ucs2Multi-1
 	smart := true
-	for _, r := range body[i:] {
-		runes++
-		if r > 0xFFFF {
-			if pos%ucs2Multi == ucs2Multi-1 {
-				pos++ // the surrogate pair moves whole to the next segment
+	for i < len(body) {
+		if i+4 <= len(body) {
+			// A valid four-byte sequence (a character above U+FFFF, most
+			// emoji) is decoded inline: the fast path of emoji text.
+			q := body[i : i+4]
+			w := uint32(q[0]) | uint32(q[1])<<8 | uint32(q[2])<<16 | uint32(q[3])<<24
+			if w&0xC0C0C0F8 == 0x808080F0 {
+				r := (w&0x07)<<18 | (w&0x3F00)<<4 | (w&0x3F0000)>>10 | (w&0x3F000000)>>24
+				if r-0x10000 < 0x100000 { // U+10000 to U+10FFFF
+					pad += pairPad(units+pad, &next, ucs2Multi)
+					units += 2
+					i += 4
+					runes++
+					smart = false // no replacement exists outside the BMP
+					continue
+				}
 			}
+		}
+		c := body[i]
+		r, size := rune(c), 1
+		if c >= utf8.RuneSelf {
+			r, size = decode(body[i:])
+		}
+		i += size
+		runes++
+		if r > 0xFFFF { // not reached for valid UTF-8, kept for safety
+			pad += pairPad(units+pad, &next, ucs2Multi)
 			units += 2
-			pos += 2
 			smart = false // no replacement exists outside the BMP
 			continue
 		}
 		units++
-		pos++
 		if smart && septets(r) == 0 {
 			_, smart = replacement(r)
 		}
@@ -114,10 +134,26 @@ func Measure(body string) Measurement {
 	if units <= ucs2Single {
 		m.Segments, m.PerSegment, m.Remaining = 1, ucs2Single, ucs2Single-units
 	} else {
+		pos := units + pad
 		m.Segments = (pos + ucs2Multi - 1) / ucs2Multi
 		m.PerSegment, m.Remaining = ucs2Multi, m.Segments*ucs2Multi-pos
 	}
 	return m
+}
+
+// pairPad returns 1 when a two-unit item (escape sequence or surrogate pair)
+// at position pos of a concatenated message with per units per segment would
+// straddle two segments, so it moves whole to the next one and leaves a unit
+// empty; 0 otherwise. next is the last position of a segment at or after the
+// previous call's; keeping it avoids a division per character.
+func pairPad(pos int, next *int, per int) int {
+	for *next < pos {
+		*next += per
+	}
+	if pos == *next {
+		return 1
+	}
+	return 0
 }
 
 // Split returns the text of each segment of body, in order (SPEC rule C6).

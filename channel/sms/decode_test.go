@@ -1,0 +1,51 @@
+package sms
+
+import (
+	"testing"
+	"unicode/utf8"
+)
+
+// TestDecodeMatchesUTF8 checks the hand-written decoder of Measure against
+// the standard library on every lead byte, every second byte and the edges
+// of the continuation range for the rest, whole and truncated.
+func TestDecodeMatchesUTF8(t *testing.T) {
+	tails := []byte{0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF}
+	check := func(s string) {
+		t.Helper()
+		r, n := decode(s)
+		wr, wn := utf8.DecodeRuneInString(s)
+		if r != wr || n != wn {
+			t.Fatalf("decode(%q) = %U, %d; utf8 gives %U, %d", s, r, n, wr, wn)
+		}
+	}
+	for c := 0x80; c <= 0xFF; c++ {
+		check(string([]byte{byte(c)}))
+		for b1 := 0; b1 <= 0xFF; b1++ {
+			check(string([]byte{byte(c), byte(b1)}))
+			for _, b2 := range tails {
+				check(string([]byte{byte(c), byte(b1), b2}))
+				for _, b3 := range tails {
+					check(string([]byte{byte(c), byte(b1), b2, b3}))
+				}
+			}
+		}
+	}
+}
+
+// TestPlainGSM checks the 8-byte fast path of Measure: a word is plain when
+// every byte is a one-septet GSM-7 character other than LF and CR.
+func TestPlainGSM(t *testing.T) {
+	for c := 0; c <= 0xFF; c++ {
+		want := c < 0x80 && asciiSeptets(byte(c)) == 1 && c != '\n' && c != '\r'
+		for p := range 8 {
+			b := []byte("abcdefgh")
+			b[p] = byte(c)
+			if got := plainGSM(load64(string(b))); got != want {
+				t.Errorf("plainGSM(%q) = %v, want %v", b, got, want)
+			}
+		}
+	}
+	if !plainGSM(load64("_Z a09@?")) {
+		t.Error("plainGSM rejects plain characters")
+	}
+}
