@@ -1,31 +1,36 @@
 package sms
 
-import (
-	"testing"
-	"unicode/utf8"
-)
+import "testing"
 
-// TestDecodeMatchesUTF8 checks the hand-written decoder of Measure against
-// the standard library on every lead byte, every second byte and the edges
-// of the continuation range for the rest, whole and truncated.
-func TestDecodeMatchesUTF8(t *testing.T) {
+// TestMeasureMatchesUTF8 checks the inline decoding of Measure against
+// unicode/utf8 on every lead byte, every second byte and the edges of the
+// continuation range for the rest, whole and truncated: invalid bytes count
+// as U+FFFD and valid sequences as their code point.
+func TestMeasureMatchesUTF8(t *testing.T) {
 	tails := []byte{0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF}
-	check := func(s string) {
-		t.Helper()
-		r, n := decode(s)
-		wr, wn := utf8.DecodeRuneInString(s)
-		if r != wr || n != wn {
-			t.Fatalf("decode(%q) = %U, %d; utf8 gives %U, %d", s, r, n, wr, wn)
+	check := func(b []byte) {
+		s := string(b)
+		m := Measure(s)
+		enc, runes := GSM7, 0
+		for _, r := range s {
+			runes++
+			if septets(r) == 0 {
+				enc = UCS2
+			}
+		}
+		if m.Encoding != enc || m.Characters != runes || m.Units != unitsIn(enc, s) {
+			t.Fatalf("Measure(%q) = %+v; want %v, %d characters, %d units", s, m, enc, runes, unitsIn(enc, s))
 		}
 	}
 	for c := 0x80; c <= 0xFF; c++ {
-		check(string([]byte{byte(c)}))
+		check([]byte{byte(c)})
 		for b1 := 0; b1 <= 0xFF; b1++ {
-			check(string([]byte{byte(c), byte(b1)}))
+			check([]byte{byte(c), byte(b1)})
 			for _, b2 := range tails {
-				check(string([]byte{byte(c), byte(b1), b2}))
+				check([]byte{byte(c), byte(b1), b2})
 				for _, b3 := range tails {
-					check(string([]byte{byte(c), byte(b1), b2, b3}))
+					check([]byte{byte(c), byte(b1), b2, b3})
+					check([]byte{'a', byte(c), byte(b1), b2, b3, 'a'})
 				}
 			}
 		}

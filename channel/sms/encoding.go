@@ -138,32 +138,3 @@ func load64(s string) uint64 {
 	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
-
-// decode is utf8.DecodeRuneInString for a non-empty s that does not start
-// with an ASCII byte, written out so that Measure can inline the common
-// cases: it returns the rune and its width, or (utf8.RuneError, 1) for an
-// invalid byte.
-func decode(s string) (rune, int) {
-	c := s[0]
-	switch {
-	case c >= 0xC2 && c < 0xE0:
-		if len(s) >= 2 && s[1]&0xC0 == 0x80 {
-			return rune(c&0x1F)<<6 | rune(s[1]&0x3F), 2
-		}
-	case c >= 0xE0 && c < 0xF0:
-		if len(s) >= 3 && s[1]&0xC0 == 0x80 && s[2]&0xC0 == 0x80 {
-			r := rune(c&0x0F)<<12 | rune(s[1]&0x3F)<<6 | rune(s[2]&0x3F)
-			if r >= 0x800 && (r < 0xD800 || r > 0xDFFF) {
-				return r, 3
-			}
-		}
-	case c >= 0xF0 && c < 0xF5:
-		if len(s) >= 4 && s[1]&0xC0 == 0x80 && s[2]&0xC0 == 0x80 && s[3]&0xC0 == 0x80 {
-			r := rune(c&0x07)<<18 | rune(s[1]&0x3F)<<12 | rune(s[2]&0x3F)<<6 | rune(s[3]&0x3F)
-			if r >= 0x10000 && r <= 0x10FFFF {
-				return r, 4
-			}
-		}
-	}
-	return 0xFFFD, 1
-}

@@ -35,9 +35,15 @@ func FuzzMeasureSplit(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add(s)
 	}
+	costs := standardCosts(f)
 	f.Fuzz(func(t *testing.T, body string) {
 		m := Measure(body)
 		parts := Split(body)
+		ref := measureReference(costs, body)
+		if m.Encoding != ref.enc || m.Units != ref.units || m.Characters != ref.chars ||
+			len(parts) != len(ref.segments) || (len(parts) > 0 && m.Remaining != ref.per-ref.last) {
+			t.Fatalf("Measure = %+v, %d segments; naive model %+v", m, len(parts), ref)
+		}
 		if got := strings.Join(parts, ""); got != body {
 			t.Fatalf("segments join to %q, want %q", got, body)
 		}
