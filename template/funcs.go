@@ -123,7 +123,9 @@ func funcMap(lim limits) map[string]any {
 		return wrapWith(l, "\n", s), nil
 	}
 	for name, literal := range map[string]bool{"regexReplaceAll": false, "mustRegexReplaceAll": false, "regexReplaceAllLiteral": true, "mustRegexReplaceAllLiteral": true} {
-		fm[name] = func(expr, s, repl string) (string, error) { return boundedRegexReplace(lim, name, expr, s, repl, literal) }
+		fm[name] = func(expr, s, repl string) (string, error) {
+			return boundedRegexReplace(lim, name, expr, s, repl, literal)
+		}
 	}
 	fm["join"] = func(sep string, v any) (string, error) {
 		var b strings.Builder

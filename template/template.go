@@ -489,7 +489,9 @@ func lookupPipe(recv parse.Node, names []string, pos parse.Pos) *parse.PipeNode 
 // against the limit before the loop starts, and makes each iteration start with
 // `{{ $parleyTick := parleyTick $ }}`, which checks the time budget and the context.
 func guardRange(n *parse.RangeNode) {
-	root := func() parse.Node { return &parse.VariableNode{NodeType: parse.NodeVariable, Pos: n.Pos, Ident: []string{"$"}} }
+	root := func() parse.Node {
+		return &parse.VariableNode{NodeType: parse.NodeVariable, Pos: n.Pos, Ident: []string{"$"}}
+	}
 	n.Pipe.Cmds = append(n.Pipe.Cmds, &parse.CommandNode{NodeType: parse.NodeCommand, Pos: n.Pos,
 		Args: []parse.Node{parse.NewIdentifier(fnRange).SetPos(n.Pos), root()}})
 	if n.List == nil {
