@@ -1,0 +1,246 @@
+package whatsapp
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/channel"
+)
+
+// SignatureHeader is the header Meta signs webhook bodies in.
+const SignatureHeader = "X-Hub-Signature-256"
+
+// DefaultMaxBodyBytes is the default size limit of a webhook body: 1 MiB.
+const DefaultMaxBodyBytes = 1 << 20
+
+const sigPrefix = "sha256="
+
+// Signature returns the X-Hub-Signature-256 value Meta sends with body:
+// "sha256=" and the hex HMAC-SHA256 of the raw body keyed with the app
+// secret. Tests and tools use it to sign requests.
+func Signature(appSecret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(appSecret))
+	m.Write(body)
+	return sigPrefix + hex.EncodeToString(m.Sum(nil))
+}
+
+// VerifySignature checks header, the full X-Hub-Signature-256 value
+// ("sha256=<hex>"), against the HMAC-SHA256 of the raw body keyed with the
+// app secret, in constant time. It returns nil when they match, and an
+// error matching ErrBadSignature when the secret is empty or the header is
+// missing, malformed or does not match.
+func VerifySignature(appSecret string, body []byte, header string) error {
+	if appSecret == "" {
+		return fmt.Errorf("whatsapp: %w: empty app secret", ErrBadSignature)
+	}
+	hexSig, ok := strings.CutPrefix(strings.TrimSpace(header), sigPrefix)
+	if !ok {
+		return fmt.Errorf("whatsapp: %w: header does not start with %q", ErrBadSignature, sigPrefix)
+	}
+	got, err := hex.DecodeString(hexSig)
+	if err != nil || len(got) != sha256.Size {
+		return fmt.Errorf("whatsapp: %w: not a hex SHA-256 digest", ErrBadSignature)
+	}
+	m := hmac.New(sha256.New, []byte(appSecret))
+	m.Write(body)
+	if !hmac.Equal(got, m.Sum(nil)) {
+		return fmt.Errorf("whatsapp: %w: digest does not match the body", ErrBadSignature)
+	}
+	return nil
+}
+
+// HandlerConfig configures a Handler. AppSecret and VerifyToken are
+// required; the zero value of every other field means its default.
+type HandlerConfig struct {
+	// AppSecret is the Meta app's secret, the key of X-Hub-Signature-256.
+	AppSecret string
+	// VerifyToken is the token set in the app's webhook configuration, which
+	// Meta sends back in the GET verification handshake.
+	VerifyToken string
+	// MaxBodyBytes is the size limit of a notification body; larger bodies
+	// get 413 before they are read whole. Default: DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// MaxAge, when not zero, leaves out messages and statuses whose
+	// timestamp is older than Now minus MaxAge (a replayed capture). Zero,
+	// the default, keeps them: Meta retries a failed notification for up to
+	// 7 days, and deduplication (M5) and order-independent status merging
+	// (S2) already make replays harmless. A value under 7 days drops late
+	// retries.
+	MaxAge time.Duration
+	// Now is the clock for MaxAge and for items without a timestamp.
+	// Default: time.Now.
+	Now func() time.Time
+	// Logger receives what was skipped and why a request failed. Default:
+	// no logging.
+	Logger *slog.Logger
+}
+
+// Handler is the webhook endpoint of the WhatsApp Cloud API: it answers
+// Meta's GET verification handshake and turns signed POST notifications
+// into calls of a channel.Receiver. It implements http.Handler and is safe
+// for concurrent use.
+//
+// Answers: GET with hub.mode "subscribe" and the right hub.verify_token →
+// 200 with hub.challenge as text/plain, else 403. POST: a body over the
+// limit → 413; a missing or wrong signature → 403 (the Receiver is not
+// called); a malformed body → 400; then every message and status is given
+// to the Receiver, and the answer is 200 when all returned nil, 400 when
+// every failure matched channel.ErrInvalidMessage, and 500 otherwise so that
+// Meta retries (the Receiver is idempotent: M5, S2). Other methods → 405.
+type Handler struct {
+	secret string
+	token  string
+	max    int64
+	maxAge time.Duration
+	now    func() time.Time
+	log    *slog.Logger
+	recv   channel.Receiver
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+// NewHandler validates cfg and returns a Handler feeding r. An invalid cfg
+// or a nil r gives an error matching ErrConfig.
+func NewHandler(cfg HandlerConfig, r channel.Receiver) (*Handler, error) {
+	switch {
+	case r == nil:
+		return nil, fmt.Errorf("whatsapp: %w: nil Receiver", ErrConfig)
+	case cfg.AppSecret == "":
+		return nil, fmt.Errorf("whatsapp: %w: AppSecret is required", ErrConfig)
+	case cfg.VerifyToken == "":
+		return nil, fmt.Errorf("whatsapp: %w: VerifyToken is required", ErrConfig)
+	case cfg.MaxBodyBytes < 0:
+		return nil, fmt.Errorf("whatsapp: %w: MaxBodyBytes is negative", ErrConfig)
+	case cfg.MaxAge < 0:
+		return nil, fmt.Errorf("whatsapp: %w: MaxAge is negative", ErrConfig)
+	}
+	h := &Handler{secret: cfg.AppSecret, token: cfg.VerifyToken, max: cfg.MaxBodyBytes,
+		maxAge: cfg.MaxAge, now: cfg.Now, log: cfg.Logger, recv: r}
+	if h.max == 0 {
+		h.max = DefaultMaxBodyBytes
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	return h, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		h.handshake(w, r)
+	case http.MethodPost:
+		h.notify(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+// handshake answers the subscription verification request.
+func (h *Handler) handshake(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("hub.mode") != "subscribe" ||
+		subtle.ConstantTimeCompare([]byte(q.Get("hub.verify_token")), []byte(h.token)) != 1 {
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, q.Get("hub.challenge"))
+}
+
+// notify handles a notification POST.
+func (h *Handler) notify(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength > h.max {
+		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.max))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "cannot read body", http.StatusBadRequest)
+		return
+	}
+	if err := VerifySignature(h.secret, body, r.Header.Get(SignatureHeader)); err != nil {
+		h.log.WarnContext(r.Context(), "whatsapp: webhook refused", "error", err)
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	n, err := ParseNotification(body)
+	if err != nil {
+		h.log.WarnContext(r.Context(), "whatsapp: webhook malformed", "error", err)
+		http.Error(w, "malformed notification", http.StatusBadRequest)
+		return
+	}
+	for _, s := range n.Skipped {
+		h.log.DebugContext(r.Context(), "whatsapp: webhook item skipped", "item", s)
+	}
+	code := h.deliver(r, n)
+	if code != http.StatusOK {
+		http.Error(w, http.StatusText(code), code)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// deliver gives every item of n to the Receiver and returns the HTTP status
+// to answer.
+func (h *Handler) deliver(r *http.Request, n *Notification) int {
+	ctx := r.Context()
+	now := h.now()
+	stale := func(t time.Time) bool { return h.maxAge > 0 && now.Sub(t) > h.maxAge }
+	var errs []error
+	for _, in := range n.Inbound {
+		if in.ReceivedAt.IsZero() {
+			in.ReceivedAt = now
+		} else if stale(in.ReceivedAt) {
+			h.log.InfoContext(ctx, "whatsapp: message older than MaxAge skipped", "id", in.ProviderID, "at", in.ReceivedAt)
+			continue
+		}
+		if err := h.recv.Receive(ctx, in); err != nil {
+			errs = append(errs, fmt.Errorf("message %s: %w", in.ProviderID, err))
+		}
+	}
+	for _, u := range n.Statuses {
+		if u.At.IsZero() {
+			u.At = now
+		} else if stale(u.At) {
+			h.log.InfoContext(ctx, "whatsapp: status older than MaxAge skipped", "id", u.ProviderID, "at", u.At)
+			continue
+		}
+		if err := h.recv.ApplyStatus(ctx, u); err != nil {
+			errs = append(errs, fmt.Errorf("status %s of %s: %w", u.Raw, u.ProviderID, err))
+		}
+	}
+	if len(errs) == 0 {
+		return http.StatusOK
+	}
+	err := errors.Join(errs...)
+	for _, e := range errs {
+		if !errors.Is(e, channel.ErrInvalidMessage) {
+			h.log.ErrorContext(ctx, "whatsapp: webhook not stored, Meta will retry", "error", err)
+			return http.StatusInternalServerError
+		}
+	}
+	h.log.WarnContext(ctx, "whatsapp: webhook items refused", "error", err)
+	return http.StatusBadRequest
+}
