@@ -1,0 +1,60 @@
+// Package twilio is the Twilio adapter of Parley: a channel.Sender for SMS,
+// MMS and WhatsApp through Twilio's Messages REST resource, and an
+// http.Handler for Twilio's messaging webhooks (incoming messages and status
+// callbacks) that verifies X-Twilio-Signature before it feeds the inbox.
+//
+// # Sending
+//
+// New returns a Sender configured with the account SID and an auth token or
+// API key. Send posts the message form-encoded with HTTP basic auth to
+// /2010-04-01/Accounts/{AccountSid}/Messages.json: To, From and/or
+// MessagingServiceSid, Body, one MediaUrl per attachment (MMS), ContentSid
+// and ContentVariables for an approved template (WhatsApp outside the 24-hour
+// window, C10), StatusCallback, and ScheduleType=fixed with SendAt for a
+// message Twilio holds until later (C8: it needs a Messaging Service and a
+// SendAt between 15 minutes and 35 days ahead). WhatsApp addresses get the
+// "whatsapp:" prefix. Cancel cancels such a message (Status=canceled).
+//
+// # Webhooks
+//
+// NewHandler returns a Handler for both kinds of messaging webhook. It
+// refuses other methods (405) and bodies over the size limit (413) before
+// reading them whole, verifies the signature against the public URL the host
+// configures (403, the Receiver is never called), parses Body, From, To,
+// MessageSid, NumMedia, MediaUrlN and MediaContentTypeN into a
+// channel.Inbound, or MessageSid, MessageStatus and ErrorCode into a
+// channel.StatusUpdate (status mapped with status.ParseTwilio, S4), and
+// answers 200 only once the Receiver has stored it (M5: a duplicate is stored
+// once and still answered 200), 500 when the Receiver failed so that Twilio
+// retries, and 400 for malformed input. A webhook whose
+// I-Twilio-Idempotency-Token was already handled within the replay window is
+// answered 200 without calling the Receiver again.
+//
+// Signature, VerifySignature and VerifySignatureWithBody implement Twilio's
+// request validation: HMAC-SHA1, keyed with the auth token, over the full URL
+// followed by the POST parameters sorted by name (and each name's values
+// sorted), base64-encoded; for a JSON body, over the URL alone, whose
+// bodySHA256 query parameter must be the hex SHA-256 of the body. Twilio may
+// sign the URL with or without an explicit port, so the URL as given, without
+// its port, or with the scheme's default port added are accepted, and nothing
+// looser.
+//
+// # Concurrency
+//
+// Sender and Handler are safe for concurrent use; neither keeps a reference
+// to its inputs. The functions of the package have no state.
+//
+// # Errors
+//
+// A Twilio error response is an *Error carrying the HTTP status, Twilio's
+// code, message and more_info link. It matches channel.ErrTransient when a
+// retry can help (HTTP 429 or 5xx, Twilio errors 20429 and 21611), else
+// channel.ErrPermanent, and also channel.ErrOptedOut for error 21610 (the
+// recipient unsubscribed: the inbox records the opt-out, R5) and
+// channel.ErrWindowClosed for error 63016. Network failures match
+// channel.ErrTransient; the end of the context matches ctx.Err(). A message
+// the adapter cannot send matches channel.ErrInvalidMessage and
+// channel.ErrPermanent, and ErrSchedule when SendAt cannot be scheduled.
+// Signature checks fail with ErrBadSignature and configuration with
+// ErrConfig. Nothing in this package panics on bad input.
+package twilio
