@@ -114,8 +114,8 @@ func (e *emailError) Unwrap() []error {
 }
 
 // validEmail is the cheap shape check of a stored email address done at
-// eligibility time: one local part of at most 64 bytes without spaces,
-// quotes or brackets, an "@", and a dotted domain without empty labels.
+// eligibility time: a local part of at most 64 bytes without spaces, quotes,
+// brackets or stray dots, one "@", and a dotted domain without empty labels.
 // Every address ParseEmail returns passes it.
 func validEmail(s string) bool {
 	if len(s) > 254 {
@@ -123,6 +123,10 @@ func validEmail(s string) bool {
 	}
 	at := strings.LastIndexByte(s, '@')
 	if at <= 0 || at > 64 || at == len(s)-1 {
+		return false
+	}
+	// The local part is a dot-atom: no dot first, last or doubled.
+	if local := s[:at]; local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
 		return false
 	}
 	dots := 0
@@ -173,7 +177,7 @@ func newCallingCodes() *callingCodes {
 // number ParsePhone returns passes it; a number that passes may still be
 // unassigned, which only ParsePhone can tell.
 func (cc *callingCodes) validE164(s string) bool {
-	if len(s) < 8 || len(s) > 16 || s[0] != '+' {
+	if len(s) < 8 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
 		return false
 	}
 	for i := 1; i < len(s); i++ {
