@@ -394,7 +394,7 @@ func (w *walker) list(l *parse.ListNode, dot dotCtx) {
 			w.list(n.List, dotCtx{})
 			w.list(n.ElseList, dot)
 		case *parse.TemplateNode:
-			line, col := position(w.f.src, int(n.Pos))
+			line, col := position(w.f.src, max(strings.LastIndex(w.f.src[:n.Pos], "{{"), 0))
 			w.problems = append(w.problems, Problem{Field: w.f.name, Line: line, Column: col, Kind: KindSyntax,
 				Message: "template calls are not available in message templates"})
 		}
@@ -419,13 +419,19 @@ func (w *walker) pipe(p *parse.PipeNode, dot dotCtx, cond bool) {
 func (w *walker) arg(n parse.Node, dot dotCtx, tolerant bool) parse.Node {
 	switch a := n.(type) {
 	case *parse.FieldNode:
-		w.ref(dot, a.Ident, a.Pos)
+		// The parser places a chain of fields at its second element; move to its start.
+		start := int(a.Pos)
+		if len(a.Ident) > 1 {
+			start -= len(a.Ident[0]) + 1
+		}
+		w.ref(dot, a.Ident, parse.Pos(max(start, 0)))
 		if tolerant {
 			return lookupPipe(&parse.DotNode{NodeType: parse.NodeDot, Pos: a.Pos}, a.Ident, a.Pos)
 		}
 	case *parse.VariableNode:
 		if a.Ident[0] == "$" && len(a.Ident) > 1 {
-			w.ref(dotCtx{known: true}, a.Ident[1:], a.Pos)
+			// The parser places `$.X` at its first field; move to the `$`.
+			w.ref(dotCtx{known: true}, a.Ident[1:], a.Pos-1)
 		}
 		if tolerant && len(a.Ident) > 1 {
 			recv := &parse.VariableNode{NodeType: parse.NodeVariable, Pos: a.Pos, Ident: a.Ident[:1]}
