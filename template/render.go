@@ -217,17 +217,19 @@ func (t *Template) exec(f *field, root map[string]any, st *renderState) (string,
 	}
 	line, _ := strconv.Atoi(m[1])
 	byteCol, _ := strconv.Atoi(m[2])
-	rerr.Line, rerr.Column = line, byteCol+1
-	if lines := strings.Split(f.src, "\n"); line >= 1 && line <= len(lines) && byteCol <= len(lines[line-1]) {
-		rerr.Column = len([]rune(lines[line-1][:byteCol])) + 1
+	offset := byteCol
+	if line > 1 {
+		offset += nthIndex(f.src, '\n', line-1) + 1
 	}
+	rerr.Line, rerr.Column = position(f.src, offset)
 	rerr.Variable = m[3]
 	if !strings.HasPrefix(m[3], ".") && !strings.HasPrefix(m[3], "$") {
 		rerr.Variable = ""
 	}
 	for _, r := range f.refs {
-		if r.line == rerr.Line && r.col == rerr.Column {
+		if r.node == offset {
 			rerr.Variable = "." + r.path
+			rerr.Line, rerr.Column = r.line, r.col
 		}
 	}
 	cause := m[4]
@@ -243,6 +245,19 @@ func (t *Template) exec(f *field, root map[string]any, st *renderState) (string,
 		rerr.Err = fmt.Errorf("%w: %s", ErrRender, cause)
 	}
 	return "", rerr
+}
+
+// nthIndex returns the offset of the n-th (1-based) occurrence of c in s, or len(s).
+func nthIndex(s string, c byte, n int) int {
+	at := -1
+	for range n {
+		i := strings.IndexByte(s[at+1:], c)
+		if i < 0 {
+			return len(s)
+		}
+		at += i + 1
+	}
+	return at
 }
 
 // ownError returns the error of this package that a function call inside err returned,

@@ -26,7 +26,8 @@ const (
 // Options configures [Parse]. The zero value means the defaults.
 type Options struct {
 	// MaxOutput bounds the size in bytes of each rendered field and of any string or list
-	// a template builds; it also bounds the size of each field's source. Default 64 KiB.
+	// a template builds. Default 64 KiB. The source of each field may be as long as
+	// MaxOutput or 64 KiB, whichever is larger.
 	MaxOutput int
 	// MaxIterations bounds the loop iterations of one render, all loops counted together.
 	// Default 10 000.
@@ -104,6 +105,7 @@ type field struct {
 type ref struct {
 	path      string // absolute path without the leading dot: "Booking.CheckIn"
 	pos       int    // byte offset in the field's source
+	node      int    // the parser's offset of the node (where exec errors point)
 	line, col int
 }
 
@@ -258,9 +260,9 @@ func (t *Template) Check(provided ...Scope) error {
 // parseField parses one field, rewrites its tree for safe rendering and collects its
 // variable references.
 func (t *Template) parseField(name Field, src string) (*field, []Problem) {
-	if len(src) > t.lim.maxOutput {
+	if limit := max(t.lim.maxOutput, DefaultMaxOutput); len(src) > limit {
 		return nil, []Problem{{Field: name, Line: 1, Column: 1, Kind: KindSyntax,
-			Message: fmt.Sprintf("the %s is %d bytes long, more than the limit of %d", name, len(src), t.lim.maxOutput)}}
+			Message: fmt.Sprintf("the %s is %d bytes long, more than the limit of %d", name, len(src), limit)}}
 	}
 	tt, err := texttemplate.New(string(name)).Option("missingkey=error").Funcs(t.funcs).Parse(src)
 	if err != nil {
@@ -424,14 +426,14 @@ func (w *walker) arg(n parse.Node, dot dotCtx, tolerant bool) parse.Node {
 		if len(a.Ident) > 1 {
 			start -= len(a.Ident[0]) + 1
 		}
-		w.ref(dot, a.Ident, parse.Pos(max(start, 0)))
+		w.ref(dot, a.Ident, parse.Pos(max(start, 0)), a.Pos)
 		if tolerant {
 			return lookupPipe(&parse.DotNode{NodeType: parse.NodeDot, Pos: a.Pos}, a.Ident, a.Pos)
 		}
 	case *parse.VariableNode:
 		if a.Ident[0] == "$" && len(a.Ident) > 1 {
 			// The parser places `$.X` at its first field; move to the `$`.
-			w.ref(dotCtx{known: true}, a.Ident[1:], a.Pos-1)
+			w.ref(dotCtx{known: true}, a.Ident[1:], a.Pos-1, a.Pos)
 		}
 		if tolerant && len(a.Ident) > 1 {
 			recv := &parse.VariableNode{NodeType: parse.NodeVariable, Pos: a.Pos, Ident: a.Ident[:1]}
@@ -445,13 +447,13 @@ func (w *walker) arg(n parse.Node, dot dotCtx, tolerant bool) parse.Node {
 	return n
 }
 
-func (w *walker) ref(dot dotCtx, idents []string, pos parse.Pos) {
+func (w *walker) ref(dot dotCtx, idents []string, pos, node parse.Pos) {
 	path, ok := dot.join(idents)
 	if !ok {
 		return
 	}
 	line, col := position(w.f.src, int(pos))
-	w.f.refs = append(w.f.refs, ref{path: path, pos: int(pos), line: line, col: col})
+	w.f.refs = append(w.f.refs, ref{path: path, pos: int(pos), node: int(node), line: line, col: col})
 }
 
 func funcName(cmd *parse.CommandNode) string {
