@@ -39,6 +39,9 @@ type converter struct {
 }
 
 func (c *converter) breakLines(n int) {
+	if n == 0 {
+		return
+	}
 	if c.b.Len() > 0 && n > c.nl {
 		c.nl = n
 	}
