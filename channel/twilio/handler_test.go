@@ -292,14 +292,14 @@ func TestHandlerReceiverErrors(t *testing.T) {
 func TestHandlerMalformed(t *testing.T) {
 	e := newHook(t, nil)
 	cases := map[string]url.Values{
-		"no sid":             {"Body": {"hi"}, "From": {"+1"}},
-		"nothing":            {"MessageSid": {"SM1"}},
-		"unknown status":     {"MessageSid": {"SM1"}, "MessageStatus": {"exploded"}},
-		"bad NumMedia":       {"MessageSid": {"SM1"}, "From": {"+1"}, "NumMedia": {"x"}},
-		"huge NumMedia":      {"MessageSid": {"SM1"}, "From": {"+1"}, "NumMedia": {"1000000000"}},
-		"negative NumMedia":  {"MessageSid": {"SM1"}, "From": {"+1"}, "NumMedia": {"-1"}},
-		"missing MediaUrl":   {"MessageSid": {"SM1"}, "From": {"+1"}, "NumMedia": {"1"}},
-		"inbound no From":    {"MessageSid": {"SM1"}, "SmsStatus": {"received"}, "Body": {"hi"}},
+		"no sid":            {"Body": {"hi"}, "From": {"+1"}},
+		"nothing":           {"MessageSid": {"SM1"}},
+		"unknown status":    {"MessageSid": {"SM1"}, "MessageStatus": {"exploded"}},
+		"bad NumMedia":      {"MessageSid": {"SM1"}, "From": {"+1"}, "NumMedia": {"x"}},
+		"huge NumMedia":     {"MessageSid": {"SM1"}, "From": {"+1"}, "NumMedia": {"1000000000"}},
+		"negative NumMedia": {"MessageSid": {"SM1"}, "From": {"+1"}, "NumMedia": {"-1"}},
+		"missing MediaUrl":  {"MessageSid": {"SM1"}, "From": {"+1"}, "NumMedia": {"1"}},
+		"inbound no From":   {"MessageSid": {"SM1"}, "SmsStatus": {"received"}, "Body": {"hi"}},
 	}
 	for name, p := range cases {
 		if w := e.do(signedRequest(hookPath, hookBase+hookPath, p)); w.Code != http.StatusBadRequest {
