@@ -47,8 +47,8 @@ const (
 // It unwraps to channel.ErrTransient when a retry can help (HTTP 429, 5xx,
 // Twilio errors 20429 and 21611) and to channel.ErrPermanent otherwise, plus
 // channel.ErrOptedOut for error 21610, channel.ErrWindowClosed for error
-// 63016 and channel.ErrUnknownMessage for a 404, so callers use errors.Is for
-// the class and errors.As to read Twilio's code.
+// 63016, so callers use errors.Is for the class and errors.As to read
+// Twilio's code.
 type Error struct {
 	// Status is the HTTP status code of the response.
 	Status int
@@ -82,9 +82,6 @@ func (e *Error) Unwrap() []error {
 		errs = append(errs, channel.ErrOptedOut)
 	case CodeWindowClosed:
 		errs = append(errs, channel.ErrWindowClosed)
-	}
-	if e.Status == http.StatusNotFound || e.Code == CodeNotFound {
-		errs = append(errs, channel.ErrUnknownMessage)
 	}
 	return errs
 }

@@ -76,6 +76,12 @@ type HandlerConfig struct {
 //	413                body larger than MaxBodyBytes
 //	500                the Receiver failed (store error, status before its send): Twilio retries
 //
+// Configure the webhooks at Twilio with method POST (HTTP GET webhooks are
+// refused). A status callback carries no channel kind: the StatusUpdate says
+// channel.WhatsApp for whatsapp: addresses and channel.SMS otherwise (MMS
+// included); the inbox matches updates by ProviderID. Times (ReceivedAt, At)
+// are the Handler's clock, as Twilio's messaging webhooks carry no timestamp.
+//
 // It is safe for concurrent use.
 type Handler struct {
 	cfg    HandlerConfig

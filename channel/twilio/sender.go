@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -206,6 +207,10 @@ func (s *Sender) Cancel(ctx context.Context, providerID string) error {
 	path := "/2010-04-01/Accounts/" + url.PathEscape(s.cfg.AccountSID) + "/Messages/" + url.PathEscape(providerID) + ".json"
 	res, err := s.post(ctx, "cancel", path, url.Values{"Status": {"canceled"}})
 	if err != nil {
+		var te *Error
+		if errors.As(err, &te) && (te.Status == http.StatusNotFound || te.Code == CodeNotFound) {
+			return fmt.Errorf("twilio: cancel %s: %w: %w", providerID, channel.ErrUnknownMessage, err)
+		}
 		return err
 	}
 	if st := strings.ToLower(res.Status); st != "canceled" && st != "cancelled" {
@@ -403,7 +408,7 @@ func (s *Sender) post(ctx context.Context, op, path string, form url.Values) (re
 		return res, fmt.Errorf("twilio: %s: %w: %w", op, channel.ErrTransient, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return res, fmt.Errorf("twilio: %s: %w", op, parseError(resp.StatusCode, body))
+		return res, parseError(resp.StatusCode, body)
 	}
 	if err := json.Unmarshal(body, &res); err != nil {
 		return res, fmt.Errorf("twilio: %s: %w: decoding response: %v", op, channel.ErrPermanent, err)
