@@ -37,8 +37,9 @@ var (
 	ErrMedia = errors.New("media unavailable")
 )
 
-// Error is an error response of the Graph API to a send (the "error" object
-// of the response body), with the HTTP status. Read it with errors.As; it
+// Error is an error response of the Graph API to a send, an upload or a
+// media fetch (the "error" object of the response body), with the HTTP
+// status. Read it with errors.As; it
 // matches its classification with errors.Is: channel.ErrTransient or
 // channel.ErrPermanent, plus channel.ErrWindowClosed, ErrRateLimited,
 // ErrTemplate or ErrAuth where the code says so.
@@ -64,9 +65,10 @@ type Error struct {
 	kind []error // classification sentinels
 }
 
+// Error returns the HTTP status, code, message and details.
 func (e *Error) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "whatsapp: send refused: HTTP %d", e.StatusCode)
+	fmt.Fprintf(&b, "whatsapp: graph API refused: HTTP %d", e.StatusCode)
 	if e.Code != 0 {
 		fmt.Fprintf(&b, ", code %d", e.Code)
 	}

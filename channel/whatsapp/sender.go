@@ -247,7 +247,8 @@ type errorResponse struct {
 // link (URL), by media ID (a URL from MediaURL, as inbound media carry), or
 // uploaded first when it holds Data. msg.InReplyTo makes the message a
 // reply to that message ID; msg.Reference travels as
-// biz_opaque_callback_data. msg.From.Address, when set, is the phone
+// biz_opaque_callback_data when it fits its 512 bytes. With a template,
+// msg.Text is not sent (it is the inbox's rendered preview). msg.From.Address, when set, is the phone
 // number ID to send from.
 //
 // Free text outside the service window fails with an error matching

@@ -486,3 +486,22 @@ func TestMediaURL(t *testing.T) {
 		}
 	}
 }
+
+// The Sender contract: Send leaves its message as it was; a reference too
+// long for biz_opaque_callback_data is left out rather than refused.
+func TestSendLeavesMessageUnchanged(t *testing.T) {
+	g := newFakeGraph(t, fakeResponse{200, `{"id":"4490709327384033"}`})
+	msg := &channel.Message{Kind: channel.WhatsApp, To: "+33612345678", Text: "plan", Reference: strings.Repeat("r", 513),
+		Attachments: []channel.Attachment{{Name: "plan.png", Data: append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 16)...)}},
+		Metadata:    map[string]string{"k": "v"}}
+	before := msg.Clone()
+	if _, err := g.sender(t).Send(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(before, msg); diff != "" {
+		t.Errorf("message modified (-before +after):\n%s", diff)
+	}
+	if body := jsonOf(t, g.requests()[1].Body); body["biz_opaque_callback_data"] != nil {
+		t.Errorf("oversized reference sent: %v", body["biz_opaque_callback_data"])
+	}
+}
