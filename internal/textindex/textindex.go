@@ -1,0 +1,208 @@
+package textindex
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/internal/fold"
+)
+
+// minPhoneDigits is the shortest digit-only query taken as a phone search.
+const minPhoneDigits = 3
+
+// ParseQuery parses what a user typed in the search box (T13). When q,
+// without spaces, '+', '-', '.', '(' and ')', is made only of digits and
+// holds at least three, it is a phone search: Search{Phone: digits}.
+// Otherwise Terms are the whitespace-separated chunks of the folded query,
+// without duplicates, in the order typed. A blank query gives the zero
+// Search, which matches everything.
+func ParseQuery(q string) store.Search {
+	if digits, ok := phoneQuery(q); ok {
+		return store.Search{Phone: digits}
+	}
+	var terms []string
+	for _, t := range strings.Fields(fold.String(q)) {
+		if !slices.Contains(terms, t) {
+			terms = append(terms, t)
+		}
+	}
+	return store.Search{Terms: terms}
+}
+
+// phoneQuery returns the digits of q when q is a phone query.
+func phoneQuery(q string) (string, bool) {
+	b := make([]byte, 0, len(q))
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c >= '0' && c <= '9':
+			b = append(b, c)
+		case c == ' ' || c == '\t' || c == '+' || c == '-' || c == '.' || c == '(' || c == ')':
+		default:
+			return "", false
+		}
+	}
+	if len(b) < minPhoneDigits {
+		return "", false
+	}
+	return string(b), true
+}
+
+// SubjectWords returns the searchable words of a thread subject's snapshot
+// (T13), without duplicates: the folded words of FirstName, LastName, Name
+// and Email split at every character that is neither a letter nor a digit,
+// plus each whitespace-separated folded chunk whole, so that
+// "marie@example.com" and "jean-pierre" match whole and "pierre" matches
+// too. A term matches the subject when it is a prefix of one of them. The
+// phone is searched through PhoneForms instead.
+func SubjectWords(s store.Snapshot) []string {
+	var words []string
+	for _, field := range [...]string{s.FirstName, s.LastName, s.Name, s.Email} {
+		if field == "" {
+			continue
+		}
+		f := fold.String(field)
+		for _, chunk := range strings.Fields(f) {
+			words = appendUnique(words, chunk)
+		}
+		words = appendWords(words, f)
+	}
+	return words
+}
+
+// PhoneForms returns the digit forms under which a phone number given in
+// E.164 is found (T13), without duplicates: the E.164 digits
+// ("33612345678"), the national significant number ("612345678") and the
+// digits of the national format with its trunk prefix ("0612345678"; for
+// NANP numbers "2015550123"). A phone query matches when it is a prefix of
+// one of them. A number that cannot be parsed gives only its digits; one
+// with no digits gives nil.
+func PhoneForms(e164 string) []string {
+	digits := fold.Digits(e164)
+	if digits == "" {
+		return nil
+	}
+	forms := []string{digits}
+	num, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return forms
+	}
+	forms = appendUnique(forms, phonenumbers.GetNationalSignificantNumber(num))
+	forms = appendUnique(forms, fold.Digits(phonenumbers.Format(num, phonenumbers.NATIONAL)))
+	return slices.DeleteFunc(forms, func(f string) bool { return f == "" })
+}
+
+// MessageWords returns the distinct folded words of a message text (T13,
+// T14), split at every character that is neither a letter nor a digit, in
+// order of first appearance.
+func MessageWords(text string) []string {
+	return AppendMessageWords(nil, text)
+}
+
+// AppendMessageWords appends the words MessageWords returns to dst, without
+// duplicating words already in dst, and returns the extended slice. It
+// allocates only to fold text that is not lower-case ASCII and to grow dst,
+// which lets a store index a message with a reused buffer.
+func AppendMessageWords(dst []string, text string) []string {
+	return appendWords(dst, fold.String(text))
+}
+
+// MessageTerms returns the words that terms require of a message: the
+// message words of every term, without duplicates. A term such as
+// "rendez-vous" thus requires both "rendez" and "vous" as words of one
+// message, since message words never hold punctuation. Terms made only of
+// punctuation require nothing.
+func MessageTerms(terms []string) []string {
+	var words []string
+	for _, t := range terms {
+		words = AppendMessageWords(words, t)
+	}
+	return words
+}
+
+// MatchSubject reports whether a thread with snapshot s matches q through
+// its subject (T13): every term is a prefix of one of SubjectWords(s), or
+// q.Phone is a prefix of one of PhoneForms(s.Phone). The zero Search
+// matches.
+func MatchSubject(s store.Snapshot, q store.Search) bool {
+	if q.Phone != "" {
+		return anyPrefix(PhoneForms(s.Phone), q.Phone)
+	}
+	words := SubjectWords(s)
+	for _, t := range q.Terms {
+		if !anyPrefix(words, t) {
+			return false
+		}
+	}
+	return true
+}
+
+// MatchMessage reports whether a message text holds every word of
+// MessageTerms(terms) as a whole word (T13, T14). No terms match every
+// text.
+func MatchMessage(text string, terms []string) bool {
+	want := MessageTerms(terms)
+	if len(want) == 0 {
+		return true
+	}
+	have := MessageWords(text)
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func anyPrefix(words []string, prefix string) bool {
+	for _, w := range words {
+		if strings.HasPrefix(w, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// appendWords appends to dst the words of the folded string f that dst
+// does not hold yet. The words are substrings of f.
+func appendWords(dst []string, f string) []string {
+	start := -1
+	for i := 0; i < len(f); {
+		r, size := rune(f[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(f[i:])
+		}
+		if isWordRune(r) {
+			if start < 0 {
+				start = i
+			}
+		} else if start >= 0 {
+			dst = appendUnique(dst, f[start:i])
+			start = -1
+		}
+		i += size
+	}
+	if start >= 0 {
+		dst = appendUnique(dst, f[start:])
+	}
+	return dst
+}
+
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z'
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
+}
+
+func appendUnique(dst []string, w string) []string {
+	if w == "" || slices.Contains(dst, w) {
+		return dst
+	}
+	return append(dst, w)
+}
