@@ -97,9 +97,9 @@ func TestWhatsAppValidateModelAndDuplicatesC10(t *testing.T) {
 	}
 	w = reminder()
 	existing := []WhatsAppTemplate{
-		{Name: "class_reminder", Language: "fr", Body: "Bonjour {{1}}"},                                        // other language: fine
+		{Name: "class_reminder", Language: "fr", Body: "Bonjour {{1}}"},                                            // other language: fine
 		{Name: "old_reminder", Language: "en", Body: "hi {{1}},  your class {{2}} starts at {{3}}. See you soon!"}, // same body
-		{Name: "class_reminder", Language: "en", Body: "Different {{1}} text"},                                  // same name
+		{Name: "class_reminder", Language: "en", Body: "Different {{1}} text"},                                     // same name
 	}
 	err := w.Validate(NewCatalog(), existing...)
 	if !errors.Is(err, ErrDuplicate) {
