@@ -23,8 +23,13 @@ const IdempotencyHeader = "I-Twilio-Idempotency-Token"
 
 // Handler defaults.
 const (
-	DefaultMaxBodyBytes   = 1 << 20
-	DefaultReplayWindow   = 24 * time.Hour
+	// DefaultMaxBodyBytes is the default body size limit: 1 MiB.
+	DefaultMaxBodyBytes = 1 << 20
+	// DefaultReplayWindow is how long idempotency tokens are remembered by
+	// default; Twilio's retries of a webhook come well within it.
+	DefaultReplayWindow = 24 * time.Hour
+	// DefaultReplayCapacity is how many idempotency tokens are remembered
+	// by default.
 	DefaultReplayCapacity = 10_000
 	// MaxMedia is the largest NumMedia an inbound webhook may declare.
 	MaxMedia = 20

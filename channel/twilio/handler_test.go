@@ -453,3 +453,27 @@ func TestNewHandlerValidates(t *testing.T) {
 		t.Errorf("nil receiver: %v", err)
 	}
 }
+
+// Handler and Sender are safe for concurrent use (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	e := newHook(t, func(c *twilio.HandlerConfig) { c.ReplayCapacity = 8 })
+	_, s := newFake(t, http.StatusCreated, messageJSON("queued", "+15005550006", "+1"))
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			sid := fmt.Sprintf("SM%d", i)
+			r := signedRequest(hookPath, hookBase+hookPath, inboundSMS(sid, "hi"))
+			r.Header.Set(twilio.IdempotencyHeader, sid)
+			if w := e.do(r); w.Code != http.StatusOK {
+				t.Errorf("status %d", w.Code)
+			}
+			if _, err := s.Send(context.Background(), &channel.Message{Kind: channel.SMS, To: "+1", Text: sid}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if in, _, _ := e.rec.snapshot(); len(in) != 16 {
+		t.Fatalf("stored %d", len(in))
+	}
+}

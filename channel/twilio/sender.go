@@ -23,7 +23,9 @@ const DefaultBaseURL = "https://api.twilio.com"
 // The window in which Twilio accepts a scheduled message: SendAt must be at
 // least MinScheduleLead and at most MaxScheduleLead after the request.
 const (
+	// MinScheduleLead is the shortest lead Twilio accepts: 15 minutes.
 	MinScheduleLead = 15 * time.Minute
+	// MaxScheduleLead is the longest lead Twilio accepts: 35 days.
 	MaxScheduleLead = 35 * 24 * time.Hour
 )
 

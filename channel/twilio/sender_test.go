@@ -239,6 +239,9 @@ func TestCancel(t *testing.T) {
 	if !errors.Is(err, channel.ErrPermanent) || !errors.Is(err, channel.ErrUnknownMessage) {
 		t.Errorf("unknown SID: %v", err)
 	}
+	if _, err := s.Send(context.Background(), &channel.Message{Kind: channel.SMS, To: "+1", Text: "x"}); errors.Is(err, channel.ErrUnknownMessage) || !errors.Is(err, channel.ErrPermanent) {
+		t.Errorf("send answered 404: %v", err)
+	}
 	f.code, f.body = http.StatusOK, messageJSON("sent", "", "+33612345678")
 	if err := s.Cancel(context.Background(), msgSID); !errors.Is(err, channel.ErrPermanent) {
 		t.Errorf("already sent: %v", err)
