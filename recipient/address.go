@@ -11,9 +11,10 @@ import (
 // ParsePhone parses input as a phone number with libphonenumber rules and
 // returns it in E.164 form ("+33612345678") (R6). Numbers written without
 // an international prefix are read as numbers of defaultRegion, an ISO
-// 3166-1 alpha-2 code such as "FR" or "US" (case-insensitive); with
-// defaultRegion "" only international numbers ("+33 6 …", "0033 6 …" is not
-// enough without a region) are accepted.
+// 3166-1 alpha-2 code such as "FR" or "US" (case-insensitive), whose
+// international dialling prefix ("00" in France) is understood too. With
+// defaultRegion "" only numbers written with "+" and a country code are
+// accepted.
 //
 // Anything that is not a valid number is an error of type *PhoneError
 // matching ErrInvalidPhone and ErrInvalidAddress: text that is not a number,

@@ -90,9 +90,13 @@ type Facts struct {
 // Every reason matches one of the package's reason errors, or
 // channel.ErrOptedOut or channel.ErrWindowClosed, with errors.Is.
 type Verdict struct {
-	Level   Level
+	// Level is Eligible, Warning or Blocked.
+	Level Level
+	// Reasons explain Level: the blocking reasons when Blocked, the
+	// warnings when Warning, nil when Eligible.
 	Reasons []error
-	Info    []error
+	// Info holds information that does not change Level (R7).
+	Info []error
 }
 
 // Err returns the blocking reasons joined into one error (errors.Join), or

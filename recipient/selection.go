@@ -164,6 +164,7 @@ func (r *Rules) newSelection(n int, t Target) (*Selection, error) {
 		target:  t,
 		members: make([]Member, 0, n),
 		index:   make(map[string]int, n),
+		picked:  make([]bool, 0, n),
 	}, nil
 }
 
@@ -181,11 +182,9 @@ func (s *Selection) add(r *Rules, c Contact, g Group) error {
 		facts = s.target.ContactFacts(c, facts)
 	}
 	s.index[c.ID] = len(s.members)
-	s.members = append(s.members, Member{
-		Contact: c,
-		Verdict: r.Check(c, s.target.Kind, s.target.Purpose, facts),
-		groups:  1 << g,
-	})
+	s.members = append(s.members, Member{Contact: c, groups: 1 << g})
+	m := &s.members[len(s.members)-1]
+	m.Verdict = r.Check(m.Contact, s.target.Kind, s.target.Purpose, facts)
 	s.picked = append(s.picked, false)
 	return nil
 }
