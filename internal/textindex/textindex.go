@@ -2,6 +2,7 @@ package textindex
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -88,13 +89,46 @@ func PhoneForms(e164 string) []string {
 		return nil
 	}
 	forms := []string{digits}
-	num, err := phonenumbers.Parse(e164, "")
-	if err != nil {
-		return forms
+	num := e164Number(e164, digits)
+	if num == nil {
+		var err error
+		if num, err = phonenumbers.Parse(e164, ""); err != nil {
+			return forms
+		}
 	}
 	forms = appendUnique(forms, phonenumbers.GetNationalSignificantNumber(num))
 	forms = appendUnique(forms, fold.Digits(phonenumbers.Format(num, phonenumbers.NATIONAL)))
 	return slices.DeleteFunc(forms, func(f string) bool { return f == "" })
+}
+
+// e164Number builds the phone number of a string already in E.164 form
+// ("+" and 8 to 15 digits with a known country code) without running the
+// full parser, which is about ten times slower; it returns nil for anything
+// else.
+func e164Number(e164, digits string) *phonenumbers.PhoneNumber {
+	if len(e164) != len(digits)+1 || e164[0] != '+' || len(digits) < 8 || len(digits) > 15 {
+		return nil
+	}
+	for n := 1; n <= 3; n++ {
+		cc, err := strconv.Atoi(digits[:n])
+		if err != nil || phonenumbers.GetRegionCodeForCountryCode(cc) == phonenumbers.UNKNOWN_REGION {
+			continue
+		}
+		rest := digits[n:]
+		national, err := strconv.ParseUint(rest, 10, 64)
+		if err != nil {
+			return nil
+		}
+		cc32 := int32(cc)
+		num := &phonenumbers.PhoneNumber{CountryCode: &cc32, NationalNumber: &national}
+		if zeros := int32(len(rest) - len(strings.TrimLeft(rest, "0"))); zeros > 0 && national != 0 {
+			lead := true
+			num.ItalianLeadingZero = &lead
+			num.NumberOfLeadingZeros = &zeros
+		}
+		return num
+	}
+	return nil
 }
 
 // MessageWords returns the distinct folded words of a message text (T13,

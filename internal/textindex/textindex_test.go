@@ -214,3 +214,12 @@ func sameSet(t *testing.T, want, got []string) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// The E.164 fast path gives the same forms as the full parser.
+func TestPhoneForms_fastPathMatchesParser(t *testing.T) {
+	for _, p := range []string{"+33612345678", "+12015550123", "+390612345678", "+447911123456", "+4915123456789", "+85212345678", "+5511912345678", "+9999"} {
+		slow := textindex.PhoneForms(p + " ") // not E.164 as given: full parser
+		fast := textindex.PhoneForms(p)
+		sameSet(t, slow, fast)
+	}
+}
