@@ -176,7 +176,8 @@ func newCallingCodes() *callingCodes {
 // time: "+", then 7 to 15 digits starting with a known country calling code
 // (codes are prefix-free, so the first known prefix is the code). Every
 // number ParsePhone returns passes it; a number that passes may still be
-// unassigned, which only ParsePhone can tell.
+// unassigned, which only ParsePhone can tell. A nil set asks
+// libphonenumber's map instead.
 func (cc *callingCodes) validE164(s string) bool {
 	if len(s) < 8 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
 		return false
@@ -189,7 +190,7 @@ func (cc *callingCodes) validE164(s string) bool {
 	code := 0
 	for i := 1; i <= 3; i++ {
 		code = code*10 + int(s[i]-'0')
-		if cc[code] {
+		if cc == nil && phonenumbers.GetSupportedCallingCodes()[code] || cc != nil && cc[code] {
 			return true
 		}
 	}

@@ -136,7 +136,9 @@ type Options struct {
 	Venue *time.Location
 }
 
-// Rules decide who may receive what (R2–R8). Build one with NewRules.
+// Rules decide who may receive what (R2–R8). Build one with NewRules; the
+// zero Rules behaves as NewRules(Options{}) would, only slower to check
+// phone numbers.
 type Rules struct {
 	region  string
 	strict  bool
@@ -292,8 +294,15 @@ func (r *Rules) windowOpen(last time.Time) bool {
 	if last.IsZero() {
 		return false
 	}
+	now, window := time.Now, r.window
+	if r.now != nil {
+		now = r.now
+	}
+	if window == 0 {
+		window = 24 * time.Hour
+	}
 	// A time after now (clock skew between servers) counts as just now.
-	return r.now().Sub(last) < r.window
+	return now().Sub(last) < window
 }
 
 // ParsePhone is the package-level ParsePhone with the default region of the
@@ -356,7 +365,7 @@ func (r *Rules) SendTime(due time.Time, c Contact, purpose Purpose) time.Time {
 	if purpose == Transactional || !r.quiet.Enabled() {
 		return due
 	}
-	loc := r.venue
+	loc := r.venue // nil (zero Rules) is UTC for Allowed
 	if c.TimeZone != "" {
 		if l, err := r.location(c.TimeZone); err == nil {
 			loc = l
@@ -383,6 +392,9 @@ func (r *Rules) location(name string) (*time.Location, error) {
 		return nil, fmt.Errorf("%w %q: %w", ErrInvalidTimeZone, name, err)
 	}
 	r.zonesMu.Lock()
+	if r.zones == nil {
+		r.zones = make(map[string]*time.Location)
+	}
 	r.zones[name] = loc
 	r.zonesMu.Unlock()
 	return loc, nil

@@ -233,3 +233,24 @@ func TestNormalize_R1_R6(t *testing.T) {
 		t.Errorf("invalid fields changed: %+v", got)
 	}
 }
+
+// The zero Rules is usable and behaves as NewRules(Options{}).
+func TestZeroRules(t *testing.T) {
+	var r Rules
+	if v := r.Check(full(), channel.SMS, Transactional, Facts{}); v.Level != Eligible {
+		t.Errorf("zero Rules: %v %v", v.Level, v.Reasons)
+	}
+	if v := r.Check(with(func(c *Contact) { c.Phone = "+9991234567" }), channel.SMS, Transactional, Facts{}); v.Level != Blocked {
+		t.Errorf("zero Rules accepts an unknown country code")
+	}
+	if v := r.Check(full(), channel.WhatsApp, Transactional, Facts{LastInboundWhatsApp: time.Now().Add(-time.Hour)}); v.Level != Eligible {
+		t.Errorf("zero Rules WhatsApp window: %v %v", v.Level, v.Reasons)
+	}
+	if _, err := r.Normalize(Contact{ID: "x", TimeZone: "Europe/Paris"}); err != nil {
+		t.Errorf("zero Rules Normalize: %v", err)
+	}
+	due := time.Date(2026, 6, 15, 23, 0, 0, 0, time.UTC)
+	if got := r.SendTime(due, Contact{}, Marketing); !got.Equal(due) {
+		t.Errorf("zero Rules hold a message: %v", got)
+	}
+}
