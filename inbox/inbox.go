@@ -1,0 +1,160 @@
+package inbox
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/parleyhq/parley/recipient"
+)
+
+// DefaultResumeWindow is how long after a thread's latest activity a new
+// conversation with its subject still resumes it (T2).
+const DefaultResumeWindow = 90 * 24 * time.Hour
+
+// DefaultTypingTTL is how long a typing indicator lasts unless refreshed
+// (T16).
+const DefaultTypingTTL = 5 * time.Second
+
+// DefaultEventBuffer is the number of events a subscriber may fall behind
+// before it misses some (T20).
+const DefaultEventBuffer = 256
+
+// Options configure an Inbox. The zero value means every default.
+type Options struct {
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+	// NewID returns a new unique ID for threads, messages and deliveries.
+	// Default: 26-character time-ordered random IDs.
+	NewID func() string
+	// Directory finds the host's contacts, audiences and events. Default:
+	// none, so every inbound sender is unknown and Start needs no lookup.
+	Directory Directory
+	// Details resolves the details pane of a thread (T19). Default: the
+	// Directory when it implements DetailsResolver.
+	Details DetailsResolver
+	// ResumeWindow is the resume window of T2. Zero means
+	// DefaultResumeWindow; see AlwaysResume for "0 = always resume".
+	ResumeWindow time.Duration
+	// AlwaysResume makes a conversation always resume its subject's thread,
+	// however old (T2 with a window of 0).
+	AlwaysResume bool
+	// VisibilityWindow leaves threads with no activity inside it out of the
+	// list (T17). Zero means unlimited.
+	VisibilityWindow time.Duration
+	// DormantThreads enables the dormant-thread policy of T18.
+	DormantThreads bool
+	// TypingTTL is how long a typing indicator lasts (T16). Zero means
+	// DefaultTypingTTL.
+	TypingTTL time.Duration
+	// Keywords are the opt-out keywords (R5). The zero value means the
+	// defaults.
+	Keywords recipient.KeywordSet
+	// EventBuffer is each subscriber's buffer (T20). Zero means
+	// DefaultEventBuffer.
+	EventBuffer int
+	// Logger receives diagnostics. Default: slog.Default().
+	Logger *slog.Logger
+}
+
+// Inbox is the inbox service: threads, messages, every inbox rule, queries
+// and events, over a Store. Create one with New. It is safe for concurrent
+// use; several Inboxes may share one Store (several app instances on one
+// database).
+type Inbox struct {
+	store    Store
+	now      func() time.Time
+	newID    func() string
+	dir      Directory
+	details  DetailsResolver
+	resume   time.Duration
+	always   bool
+	visible  time.Duration
+	dormant  bool
+	typingTL time.Duration
+	keywords *recipient.Classifier
+	log      *slog.Logger
+
+	events *hub
+
+	typingMu sync.Mutex
+	typing   map[string]map[string]time.Time // thread → agent → expiry
+
+	closed atomic.Bool
+}
+
+// New returns an Inbox on s. The options are validated once: a negative
+// window or buffer, or invalid keywords, give an error matching
+// ErrInvalidArgument.
+func New(s Store, opts Options) (*Inbox, error) {
+	if s == nil {
+		return nil, fmt.Errorf("inbox: %w: nil store", ErrInvalidArgument)
+	}
+	if opts.ResumeWindow < 0 || opts.VisibilityWindow < 0 || opts.TypingTTL < 0 || opts.EventBuffer < 0 {
+		return nil, fmt.Errorf("inbox: %w: negative window, TTL or buffer", ErrInvalidArgument)
+	}
+	kw, err := recipient.NewClassifier(opts.Keywords)
+	if err != nil {
+		return nil, fmt.Errorf("inbox: %w: %w", ErrInvalidArgument, err)
+	}
+	in := &Inbox{
+		store: s, now: opts.Now, newID: opts.NewID, dir: opts.Directory, details: opts.Details,
+		resume: opts.ResumeWindow, always: opts.AlwaysResume, visible: opts.VisibilityWindow,
+		dormant: opts.DormantThreads, typingTL: opts.TypingTTL, keywords: kw, log: opts.Logger,
+		typing: make(map[string]map[string]time.Time),
+	}
+	if in.now == nil {
+		in.now = time.Now
+	}
+	if in.newID == nil {
+		in.newID = newRandomID
+	}
+	if in.resume == 0 {
+		in.resume = DefaultResumeWindow
+	}
+	if in.typingTL == 0 {
+		in.typingTL = DefaultTypingTTL
+	}
+	if in.log == nil {
+		in.log = slog.Default()
+	}
+	if in.details == nil {
+		if d, ok := opts.Directory.(DetailsResolver); ok {
+			in.details = d
+		}
+	}
+	buf := opts.EventBuffer
+	if buf == 0 {
+		buf = DefaultEventBuffer
+	}
+	in.events = newHub(buf)
+	return in, nil
+}
+
+// Store returns the store the inbox runs on.
+func (in *Inbox) Store() Store { return in.store }
+
+// Close ends every event subscription. Methods called afterwards still work
+// on the store; Subscribe returns a closed subscription.
+func (in *Inbox) Close() error {
+	if in.closed.CompareAndSwap(false, true) {
+		in.events.close()
+	}
+	return nil
+}
+
+var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
+
+// newRandomID returns a 26-character ID: 48 bits of milliseconds then 80
+// random bits, so IDs sort roughly by creation time.
+func newRandomID() string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixMilli())<<16)
+	_, _ = rand.Read(b[6:])
+	return idEncoding.EncodeToString(b[:])
+}

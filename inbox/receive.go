@@ -1,0 +1,365 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/parleyhq/parley/channel"
+	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/recipient"
+	"github.com/parleyhq/parley/status"
+)
+
+// previewLen is the length, in runes, of a thread's preview.
+const previewLen = 100
+
+var _ channel.Receiver = (*Inbox)(nil)
+
+// Receive stores an inbound message; it implements channel.Receiver for
+// webhook handlers. See ReceiveMessage.
+func (in *Inbox) Receive(ctx context.Context, msg channel.Inbound) error {
+	_, err := in.ReceiveMessage(ctx, msg)
+	return err
+}
+
+// ReceiveMessage stores an inbound message and returns it.
+//
+// A message whose provider ID is already stored is not stored again: the
+// stored one is returned (M5). The message goes to the sender's contact
+// thread (found through the directory by address, T2; a reply to a group
+// message lands there too, M4), or to the thread its per-thread reply
+// address names when that is a contact thread. It is unread (T5); it moves
+// the thread up to its receive time unless the thread is muted (T4); it
+// reopens a closed thread (T10), restores an archived one (T9) and wakes a
+// dormant one (T18). An SMS, MMS or WhatsApp message whose whole text is a
+// stop or start keyword opts the sender out of, or back into, that channel
+// (R5) before the message is stored.
+func (in *Inbox) ReceiveMessage(ctx context.Context, msg channel.Inbound) (Message, error) {
+	if err := ctx.Err(); err != nil {
+		return Message{}, err
+	}
+	if !msg.Kind.Valid() {
+		return Message{}, fmt.Errorf("inbox: receive: %w: kind %d", channel.ErrInvalidMessage, uint8(msg.Kind))
+	}
+	if strings.TrimSpace(msg.From) == "" && msg.ThreadToken == "" {
+		return Message{}, fmt.Errorf("inbox: receive: %w: no sender", channel.ErrInvalidMessage)
+	}
+	if msg.ProviderID != "" {
+		if m, err := in.store.MessageByProviderID(ctx, msg.ProviderID); err == nil {
+			return m, nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return Message{}, wrapStore("dedup", err)
+		}
+	}
+	if err := in.applyKeyword(ctx, msg); err != nil {
+		return Message{}, err
+	}
+	subject, err := in.inboundSubject(ctx, msg)
+	if err != nil {
+		return Message{}, err
+	}
+	at := msg.ReceivedAt
+	if at.IsZero() {
+		at = in.now()
+	}
+	for range maxRetries {
+		t, _, err := in.threadFor(ctx, subject)
+		if err != nil {
+			return Message{}, err
+		}
+		now := in.now()
+		m := Message{
+			ID: in.newID(), ThreadID: t.ID, Direction: store.Inbound, Kind: msg.Kind,
+			Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML, Attachments: msg.Attachments,
+			Address: normalizeAddress(msg.Kind, msg.From), ProviderID: msg.ProviderID,
+			InReplyTo: msg.InReplyTo, CreatedAt: now, SentAt: at, Unread: true,
+		}
+		if id, ok := in.identityFor(msg); ok {
+			m.Identity = id
+		}
+		t.Messages++
+		t.Unread++
+		touch(&t, m.Text, at)
+		if !t.MutedAt(now) && at.After(t.SortTime) {
+			t.SortTime = at
+		}
+		t.LastInboundAt = maxTime(t.LastInboundAt, at)
+		if msg.Kind == channel.WhatsApp {
+			t.LastWhatsAppAt = maxTime(t.LastWhatsAppAt, at)
+		}
+		t.InboundKinds |= 1 << msg.Kind
+		t.Closed, t.Archived, t.Dormant = false, false, false
+		err = in.store.WriteThread(ctx, store.ThreadWrite{Thread: t, Message: &m})
+		switch {
+		case err == nil:
+			in.publish(Event{Type: EventMessageReceived, ThreadID: t.ID, MessageID: m.ID, At: now})
+			return m, nil
+		case errors.Is(err, store.ErrConflict):
+			continue
+		case errors.Is(err, store.ErrDuplicate):
+			dup, derr := in.store.MessageByProviderID(ctx, msg.ProviderID)
+			if derr != nil {
+				return Message{}, wrapStore("dedup", derr)
+			}
+			return dup, nil
+		default:
+			return Message{}, wrapStore("receive", err)
+		}
+	}
+	return Message{}, fmt.Errorf("inbox: receive: %w", ErrConflict)
+}
+
+// identityFor names the sender identity an inbound message was sent to, when
+// the host told the inbox about its identities; it is the To address
+// otherwise.
+func (in *Inbox) identityFor(msg channel.Inbound) (string, bool) {
+	if msg.To == "" {
+		return "", false
+	}
+	return msg.To, true
+}
+
+// inboundSubject finds whose thread an inbound message belongs to.
+func (in *Inbox) inboundSubject(ctx context.Context, msg channel.Inbound) (Subject, error) {
+	if msg.ThreadToken != "" {
+		t, err := in.store.Thread(ctx, msg.ThreadToken)
+		switch {
+		case err == nil && t.Subject.Kind == store.Contact:
+			return t.Subject, nil
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return Subject{}, wrapStore("thread token", err)
+		}
+		if strings.TrimSpace(msg.From) == "" {
+			return Subject{}, fmt.Errorf("inbox: receive: %w: thread token %q names no contact thread and there is no sender", channel.ErrInvalidMessage, msg.ThreadToken)
+		}
+	}
+	return in.subjectForAddress(ctx, msg.Kind, msg.From)
+}
+
+// applyKeyword applies a stop or start keyword (R5).
+func (in *Inbox) applyKeyword(ctx context.Context, msg channel.Inbound) error {
+	if msg.Kind != channel.SMS && msg.Kind != channel.MMS && msg.Kind != channel.WhatsApp {
+		return nil
+	}
+	var out bool
+	switch in.keywords.Classify(msg.Text) {
+	case recipient.Stop:
+		out = true
+	case recipient.Start:
+		out = false
+	default:
+		return nil
+	}
+	addr := normalizeAddress(msg.Kind, msg.From)
+	kinds := []channel.Kind{msg.Kind}
+	if msg.Kind != channel.WhatsApp {
+		kinds = []channel.Kind{channel.SMS, channel.MMS} // one number, one carrier opt-out
+	}
+	for _, k := range kinds {
+		if err := in.store.SetOptOut(ctx, k, addr, out); err != nil {
+			return wrapStore("opt-out", err)
+		}
+	}
+	ev := EventOptedIn
+	if out {
+		ev = EventOptedOut
+	}
+	in.publish(Event{Type: ev, Kind: msg.Kind, Address: addr, At: in.now()})
+	return nil
+}
+
+// OptedOut reports whether address opted out of kind through a stop keyword
+// or a provider report (R5).
+func (in *Inbox) OptedOut(ctx context.Context, kind channel.Kind, address string) (bool, error) {
+	addr := normalizeAddress(kind, address)
+	m, err := in.store.OptedOut(ctx, kind, []string{addr})
+	if err != nil {
+		return false, wrapStore("opt-out", err)
+	}
+	return m[addr], nil
+}
+
+// SetOptedOut records that address opted out of (or back into) kind, as
+// a provider's report (an unsubscribed-recipient error) or the host says
+// (R5).
+func (in *Inbox) SetOptedOut(ctx context.Context, kind channel.Kind, address string, out bool) error {
+	if !kind.Valid() || strings.TrimSpace(address) == "" {
+		return fmt.Errorf("inbox: %w: kind %s, address %q", ErrInvalidArgument, kind, address)
+	}
+	addr := normalizeAddress(kind, address)
+	if err := in.store.SetOptOut(ctx, kind, addr, out); err != nil {
+		return wrapStore("opt-out", err)
+	}
+	ev := EventOptedIn
+	if out {
+		ev = EventOptedOut
+	}
+	in.publish(Event{Type: ev, Kind: kind, Address: addr, At: in.now()})
+	return nil
+}
+
+// touch records a new message's time and text on its thread.
+func touch(t *Thread, text string, at time.Time) {
+	t.LastMessageAt = maxTime(t.LastMessageAt, at)
+	t.LastActivityAt = maxTime(t.LastActivityAt, at)
+	if !at.Before(t.LastMessageAt) {
+		t.Preview = preview(text)
+	}
+}
+
+func preview(s string) string {
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) <= previewLen {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == previewLen {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// Outgoing describes an outbound message to record in a thread.
+type Outgoing struct {
+	// ThreadID is the thread to record it in.
+	ThreadID string
+	// Message is the message; its ID, ThreadID, Direction and CreatedAt are
+	// set by the inbox. SentAt defaults to now; a ScheduledFor in the future
+	// records a message that is not sent yet.
+	Message Message
+	// Deliveries are its recipients; IDs, MessageID, ThreadID, Kind and
+	// CreatedAt are set by the inbox. A direct message has one.
+	Deliveries []Delivery
+}
+
+// RecordOutbound records an outbound message in a thread, with its
+// deliveries, and returns it with the deliveries as stored. Sending it is
+// the sending pipeline's work (or the host's); recording it applies the
+// thread rules: it moves the thread to its send time even when muted (T4),
+// marks the thread read (T5), reopens and restores it (T9, T10), ends the
+// author's typing indicator (T16), and wakes a dormant thread unless it is
+// automatic (T18). A message scheduled for later changes only the thread's
+// message count until it is sent.
+func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Delivery, error) {
+	m := o.Message
+	if !m.Kind.Valid() {
+		return Message{}, nil, fmt.Errorf("inbox: record: %w: kind %d", ErrInvalidArgument, uint8(m.Kind))
+	}
+	var (
+		ds  []Delivery
+		err error
+	)
+	t, err := in.modify(ctx, o.ThreadID, func(t *Thread, w *store.ThreadWrite) error {
+		now := in.now()
+		m.ID, m.ThreadID, m.Direction, m.CreatedAt = in.newID(), t.ID, store.Outbound, now
+		if m.Origin == 0 {
+			m.Origin = store.Direct
+		}
+		m.Unread = false
+		scheduled := m.ScheduledFor.After(now)
+		if m.SentAt.IsZero() && !scheduled {
+			m.SentAt = now
+		}
+		ds = make([]Delivery, len(o.Deliveries))
+		for i, d := range o.Deliveries {
+			d.ID, d.MessageID, d.ThreadID, d.Kind, d.CreatedAt = in.newID(), m.ID, t.ID, m.Kind, now
+			if d.Campaign == "" {
+				d.Campaign = m.Broadcast
+			}
+			d.Version = 0
+			ds[i] = d
+		}
+		m.Recipients = len(ds)
+		t.Messages++
+		if !scheduled {
+			touch(t, m.Text, m.SentAt)
+			t.SortTime = maxTime(t.SortTime, m.SentAt)
+			if t.Unread > 0 {
+				t.Unread = 0
+				w.ReadAll = true
+			}
+			t.Closed, t.Archived = false, false
+			if m.Origin != store.Automatic {
+				t.Dormant = false
+			}
+		}
+		w.Message = &m
+		w.Deliveries = ds
+		return nil
+	})
+	if err != nil {
+		return Message{}, nil, err
+	}
+	for i := range ds {
+		ds[i].Version = 1
+	}
+	if m.Author.Agent != "" {
+		in.stopTyping(t.ID, m.Author.Agent)
+	}
+	in.publish(Event{Type: EventMessageSent, ThreadID: t.ID, MessageID: m.ID, At: in.now()})
+	return m, ds, nil
+}
+
+// ApplyStatus merges a provider's status update into the delivery with its
+// provider ID (S2, S3); it implements channel.Receiver. Updates are
+// idempotent and order-independent: one that does not raise the status is
+// ignored. An update for a provider ID no delivery has returns an error
+// matching channel.ErrUnknownMessage, so that it can be retried later.
+func (in *Inbox) ApplyStatus(ctx context.Context, u channel.StatusUpdate) error {
+	_, err := in.ApplyStatusUpdate(ctx, u)
+	return err
+}
+
+// ApplyStatusUpdate is ApplyStatus returning the delivery as it is now.
+func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) (Delivery, error) {
+	if u.ProviderID == "" || !u.Status.Valid() {
+		return Delivery{}, fmt.Errorf("inbox: status update: %w: provider ID %q, status %s", channel.ErrInvalidMessage, u.ProviderID, u.Status)
+	}
+	at := u.At
+	if at.IsZero() {
+		at = in.now()
+	}
+	for range maxRetries {
+		d, err := in.store.DeliveryByProviderID(ctx, u.ProviderID)
+		if errors.Is(err, store.ErrNotFound) {
+			in.publish(Event{Type: EventUnknownStatus, Address: u.Recipient, ProviderID: u.ProviderID, Status: u.Status, At: in.now()})
+			return Delivery{}, fmt.Errorf("inbox: status %s for %s: %w", u.Status, u.ProviderID, channel.ErrUnknownMessage)
+		}
+		if err != nil {
+			return Delivery{}, wrapStore("delivery", err)
+		}
+		accepted, err := d.Status.Apply(status.Change{Status: u.Status, At: at, Raw: u.Raw, ErrorCode: u.ErrorCode, ErrorMessage: u.ErrorMessage})
+		if err != nil {
+			return Delivery{}, fmt.Errorf("inbox: %w", err)
+		}
+		if !accepted {
+			return d, nil
+		}
+		err = in.store.WriteDelivery(ctx, d)
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return Delivery{}, wrapStore("write delivery", err)
+		}
+		d.Version++
+		in.publish(Event{Type: EventStatusChanged, ThreadID: d.ThreadID, MessageID: d.MessageID, DeliveryID: d.ID,
+			ProviderID: d.ProviderID, Status: d.Status.Current, At: in.now()})
+		return d, nil
+	}
+	return Delivery{}, fmt.Errorf("inbox: status update %s: %w", u.ProviderID, ErrConflict)
+}

@@ -1,0 +1,21 @@
+// Package storetest is the conformance suite of inbox stores. A store
+// implementation proves itself with one test:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) store.Store { return mystore.New(…) })
+//	}
+//
+// Run drives every inbox rule (T1–T20, M1–M6, R5, S2–S5, C8) through a real
+// inbox.Inbox on a fresh store per scenario, checks the Store contract's
+// own promises (copies, optimistic versions, duplicate provider IDs, atomic
+// failure, cancelled contexts), and runs a concurrency stress test whose
+// result is compared with a scan of every thread.
+//
+// # Concurrency
+//
+// Run uses t.Run for each scenario; scenarios do not run in parallel.
+//
+// # Errors
+//
+// Failures are reported through t.
+package storetest
