@@ -56,7 +56,8 @@ func (v Variable) Token() string { return "{{ ." + v.Path + " }}" }
 // Catalog is the set of known scopes and variables. [NewCatalog] returns one with the
 // built-in scopes and variables; hosts add their own with [Catalog.RegisterScope] and
 // [Catalog.Register]. A Catalog is safe for concurrent use; registering while templates
-// are checked is allowed.
+// are checked is allowed. Register a scope before parsing the templates that use it: a
+// template resolves its root names to scopes when it is parsed.
 type Catalog struct {
 	mu     sync.RWMutex
 	scopes map[Scope]ScopeInfo

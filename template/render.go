@@ -126,6 +126,7 @@ type renderState struct {
 	maxIter  int
 	iter     int
 	err      error
+	w        limitWriter // the writer of the field being rendered
 }
 
 // String hides the state from a template that prints it.
@@ -165,7 +166,7 @@ const noValue = "<no value>"
 // limitWriter collects a field's output, refusing to grow beyond max and checking the
 // render state every checkEvery bytes.
 type limitWriter struct {
-	buf  []byte
+	buf  strings.Builder
 	max  int
 	next int
 	st   *renderState
@@ -173,15 +174,15 @@ type limitWriter struct {
 }
 
 func (w *limitWriter) Write(p []byte) (int, error) {
-	if len(w.buf)+len(p) > w.max {
+	if w.buf.Len()+len(p) > w.max {
 		return 0, w.st.fail(fmt.Errorf("%w: output exceeds %d bytes", ErrOutputTooLarge, w.max))
 	}
 	if w.text && len(p) == len(noValue) && string(p) == noValue {
 		return 0, w.st.fail(fmt.Errorf("%w: a variable has no value", ErrMissingValue))
 	}
-	w.buf = append(w.buf, p...)
-	if len(w.buf) >= w.next {
-		w.next = len(w.buf) + checkEvery
+	w.buf.Write(p)
+	if w.buf.Len() >= w.next {
+		w.next = w.buf.Len() + checkEvery
 		if err := w.st.check(); err != nil {
 			return 0, err
 		}
@@ -193,10 +194,12 @@ var execErrRE = regexp.MustCompile(`^template: [^:]*:(\d+):(\d+): executing "[^"
 
 // exec renders one field.
 func (t *Template) exec(f *field, root map[string]any, st *renderState) (string, error) {
-	w := &limitWriter{buf: make([]byte, 0, len(f.src)+len(f.src)/2), max: t.lim.maxOutput, st: st, text: f.name != FieldHTML}
+	w := &st.w
+	*w = limitWriter{max: t.lim.maxOutput, st: st, text: f.name != FieldHTML}
+	w.buf.Grow(min(len(f.src)+len(f.src)/2, t.lim.maxOutput))
 	err := f.exec.Execute(w, root)
 	if err == nil && st.err == nil {
-		return string(w.buf), nil
+		return w.buf.String(), nil
 	}
 	rerr := &RenderError{Field: f.name}
 	if st.err != nil {
@@ -329,7 +332,12 @@ func stateOf(root any) *renderState {
 // methods, map keys, struct fields) but returns nil instead of failing when a step is
 // missing. Templates use it for values given to default, coalesce, empty, and, or, not,
 // and for if/with conditions.
-func lookup(recv any, names ...string) any {
+func lookup(recv any, names ...string) (out any) {
+	defer func() {
+		if recover() != nil { // a host method panicked: treat the value as missing
+			out = nil
+		}
+	}()
 	v := reflect.ValueOf(recv)
 	for _, name := range names {
 		if v = lookupStep(v, name); !v.IsValid() {
@@ -346,8 +354,8 @@ func lookupStep(v reflect.Value, name string) reflect.Value {
 	for v.IsValid() && v.Kind() == reflect.Interface {
 		v = v.Elem()
 	}
-	if !v.IsValid() {
-		return v
+	if !v.IsValid() || (v.Kind() == reflect.Pointer && v.IsNil()) {
+		return reflect.Value{}
 	}
 	if m := v.MethodByName(name); m.IsValid() {
 		return callNiladic(m)

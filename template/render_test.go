@@ -245,7 +245,13 @@ func TestSafetyLimits(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			start := time.Now()
-			_, err := render(t, Source{Text: tt.text}, FormatText, nil)
+			// A long time budget, so that only the limit under test can stop the render
+			// (the race detector slows loops down).
+			tpl, err := Parse(NewCatalog(), Source{Text: tt.text}, Options{Timeout: time.Minute})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = tpl.Render(bg, FormatText, nil)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
@@ -348,5 +354,26 @@ func TestRenderErrorsOther(t *testing.T) {
 	_, err = render(t, Source{Text: `{{ $ = 1 }}{{ range until 3 }}x{{ end }}`}, FormatText, nil)
 	if !errors.Is(err, ErrRender) {
 		t.Errorf("$ reassigned: %v", err)
+	}
+}
+
+type panicky struct{}
+
+func (*panicky) Name() string { panic("boom") }
+
+// Values whose methods panic or that are nil pointers count as missing, never crash.
+func TestRenderHostValuesThatFail(t *testing.T) {
+	var nilContact *panicky
+	out, err := render(t, Source{Text: `{{ .Contact.Name | default "x" }}`}, FormatText, Values{ScopeContact: nilContact})
+	if err != nil || out.Text != "x" {
+		t.Errorf("nil pointer: %+v, %v", out, err)
+	}
+	out, err = render(t, Source{Text: `{{ .Contact.Name | default "y" }}`}, FormatText, Values{ScopeContact: &panicky{}})
+	if err != nil || out.Text != "y" {
+		t.Errorf("panicking method: %+v, %v", out, err)
+	}
+	_, err = render(t, Source{Text: `{{ .Contact.Name }}`}, FormatText, Values{ScopeContact: &panicky{}})
+	if !errors.Is(err, ErrRender) {
+		t.Errorf("panicking method without default: %v", err)
 	}
 }
