@@ -53,8 +53,9 @@
 // environment, files or the network, and they cannot exhaust the host:
 //
 //   - Functions: every Sprig function except env, expandenv, getHostByName (environment
-//     and network); now, ago, durationRound, dateInZone, date_in_zone, htmlDateInZone
-//     (wall clock: now is available but reads Options.Now); randAlphaNum, randAlpha,
+//     and network); ago and durationRound (they read the wall clock; now is available
+//     and reads Options.Now); dateInZone, date_in_zone, htmlDateInZone (they load time
+//     zones from the file system); randAlphaNum, randAlpha,
 //     randAscii, randNumeric, randBytes, randInt, uuidv4, shuffle (randomness); bcrypt,
 //     htpasswd, genPrivateKey, derivePassword, buildCustomCert, genCA, genCAWithKey,
 //     genSelfSignedCert, genSelfSignedCertWithKey, genSignedCert, genSignedCertWithKey,

@@ -12,8 +12,9 @@ import (
 )
 
 // removedFuncs are the Sprig functions no template can call. They read the process
-// environment or the network, depend on randomness or the wall clock, burn CPU on
-// cryptography, mutate the host's data, or cost quadratic time.
+// environment, the file system (time zones) or the network, depend on randomness or the
+// wall clock, burn CPU on cryptography, mutate the host's data, or cost quadratic time.
+// now is put back, reading the template's clock.
 var removedFuncs = [...]string{
 	"env", "expandenv", "getHostByName",
 	"now", "ago", "durationRound", "date_in_zone", "dateInZone", "htmlDateInZone",

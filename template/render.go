@@ -207,8 +207,8 @@ func (t *Template) exec(f *field, root map[string]any, st *renderState) (string,
 			return "", ctxErr
 		}
 		rerr.Err = st.err
-		if errors.Is(st.err, ErrMissingValue) {
-			rerr.Variable = t.firstNil(f, root)
+		if r, ok := firstNil(f, root); ok && errors.Is(st.err, ErrMissingValue) {
+			rerr.Variable, rerr.Line, rerr.Column = "."+r.path, r.line, r.col
 		}
 		return "", rerr
 	}
@@ -276,15 +276,15 @@ func ownError(err error) error {
 	return nil
 }
 
-// firstNil names the first variable of f whose value in root is nil, to explain a
+// firstNil finds the first variable of f whose value in root is nil, to explain a
 // "<no value>" write.
-func (t *Template) firstNil(f *field, root map[string]any) string {
+func firstNil(f *field, root map[string]any) (ref, bool) {
 	for _, r := range f.refs {
 		if lookup(root, strings.Split(r.path, ".")...) == nil {
-			return "." + r.path
+			return r, true
 		}
 	}
-	return ""
+	return ref{}, false
 }
 
 // addInternalFuncs adds the functions the rewritten trees call.

@@ -60,7 +60,8 @@ func TestRenderMissingValueC5(t *testing.T) {
 	}{
 		{"scope not provided", "Gift:\n  {{ .GiftCard.Value }}", ".GiftCard.Value", guest(), 2, 6},
 		{"key absent", "Hi {{ .Contact.LastName }}", ".Contact.LastName", guest(), 1, 7},
-		{"nil value", "Hi {{ .Contact.FirstName }}", ".Contact.FirstName", Values{ScopeContact: map[string]any{"FirstName": nil}}, 0, 0},
+		{"nil value", "Hi {{ .Contact.FirstName }}", ".Contact.FirstName", Values{ScopeContact: map[string]any{"FirstName": nil}}, 1, 7},
+		{"nil inside with", "x\n{{ with .Booking }}{{ .Room }}{{ end }}", ".Booking.Room", Values{ScopeBooking: map[string]any{"Room": nil}}, 2, 23},
 		{"inside with", "{{ with .Booking }}{{ .Nights }}{{ end }}", ".Booking.Nights", guest(), 1, 23},
 		{"as argument", "{{ upper .Contact.LastName }}", ".Contact.LastName", guest(), 1, 10},
 	}
