@@ -206,4 +206,6 @@ func (e *env) list(q inbox.ThreadQuery, n int) []string {
 	return out
 }
 
-func contactSubject(c recipient.Contact) store.Subject { return store.Subject{Kind: store.Contact, ID: c.ID} }
+func contactSubject(c recipient.Contact) store.Subject {
+	return store.Subject{Kind: store.Contact, ID: c.ID}
+}
