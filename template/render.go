@@ -173,6 +173,7 @@ type limitWriter struct {
 	text bool // detect text/template's "<no value>" for nil values
 }
 
+// Write implements io.Writer for text/template.
 func (w *limitWriter) Write(p []byte) (int, error) {
 	if w.buf.Len()+len(p) > w.max {
 		return 0, w.st.fail(fmt.Errorf("%w: output exceeds %d bytes", ErrOutputTooLarge, w.max))

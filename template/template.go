@@ -223,7 +223,8 @@ func (t *Template) collectRoots() {
 //
 // Variables are followed through `with` blocks (`{{ with .Booking }}{{ .CheckIn }}`) and
 // `$` (`$.Contact.FirstName`); fields of range elements and of other variables are not
-// checked.
+// checked. A variable guarded by a default or a condition is reported too: in a context
+// without its scope it could never have a value.
 func (t *Template) Check(provided ...Scope) error {
 	var problems []Problem
 	for _, f := range t.fields {
