@@ -1,0 +1,254 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/status"
+)
+
+func lessDue(a, b *store.Delivery) bool {
+	if !a.DueAt.Equal(b.DueAt) {
+		return a.DueAt.Before(b.DueAt)
+	}
+	return a.ID < b.ID
+}
+
+func lessSent(a, b *store.Delivery) bool {
+	if !a.CreatedAt.Equal(b.CreatedAt) {
+		return a.CreatedAt.After(b.CreatedAt)
+	}
+	return a.ID < b.ID
+}
+
+// indexDelivery adds d, of message m, to the delivery indexes and to m's
+// Counts.
+func (s *Store) indexDelivery(d *store.Delivery, m *msgRec) {
+	if d.ProviderID != "" {
+		s.delByPID[d.ProviderID] = d
+	}
+	s.sent.ReplaceOrInsert(d)
+	if d.Status.Current == status.Scheduled {
+		s.due.ReplaceOrInsert(d)
+		if d.Anchor != "" {
+			set := s.anchors[d.Anchor]
+			if set == nil {
+				set = make(map[string]*store.Delivery)
+				s.anchors[d.Anchor] = set
+			}
+			set[d.ID] = d
+		}
+	}
+	countsAdd(&m.out.counts, d.Status.Current, 1)
+}
+
+// unindexDelivery undoes indexDelivery; d must hold the state indexed.
+func (s *Store) unindexDelivery(d *store.Delivery, m *msgRec) {
+	if d.ProviderID != "" {
+		delete(s.delByPID, d.ProviderID)
+	}
+	s.sent.Delete(d)
+	if d.Status.Current == status.Scheduled {
+		s.due.Delete(d)
+		if set := s.anchors[d.Anchor]; set != nil {
+			delete(set, d.ID)
+			if len(set) == 0 {
+				delete(s.anchors, d.Anchor)
+			}
+		}
+	}
+	countsAdd(&m.out.counts, d.Status.Current, -1)
+}
+
+func cloneDelivery(d *store.Delivery) store.Delivery {
+	out := *d
+	out.Status = d.Status.Clone()
+	return out
+}
+
+// Delivery implements store.Store.
+func (s *Store) Delivery(ctx context.Context, id string) (store.Delivery, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Delivery{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d, ok := s.dels[id]
+	if !ok {
+		return store.Delivery{}, notFound("delivery", id)
+	}
+	return cloneDelivery(d), nil
+}
+
+// DeliveryByProviderID implements store.Store.
+func (s *Store) DeliveryByProviderID(ctx context.Context, providerID string) (store.Delivery, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Delivery{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d, ok := s.delByPID[providerID]
+	if !ok {
+		return store.Delivery{}, notFound("delivery with provider ID", providerID)
+	}
+	return cloneDelivery(d), nil
+}
+
+// Deliveries implements store.Store. An unknown message gives ErrNotFound.
+func (s *Store) Deliveries(ctx context.Context, messageID, after string, limit int) ([]store.Delivery, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit < 1 {
+		return nil, invalid("deliveries limit %d", limit)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m, ok := s.msgs[messageID]
+	if !ok {
+		return nil, notFound("message", messageID)
+	}
+	out := []store.Delivery{}
+	if m.out == nil {
+		return out, nil
+	}
+	i := 0
+	if after != "" {
+		i, _ = slices.BinarySearchFunc(m.out.dels, after, func(d *store.Delivery, id string) int { return strings.Compare(d.ID, id) })
+		if i < len(m.out.dels) && m.out.dels[i].ID == after {
+			i++
+		}
+	}
+	for ; i < len(m.out.dels) && len(out) < limit; i++ {
+		out = append(out, cloneDelivery(m.out.dels[i]))
+	}
+	return out, nil
+}
+
+// Sent implements store.Store. It walks every delivery from q.After, newest
+// message first, and applies the filters to each: linear in the deliveries
+// passed over. A q.After that is not a delivery gives ErrNotFound.
+func (s *Store) Sent(ctx context.Context, q store.SentQuery) ([]store.Delivery, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if q.Limit < 1 {
+		return nil, invalid("sent query limit %d", q.Limit)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []store.Delivery{}
+	visit := func(d *store.Delivery) bool {
+		if matchSent(d, &q) {
+			out = append(out, cloneDelivery(d))
+		}
+		return len(out) < q.Limit
+	}
+	if q.After == "" {
+		s.sent.Ascend(visit)
+		return out, nil
+	}
+	a, ok := s.dels[q.After]
+	if !ok {
+		return nil, notFound("delivery", q.After)
+	}
+	s.sent.AscendGreaterOrEqual(a, func(d *store.Delivery) bool {
+		return d == a || visit(d)
+	})
+	return out, nil
+}
+
+func matchSent(d *store.Delivery, q *store.SentQuery) bool {
+	return (q.Address == "" || d.Address == q.Address) &&
+		(q.Campaign == "" || d.Campaign == q.Campaign) &&
+		(q.Kind == 0 || d.Kind == q.Kind) &&
+		(q.Status == status.Unknown || d.Status.Current == q.Status) &&
+		inRange(d.CheckIn, q.CheckInFrom, q.CheckInTo) &&
+		inRange(d.CheckOut, q.CheckOutFrom, q.CheckOutTo)
+}
+
+// inRange reports whether t is in [from, to); a zero bound does not limit.
+func inRange(t, from, to time.Time) bool {
+	if !from.IsZero() && t.Before(from) {
+		return false
+	}
+	return to.IsZero() || t.Before(to)
+}
+
+// WriteDelivery implements store.Store.
+func (s *Store) WriteDelivery(ctx context.Context, d store.Delivery) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.dels[d.ID]
+	if !ok {
+		return notFound("delivery", d.ID)
+	}
+	if cur.Version != d.Version {
+		return fmt.Errorf("memstore: delivery %q at version %d, written at %d: %w", d.ID, cur.Version, d.Version, store.ErrConflict)
+	}
+	if d.MessageID != cur.MessageID || d.ThreadID != cur.ThreadID {
+		return invalid("delivery %q moved from message %q to %q", d.ID, cur.MessageID, d.MessageID)
+	}
+	if err := s.checkProviderID(d.ProviderID, d.ID, d.MessageID); err != nil {
+		return err
+	}
+	m := s.msgs[cur.MessageID]
+	s.unindexDelivery(cur, m)
+	*cur = cloneDelivery(&d)
+	cur.Version = d.Version + 1
+	s.indexDelivery(cur, m)
+	return nil
+}
+
+// ClaimDue implements store.Store: it walks the scheduled deliveries by due
+// time and stops at the first not yet due.
+func (s *Store) ClaimDue(ctx context.Context, now, until time.Time, limit int) ([]store.Delivery, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit < 1 {
+		return nil, invalid("claim limit %d", limit)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var claimed []*store.Delivery
+	s.due.Ascend(func(d *store.Delivery) bool {
+		if d.DueAt.After(now) {
+			return false
+		}
+		if !d.ClaimedUntil.After(now) {
+			claimed = append(claimed, d)
+		}
+		return len(claimed) < limit
+	})
+	out := make([]store.Delivery, len(claimed))
+	for i, d := range claimed {
+		d.ClaimedUntil = until // not a key of any index
+		d.Version++
+		out[i] = cloneDelivery(d)
+	}
+	return out, nil
+}
+
+// Scheduled implements store.Store.
+func (s *Store) Scheduled(ctx context.Context, anchor string) ([]store.Delivery, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	set := s.anchors[anchor]
+	out := make([]store.Delivery, 0, len(set))
+	for _, d := range set {
+		out = append(out, cloneDelivery(d))
+	}
+	slices.SortFunc(out, func(a, b store.Delivery) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}

@@ -1,0 +1,177 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/parleyhq/parley/channel"
+	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/recipient"
+)
+
+// Directory is an in-memory directory of contacts, audiences and events,
+// for examples, tests and small hosts: it implements inbox.Directory and
+// inbox.DetailsResolver. Like the Store, it keeps nothing across restarts.
+// It is safe for concurrent use.
+type Directory struct {
+	mu        sync.RWMutex
+	contacts  map[string]recipient.Contact
+	byAddr    map[string]string // kind-less address key → contact ID
+	audiences map[string]store.AudienceInfo
+	events    map[string]store.EventInfo
+	details   map[store.Subject]store.Details
+}
+
+// NewDirectory returns an empty Directory.
+func NewDirectory() *Directory {
+	return &Directory{contacts: map[string]recipient.Contact{}, byAddr: map[string]string{},
+		audiences: map[string]store.AudienceInfo{}, events: map[string]store.EventInfo{}, details: map[store.Subject]store.Details{}}
+}
+
+func addrKey(kind channel.Kind, addr string) string {
+	switch kind {
+	case channel.SMS, channel.MMS, channel.WhatsApp:
+		return "tel:" + addr
+	}
+	return kind.String() + ":" + addr
+}
+
+// PutContact adds or replaces a contact. A contact with an empty ID is
+// refused with an error.
+func (d *Directory) PutContact(c recipient.Contact) error {
+	if c.ID == "" {
+		return fmt.Errorf("memstore: directory: contact without ID")
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if old, ok := d.contacts[c.ID]; ok {
+		for _, k := range channel.Kinds() {
+			if a := old.Address(k); a != "" && d.byAddr[addrKey(k, a)] == c.ID {
+				delete(d.byAddr, addrKey(k, a))
+			}
+		}
+	}
+	c.PushTokens = slices.Clone(c.PushTokens)
+	d.contacts[c.ID] = c
+	for _, k := range channel.Kinds() {
+		if a := c.Address(k); a != "" {
+			d.byAddr[addrKey(k, a)] = c.ID
+		}
+	}
+	return nil
+}
+
+// PutAudience adds or replaces an audience.
+func (d *Directory) PutAudience(a store.AudienceInfo) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	a.Members = slices.Clone(a.Members)
+	d.audiences[a.ID] = a
+}
+
+// PutEvent adds or replaces an event.
+func (d *Directory) PutEvent(e store.EventInfo) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e.Attendees = slices.Clone(e.Attendees)
+	d.events[e.ID] = e
+}
+
+// PutDetails sets the details pane of a subject (T19).
+func (d *Directory) PutDetails(s store.Subject, det store.Details) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.details[s] = det
+}
+
+// Contact implements inbox.Directory.
+func (d *Directory) Contact(ctx context.Context, id string) (recipient.Contact, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	c, ok := d.contacts[id]
+	if !ok {
+		return recipient.Contact{}, fmt.Errorf("memstore: contact %q: %w", id, store.ErrNotFound)
+	}
+	c.PushTokens = slices.Clone(c.PushTokens)
+	return c, nil
+}
+
+// ContactByAddress implements inbox.Directory.
+func (d *Directory) ContactByAddress(ctx context.Context, kind channel.Kind, addr string) (recipient.Contact, error) {
+	d.mu.RLock()
+	id, ok := d.byAddr[addrKey(kind, addr)]
+	d.mu.RUnlock()
+	if !ok {
+		return recipient.Contact{}, fmt.Errorf("memstore: %s address %q: %w", kind, addr, store.ErrNotFound)
+	}
+	return d.Contact(ctx, id)
+}
+
+// Audience implements inbox.Directory.
+func (d *Directory) Audience(ctx context.Context, id string) (store.AudienceInfo, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	a, ok := d.audiences[id]
+	if !ok {
+		return store.AudienceInfo{}, fmt.Errorf("memstore: audience %q: %w", id, store.ErrNotFound)
+	}
+	a.Members = slices.Clone(a.Members)
+	return a, nil
+}
+
+// Event implements inbox.Directory.
+func (d *Directory) Event(ctx context.Context, id string) (store.EventInfo, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	e, ok := d.events[id]
+	if !ok {
+		return store.EventInfo{}, fmt.Errorf("memstore: event %q: %w", id, store.ErrNotFound)
+	}
+	e.Attendees = slices.Clone(e.Attendees)
+	return e, nil
+}
+
+// Details implements inbox.DetailsResolver: the details set with PutDetails,
+// else what the directory knows of the subject.
+func (d *Directory) Details(ctx context.Context, s store.Subject) (store.Details, error) {
+	d.mu.RLock()
+	det, ok := d.details[s]
+	d.mu.RUnlock()
+	if ok {
+		return det, nil
+	}
+	switch s.Kind {
+	case store.Contact:
+		c, err := d.Contact(ctx, s.ID)
+		if err != nil {
+			return store.Details{}, err
+		}
+		return store.Details{Contact: &store.ContactDetails{ID: c.ID, Name: c.Name(), Phone: c.Phone, Email: c.Email}}, nil
+	case store.Audience:
+		a, err := d.Audience(ctx, s.ID)
+		if err != nil {
+			return store.Details{}, err
+		}
+		return store.Details{Audience: &store.AudienceDetails{Members: len(a.Members), Filters: slices.Clone(a.Filters), Description: a.Description}}, nil
+	case store.Event:
+		e, err := d.Event(ctx, s.ID)
+		if err != nil {
+			return store.Details{}, err
+		}
+		ed := &store.EventDetails{Start: e.Start}
+		for _, at := range e.Attendees {
+			switch at.Group {
+			case recipient.Booked:
+				ed.Booked++
+			case recipient.Waitlisted:
+				ed.Waitlist++
+			case recipient.Cancelled:
+				ed.Cancelled++
+			}
+		}
+		return store.Details{Event: ed}, nil
+	}
+	return store.Details{}, fmt.Errorf("memstore: subject %s: %w", s, store.ErrNotFound)
+}

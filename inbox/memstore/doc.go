@@ -1,0 +1,31 @@
+// Package memstore is the in-memory implementation of the inbox storage
+// contract (package inbox/store): the embedded default of Parley, for tests,
+// examples, demos and single-process hosts that accept losing their inbox
+// when the process ends. It keeps nothing across restarts.
+//
+// Every query is answered from an index kept in step with every write, so
+// that nothing scans all threads: one ordered B-tree
+// (github.com/google/btree) per combination of the T11 and T12 filters for
+// the thread list (T3), ordered sets of subject words and phone digit forms
+// for the name, email and phone search, an inverted index from message
+// words to messages for the keyword search (T13), incremental attention
+// counters (T15), and ordered indexes of scheduled deliveries for the
+// dispatcher (C8, C15). Searches tokenise exactly as internal/textindex
+// says, which is what every Parley store does.
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use. Reads run in parallel under a shared
+// lock; each write takes the lock exclusively, checks everything first and
+// only then changes the store, so it is atomic and a failed write changes
+// nothing. Values are copied in and out: a Store shares no memory with its
+// callers.
+//
+// # Errors
+//
+// Methods return errors matching store.ErrNotFound, store.ErrConflict and
+// store.ErrDuplicate with errors.Is, as the contract says; ErrInvalid for a
+// value the contract does not allow (a message of another thread, a changed
+// subject, a Limit below 1); and the context's error, unwrapped, when the
+// context has ended before the call. Messages start with "memstore:".
+package memstore

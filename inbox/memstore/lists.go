@@ -1,0 +1,366 @@
+package memstore
+
+import (
+	"math"
+	"time"
+
+	"github.com/google/btree"
+
+	"github.com/parleyhq/parley/inbox/store"
+)
+
+// The status sets of the list index. A thread that is not dormant is in
+// setArchived when archived, else in setAll, and also in setUnread when it
+// has unread messages and in setMuted when muted (expired mutes included:
+// queries judge them at q.Now).
+const (
+	setAll = iota
+	setUnread
+	setMuted
+	setArchived
+	nSets
+)
+
+// treeGroup holds the list trees of one assignee (or of any assignee):
+// by status set, favourite (0) or not (1), lifecycle (0 open, 1 closed) and
+// subject kind. Favourites are a tree of their own so that the favourites
+// filter, and the favourites-first order of T3, need no merging.
+type treeGroup [nSets][2][2][3]*btree.BTreeG[listItem]
+
+// listIndex is the thread list index (T3, T11, T12): every listed thread is
+// in its assignee's group and in the any-assignee group, once per status
+// set it belongs to. A query walks 1 to 6 trees (lifecycle and category
+// "any" merge the exact trees) and visits only matching threads, apart from
+// expired mutes and threads outside the visibility window.
+type listIndex struct {
+	byAgent map[string]*treeGroup // "" is unassigned
+	any     treeGroup
+}
+
+// listItem is an entry of a list tree: key orders by SortTime, newest
+// first; ties fall back to the thread.
+type listItem struct {
+	key int64
+	t   *threadRec
+}
+
+// The keys of SortTimes outside the range of UnixNano; items with them are
+// compared on their full SortTime.
+const (
+	keyNewest = math.MinInt64 // ^MaxInt64
+	keyOldest = math.MaxInt64 // ^MinInt64
+)
+
+var (
+	minNano = time.Unix(0, math.MinInt64)
+	maxNano = time.Unix(0, math.MaxInt64)
+)
+
+// sortKey returns the list key of a SortTime: ascending keys are
+// descending times.
+func sortKey(t time.Time) int64 {
+	switch {
+	case !t.After(minNano):
+		return keyOldest
+	case !t.Before(maxNano):
+		return keyNewest
+	}
+	return ^t.UnixNano()
+}
+
+// lessList is list order (T3) inside one favourite group: SortTime newest
+// first, then ID.
+func lessList(a, b listItem) bool {
+	if a.key != b.key {
+		return a.key < b.key
+	}
+	if a.key == keyNewest || a.key == keyOldest {
+		if at, bt := a.t.t.SortTime, b.t.t.SortTime; !at.Equal(bt) {
+			return at.After(bt)
+		}
+	}
+	return a.t.t.ID < b.t.t.ID
+}
+
+// statusSets returns the bit set of status sets t belongs to.
+func statusSets(t *store.Thread) uint8 {
+	switch {
+	case t.Dormant:
+		return 0
+	case t.Archived:
+		return 1 << setArchived
+	}
+	m := uint8(1 << setAll)
+	if t.Unread > 0 {
+		m |= 1 << setUnread
+	}
+	if t.Muted {
+		m |= 1 << setMuted
+	}
+	return m
+}
+
+// listChanged reports whether moving from a to b changes the thread's
+// entries in the list index.
+func listChanged(a, b *store.Thread) bool {
+	return statusSets(a) != statusSets(b) || a.Favourite != b.Favourite || a.Closed != b.Closed ||
+		a.Assignee != b.Assignee || !a.SortTime.Equal(b.SortTime)
+}
+
+func favIndex(t *store.Thread) int {
+	if t.Favourite {
+		return 0
+	}
+	return 1
+}
+
+func lcIndex(t *store.Thread) int {
+	if t.Closed {
+		return 1
+	}
+	return 0
+}
+
+// add inserts rec's entries, from its current state.
+func (x *listIndex) add(rec *threadRec) {
+	sets := statusSets(&rec.t)
+	if sets == 0 {
+		return
+	}
+	g := x.byAgent[rec.t.Assignee]
+	if g == nil {
+		g = new(treeGroup)
+		x.byAgent[rec.t.Assignee] = g
+	}
+	item := listItem{sortKey(rec.t.SortTime), rec}
+	f, lc, cat := favIndex(&rec.t), lcIndex(&rec.t), int(rec.t.Subject.Kind)-1
+	for set := range nSets {
+		if sets&(1<<set) == 0 {
+			continue
+		}
+		for _, grp := range [2]*treeGroup{g, &x.any} {
+			tr := grp[set][f][lc][cat]
+			if tr == nil {
+				tr = btree.NewG(btreeDegree, lessList)
+				grp[set][f][lc][cat] = tr
+			}
+			tr.ReplaceOrInsert(item)
+		}
+	}
+}
+
+// remove deletes rec's entries; rec must still hold the state add saw.
+func (x *listIndex) remove(rec *threadRec) {
+	sets := statusSets(&rec.t)
+	if sets == 0 {
+		return
+	}
+	g := x.byAgent[rec.t.Assignee]
+	item := listItem{sortKey(rec.t.SortTime), rec}
+	f, lc, cat := favIndex(&rec.t), lcIndex(&rec.t), int(rec.t.Subject.Kind)-1
+	for set := range nSets {
+		if sets&(1<<set) == 0 {
+			continue
+		}
+		for _, grp := range [2]*treeGroup{g, &x.any} {
+			if grp != nil && grp[set][f][lc][cat] != nil {
+				grp[set][f][lc][cat].Delete(item)
+			}
+		}
+	}
+}
+
+// query answers a ThreadQuery without search.
+func (x *listIndex) query(q store.ThreadQuery) []*threadRec {
+	var g *treeGroup
+	switch {
+	case q.Assignee != "" && q.Unassigned:
+		return nil // assigned to an agent and unassigned: nothing
+	case q.Assignee != "":
+		g = x.byAgent[q.Assignee]
+	case q.Unassigned:
+		g = x.byAgent[""]
+	default:
+		g = &x.any
+	}
+	if g == nil {
+		return nil
+	}
+	set, favs := querySet(q.Status)
+	lcs, cats := lifecycles(q.Lifecycle), categories(q.Category)
+	if len(cats) == 0 {
+		return nil
+	}
+	keep := func(t *threadRec) bool {
+		if q.Status == store.Muted && !t.t.MutedAt(q.Now) {
+			return false
+		}
+		return q.ActiveSince.IsZero() || !t.t.LastActivityAt.Before(q.ActiveSince)
+	}
+	var pivot *listItem
+	if q.After != nil {
+		pivot = &listItem{sortKey(q.After.SortTime), &threadRec{t: store.Thread{ID: q.After.ID, SortTime: q.After.SortTime}}}
+		if !q.After.Favourite {
+			favs = favs[1:] // past every favourite
+		}
+	}
+	out := make([]*threadRec, 0, min(q.Limit, 64))
+	for _, f := range favs {
+		var lists [][]listItem
+		need := q.Limit - len(out)
+		for _, lc := range lcs {
+			for _, cat := range cats {
+				if tr := g[set][f][lc][cat]; tr != nil {
+					if l := collect(tr, pivot, need, keep); len(l) > 0 {
+						lists = append(lists, l)
+					}
+				}
+			}
+		}
+		out = mergeLists(out, lists, q.Limit)
+		pivot = nil
+		if len(out) >= q.Limit {
+			break
+		}
+	}
+	return out
+}
+
+// querySet returns the status set and favourite groups of a status filter.
+func querySet(f store.StatusFilter) (int, []int) {
+	switch f {
+	case store.Unread:
+		return setUnread, []int{0, 1}
+	case store.Favourites:
+		return setAll, []int{0}
+	case store.Muted:
+		return setMuted, []int{0, 1}
+	case store.Archived:
+		return setArchived, []int{0, 1}
+	}
+	return setAll, []int{0, 1}
+}
+
+func lifecycles(l store.Lifecycle) []int {
+	switch l {
+	case store.Open:
+		return []int{0}
+	case store.Closed:
+		return []int{1}
+	}
+	return []int{0, 1}
+}
+
+func categories(k store.SubjectKind) []int {
+	if k == 0 {
+		return []int{0, 1, 2}
+	}
+	if !k.Valid() {
+		return nil
+	}
+	return []int{int(k) - 1}
+}
+
+// collect returns up to need items of tr after pivot (all when pivot is
+// nil) that keep accepts, in tree order.
+func collect(tr *btree.BTreeG[listItem], pivot *listItem, need int, keep func(*threadRec) bool) []listItem {
+	var out []listItem
+	visit := func(it listItem) bool {
+		if pivot != nil && !lessList(*pivot, it) {
+			return true
+		}
+		if keep(it.t) {
+			out = append(out, it)
+		}
+		return len(out) < need
+	}
+	if pivot != nil {
+		tr.AscendGreaterOrEqual(*pivot, visit)
+	} else {
+		tr.Ascend(visit)
+	}
+	return out
+}
+
+// mergeLists appends to out, in list order, the first items of the sorted
+// lists until out holds limit threads.
+func mergeLists(out []*threadRec, lists [][]listItem, limit int) []*threadRec {
+	for len(out) < limit {
+		best := -1
+		for i, l := range lists {
+			if len(l) > 0 && (best < 0 || lessList(l[0], lists[best][0])) {
+				best = i
+			}
+		}
+		if best < 0 {
+			break
+		}
+		out = append(out, lists[best][0].t)
+		lists[best] = lists[best][1:]
+	}
+	return out
+}
+
+// counterIndex keeps the attention counters (T15) up to date: threads with
+// unread messages, neither archived nor dormant, and not muted are counted
+// in base; those whose mute expires by itself are kept by expiry, and count
+// from then on.
+type counterIndex struct {
+	base  [4]int
+	timed *btree.BTreeG[mutedItem]
+}
+
+type mutedItem struct {
+	until time.Time
+	t     *threadRec
+}
+
+func newCounterIndex() counterIndex {
+	return counterIndex{timed: btree.NewG(btreeDegree, func(a, b mutedItem) bool {
+		if !a.until.Equal(b.until) {
+			return a.until.Before(b.until)
+		}
+		return a.t.num < b.t.num
+	})}
+}
+
+// update moves rec from the counters of state old (nil: none) to those of
+// state cur.
+func (c *counterIndex) update(rec *threadRec, old, cur *store.Thread) {
+	if old != nil && needsAttention(old) {
+		if !old.Muted {
+			c.base[old.Subject.Kind]--
+		} else {
+			c.timed.Delete(mutedItem{old.MutedUntil, rec})
+		}
+	}
+	if needsAttention(cur) {
+		if !cur.Muted {
+			c.base[cur.Subject.Kind]++
+		} else {
+			c.timed.ReplaceOrInsert(mutedItem{cur.MutedUntil, rec})
+		}
+	}
+}
+
+// needsAttention reports whether t counts now or will count when its mute
+// expires.
+func needsAttention(t *store.Thread) bool {
+	return t.Unread > 0 && !t.Archived && !t.Dormant && (!t.Muted || !t.MutedUntil.IsZero())
+}
+
+func (c *counterIndex) at(now time.Time) store.Counters {
+	var out store.Counters
+	out.ByCategory = c.base
+	c.timed.Ascend(func(it mutedItem) bool {
+		if it.until.After(now) {
+			return false
+		}
+		out.ByCategory[it.t.t.Subject.Kind]++
+		return true
+	})
+	for _, n := range out.ByCategory[1:] {
+		out.Attention += n
+	}
+	return out
+}

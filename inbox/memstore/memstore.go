@@ -1,0 +1,222 @@
+package memstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/btree"
+
+	"github.com/parleyhq/parley/channel"
+	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/status"
+)
+
+// ErrInvalid reports a value the storage contract does not allow: an empty
+// ID, an invalid subject kind, a message or delivery of another thread, a
+// change of a thread's subject or of a delivery's message, a Limit below 1.
+// Nothing was written.
+var ErrInvalid = errors.New("memstore: invalid value")
+
+// btreeDegree is the degree of every B-tree of the store.
+const btreeDegree = 32
+
+var _ store.Store = (*Store)(nil)
+
+// Store is an in-memory store.Store with indexes for every query. Create it
+// with New; the zero Store is not usable.
+type Store struct {
+	mu sync.RWMutex
+
+	threads   map[string]*threadRec
+	threadNum []*threadRec // by threadRec.num
+	live      map[store.Subject]*threadRec
+
+	msgs     map[string]*msgRec
+	msgNum   []*msgRec // by msgRec.num
+	msgByPID map[string]*msgRec
+
+	dels     map[string]*store.Delivery
+	delByPID map[string]*store.Delivery
+	due      *btree.BTreeG[*store.Delivery] // status.Scheduled, by (DueAt, ID)
+	sent     *btree.BTreeG[*store.Delivery] // all, by (CreatedAt desc, ID)
+	anchors  map[string]map[string]*store.Delivery
+
+	lists    listIndex
+	counters counterIndex
+	subject  *btree.BTreeG[wordItem] // (subject word, thread)
+	phones   *btree.BTreeG[wordItem] // (phone digit form, thread)
+	postings map[string][]uint32     // message word → message numbers, ascending
+
+	optOuts map[optKey]struct{}
+
+	words sync.Pool // *[]string buffers for message words
+}
+
+type optKey struct {
+	kind    channel.Kind
+	address string
+}
+
+// threadRec is a stored thread with what hangs off it.
+type threadRec struct {
+	t       store.Thread
+	num     uint32
+	msgs    []*msgRec // by (CreatedAt, ID)
+	assigns []store.Assignment
+}
+
+// New returns an empty in-memory store. It keeps everything in the memory of
+// the process and nothing across restarts: when the process ends, every
+// thread, message, delivery and opt-out is gone. Use inbox/pgstore, or a
+// store of your own, to keep an inbox.
+func New() *Store {
+	s := &Store{
+		threads:  make(map[string]*threadRec),
+		live:     make(map[store.Subject]*threadRec),
+		msgs:     make(map[string]*msgRec),
+		msgByPID: make(map[string]*msgRec),
+		dels:     make(map[string]*store.Delivery),
+		delByPID: make(map[string]*store.Delivery),
+		due:      btree.NewG(btreeDegree, lessDue),
+		sent:     btree.NewG(btreeDegree, lessSent),
+		anchors:  make(map[string]map[string]*store.Delivery),
+		lists:    listIndex{byAgent: make(map[string]*treeGroup)},
+		counters: newCounterIndex(),
+		subject:  btree.NewG(btreeDegree, lessWord),
+		phones:   btree.NewG(btreeDegree, lessWord),
+		postings: make(map[string][]uint32),
+		optOuts:  make(map[optKey]struct{}),
+	}
+	s.words.New = func() any { b := make([]string, 0, 32); return &b }
+	return s
+}
+
+func notFound(what, id string) error {
+	return fmt.Errorf("memstore: %s %q: %w", what, id, store.ErrNotFound)
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
+}
+
+// Thread implements store.Store.
+func (s *Store) Thread(ctx context.Context, id string) (store.Thread, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Thread{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	rec, ok := s.threads[id]
+	if !ok {
+		return store.Thread{}, notFound("thread", id)
+	}
+	return rec.t, nil
+}
+
+// LiveThread implements store.Store.
+func (s *Store) LiveThread(ctx context.Context, subj store.Subject) (store.Thread, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Thread{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	rec, ok := s.live[subj]
+	if !ok {
+		return store.Thread{}, notFound("live thread of", subj.String())
+	}
+	return rec.t, nil
+}
+
+// Threads implements store.Store. Without a search it walks the list index
+// of the query's filter combination from q.After and stops after q.Limit
+// threads; with one it looks the candidates up in the search indexes.
+func (s *Store) Threads(ctx context.Context, q store.ThreadQuery) ([]store.Thread, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if q.Limit < 1 {
+		return nil, invalid("thread query limit %d", q.Limit)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var recs []*threadRec
+	if q.Search.IsZero() {
+		recs = s.lists.query(q)
+	} else {
+		recs = s.search(q)
+	}
+	out := make([]store.Thread, len(recs))
+	for i, r := range recs {
+		out[i] = r.t
+	}
+	return out, nil
+}
+
+// Counters implements store.Store.
+func (s *Store) Counters(ctx context.Context, now time.Time) (store.Counters, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Counters{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.counters.at(now), nil
+}
+
+// Assignments implements store.Store.
+func (s *Store) Assignments(ctx context.Context, threadID string) ([]store.Assignment, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	rec, ok := s.threads[threadID]
+	if !ok {
+		return []store.Assignment{}, nil
+	}
+	return slices.Clone(rec.assigns), nil
+}
+
+// SetOptOut implements store.Store.
+func (s *Store) SetOptOut(ctx context.Context, kind channel.Kind, address string, optedOut bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := optKey{kind, address}
+	if optedOut {
+		s.optOuts[k] = struct{}{}
+	} else {
+		delete(s.optOuts, k)
+	}
+	return nil
+}
+
+// OptedOut implements store.Store.
+func (s *Store) OptedOut(ctx context.Context, kind channel.Kind, addresses []string) (map[string]bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string]bool)
+	for _, a := range addresses {
+		if _, ok := s.optOuts[optKey{kind, a}]; ok {
+			out[a] = true
+		}
+	}
+	return out, nil
+}
+
+// countsAdd adds delta deliveries in status st to c, counting an
+// out-of-range status as Unknown as status.Counts.Add does.
+func countsAdd(c *status.Counts, st status.Status, delta int) {
+	if int(st) >= len(c) {
+		st = status.Unknown
+	}
+	c[st] += delta
+}

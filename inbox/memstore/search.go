@@ -1,0 +1,282 @@
+package memstore
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/google/btree"
+
+	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/internal/textindex"
+)
+
+// wordItem is an entry of the subject word and phone form indexes.
+type wordItem struct {
+	w string
+	t *threadRec
+}
+
+func lessWord(a, b wordItem) bool {
+	if a.w != b.w {
+		return a.w < b.w
+	}
+	if a.t == nil || b.t == nil {
+		return a.t == nil && b.t != nil
+	}
+	return a.t.num < b.t.num
+}
+
+func addWords(tr *btree.BTreeG[wordItem], words []string, rec *threadRec) {
+	for _, w := range words {
+		tr.ReplaceOrInsert(wordItem{w, rec})
+	}
+}
+
+func removeWords(tr *btree.BTreeG[wordItem], words []string, rec *threadRec) {
+	for _, w := range words {
+		tr.Delete(wordItem{w, rec})
+	}
+}
+
+// scanPrefix calls fn with every thread that has an entry starting with
+// prefix, in word order.
+func scanPrefix(tr *btree.BTreeG[wordItem], prefix string, fn func(*threadRec)) {
+	tr.AscendGreaterOrEqual(wordItem{w: prefix}, func(it wordItem) bool {
+		if !strings.HasPrefix(it.w, prefix) {
+			return false
+		}
+		fn(it.t)
+		return true
+	})
+}
+
+// bitset is a set of thread numbers.
+type bitset []uint64
+
+func newBitset(n int) bitset         { return make(bitset, n/64+1) }
+func (b bitset) has(i uint32) bool   { return b[i/64]&(1<<(i%64)) != 0 }
+func (b bitset) set(i uint32)        { b[i/64] |= 1 << (i % 64) }
+func (b bitset) testSet(i uint32) bool {
+	if b.has(i) {
+		return false
+	}
+	b.set(i)
+	return true
+}
+
+// search answers a ThreadQuery with a search (T13). Candidates come from the
+// indexes: threads with a phone form starting with q.Search.Phone; or
+// threads with, for every term, a subject word it prefixes; or threads with
+// one message holding every message word of the terms. Each candidate is
+// checked once against the other filters, and a bounded heap keeps the
+// first q.Limit after q.After in list order.
+func (s *Store) search(q store.ThreadQuery) []*threadRec {
+	var pivot *position
+	if q.After != nil {
+		pivot = &position{fav: q.After.Favourite, item: listItem{sortKey(q.After.SortTime), &threadRec{t: store.Thread{ID: q.After.ID, SortTime: q.After.SortTime}}}}
+	}
+	h := topK{limit: q.Limit}
+	seen := newBitset(len(s.threadNum))
+	consider := func(t *threadRec) {
+		if !seen.testSet(t.num) || !matchThread(&t.t, &q) {
+			return
+		}
+		p := position{fav: t.t.Favourite, item: listItem{sortKey(t.t.SortTime), t}}
+		if pivot != nil && !pivot.before(p) {
+			return
+		}
+		h.push(p)
+	}
+	if q.Search.Phone != "" {
+		scanPrefix(s.phones, q.Search.Phone, consider)
+		return h.sorted()
+	}
+	s.searchSubjects(q.Search.Terms, consider)
+	s.searchMessages(textindex.MessageTerms(q.Search.Terms), consider)
+	return h.sorted()
+}
+
+// searchSubjects calls fn with threads whose subject words are prefixed by
+// every term: the longest term is scanned, the others are checked against
+// sets built from their own scans.
+func (s *Store) searchSubjects(terms []string, fn func(*threadRec)) {
+	if len(terms) == 0 {
+		return
+	}
+	longest := 0
+	for i, t := range terms {
+		if len(t) > len(terms[longest]) {
+			longest = i
+		}
+	}
+	var others []bitset
+	for i, t := range terms {
+		if i == longest {
+			continue
+		}
+		b := newBitset(len(s.threadNum))
+		scanPrefix(s.subject, t, func(r *threadRec) { b.set(r.num) })
+		others = append(others, b)
+	}
+	scanPrefix(s.subject, terms[longest], func(r *threadRec) {
+		for _, b := range others {
+			if !b.has(r.num) {
+				return
+			}
+		}
+		fn(r)
+	})
+}
+
+// searchMessages calls fn with the thread of every message that holds all
+// words, intersecting their postings, shortest first. No words match no
+// message.
+func (s *Store) searchMessages(words []string, fn func(*threadRec)) {
+	if len(words) == 0 {
+		return
+	}
+	lists := make([][]uint32, len(words))
+	for i, w := range words {
+		lists[i] = s.postings[w]
+		if len(lists[i]) == 0 {
+			return
+		}
+	}
+	slices.SortFunc(lists, func(a, b []uint32) int { return len(a) - len(b) })
+	hits := lists[0]
+	for _, l := range lists[1:] {
+		hits = intersect(hits, l)
+		if len(hits) == 0 {
+			return
+		}
+	}
+	for _, n := range hits {
+		fn(s.msgNum[n].thread)
+	}
+}
+
+// intersect returns the numbers in both ascending lists; a is the shorter.
+func intersect(a, b []uint32) []uint32 {
+	var out []uint32
+	for _, n := range a {
+		i, found := slices.BinarySearch(b, n)
+		if found {
+			out = append(out, n)
+		}
+		b = b[i:]
+	}
+	return out
+}
+
+// matchThread applies every filter of q but the search and the position.
+func matchThread(t *store.Thread, q *store.ThreadQuery) bool {
+	if t.Dormant {
+		return false
+	}
+	switch q.Status {
+	case store.Archived:
+		if !t.Archived {
+			return false
+		}
+	case store.Unread:
+		if t.Archived || t.Unread == 0 {
+			return false
+		}
+	case store.Favourites:
+		if t.Archived || !t.Favourite {
+			return false
+		}
+	case store.Muted:
+		if t.Archived || !t.MutedAt(q.Now) {
+			return false
+		}
+	default:
+		if t.Archived {
+			return false
+		}
+	}
+	switch q.Lifecycle {
+	case store.Open:
+		if t.Closed {
+			return false
+		}
+	case store.Closed:
+		if !t.Closed {
+			return false
+		}
+	}
+	if q.Category != 0 && t.Subject.Kind != q.Category {
+		return false
+	}
+	if q.Assignee != "" && t.Assignee != q.Assignee || q.Unassigned && t.Assignee != "" {
+		return false
+	}
+	return q.ActiveSince.IsZero() || !t.LastActivityAt.Before(q.ActiveSince)
+}
+
+// position is a thread's place in list order across favourite groups.
+type position struct {
+	fav  bool
+	item listItem
+}
+
+func (p position) before(o position) bool {
+	if p.fav != o.fav {
+		return p.fav
+	}
+	return lessList(p.item, o.item)
+}
+
+// topK keeps the first limit positions pushed, in a max-heap whose root is
+// the last of them.
+type topK struct {
+	limit int
+	h     []position
+}
+
+func (k *topK) push(p position) {
+	if len(k.h) < k.limit {
+		k.h = append(k.h, p)
+		for i := len(k.h) - 1; i > 0; {
+			parent := (i - 1) / 2
+			if !k.h[parent].before(k.h[i]) {
+				break
+			}
+			k.h[parent], k.h[i] = k.h[i], k.h[parent]
+			i = parent
+		}
+		return
+	}
+	if !p.before(k.h[0]) {
+		return
+	}
+	k.h[0] = p
+	for i := 0; ; {
+		l, r, big := 2*i+1, 2*i+2, i
+		if l < len(k.h) && k.h[big].before(k.h[l]) {
+			big = l
+		}
+		if r < len(k.h) && k.h[big].before(k.h[r]) {
+			big = r
+		}
+		if big == i {
+			return
+		}
+		k.h[i], k.h[big] = k.h[big], k.h[i]
+		i = big
+	}
+}
+
+func (k *topK) sorted() []*threadRec {
+	slices.SortFunc(k.h, func(a, b position) int {
+		if a.before(b) {
+			return -1
+		}
+		return 1
+	})
+	out := make([]*threadRec, len(k.h))
+	for i, p := range k.h {
+		out[i] = p.item.t
+	}
+	return out
+}

@@ -1,0 +1,259 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/internal/textindex"
+)
+
+// WriteThread implements store.Store. It checks the whole write first
+// (versions, live thread, IDs, provider IDs, unread IDs) and only then
+// changes the store, so a failed write changes nothing. A new message's
+// Counts come from its deliveries; new deliveries are stored with Version
+// 1.
+func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkWrite(&w); err != nil {
+		return err
+	}
+	nt := w.Thread
+	create := nt.Version == 0
+	var subjWords, phoneForms []string
+	if create {
+		subjWords, phoneForms = textindex.SubjectWords(nt.Snapshot), textindex.PhoneForms(nt.Snapshot.Phone)
+	}
+	var words *[]string
+	if w.Message != nil {
+		words = s.words.Get().(*[]string)
+		defer s.words.Put(words)
+		*words = textindex.AppendMessageWords((*words)[:0], w.Message.Text)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, err := s.checkThread(&w)
+	if err != nil {
+		return err
+	}
+	if err := s.checkNew(&w, rec); err != nil {
+		return err
+	}
+
+	// Everything is checked: apply.
+	if create {
+		rec = &threadRec{t: nt, num: uint32(len(s.threadNum))}
+		rec.t.Version = 1
+		s.threads[nt.ID] = rec
+		s.threadNum = append(s.threadNum, rec)
+		s.live[nt.Subject] = rec
+		s.lists.add(rec)
+		s.counters.update(rec, nil, &rec.t)
+		addWords(s.subject, subjWords, rec)
+		addWords(s.phones, phoneForms, rec)
+	} else {
+		s.updateThread(rec, nt)
+	}
+	if m := w.Message; m != nil {
+		s.insertMessage(rec, m, w.Deliveries, *words)
+	}
+	if w.ReadAll {
+		for _, m := range rec.msgs {
+			m.unread = false
+		}
+	}
+	for _, id := range w.Unread {
+		s.msgs[id].unread = true
+	}
+	if a := w.Assignment; a != nil {
+		entry := *a
+		entry.ThreadID = nt.ID
+		rec.assigns = append(rec.assigns, entry)
+	}
+	return nil
+}
+
+// checkWrite checks what a write says about itself.
+func checkWrite(w *store.ThreadWrite) error {
+	t := &w.Thread
+	if t.ID == "" {
+		return invalid("thread without ID")
+	}
+	if !t.Subject.Kind.Valid() {
+		return invalid("thread %q: subject kind %v", t.ID, t.Subject.Kind)
+	}
+	if t.Version < 0 {
+		return invalid("thread %q: version %d", t.ID, t.Version)
+	}
+	m := w.Message
+	if m == nil && len(w.Deliveries) > 0 {
+		return invalid("thread %q: deliveries without a message", t.ID)
+	}
+	if m != nil && (m.ID == "" || m.ThreadID != t.ID) {
+		return invalid("message %q of thread %q written to thread %q", m.ID, m.ThreadID, t.ID)
+	}
+	for i, d := range w.Deliveries {
+		if d.ID == "" || d.MessageID != m.ID || d.ThreadID != t.ID {
+			return invalid("delivery %q of message %q, thread %q, written with message %q", d.ID, d.MessageID, d.ThreadID, m.ID)
+		}
+		for _, e := range w.Deliveries[:i] {
+			if e.ID == d.ID {
+				return fmt.Errorf("memstore: delivery %q written twice: %w", d.ID, store.ErrConflict)
+			}
+			if d.ProviderID != "" && e.ProviderID == d.ProviderID {
+				return fmt.Errorf("memstore: provider ID %q: %w", d.ProviderID, store.ErrDuplicate)
+			}
+		}
+	}
+	if a := w.Assignment; a != nil && a.ThreadID != "" && a.ThreadID != t.ID {
+		return invalid("assignment of thread %q written to thread %q", a.ThreadID, t.ID)
+	}
+	return nil
+}
+
+// checkThread checks the thread's version and live subject; it returns the
+// stored thread, nil when the write creates it.
+func (s *Store) checkThread(w *store.ThreadWrite) (*threadRec, error) {
+	t := &w.Thread
+	if t.Version == 0 {
+		if _, ok := s.threads[t.ID]; ok {
+			return nil, fmt.Errorf("memstore: thread %q exists: %w", t.ID, store.ErrConflict)
+		}
+		live := ""
+		if r := s.live[t.Subject]; r != nil {
+			live = r.t.ID
+		}
+		if live != w.ReplacesLive {
+			return nil, fmt.Errorf("memstore: live thread of %s is %q, not %q: %w", t.Subject, live, w.ReplacesLive, store.ErrConflict)
+		}
+		return nil, nil
+	}
+	rec, ok := s.threads[t.ID]
+	if !ok {
+		return nil, notFound("thread", t.ID)
+	}
+	if rec.t.Version != t.Version {
+		return nil, fmt.Errorf("memstore: thread %q at version %d, written at %d: %w", t.ID, rec.t.Version, t.Version, store.ErrConflict)
+	}
+	if rec.t.Subject != t.Subject {
+		return nil, invalid("thread %q: subject %s changed to %s", t.ID, rec.t.Subject, t.Subject)
+	}
+	return rec, nil
+}
+
+// checkNew checks the IDs and provider IDs of what the write inserts, and
+// the IDs it marks unread.
+func (s *Store) checkNew(w *store.ThreadWrite, rec *threadRec) error {
+	m := w.Message
+	if m != nil {
+		if _, ok := s.msgs[m.ID]; ok {
+			return fmt.Errorf("memstore: message %q exists: %w", m.ID, store.ErrConflict)
+		}
+		if err := s.checkProviderID(m.ProviderID, "", ""); err != nil {
+			return err
+		}
+	}
+	for _, d := range w.Deliveries {
+		if _, ok := s.dels[d.ID]; ok {
+			return fmt.Errorf("memstore: delivery %q exists: %w", d.ID, store.ErrConflict)
+		}
+		if err := s.checkProviderID(d.ProviderID, d.ID, ""); err != nil {
+			return err
+		}
+	}
+	for _, id := range w.Unread {
+		if m != nil && id == m.ID {
+			continue
+		}
+		if r, ok := s.msgs[id]; !ok || rec == nil || r.thread != rec {
+			return fmt.Errorf("memstore: message %q of thread %q: %w", id, w.Thread.ID, store.ErrNotFound)
+		}
+	}
+	return nil
+}
+
+// checkProviderID checks that pid (when not empty) belongs to no message
+// and to no delivery but delivery deliveryID. Message and delivery provider
+// IDs are one namespace (M5), except that a direct outbound message shares
+// its one delivery's: messageID, when not "", is the delivery's message,
+// whose provider ID pid may be.
+func (s *Store) checkProviderID(pid, deliveryID, messageID string) error {
+	if pid == "" {
+		return nil
+	}
+	if m, ok := s.msgByPID[pid]; ok && (messageID == "" || m.id != messageID) {
+		return fmt.Errorf("memstore: provider ID %q: %w", pid, store.ErrDuplicate)
+	}
+	if d, ok := s.delByPID[pid]; ok && (deliveryID == "" || d.ID != deliveryID) {
+		return fmt.Errorf("memstore: provider ID %q: %w", pid, store.ErrDuplicate)
+	}
+	return nil
+}
+
+// updateThread stores nt as the new state of rec, moving its index entries.
+func (s *Store) updateThread(rec *threadRec, nt store.Thread) {
+	old := rec.t
+	nt.Version = old.Version + 1
+	if listChanged(&old, &nt) {
+		s.lists.remove(rec)
+		rec.t = nt
+		s.lists.add(rec)
+	} else {
+		rec.t = nt
+	}
+	s.counters.update(rec, &old, &rec.t)
+	if old.Snapshot != nt.Snapshot {
+		removeWords(s.subject, textindex.SubjectWords(old.Snapshot), rec)
+		addWords(s.subject, textindex.SubjectWords(nt.Snapshot), rec)
+		if old.Snapshot.Phone != nt.Snapshot.Phone {
+			removeWords(s.phones, textindex.PhoneForms(old.Snapshot.Phone), rec)
+			addWords(s.phones, textindex.PhoneForms(nt.Snapshot.Phone), rec)
+		}
+	}
+}
+
+// insertMessage stores a checked message with its deliveries and indexes
+// its words.
+func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Delivery, words []string) {
+	r := newMsgRec(m, rec, uint32(len(s.msgNum)))
+	s.msgs[r.id] = r
+	s.msgNum = append(s.msgNum, r)
+	if r.providerID != "" {
+		s.msgByPID[r.providerID] = r
+	}
+	if n := len(rec.msgs); n == 0 || msgBefore(rec.msgs[n-1], r) {
+		rec.msgs = append(rec.msgs, r)
+	} else {
+		rec.msgs = slices.Insert(rec.msgs, msgPos(rec.msgs, r), r)
+	}
+	for _, w := range words {
+		l, ok := s.postings[w]
+		if !ok {
+			w = cloneString(w) // the word is a substring of the folded text
+		}
+		s.postings[w] = append(l, r.num)
+	}
+	if len(dels) == 0 {
+		return
+	}
+	if r.out == nil {
+		r.out = &msgOut{}
+	}
+	r.out.dels = make([]*store.Delivery, 0, len(dels))
+	for i := range dels {
+		d := dels[i]
+		d.Status = d.Status.Clone()
+		d.Version = 1
+		s.dels[d.ID] = &d
+		r.out.dels = append(r.out.dels, &d)
+		s.indexDelivery(&d, r)
+	}
+	slices.SortFunc(r.out.dels, func(a, b *store.Delivery) int { return strings.Compare(a.ID, b.ID) })
+}
+
+func cloneString(s string) string { return string([]byte(s)) }
