@@ -53,9 +53,9 @@ func scanPrefix(tr *btree.BTreeG[wordItem], prefix string, fn func(*threadRec)) 
 // bitset is a set of thread numbers.
 type bitset []uint64
 
-func newBitset(n int) bitset         { return make(bitset, n/64+1) }
-func (b bitset) has(i uint32) bool   { return b[i/64]&(1<<(i%64)) != 0 }
-func (b bitset) set(i uint32)        { b[i/64] |= 1 << (i % 64) }
+func newBitset(n int) bitset       { return make(bitset, n/64+1) }
+func (b bitset) has(i uint32) bool { return b[i/64]&(1<<(i%64)) != 0 }
+func (b bitset) set(i uint32)      { b[i/64] |= 1 << (i % 64) }
 func (b bitset) testSet(i uint32) bool {
 	if b.has(i) {
 		return false
