@@ -1,0 +1,289 @@
+package email
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/channel"
+)
+
+// SignatureHeader is the request header that carries the signature of an
+// inbound email webhook: "t=<unix seconds>,v1=<hex HMAC-SHA256>".
+const SignatureHeader = "X-Parley-Signature"
+
+// DefaultTolerance is how far the signed timestamp may be from the
+// Handler's clock, either way, before a request is refused as a replay.
+const DefaultTolerance = 5 * time.Minute
+
+// Sign returns the SignatureHeader value for a webhook body sent at t: the
+// hex HMAC-SHA256 under secret of the Unix seconds of t, ".", and the body.
+// The relay that posts inbound mail to the Handler calls it (or computes
+// the same in its own language).
+func Sign(secret []byte, t time.Time, body []byte) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(signatureMAC(secret, ts, body))
+}
+
+func signatureMAC(secret []byte, ts string, body []byte) []byte {
+	h := hmac.New(sha256.New, secret)
+	h.Write([]byte(ts))
+	h.Write([]byte{'.'})
+	h.Write(body)
+	return h.Sum(nil)
+}
+
+// VerifySignature checks a SignatureHeader value for body: its timestamp
+// must be within tolerance of now (either way; a tolerance of zero or less
+// means DefaultTolerance), and one of its v1 values must equal the
+// HMAC-SHA256 of the timestamp and body under secret, compared in constant
+// time. Several v1 values are allowed so that a relay can sign with an old
+// and a new secret while they rotate. Any failure matches ErrBadSignature.
+func VerifySignature(secret []byte, body []byte, header string, now time.Time, tolerance time.Duration) error {
+	if len(secret) == 0 {
+		return fmt.Errorf("%w: no secret", ErrBadSignature)
+	}
+	if tolerance <= 0 {
+		tolerance = DefaultTolerance
+	}
+	var ts string
+	var sigs [][]byte
+	for _, f := range strings.Split(header, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(f), "=")
+		if !ok {
+			return fmt.Errorf("%w: malformed header", ErrBadSignature)
+		}
+		switch k {
+		case "t":
+			if ts != "" {
+				return fmt.Errorf("%w: two timestamps", ErrBadSignature)
+			}
+			ts = v
+		case "v1":
+			b, err := hex.DecodeString(v)
+			if err != nil || len(b) != sha256.Size {
+				return fmt.Errorf("%w: malformed v1 value", ErrBadSignature)
+			}
+			sigs = append(sigs, b)
+		}
+	}
+	if ts == "" || len(sigs) == 0 {
+		return fmt.Errorf("%w: missing t or v1", ErrBadSignature)
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || sec <= 0 || strconv.FormatInt(sec, 10) != ts {
+		return fmt.Errorf("%w: malformed timestamp", ErrBadSignature)
+	}
+	skew := now.Sub(time.Unix(sec, 0))
+	if skew > tolerance || skew < -tolerance {
+		return fmt.Errorf("%w: timestamp %s from now, over the %s tolerance", ErrBadSignature, skew, tolerance)
+	}
+	want := signatureMAC(secret, ts, body)
+	ok := false
+	for _, s := range sigs {
+		if hmac.Equal(s, want) {
+			ok = true
+		}
+	}
+	if !ok {
+		return fmt.Errorf("%w: signature does not match", ErrBadSignature)
+	}
+	return nil
+}
+
+// HandlerConfig configures a Handler. Secret is required.
+type HandlerConfig struct {
+	// Secret is the key shared with the relay that posts inbound mail; at
+	// least MinSecretBytes long.
+	Secret []byte
+	// ReplySecrets verify per-thread reply addresses (see Parser).
+	ReplySecrets [][]byte
+	// MaxBytes is the size limit of a request body; zero means
+	// DefaultMaxMessageBytes plus 64 KiB for form overhead. Larger bodies
+	// are refused with 413 before they are read whole.
+	MaxBytes int64
+	// Tolerance is how old (or how far ahead) a signed timestamp may be;
+	// zero means DefaultTolerance.
+	Tolerance time.Duration
+	// FormField is the multipart or URL-encoded form field that carries the
+	// raw message when the body is a form; empty means "email".
+	FormField string
+	// Now is the clock for timestamps; nil means time.Now.
+	Now func() time.Time
+	// Logger receives one record per refused or failed request; nil means
+	// no logging.
+	Logger *slog.Logger
+}
+
+// Handler is the webhook endpoint for inbound email. A relay (an
+// inbound-parse service, an MTA pipe, a cloud email worker) POSTs each
+// received message to it, either as the raw RFC 5322 bytes (any content
+// type but forms, e.g. message/rfc822) or as a multipart/form-data or
+// application/x-www-form-urlencoded form whose field FormField holds them.
+// The request must carry SignatureHeader, computed with Sign over the exact
+// body bytes.
+//
+// Responses: 200 once the Receiver stored the message (or already had it,
+// M5); 403 for a missing, wrong or stale signature, without parsing the
+// body or calling the Receiver; 400 for a body that holds no parsable
+// message or a message the Receiver refuses as invalid
+// (channel.ErrInvalidMessage); 413 for a body over MaxBytes; 405 for a
+// method other than POST; 500 when the Receiver fails otherwise, so the
+// relay retries. It is safe for concurrent use.
+type Handler struct {
+	cfg    HandlerConfig
+	parser Parser
+	recv   channel.Receiver
+	log    *slog.Logger
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+// NewHandler returns a Handler that feeds r. Errors match ErrConfig.
+func NewHandler(cfg HandlerConfig, r channel.Receiver) (*Handler, error) {
+	if r == nil {
+		return nil, fmt.Errorf("email: handler: %w: nil Receiver", ErrConfig)
+	}
+	if len(cfg.Secret) < MinSecretBytes {
+		return nil, fmt.Errorf("email: handler: %w: Secret shorter than %d bytes", ErrConfig, MinSecretBytes)
+	}
+	if cfg.MaxBytes < 0 || cfg.Tolerance < 0 {
+		return nil, fmt.Errorf("email: handler: %w: negative MaxBytes or Tolerance", ErrConfig)
+	}
+	if cfg.MaxBytes == 0 {
+		cfg.MaxBytes = DefaultMaxMessageBytes + 64<<10
+	}
+	if cfg.Tolerance == 0 {
+		cfg.Tolerance = DefaultTolerance
+	}
+	if cfg.FormField == "" {
+		cfg.FormField = "email"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	cfg.Secret = bytes.Clone(cfg.Secret)
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{cfg: cfg, recv: r, log: log}
+	h.parser = Parser{MaxBytes: cfg.MaxBytes, Now: cfg.Now}
+	for _, s := range cfg.ReplySecrets {
+		h.parser.ReplySecrets = append(h.parser.ReplySecrets, bytes.Clone(s))
+	}
+	return h, nil
+}
+
+// ServeHTTP handles one webhook request; see Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if r.ContentLength > h.cfg.MaxBytes {
+		h.fail(w, r, http.StatusRequestEntityTooLarge, "body too large", nil)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			h.fail(w, r, http.StatusRequestEntityTooLarge, "body too large", err)
+			return
+		}
+		h.fail(w, r, http.StatusBadRequest, "cannot read body", err)
+		return
+	}
+	if err := VerifySignature(h.cfg.Secret, body, r.Header.Get(SignatureHeader), h.cfg.Now(), h.cfg.Tolerance); err != nil {
+		h.fail(w, r, http.StatusForbidden, "forbidden", err)
+		return
+	}
+	raw, err := extractRaw(r.Header.Get("Content-Type"), body, h.cfg.FormField)
+	if err != nil {
+		h.fail(w, r, http.StatusBadRequest, "no message in body", err)
+		return
+	}
+	in, err := h.parser.Parse(bytes.NewReader(raw))
+	if err != nil {
+		code := http.StatusBadRequest
+		if errors.Is(err, ErrTooLarge) {
+			code = http.StatusRequestEntityTooLarge
+		}
+		h.fail(w, r, code, "malformed message", err)
+		return
+	}
+	if err := h.recv.Receive(r.Context(), in); err != nil {
+		if errors.Is(err, channel.ErrInvalidMessage) {
+			h.fail(w, r, http.StatusBadRequest, "message refused", err)
+			return
+		}
+		h.fail(w, r, http.StatusInternalServerError, "not stored, retry", err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, "ok\n")
+}
+
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, code int, msg string, err error) {
+	h.log.LogAttrs(context.WithoutCancel(r.Context()), slog.LevelWarn, "email: inbound webhook refused",
+		slog.Int("status", code), slog.String("reason", msg), slog.Any("error", err))
+	http.Error(w, msg, code)
+}
+
+// extractRaw returns the raw message a webhook body carries.
+func extractRaw(contentType string, body []byte, field string) ([]byte, error) {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		mt = ""
+	}
+	switch mt {
+	case "multipart/form-data":
+		mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+		for {
+			part, err := mr.NextPart()
+			if err == io.EOF {
+				return nil, fmt.Errorf("%w: no form field %q", ErrMalformed, field)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%w: form: %v", ErrMalformed, err)
+			}
+			if part.FormName() != field {
+				continue
+			}
+			raw, err := io.ReadAll(part)
+			if err != nil {
+				return nil, fmt.Errorf("%w: form field %q: %v", ErrMalformed, field, err)
+			}
+			return raw, nil
+		}
+	case "application/x-www-form-urlencoded":
+		vals, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, fmt.Errorf("%w: form: %v", ErrMalformed, err)
+		}
+		if !vals.Has(field) {
+			return nil, fmt.Errorf("%w: no form field %q", ErrMalformed, field)
+		}
+		return []byte(vals.Get(field)), nil
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, fmt.Errorf("%w: empty body", ErrMalformed)
+	}
+	return body, nil
+}
