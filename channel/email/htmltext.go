@@ -17,11 +17,11 @@ import (
 func HTMLToText(src string) string {
 	z := html.NewTokenizer(strings.NewReader(src))
 	var (
-		b        strings.Builder
-		skip     []atom.Atom // stack of elements whose content is dropped
-		hrefs    []string
-		depth    int
-		quoteAt  = -1 // depth of the quote container being skipped
+		b       strings.Builder
+		skip    []atom.Atom // stack of elements whose content is dropped
+		hrefs   []string
+		depth   int
+		quoteAt = -1 // depth of the quote container being skipped
 	)
 	newline := func() {
 		s := b.String()

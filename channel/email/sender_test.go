@@ -355,14 +355,16 @@ func TestSendRefusesInvalidMessages(t *testing.T) {
 	ts := newTestServer(t, serverScript{})
 	s := senderFor(t, ts, nil)
 	mods := map[string]func(m *channel.Message){
-		"nil":             nil,
-		"no recipient":    func(m *channel.Message) { m.To = "" },
-		"bad recipient":   func(m *channel.Message) { m.To = "not-an-address" },
-		"blank subject":   func(m *channel.Message) { m.Subject = "  " },
-		"no body":         func(m *channel.Message) { m.Text, m.HTML = "", " " },
-		"template":        func(m *channel.Message) { m.Template = &channel.TemplateRef{Name: "welcome"} },
-		"scheduled":       func(m *channel.Message) { m.SendAt = t0.Add(time.Hour) },
-		"url attachment":  func(m *channel.Message) { m.Attachments = []channel.Attachment{{Name: "a.jpg", URL: "https://x/a.jpg"}} },
+		"nil":           nil,
+		"no recipient":  func(m *channel.Message) { m.To = "" },
+		"bad recipient": func(m *channel.Message) { m.To = "not-an-address" },
+		"blank subject": func(m *channel.Message) { m.Subject = "  " },
+		"no body":       func(m *channel.Message) { m.Text, m.HTML = "", " " },
+		"template":      func(m *channel.Message) { m.Template = &channel.TemplateRef{Name: "welcome"} },
+		"scheduled":     func(m *channel.Message) { m.SendAt = t0.Add(time.Hour) },
+		"url attachment": func(m *channel.Message) {
+			m.Attachments = []channel.Attachment{{Name: "a.jpg", URL: "https://x/a.jpg"}}
+		},
 		"wrong kind":      func(m *channel.Message) { m.Kind = channel.SMS },
 		"bad reply-to":    func(m *channel.Message) { m.ReplyTo = "nope" },
 		"bad in-reply-to": func(m *channel.Message) { m.InReplyTo = "<a b>" },
