@@ -170,8 +170,9 @@ func (x *listIndex) remove(rec *threadRec) {
 	}
 }
 
-// query answers a ThreadQuery without search.
-func (x *listIndex) query(q store.ThreadQuery) []*threadRec {
+// query answers a ThreadQuery but its search; also, when not nil, is one
+// more filter.
+func (x *listIndex) query(q store.ThreadQuery, also func(*threadRec) bool) []*threadRec {
 	var g *treeGroup
 	switch {
 	case q.Assignee != "" && q.Unassigned:
@@ -192,7 +193,7 @@ func (x *listIndex) query(q store.ThreadQuery) []*threadRec {
 		return nil
 	}
 	keep := func(t *threadRec) bool {
-		if q.Status == store.Muted && !t.t.MutedAt(q.Now) {
+		if q.Status == store.Muted && !t.t.MutedAt(q.Now) || also != nil && !also(t) {
 			return false
 		}
 		return q.ActiveSince.IsZero() || !t.t.LastActivityAt.Before(q.ActiveSince)

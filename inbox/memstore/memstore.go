@@ -35,9 +35,9 @@ type Store struct {
 	threadNum []*threadRec // by threadRec.num
 	live      map[store.Subject]*threadRec
 
-	msgs     map[string]*msgRec
-	msgNum   []*msgRec // by msgRec.num
-	msgByPID map[string]*msgRec
+	msgs      map[string]*msgRec
+	msgThread []uint32 // thread number by message number
+	msgByPID  map[string]*msgRec
 
 	dels     map[string]*store.Delivery
 	delByPID map[string]*store.Delivery
@@ -53,7 +53,8 @@ type Store struct {
 
 	optOuts map[optKey]struct{}
 
-	words sync.Pool // *[]string buffers for message words
+	words     sync.Pool // *[]string buffers for message words
+	maxListed int       // see maxListed
 }
 
 type optKey struct {
@@ -75,21 +76,22 @@ type threadRec struct {
 // store of your own, to keep an inbox.
 func New() *Store {
 	s := &Store{
-		threads:  make(map[string]*threadRec),
-		live:     make(map[store.Subject]*threadRec),
-		msgs:     make(map[string]*msgRec),
-		msgByPID: make(map[string]*msgRec),
-		dels:     make(map[string]*store.Delivery),
-		delByPID: make(map[string]*store.Delivery),
-		due:      btree.NewG(btreeDegree, lessDue),
-		sent:     btree.NewG(btreeDegree, lessSent),
-		anchors:  make(map[string]map[string]*store.Delivery),
-		lists:    listIndex{byAgent: make(map[string]*treeGroup)},
-		counters: newCounterIndex(),
-		subject:  btree.NewG(btreeDegree, lessWord),
-		phones:   btree.NewG(btreeDegree, lessWord),
-		postings: make(map[string][]uint32),
-		optOuts:  make(map[optKey]struct{}),
+		threads:   make(map[string]*threadRec),
+		live:      make(map[store.Subject]*threadRec),
+		msgs:      make(map[string]*msgRec),
+		msgByPID:  make(map[string]*msgRec),
+		dels:      make(map[string]*store.Delivery),
+		delByPID:  make(map[string]*store.Delivery),
+		due:       btree.NewG(btreeDegree, lessDue),
+		sent:      btree.NewG(btreeDegree, lessSent),
+		anchors:   make(map[string]map[string]*store.Delivery),
+		lists:     listIndex{byAgent: make(map[string]*treeGroup)},
+		counters:  newCounterIndex(),
+		subject:   btree.NewG(btreeDegree, lessWord),
+		phones:    btree.NewG(btreeDegree, lessWord),
+		postings:  make(map[string][]uint32),
+		optOuts:   make(map[optKey]struct{}),
+		maxListed: maxListed,
 	}
 	s.words.New = func() any { b := make([]string, 0, 32); return &b }
 	return s
@@ -145,7 +147,7 @@ func (s *Store) Threads(ctx context.Context, q store.ThreadQuery) ([]store.Threa
 	defer s.mu.RUnlock()
 	var recs []*threadRec
 	if q.Search.IsZero() {
-		recs = s.lists.query(q)
+		recs = s.lists.query(q, nil)
 	} else {
 		recs = s.search(q)
 	}

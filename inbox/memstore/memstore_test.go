@@ -310,8 +310,17 @@ func TestCounters(t *testing.T) {
 // batch of which every list query, the counters and searches are compared
 // with a brute-force scan of all threads.
 func TestIndexesAgainstBruteForce(t *testing.T) {
+	for _, maxListed := range []int{4096, 3} {
+		t.Run(fmt.Sprint("maxListed=", maxListed), func(t *testing.T) {
+			s := memstore.New()
+			memstore.SetMaxListed(s, maxListed)
+			randomRun(t, s)
+		})
+	}
+}
+
+func randomRun(t *testing.T, s *memstore.Store) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	s := memstore.New()
 	model := map[string]store.Thread{}
 	texts := map[string][]string{} // thread → message texts
 	agents := []string{"", "ana", "bob", "cy"}

@@ -10,42 +10,40 @@ import (
 	"github.com/parleyhq/parley/internal/textindex"
 )
 
-// wordItem is an entry of the subject word and phone form indexes.
+// wordItem is an entry of the subject word and phone form indexes: a word
+// and a thread number.
 type wordItem struct {
-	w string
-	t *threadRec
+	w   string
+	num uint32
 }
 
 func lessWord(a, b wordItem) bool {
 	if a.w != b.w {
 		return a.w < b.w
 	}
-	if a.t == nil || b.t == nil {
-		return a.t == nil && b.t != nil
-	}
-	return a.t.num < b.t.num
+	return a.num < b.num
 }
 
 func addWords(tr *btree.BTreeG[wordItem], words []string, rec *threadRec) {
 	for _, w := range words {
-		tr.ReplaceOrInsert(wordItem{w, rec})
+		tr.ReplaceOrInsert(wordItem{w, rec.num})
 	}
 }
 
 func removeWords(tr *btree.BTreeG[wordItem], words []string, rec *threadRec) {
 	for _, w := range words {
-		tr.Delete(wordItem{w, rec})
+		tr.Delete(wordItem{w, rec.num})
 	}
 }
 
-// scanPrefix calls fn with every thread that has an entry starting with
-// prefix, in word order.
-func scanPrefix(tr *btree.BTreeG[wordItem], prefix string, fn func(*threadRec)) {
+// scanPrefix calls fn with the number of every thread that has an entry
+// starting with prefix, in word order.
+func scanPrefix(tr *btree.BTreeG[wordItem], prefix string, fn func(uint32)) {
 	tr.AscendGreaterOrEqual(wordItem{w: prefix}, func(it wordItem) bool {
 		if !strings.HasPrefix(it.w, prefix) {
 			return false
 		}
-		fn(it.t)
+		fn(it.num)
 		return true
 	})
 }
@@ -56,50 +54,74 @@ type bitset []uint64
 func newBitset(n int) bitset       { return make(bitset, n/64+1) }
 func (b bitset) has(i uint32) bool { return b[i/64]&(1<<(i%64)) != 0 }
 func (b bitset) set(i uint32)      { b[i/64] |= 1 << (i % 64) }
-func (b bitset) testSet(i uint32) bool {
-	if b.has(i) {
-		return false
-	}
-	b.set(i)
-	return true
+
+// candidates is the set of threads a search found in the indexes, before
+// the other filters.
+type candidates struct {
+	set  bitset
+	nums []uint32 // the members, while there are at most max
+	n    int
+	max  int
 }
 
-// search answers a ThreadQuery with a search (T13). Candidates come from the
-// indexes: threads with a phone form starting with q.Search.Phone; or
-// threads with, for every term, a subject word it prefixes; or threads with
-// one message holding every message word of the terms. Each candidate is
-// checked once against the other filters, and a bounded heap keeps the
-// first q.Limit after q.After in list order.
+// maxListed is the default number of candidates up to which a search checks each
+// one; beyond it, it walks the list index of the query's filters and keeps
+// the threads in the set, which visits about Limit × listed / candidates
+// threads instead of all candidates.
+const maxListed = 4096
+
+func (c *candidates) add(num uint32) {
+	if c.set.has(num) {
+		return
+	}
+	c.set.set(num)
+	c.n++
+	if c.n <= c.max {
+		c.nums = append(c.nums, num)
+	}
+}
+
+// search answers a ThreadQuery with a search (T13). The candidates come
+// from the indexes, without touching the threads: threads with a phone
+// form starting with q.Search.Phone; or threads with, for every term, a
+// subject word it prefixes; or threads with one message holding every
+// message word of the terms. Few candidates are each checked against the
+// other filters, a bounded heap keeping the first q.Limit after q.After in
+// list order; many are looked up while walking the list index.
 func (s *Store) search(q store.ThreadQuery) []*threadRec {
+	c := candidates{set: newBitset(len(s.threadNum)), max: s.maxListed}
+	if q.Search.Phone != "" {
+		scanPrefix(s.phones, q.Search.Phone, c.add)
+	} else {
+		s.searchSubjects(q.Search.Terms, c.add)
+		s.searchMessages(textindex.MessageTerms(q.Search.Terms), c.add)
+	}
+	if c.n > c.max {
+		return s.lists.query(q, func(t *threadRec) bool { return c.set.has(t.num) })
+	}
 	var pivot *position
 	if q.After != nil {
 		pivot = &position{fav: q.After.Favourite, item: listItem{sortKey(q.After.SortTime), &threadRec{t: store.Thread{ID: q.After.ID, SortTime: q.After.SortTime}}}}
 	}
 	h := topK{limit: q.Limit}
-	seen := newBitset(len(s.threadNum))
-	consider := func(t *threadRec) {
-		if !seen.testSet(t.num) || !matchThread(&t.t, &q) {
-			return
+	for _, num := range c.nums {
+		t := s.threadNum[num]
+		if !matchThread(&t.t, &q) {
+			continue
 		}
 		p := position{fav: t.t.Favourite, item: listItem{sortKey(t.t.SortTime), t}}
 		if pivot != nil && !pivot.before(p) {
-			return
+			continue
 		}
 		h.push(p)
 	}
-	if q.Search.Phone != "" {
-		scanPrefix(s.phones, q.Search.Phone, consider)
-		return h.sorted()
-	}
-	s.searchSubjects(q.Search.Terms, consider)
-	s.searchMessages(textindex.MessageTerms(q.Search.Terms), consider)
 	return h.sorted()
 }
 
 // searchSubjects calls fn with threads whose subject words are prefixed by
 // every term: the longest term is scanned, the others are checked against
 // sets built from their own scans.
-func (s *Store) searchSubjects(terms []string, fn func(*threadRec)) {
+func (s *Store) searchSubjects(terms []string, fn func(uint32)) {
 	if len(terms) == 0 {
 		return
 	}
@@ -115,23 +137,23 @@ func (s *Store) searchSubjects(terms []string, fn func(*threadRec)) {
 			continue
 		}
 		b := newBitset(len(s.threadNum))
-		scanPrefix(s.subject, t, func(r *threadRec) { b.set(r.num) })
+		scanPrefix(s.subject, t, b.set)
 		others = append(others, b)
 	}
-	scanPrefix(s.subject, terms[longest], func(r *threadRec) {
+	scanPrefix(s.subject, terms[longest], func(num uint32) {
 		for _, b := range others {
-			if !b.has(r.num) {
+			if !b.has(num) {
 				return
 			}
 		}
-		fn(r)
+		fn(num)
 	})
 }
 
 // searchMessages calls fn with the thread of every message that holds all
 // words, intersecting their postings, shortest first. No words match no
 // message.
-func (s *Store) searchMessages(words []string, fn func(*threadRec)) {
+func (s *Store) searchMessages(words []string, fn func(uint32)) {
 	if len(words) == 0 {
 		return
 	}
@@ -151,7 +173,7 @@ func (s *Store) searchMessages(words []string, fn func(*threadRec)) {
 		}
 	}
 	for _, n := range hits {
-		fn(s.msgNum[n].thread)
+		fn(s.msgThread[n])
 	}
 }
 

@@ -220,9 +220,9 @@ func (s *Store) updateThread(rec *threadRec, nt store.Thread) {
 // insertMessage stores a checked message with its deliveries and indexes
 // its words.
 func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Delivery, words []string) {
-	r := newMsgRec(m, rec, uint32(len(s.msgNum)))
+	r := newMsgRec(m, rec, uint32(len(s.msgThread)))
 	s.msgs[r.id] = r
-	s.msgNum = append(s.msgNum, r)
+	s.msgThread = append(s.msgThread, rec.num)
 	if r.providerID != "" {
 		s.msgByPID[r.providerID] = r
 	}
