@@ -1,0 +1,275 @@
+// Command quickstart runs a day of a studio inbox with fake channels: it
+// registers channels, measures an SMS, merges out-of-order delivery
+// statuses, catches a template variable the context cannot provide, builds
+// a smartlist selection, then drives the inbox (replies, mute, favourite,
+// archive, search, counters) and prints what a staff user would see.
+//
+//	go run ./examples/quickstart
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/channel"
+	"github.com/parleyhq/parley/channel/channeltest"
+	"github.com/parleyhq/parley/channel/sms"
+	"github.com/parleyhq/parley/inbox"
+	"github.com/parleyhq/parley/inbox/memstore"
+	"github.com/parleyhq/parley/recipient"
+	"github.com/parleyhq/parley/status"
+	ptemplate "github.com/parleyhq/parley/template"
+)
+
+func main() {
+	if err := run(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// clock is the demo's clock: it moves only when the story says so.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time          { return c.t }
+func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+func run(ctx context.Context) error {
+	out := os.Stdout
+	clk := &clock{t: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}
+
+	fmt.Fprintln(out, "== 1. Channels")
+	reg := channel.NewRegistry()
+	smsFake := channeltest.NewFake(channel.SMS, channeltest.Options{Now: clk.now, IDPrefix: "SM"})
+	emailFake := channeltest.NewFake(channel.Email, channeltest.Options{Now: clk.now, IDPrefix: "EM"})
+	if err := reg.Register(channel.SMS, smsFake, channel.Config{Identities: []channel.Identity{
+		{ID: "studio", Address: "+33757000001", TwoWay: true, Default: true}}}); err != nil {
+		return err
+	}
+	if err := reg.Register(channel.Email, emailFake, channel.Config{Identities: []channel.Identity{
+		{ID: "hello", Address: "hello@studio-lumiere.fr", Name: "Studio Lumière"}}}); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "registered:", reg.Kinds())
+	if _, err := reg.Sender(channel.WhatsApp); errors.Is(err, channel.ErrNotRegistered) {
+		fmt.Fprintln(out, "whatsapp:", err)
+	}
+
+	fmt.Fprintln(out, "\n== 2. SMS length (C6)")
+	for _, body := range []string{
+		"Hi Marc, your Pilates class moves to 19:00 tonight. See you there!",
+		"Salut Zoé 🧘 ton cours commence dans 1 h",
+		"“Yoga” at 9 – don’t be late…",
+	} {
+		m := sms.Measure(body)
+		fmt.Fprintf(out, "%-5s %2d units, %d segment(s), %3d left: %q\n", m.Encoding, m.Units, m.Segments, m.Remaining, body)
+		if m.SmartGSM7 {
+			norm, reps := sms.Normalize(body)
+			fmt.Fprintf(out, "      smart encoding replaces %d characters -> %s: %q\n", len(reps), sms.Measure(norm).Encoding, norm)
+		}
+	}
+
+	fmt.Fprintln(out, "\n== 3. Statuses merged out of order (S2)")
+	webhooks := []status.Status{status.Delivered, status.Validated, status.Sent, status.Delivered}
+	var rec status.Record
+	for _, s := range webhooks {
+		ok, _ := rec.Apply(status.Change{Status: s, At: clk.now(), Raw: s.String()})
+		fmt.Fprintf(out, "webhook %-9s -> kept %-9s (recorded: %v)\n", s, rec.Current, ok)
+	}
+
+	fmt.Fprintln(out, "\n== 4. Templates (C5)")
+	cat := ptemplate.NewCatalog()
+	tpl, err := ptemplate.Parse(cat, ptemplate.Source{Name: "gift",
+		Text: "Hi {{ .Contact.FirstName }}, your gift card of {{ .GiftCard.Value }} expires soon."}, ptemplate.Options{})
+	if err != nil {
+		return err
+	}
+	var problems *ptemplate.CheckError
+	if errors.As(tpl.Check(ptemplate.ScopeEvent, ptemplate.ScopeAccount, ptemplate.ScopeAgent), &problems) {
+		for _, p := range problems.Problems {
+			fmt.Fprintf(out, "to an event: %s at %d:%d cannot be filled (%s)\n", p.Variable, p.Line, p.Column, p.Kind)
+		}
+	}
+
+	fmt.Fprintln(out, "\n== 5. Smartlist selection (R2, R3)")
+	rules, err := recipient.NewRules(recipient.Options{DefaultRegion: "FR"})
+	if err != nil {
+		return err
+	}
+	helene := recipient.Contact{ID: "m-helene", FirstName: "Hélène", LastName: "Dupont", Phone: "+33612345678", Email: "helene@example.fr",
+		Consent: recipient.NewKindSet(channel.SMS, channel.Email)}
+	marc := recipient.Contact{ID: "m-marc", FirstName: "Marc", LastName: "Martin", Phone: "+33687654321", Email: "marc@example.fr"}
+	zoe := recipient.Contact{ID: "m-zoe", FirstName: "Zoé", LastName: "Lefèvre", Email: "zoe@example.fr",
+		Consent: recipient.NewKindSet(channel.SMS, channel.Email)}
+	ines := recipient.Contact{ID: "m-ines", FirstName: "Inès", LastName: "Moreau", Phone: "+33611223344",
+		Consent: recipient.NewKindSet(channel.SMS)}
+	members := []recipient.Contact{helene, marc, zoe, ines}
+	sel, err := rules.Audience(members, recipient.Target{Kind: channel.SMS, Purpose: recipient.Marketing})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "selected:", sel.Selected())
+	for _, is := range sel.NotSelectable() {
+		fmt.Fprintf(out, "not selectable: %s (%v)\n", is.ContactID, is.Reason)
+	}
+	for _, is := range sel.Warnings() {
+		fmt.Fprintf(out, "warning: %s (%v)\n", is.ContactID, is.Reason)
+	}
+
+	fmt.Fprintln(out, "\n== 6. A day in the inbox")
+	dir := memstore.NewDirectory()
+	for _, c := range members {
+		if err := dir.PutContact(c); err != nil {
+			return err
+		}
+	}
+	dir.PutAudience(inbox.AudienceInfo{ID: "sl-yoga", Name: "Yoga regulars", Members: members})
+	dir.PutEvent(inbox.EventInfo{ID: "ev-pilates", Name: "Pilates 18:00", Start: clk.now().Add(10 * time.Hour),
+		Attendees: []recipient.Attendee{{Contact: marc, Group: recipient.Booked}, {Contact: zoe, Group: recipient.Waitlisted}}})
+	n := 0
+	ib, err := inbox.New(memstore.New(), inbox.Options{Now: clk.now, Directory: dir,
+		NewID: func() string { n++; return fmt.Sprintf("id%04d", n) }})
+	if err != nil {
+		return err
+	}
+	defer ib.Close()
+	smsFake.OnInbound(func(in channel.Inbound) {
+		if err := ib.Receive(ctx, in); err != nil {
+			log.Print(err)
+		}
+	})
+	smsFake.OnStatus(func(u channel.StatusUpdate) { _ = ib.ApplyStatus(ctx, u) })
+
+	// A group message to the smartlist, recorded in the audience thread.
+	yoga, err := ib.Start(ctx, inbox.Subject{Kind: inbox.SubjectAudience, ID: "sl-yoga"})
+	if err != nil {
+		return err
+	}
+	var deliveries []inbox.Delivery
+	for _, id := range sel.Selected() {
+		c, _ := dir.Contact(ctx, id)
+		r, err := smsFake.Send(ctx, &channel.Message{Kind: channel.SMS, To: c.Phone, Text: "New yoga class on Sunday 10:00!"})
+		if err != nil {
+			return err
+		}
+		deliveries = append(deliveries, inbox.Delivery{ContactID: id, Address: c.Phone, ProviderID: r.ProviderID,
+			Status: status.Record{Current: r.Status}})
+	}
+	clk.advance(time.Minute)
+	group, _, err := ib.RecordOutbound(ctx, inbox.Outgoing{ThreadID: yoga.ID,
+		Message:    inbox.Message{Kind: channel.SMS, Origin: inbox.Manual, Text: "New yoga class on Sunday 10:00!", Author: inbox.Author{Agent: "lea"}},
+		Deliveries: deliveries})
+	if err != nil {
+		return err
+	}
+	smsFake.FlushShuffled(7, true) // webhooks arrive shuffled and twice
+	group, _ = ib.Message(ctx, group.ID)
+	fmt.Fprintf(out, "smartlist message to %d recipients: %v\n", group.Recipients, group.Counts)
+
+	// Members reply: replies land in their own threads (M4).
+	clk.advance(10 * time.Minute)
+	smsFake.Reply(helene.Phone, "+33757000001", "Super, je viens !")
+	clk.advance(5 * time.Minute)
+	smsFake.Reply(marc.Phone, "+33757000001", "Is there parking near the studio?")
+	clk.advance(5 * time.Minute)
+	smsFake.Reply("+33700000099", "+33757000001", "Who is this?")
+	pilates, err := ib.Start(ctx, inbox.Subject{Kind: inbox.SubjectEvent, ID: "ev-pilates"})
+	if err != nil {
+		return err
+	}
+	printList(ctx, out, ib, "after the replies", inbox.ThreadQuery{})
+
+	marcT, _ := ib.StartWithAddress(ctx, channel.SMS, marc.Phone)
+	heleneT, _ := ib.StartWithAddress(ctx, channel.SMS, helene.Phone)
+	unknownT, _ := ib.StartWithAddress(ctx, channel.SMS, "+33700000099")
+	if _, err := ib.Mute(ctx, heleneT.ID, clk.now().Add(8*time.Hour)); err != nil {
+		return err
+	}
+	if _, err := ib.SetFavourite(ctx, pilates.ID, true); err != nil {
+		return err
+	}
+	if _, err := ib.Archive(ctx, unknownT.ID); err != nil {
+		return err
+	}
+	if _, err := ib.Assign(ctx, marcT.ID, "lea", "lea"); err != nil {
+		return err
+	}
+	clk.advance(30 * time.Minute)
+	smsFake.Reply(helene.Phone, "+33757000001", "Et je peux amener une amie ?") // muted: stays in place
+	printList(ctx, out, ib, "after mute (Hélène), favourite (Pilates), archive (unknown number) and a new reply", inbox.ThreadQuery{})
+
+	c, err := ib.Counters(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "attention badge: %d (Hélène's thread is muted)\n", c.Attention)
+	for _, q := range []string{"helene", "06 87 65 43 21", "parking"} {
+		page, err := ib.Threads(ctx, inbox.ThreadQuery{Search: q})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "search %-16q -> %s\n", q, names(page.Threads))
+	}
+
+	// Marc is answered: his thread is read and moves up (T4, T5).
+	clk.advance(2 * time.Minute)
+	if _, _, err := ib.RecordOutbound(ctx, inbox.Outgoing{ThreadID: marcT.ID,
+		Message: inbox.Message{Kind: channel.SMS, Text: "Yes, free parking behind the studio.", Author: inbox.Author{Agent: "lea"}}}); err != nil {
+		return err
+	}
+	// Inès stops SMS (R5).
+	clk.advance(time.Minute)
+	smsFake.Reply(ines.Phone, "+33757000001", "Arrêt")
+	stopped, _ := ib.OptedOut(ctx, channel.SMS, ines.Phone)
+	printList(ctx, out, ib, "after answering Marc", inbox.ThreadQuery{})
+	fmt.Fprintf(out, "Inès opted out of SMS after replying \"Arrêt\": %v\n", stopped)
+	return nil
+}
+
+func names(ts []inbox.Thread) string {
+	var b []string
+	for _, t := range ts {
+		b = append(b, label(t))
+	}
+	return "[" + strings.Join(b, ", ") + "]"
+}
+
+func label(t inbox.Thread) string {
+	switch {
+	case t.Snapshot.Name != "":
+		return t.Snapshot.Name
+	case t.Snapshot.FirstName != "":
+		return t.Snapshot.FirstName + " " + t.Snapshot.LastName
+	}
+	return t.Snapshot.Phone
+}
+
+func printList(ctx context.Context, out *os.File, ib *inbox.Inbox, title string, q inbox.ThreadQuery) {
+	page, err := ib.Threads(ctx, q)
+	if err != nil {
+		fmt.Fprintln(out, "list:", err)
+		return
+	}
+	fmt.Fprintf(out, "-- list %s:\n", title)
+	for _, t := range page.Threads {
+		flags := ""
+		if t.Favourite {
+			flags += " ★"
+		}
+		if t.Muted {
+			flags += " muted"
+		}
+		if t.Assignee != "" {
+			flags += " @" + t.Assignee
+		}
+		last := "  -  "
+		if !t.LastMessageAt.IsZero() {
+			last = t.LastMessageAt.Format("15:04")
+		}
+		fmt.Fprintf(out, "   %-22s unread %d  last %s%s  %q\n", label(t), t.Unread, last, flags, t.Preview)
+	}
+}
