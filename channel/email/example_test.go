@@ -41,6 +41,7 @@ func ExampleSender_Send() {
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	go func() { _ = srv.Serve(l) }()
 	defer srv.Close()
+	defer l.Close()
 
 	sender, err := email.New(email.Config{
 		Host: "127.0.0.1",

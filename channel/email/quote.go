@@ -144,6 +144,9 @@ func hasDateOrAddress(s string) bool {
 
 // normalizeSpace turns no-break spaces into spaces and trims the line.
 func normalizeSpace(s string) string {
-	s = strings.NewReplacer("\u00a0", " ", "\u202f", " ", "\t", " ").Replace(s)
-	return strings.TrimSpace(s)
+	return strings.TrimSpace(spaceReplacer.Replace(s))
 }
+
+// spaceReplacer is built once and only read (strings.Replacer is safe for
+// concurrent use).
+var spaceReplacer = strings.NewReplacer("\u00a0", " ", "\u202f", " ", "\t", " ")

@@ -71,15 +71,25 @@ const (
 	// empty.
 	AuthAuto AuthMechanism = ""
 	// AuthNone sends no AUTH command even when Username is set.
-	AuthNone          AuthMechanism = "NONE"
-	AuthPlain         AuthMechanism = "PLAIN"
-	AuthLogin         AuthMechanism = "LOGIN"
-	AuthCRAMMD5       AuthMechanism = "CRAM-MD5"
-	AuthSCRAMSHA1     AuthMechanism = "SCRAM-SHA-1"
-	AuthSCRAMSHA256   AuthMechanism = "SCRAM-SHA-256"
-	AuthXOAUTH2       AuthMechanism = "XOAUTH2"
-	defaultTimeout                  = 30 * time.Second
-	messageIDTokenLen               = 26
+	AuthNone AuthMechanism = "NONE"
+	// AuthPlain is SASL PLAIN (RFC 4616); sent only over TLS or to loopback.
+	AuthPlain AuthMechanism = "PLAIN"
+	// AuthLogin is the LOGIN mechanism; sent only over TLS or to loopback.
+	AuthLogin AuthMechanism = "LOGIN"
+	// AuthCRAMMD5 is CRAM-MD5 (RFC 2195).
+	AuthCRAMMD5 AuthMechanism = "CRAM-MD5"
+	// AuthSCRAMSHA1 is SCRAM-SHA-1 (RFC 5802).
+	AuthSCRAMSHA1 AuthMechanism = "SCRAM-SHA-1"
+	// AuthSCRAMSHA256 is SCRAM-SHA-256 (RFC 7677).
+	AuthSCRAMSHA256 AuthMechanism = "SCRAM-SHA-256"
+	// AuthXOAUTH2 is XOAUTH2 (Gmail, Microsoft 365); Password holds the
+	// access token.
+	AuthXOAUTH2 AuthMechanism = "XOAUTH2"
+)
+
+const (
+	defaultTimeout    = 30 * time.Second
+	messageIDTokenLen = 26
 )
 
 // Config configures a Sender. Host and a From address are required; the

@@ -25,7 +25,7 @@ var t0 = time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
 
 func fixedClock() time.Time { return t0 }
 
-func senderFor(t *testing.T, ts *testServer, mod func(*Config)) *Sender {
+func senderFor(t testing.TB, ts *testServer, mod func(*Config)) *Sender {
 	t.Helper()
 	cfg := Config{
 		Host:      "127.0.0.1",

@@ -52,7 +52,7 @@ type serverScript struct {
 	inData    chan struct{} // closed when Data starts (with blockData)
 }
 
-func newTestServer(t *testing.T, sc serverScript) *testServer {
+func newTestServer(t testing.TB, sc serverScript) *testServer {
 	t.Helper()
 	ts := &testServer{script: sc}
 	cert, roots := selfSigned(t)
@@ -180,7 +180,7 @@ func (s *testSession) Logout() error { return nil }
 
 // selfSigned makes a certificate for 127.0.0.1 and localhost and a pool
 // that trusts it.
-func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+func selfSigned(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
