@@ -14,7 +14,11 @@ import (
 // contents of <blockquote>, and of the quote containers Gmail, Yahoo and
 // Outlook wrap around earlier messages). It never fails: broken HTML gives
 // the text a browser would show.
-func HTMLToText(src string) string {
+func HTMLToText(src string) string { return htmlToText(src, true) }
+
+// htmlToText converts HTML to text; dropQuotes leaves out quoted history
+// (inbound replies) or keeps it (the text alternative of outbound HTML).
+func htmlToText(src string, dropQuotes bool) string {
 	z := html.NewTokenizer(strings.NewReader(src))
 	var (
 		b       strings.Builder
@@ -88,7 +92,7 @@ func HTMLToText(src string) string {
 				}
 				continue
 			}
-			if quoteAt < 0 && !selfClosing && (a == atom.Blockquote || isQuoteContainer(class, id)) {
+			if dropQuotes && quoteAt < 0 && !selfClosing && (a == atom.Blockquote || isQuoteContainer(class, id)) {
 				quoteAt = depth
 				continue
 			}

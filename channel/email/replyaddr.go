@@ -32,6 +32,10 @@ var macEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 // system that lowercases local parts breaks the token of a thread ID with
 // capitals; Parse then falls back to In-Reply-To and References.
 //
+// RFC 5321 limits a local part to 64 characters: with a base local part
+// of 5 ("reply") that leaves 41 for the thread ID as encoded; longer
+// addresses work with most mail servers but not all.
+//
 // The token cannot be guessed or moved to another thread without the
 // secret, which must be at least MinSecretBytes long. Errors match ErrConfig
 // (short secret, base that is not an address, empty thread ID).

@@ -280,12 +280,13 @@ func (e *invalidMessageError) Unwrap() []error {
 // Config.From), To, Subject, Date, Message-ID, Reply-To (msg.ReplyTo) and,
 // when msg.InReplyTo is set, In-Reply-To and References. Text and HTML go
 // out as multipart/alternative; an HTML-only message gets a text part made
-// from its HTML. Attachments need Data. When msg.Reference is set the
+// from its HTML (blockquotes kept). Attachments need Data. When msg.Reference is set the
 // Message-ID is derived from it, so a retried send carries the same
 // Message-ID and receiving systems can discard the copy; otherwise it is
 // random.
 //
-// A message that cannot be sent as email (no valid recipient, blank subject
+// msg.Kind must be channel.Email or zero. Metadata is not used. A message
+// that cannot be sent as email (no valid recipient, blank subject
 // (C2), no body (C3), a provider template, SendAt, an attachment without
 // Data) fails with an error matching channel.ErrInvalidMessage and
 // channel.ErrPermanent. SMTP refusals are *SMTPError (4xx transient, 5xx
@@ -368,7 +369,7 @@ func (s *Sender) build(msg *channel.Message) (*mail.Msg, string, error) {
 
 	text := msg.Text
 	if strings.TrimSpace(text) == "" && strings.TrimSpace(msg.HTML) != "" {
-		text = HTMLToText(msg.HTML)
+		text = htmlToText(msg.HTML, false)
 	}
 	m.SetBodyString(mail.TypeTextPlain, text)
 	if strings.TrimSpace(msg.HTML) != "" {

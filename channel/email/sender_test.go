@@ -183,6 +183,7 @@ func TestSendHTMLOnlyGetsTextPartAndDefaultFrom(t *testing.T) {
 	s := senderFor(t, ts, nil)
 	msg := baseMessage()
 	msg.Text = ""
+	msg.HTML += "<blockquote>Best studio in town</blockquote>"
 	if _, err := s.Send(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
@@ -192,6 +193,9 @@ func TestSendHTMLOnlyGetsTextPartAndDefaultFrom(t *testing.T) {
 	}
 	if got := strings.ReplaceAll(p.parts["text/plain"], "\r\n", "\n"); !strings.Contains(got, "Bonjour Hélène,\nà demain 9h.") {
 		t.Errorf("generated text part = %q", got)
+	}
+	if got := p.parts["text/plain"]; !strings.Contains(got, "Best studio in town") {
+		t.Errorf("outbound text part lost the blockquote: %q", got)
 	}
 }
 
