@@ -220,6 +220,12 @@ type Message struct {
 	Broadcast string
 	// Template is the template reference the message was rendered from.
 	Template string
+	// Templated marks a group or scheduled message whose Subject, Text and
+	// HTML are template sources, rendered per recipient when sent.
+	Templated bool
+	// Marketing marks a promotional message (R2 consent, R8 quiet hours);
+	// false means transactional.
+	Marketing bool
 	// CreatedAt is when it was recorded; ScheduledFor when it is due (zero
 	// for immediate sends); SentAt when it was sent or received.
 	CreatedAt    time.Time
@@ -283,6 +289,9 @@ type Delivery struct {
 	// Anchor names the booking or event a relatively scheduled delivery is
 	// anchored to ("booking:123", C15); "" otherwise.
 	Anchor string
+	// AnchorRule is the inbox's encoding of how DueAt follows the anchor's
+	// time (offset, wall-clock time, time zone). Stores keep it verbatim.
+	AnchorRule string
 	// ClaimedUntil is the lease of a dispatcher that claimed the delivery
 	// (C8); zero when unclaimed.
 	ClaimedUntil time.Time
