@@ -154,12 +154,12 @@ var (
 )
 
 // ErrConfig is matched by every configuration error New returns.
-var ErrConfig = errors.New("email: invalid config")
+var ErrConfig = errors.New("invalid config")
 
 // New validates cfg and returns a Sender. Errors match ErrConfig.
 func New(cfg Config) (*Sender, error) {
 	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, a...)...)
+		return fmt.Errorf("email: %w: "+format, append([]any{ErrConfig}, a...)...)
 	}
 	if strings.TrimSpace(cfg.Host) == "" {
 		return nil, bad("empty Host")
@@ -522,7 +522,7 @@ func (s *Sender) transmit(ctx context.Context, m *mail.Msg) error {
 		return nil
 	}
 	if err == nil {
-		return fmt.Errorf("email: send: %w: server gave no final reply", ErrDeliveryUnknown)
+		return fmt.Errorf("%w: the server gave no final reply", ErrDeliveryUnknown)
 	}
 	return s.classify(ctx, err, "")
 }
@@ -550,7 +550,7 @@ func (s *Sender) classify(ctx context.Context, err error, stage string) error {
 			return e
 		}
 		if se.Reason == mail.ErrSMTPDataClose {
-			return fmt.Errorf("email: send: %w: %v", ErrDeliveryUnknown, err)
+			return fmt.Errorf("%w: connection lost awaiting the final reply: %v", ErrDeliveryUnknown, err)
 		}
 	} else if e, ok := smtpErrorFrom(err, stage); ok {
 		if strings.Contains(err.Error(), "AUTH") {
