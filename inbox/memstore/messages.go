@@ -38,6 +38,8 @@ type msgOut struct {
 	cost       channel.Cost
 	sms        store.SMSInfo
 	recipients int
+	templated  bool
+	marketing  bool
 	counts     status.Counts
 	dels       []*store.Delivery // by ID
 }
@@ -63,8 +65,9 @@ func newMsgRec(m *store.Message, thread *threadRec, num uint32) *msgRec {
 		thread: thread, created: m.CreatedAt, sent: m.SentAt, num: num,
 		dir: m.Direction, kind: m.Kind, origin: m.Origin, unread: m.Unread,
 	}
-	if m.Author != (store.Author{}) || !m.Cost.IsZero() || m.Cost.Currency != "" || m.SMS != (store.SMSInfo{}) || m.Recipients != 0 {
-		r.out = &msgOut{author: m.Author, cost: m.Cost, sms: m.SMS, recipients: m.Recipients}
+	if m.Author != (store.Author{}) || !m.Cost.IsZero() || m.Cost.Currency != "" || m.SMS != (store.SMSInfo{}) || m.Recipients != 0 ||
+		m.Templated || m.Marketing {
+		r.out = &msgOut{author: m.Author, cost: m.Cost, sms: m.SMS, recipients: m.Recipients, templated: m.Templated, marketing: m.Marketing}
 	}
 	if m.Subject != "" || m.HTML != "" || m.Broadcast != "" || m.Template != "" || m.MirrorOf != "" ||
 		len(m.Attachments) > 0 || !m.ScheduledFor.IsZero() || len(m.InReplyTo) > 0 || len(m.Groups) > 0 {
@@ -86,6 +89,7 @@ func (r *msgRec) value() store.Message {
 	}
 	if o := r.out; o != nil {
 		m.Author, m.Cost, m.SMS, m.Recipients, m.Counts = o.author, o.cost, o.sms, o.recipients, o.counts
+		m.Templated, m.Marketing = o.templated, o.marketing
 	}
 	if x := r.rare; x != nil {
 		m.Subject, m.HTML, m.Broadcast, m.Template, m.MirrorOf = x.subject, x.html, x.broadcast, x.template, x.mirrorOf
