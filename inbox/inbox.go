@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/binary"
@@ -10,7 +11,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
+	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/recipient"
+	ptemplate "github.com/parleyhq/parley/template"
 )
 
 // DefaultResumeWindow is how long after a thread's latest activity a new
@@ -60,6 +65,36 @@ type Options struct {
 	EventBuffer int
 	// Logger receives diagnostics. Default: slog.Default().
 	Logger *slog.Logger
+
+	// Channels are the host's registered channels, used by Send (C1).
+	// Default: none, so every send is refused with channel.ErrNotRegistered.
+	Channels *channel.Registry
+	// Rules are the recipient rules (R2–R8). Default: recipient.NewRules
+	// with zero options.
+	Rules *recipient.Rules
+	// Catalog is the template catalog WhatsApp templates render with.
+	// Default: ptemplate.NewCatalog().
+	Catalog *ptemplate.Catalog
+	// TemplateData returns a recipient's template values (C5). Default: the
+	// contact's fields and attributes, and Account as the account scope.
+	TemplateData func(ctx context.Context, c recipient.Contact, s Subject) (ptemplate.Resolver, error)
+	// Account is the account scope's values for the default TemplateData.
+	Account map[string]any
+	// Prices are the host's price table for cost estimates (C13). Default:
+	// every message costs nothing.
+	Prices *Prices
+	// Concurrency bounds the sends in flight per fan-out. Default: 16.
+	Concurrency int
+	// RateLimits cap sends per second per sender identity.
+	RateLimits []RateLimit
+	// Retry is the retry policy of transient send failures.
+	Retry Retry
+	// MirrorBroadcasts shows every broadcast in each recipient's own thread
+	// too (M3). Default: contact threads show only direct messages.
+	MirrorBroadcasts bool
+	// ClaimLease is how long a dispatcher holds a claimed scheduled delivery
+	// (C8). Default: one minute.
+	ClaimLease time.Duration
 }
 
 // Inbox is the inbox service: threads, messages, every inbox rule, queries
@@ -86,6 +121,20 @@ type Inbox struct {
 	typing   map[string]map[string]time.Time // thread → agent → expiry
 
 	closed atomic.Bool
+
+	channels     *channel.Registry
+	rules        *recipient.Rules
+	catalog      *ptemplate.Catalog
+	templateData func(ctx context.Context, c recipient.Contact, s Subject) (ptemplate.Resolver, error)
+	account      map[string]any
+	prices       *Prices
+	concurrency  int
+	rateLimits   []RateLimit
+	retry        Retry
+	mirror       bool
+	lease        time.Duration
+	limMu        sync.Mutex
+	limiters     map[string]*rate.Limiter
 }
 
 // New returns an Inbox on s. The options are validated once: a negative
@@ -95,7 +144,8 @@ func New(s Store, opts Options) (*Inbox, error) {
 	if s == nil {
 		return nil, fmt.Errorf("inbox: %w: nil store", ErrInvalidArgument)
 	}
-	if opts.ResumeWindow < 0 || opts.VisibilityWindow < 0 || opts.TypingTTL < 0 || opts.EventBuffer < 0 {
+	if opts.ResumeWindow < 0 || opts.VisibilityWindow < 0 || opts.TypingTTL < 0 || opts.EventBuffer < 0 ||
+		opts.Concurrency < 0 || opts.Retry.Attempts < 0 || opts.Retry.Backoff < 0 || opts.ClaimLease < 0 {
 		return nil, fmt.Errorf("inbox: %w: negative window, TTL or buffer", ErrInvalidArgument)
 	}
 	kw, err := recipient.NewClassifier(opts.Keywords)
@@ -107,6 +157,35 @@ func New(s Store, opts Options) (*Inbox, error) {
 		resume: opts.ResumeWindow, always: opts.AlwaysResume, visible: opts.VisibilityWindow,
 		dormant: opts.DormantThreads, typingTL: opts.TypingTTL, keywords: kw, log: opts.Logger,
 		typing: make(map[string]map[string]time.Time),
+		channels: opts.Channels, rules: opts.Rules, catalog: opts.Catalog, templateData: opts.TemplateData,
+		account: opts.Account, prices: opts.Prices, concurrency: opts.Concurrency, rateLimits: opts.RateLimits,
+		retry: opts.Retry, mirror: opts.MirrorBroadcasts, lease: opts.ClaimLease, limiters: map[string]*rate.Limiter{},
+	}
+	if in.rules == nil {
+		if in.rules, err = recipient.NewRules(recipient.Options{Now: opts.Now}); err != nil {
+			return nil, fmt.Errorf("inbox: %w: %w", ErrInvalidArgument, err)
+		}
+	}
+	if in.catalog == nil {
+		in.catalog = ptemplate.NewCatalog()
+	}
+	if in.templateData == nil {
+		in.templateData = in.defaultTemplateData
+	}
+	if in.concurrency == 0 {
+		in.concurrency = 16
+	}
+	if in.retry.Attempts == 0 {
+		in.retry.Attempts = 3
+	}
+	if in.retry.Backoff == 0 {
+		in.retry.Backoff = 200 * time.Millisecond
+	}
+	if in.retry.MaxBackoff < in.retry.Backoff {
+		in.retry.MaxBackoff = max(5*time.Second, in.retry.Backoff)
+	}
+	if in.lease == 0 {
+		in.lease = time.Minute
 	}
 	if in.now == nil {
 		in.now = time.Now

@@ -1,0 +1,15 @@
+package memstore_test
+
+import (
+	"testing"
+
+	"github.com/parleyhq/parley/inbox/memstore"
+	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/inbox/storetest"
+)
+
+// TestConformance runs the inbox conformance suite (every T, M, R5, S2 and
+// C8 rule through a real Inbox) on memstore.
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return memstore.New() })
+}

@@ -1,0 +1,421 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/channel"
+	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/recipient"
+	"github.com/parleyhq/parley/status"
+	ptemplate "github.com/parleyhq/parley/template"
+)
+
+// Anchor schedules an automatic message relative to a booking or event time
+// (C15): "2 days before check-in at 10:00", "1 hour before class".
+type Anchor struct {
+	// Ref names the booking or event ("booking:42"); MoveAnchor and
+	// CancelAnchor find the pending messages by it.
+	Ref string
+	// At is the booking's or event's time.
+	At time.Time
+	// Offset is added to At: -48*time.Hour for two days before. Whole days
+	// are calendar days in TimeZone, so they stay right across
+	// daylight-saving changes.
+	Offset time.Duration
+	// Clock, when set, is the wall-clock time of the day the offset lands
+	// on ("at 10:00"), in TimeZone.
+	Clock *recipient.Clock
+	// TimeZone is the venue's IANA time zone; "" is UTC.
+	TimeZone string
+}
+
+func (a Anchor) due() (time.Time, error) {
+	if a.Ref == "" || a.At.IsZero() {
+		return time.Time{}, fmt.Errorf("inbox: %w: anchor needs a reference and a time", ErrInvalidArgument)
+	}
+	loc, err := time.LoadLocation(a.TimeZone)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("inbox: %w: anchor time zone: %w", ErrInvalidArgument, err)
+	}
+	if a.Clock != nil && !a.Clock.Valid() {
+		return time.Time{}, fmt.Errorf("inbox: %w: anchor clock %v", ErrInvalidArgument, *a.Clock)
+	}
+	t := a.At.In(loc)
+	days := int(a.Offset / (24 * time.Hour))
+	rest := a.Offset - time.Duration(days)*24*time.Hour
+	t = t.AddDate(0, 0, days).Add(rest)
+	if a.Clock != nil {
+		y, m, d := t.Date()
+		t = time.Date(y, m, d, a.Clock.Hour, a.Clock.Minute, 0, 0, loc)
+	}
+	return t, nil
+}
+
+func (a Anchor) encode() string {
+	s := "off=" + strconv.FormatInt(int64(a.Offset), 10) + ";tz=" + a.TimeZone
+	if a.Clock != nil {
+		s += ";at=" + a.Clock.String()
+	}
+	return s
+}
+
+func decodeAnchor(ref, rule string, at time.Time) (Anchor, error) {
+	a := Anchor{Ref: ref, At: at}
+	for _, kv := range strings.Split(rule, ";") {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "off":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return a, fmt.Errorf("inbox: anchor rule %q: %w", rule, err)
+			}
+			a.Offset = time.Duration(n)
+		case "tz":
+			a.TimeZone = v
+		case "at":
+			c, err := recipient.ParseClock(v)
+			if err != nil {
+				return a, fmt.Errorf("inbox: anchor rule %q: %w", rule, err)
+			}
+			a.Clock = &c
+		}
+	}
+	return a, nil
+}
+
+// MoveAnchor moves every pending message anchored to ref to follow the
+// booking's or event's new time (C15) and returns how many deliveries
+// moved. Deliveries already claimed by a dispatcher are left as they are.
+func (in *Inbox) MoveAnchor(ctx context.Context, ref string, at time.Time) (int, error) {
+	ds, err := in.store.Scheduled(ctx, ref)
+	if err != nil {
+		return 0, wrapStore("scheduled", err)
+	}
+	n := 0
+	for _, d := range ds {
+		a, err := decodeAnchor(ref, d.AnchorRule, at)
+		if err != nil {
+			return n, err
+		}
+		due, err := a.due()
+		if err != nil {
+			return n, err
+		}
+		now := in.now()
+		_, err = in.updateDelivery(ctx, d.ID, func(d *Delivery) bool {
+			if d.Status.Current != status.Scheduled || d.ClaimedUntil.After(now) || d.DueAt.Equal(due) {
+				return false
+			}
+			d.DueAt = due
+			n++
+			return true
+		})
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// CancelAnchor cancels every pending message anchored to ref (the booking
+// or event was cancelled, C15) and returns how many deliveries it
+// cancelled.
+func (in *Inbox) CancelAnchor(ctx context.Context, ref string) (int, error) {
+	ds, err := in.store.Scheduled(ctx, ref)
+	if err != nil {
+		return 0, wrapStore("scheduled", err)
+	}
+	n := 0
+	for _, d := range ds {
+		ok, err := in.cancelDelivery(ctx, d.ID, "anchor cancelled")
+		if err != nil && !errors.Is(err, ErrTooLate) {
+			return n, err
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// CancelScheduled cancels a scheduled message until it is due (C8). A
+// delivery a dispatcher has already claimed cannot be cancelled: the error
+// then matches ErrTooLate and the others are cancelled all the same.
+func (in *Inbox) CancelScheduled(ctx context.Context, messageID string) (int, error) {
+	n, after := 0, ""
+	var late error
+	for {
+		ds, err := in.store.Deliveries(ctx, messageID, after, 500)
+		if err != nil {
+			return n, wrapStore("deliveries", err)
+		}
+		for _, d := range ds {
+			ok, err := in.cancelDelivery(ctx, d.ID, "cancelled")
+			switch {
+			case errors.Is(err, ErrTooLate):
+				late = err
+			case err != nil:
+				return n, err
+			case ok:
+				n++
+			}
+		}
+		if len(ds) < 500 {
+			break
+		}
+		after = ds[len(ds)-1].ID
+	}
+	return n, late
+}
+
+func (in *Inbox) cancelDelivery(ctx context.Context, id, reason string) (bool, error) {
+	now := in.now()
+	var late bool
+	cancelled := false
+	_, err := in.updateDelivery(ctx, id, func(d *Delivery) bool {
+		late, cancelled = false, false
+		if d.Status.Current != status.Scheduled {
+			return false
+		}
+		if d.ClaimedUntil.After(now) || !d.DueAt.After(now) {
+			late = true
+			return false
+		}
+		_, _ = d.Status.Apply(status.Change{Status: status.Cancelled, At: now, Raw: reason})
+		d.Reason = reason
+		cancelled = true
+		return true
+	})
+	if err != nil {
+		return false, err
+	}
+	if late {
+		return false, fmt.Errorf("inbox: delivery %s: %w", id, ErrTooLate)
+	}
+	if cancelled {
+		in.publish(Event{Type: EventStatusChanged, DeliveryID: id, Status: status.Cancelled, At: now})
+	}
+	return cancelled, nil
+}
+
+// Dispatch sends the scheduled deliveries that are due, at most limit of
+// them (0 means 500), and returns how many it handled. It claims them from
+// the store first, so several dispatchers on one store never send one twice
+// (C8). At send time eligibility is checked again: a contact who opted out
+// meanwhile is not sent to, and the delivery is cancelled with the reason;
+// a marketing message due in the recipient's quiet hours is moved to the
+// next allowed time (R8).
+func (in *Inbox) Dispatch(ctx context.Context, limit int) (int, error) {
+	if limit <= 0 {
+		limit = 500
+	}
+	now := in.now()
+	ds, err := in.store.ClaimDue(ctx, now, now.Add(in.lease), limit)
+	if err != nil {
+		return 0, wrapStore("claim", err)
+	}
+	msgs := map[string]*dispatchJob{}
+	for _, d := range ds {
+		job := msgs[d.MessageID]
+		if job == nil {
+			if job, err = in.newDispatchJob(ctx, d.MessageID); err != nil {
+				return 0, err
+			}
+			msgs[d.MessageID] = job
+		}
+		if err := in.dispatchOne(ctx, job, d); err != nil {
+			return 0, err
+		}
+	}
+	for _, job := range msgs {
+		if job.sent > 0 {
+			if err := in.markSent(ctx, job.msg); err != nil {
+				return len(ds), err
+			}
+		}
+	}
+	return len(ds), nil
+}
+
+type dispatchJob struct {
+	msg    Message
+	thread Thread
+	f      *fanout
+	sent   int
+}
+
+func (in *Inbox) newDispatchJob(ctx context.Context, messageID string) (*dispatchJob, error) {
+	m, err := in.Message(ctx, messageID)
+	if err != nil {
+		return nil, err
+	}
+	th, err := in.Thread(ctx, m.ThreadID)
+	if err != nil {
+		return nil, err
+	}
+	job := &dispatchJob{msg: m, thread: th, f: &fanout{in: in, msg: m, subject: th.Subject}}
+	if in.channels == nil {
+		return job, nil
+	}
+	job.f.sender, _ = in.channels.Sender(m.Kind)
+	job.f.ident, _ = in.channels.Identity(m.Kind, m.Identity)
+	if m.Templated {
+		job.f.tpl, err = ptemplate.Parse(in.catalog, ptemplate.Source{Name: m.Template, Subject: m.Subject, Text: m.Text, HTML: m.HTML}, ptemplate.Options{})
+		if err != nil {
+			job.f.tpl = nil
+		}
+	}
+	return job, nil
+}
+
+func (in *Inbox) dispatchOne(ctx context.Context, job *dispatchJob, d Delivery) error {
+	now := in.now()
+	if job.f.sender == nil {
+		_, err := job.f.finish(ctx, d, channel.Receipt{}, fmt.Errorf("inbox: %s: %w", job.msg.Kind, channel.ErrNotRegistered), 0)
+		return err
+	}
+	c, err := in.contactOf(ctx, Subject{Kind: store.Contact, ID: d.ContactID})
+	if err != nil {
+		if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		c = recipient.Contact{ID: d.ContactID}
+	}
+	if c.Address(job.msg.Kind) == "" {
+		switch job.msg.Kind {
+		case channel.Email:
+			c.Email = d.Address
+		case channel.SMS, channel.MMS, channel.WhatsApp:
+			c.Phone = d.Address
+		}
+	}
+	cs := []recipient.Contact{c}
+	if err := in.addFacts(ctx, cs, job.msg.Kind, nil); err != nil {
+		return err
+	}
+	c = cs[0]
+	purpose := recipient.Transactional
+	if job.msg.Marketing {
+		purpose = recipient.Marketing
+	}
+	facts := recipient.Facts{Automatic: true, ApprovedTemplate: job.msg.Templated && job.msg.Kind == channel.WhatsApp}
+	if c.Attributes != nil {
+		facts.LastInboundWhatsApp, _ = c.Attributes[lastWAKey].(time.Time)
+		facts.GuestWrote, _ = c.Attributes[guestKey].(bool)
+	}
+	if v := in.rules.Check(c, job.msg.Kind, purpose, facts); v.Level == recipient.Blocked {
+		reason := v.Err().Error()
+		_, err := in.updateDelivery(ctx, d.ID, func(d *Delivery) bool {
+			_, _ = d.Status.Apply(status.Change{Status: status.Cancelled, At: now, Raw: "not eligible", ErrorMessage: reason})
+			d.Reason = "not sent: " + reason
+			return true
+		})
+		return err
+	}
+	if at := in.rules.SendTime(d.DueAt, c, purpose); at.After(now) {
+		_, err := in.updateDelivery(ctx, d.ID, func(d *Delivery) bool {
+			d.DueAt, d.ClaimedUntil = at, time.Time{}
+			return true
+		})
+		return err
+	}
+	out, err := job.f.one(ctx, in.limiter(job.f.ident), d, c)
+	if err != nil {
+		return err
+	}
+	if out.Status.Current != status.Scheduled && out.Status.Current != status.Failed {
+		job.sent++
+	}
+	return nil
+}
+
+// markSent applies the thread rules of a sent message once its scheduled
+// time came (T4, T5, T9, T10, T18).
+func (in *Inbox) markSent(ctx context.Context, m Message) error {
+	_, err := in.modify(ctx, m.ThreadID, func(t *Thread, w *store.ThreadWrite) error {
+		now := in.now()
+		if !t.LastMessageAt.Before(now) {
+			return errNoChange
+		}
+		touch(t, m.Text, now)
+		t.SortTime = maxTime(t.SortTime, now)
+		t.Closed, t.Archived = false, false
+		if m.Origin != store.Automatic && m.Origin != store.Scheduled {
+			t.Dormant = false
+		}
+		return nil
+	})
+	return err
+}
+
+// RunDispatcher calls Dispatch every interval until ctx ends, then returns
+// ctx's error. Errors of single rounds are logged and the loop goes on.
+func (in *Inbox) RunDispatcher(ctx context.Context, every time.Duration) error {
+	if every <= 0 {
+		return fmt.Errorf("inbox: %w: dispatcher interval %v", ErrInvalidArgument, every)
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		for {
+			n, err := in.Dispatch(ctx, 0)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				in.log.Error("inbox: dispatch", "err", err)
+				break
+			}
+			if n < 500 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// SentQuery selects deliveries of outbound messages across all threads for a
+// campaign dashboard (M7). Zero fields do not filter.
+type SentQuery struct {
+	Phone    string
+	Email    string
+	Campaign string
+	Kind     channel.Kind
+	Status   status.Status
+	// CheckIn and CheckOut ranges: [From, To).
+	CheckInFrom, CheckInTo   time.Time
+	CheckOutFrom, CheckOutTo time.Time
+	Cursor                   string
+	Limit                    int
+}
+
+// Sent returns one page of deliveries of sent messages, newest first (M7).
+func (in *Inbox) Sent(ctx context.Context, q SentQuery) ([]Delivery, string, error) {
+	n, err := pageLimit(q.Limit)
+	if err != nil {
+		return nil, "", err
+	}
+	addr := q.Email
+	if q.Phone != "" {
+		addr = normalizeAddress(channel.SMS, q.Phone)
+	}
+	ds, err := in.store.Sent(ctx, store.SentQuery{Address: addr, Campaign: q.Campaign, Kind: q.Kind, Status: q.Status,
+		CheckInFrom: q.CheckInFrom, CheckInTo: q.CheckInTo, CheckOutFrom: q.CheckOutFrom, CheckOutTo: q.CheckOutTo,
+		After: q.Cursor, Limit: n + 1})
+	if err != nil {
+		return nil, "", wrapStore("sent", err)
+	}
+	if len(ds) > n {
+		return ds[:n], ds[n-1].ID, nil
+	}
+	return ds, "", nil
+}
