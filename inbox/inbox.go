@@ -156,7 +156,7 @@ func New(s Store, opts Options) (*Inbox, error) {
 		store: s, now: opts.Now, newID: opts.NewID, dir: opts.Directory, details: opts.Details,
 		resume: opts.ResumeWindow, always: opts.AlwaysResume, visible: opts.VisibilityWindow,
 		dormant: opts.DormantThreads, typingTL: opts.TypingTTL, keywords: kw, log: opts.Logger,
-		typing: make(map[string]map[string]time.Time),
+		typing:   make(map[string]map[string]time.Time),
 		channels: opts.Channels, rules: opts.Rules, catalog: opts.Catalog, templateData: opts.TemplateData,
 		account: opts.Account, prices: opts.Prices, concurrency: opts.Concurrency, rateLimits: opts.RateLimits,
 		retry: opts.Retry, mirror: opts.MirrorBroadcasts, lease: opts.ClaimLease, limiters: map[string]*rate.Limiter{},
