@@ -699,6 +699,9 @@ func (f *fanout) one(ctx context.Context, lim *rate.Limiter, d Delivery, c recip
 	attempts := 0
 	backoff := in.retry.Backoff
 	for {
+		if attempts == 0 && ctx.Err() != nil {
+			return d, nil // not attempted: the caller records it
+		}
 		if lim != nil {
 			if err := lim.Wait(ctx); err != nil {
 				if attempts == 0 {
