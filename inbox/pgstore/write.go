@@ -272,6 +272,10 @@ func messageValues(tenant int64, m *store.Message, counts status.Counts) ([]any,
 			return nil, invalid("message %q attachments: %v", m.ID, err)
 		}
 	}
+	words := messageKeys(tenant, textindex.MessageWords(m.Text))
+	if words == nil {
+		words = []string{}
+	}
 	cj, err := countsJSON(counts)
 	if err != nil {
 		return nil, invalid("message %q counts: %v", m.ID, err)
@@ -282,7 +286,7 @@ func messageValues(tenant int64, m *store.Message, counts status.Counts) ([]any,
 		m.Broadcast, m.Template, nullTime(m.CreatedAt), micros(m.CreatedAt), nullTime(m.ScheduledFor), nullTime(m.SentAt),
 		nullString(m.ProviderID), m.InReplyTo, m.Cost.Micros, m.Cost.Currency,
 		m.SMS.Encoding, int32(m.SMS.Segments), int32(m.SMS.Units), m.Unread, int32(m.Recipients), m.Groups, m.MirrorOf,
-		cj, messageKeys(tenant, textindex.MessageWords(m.Text)),
+		cj, words,
 	}, nil
 }
 
