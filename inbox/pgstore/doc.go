@@ -1,0 +1,70 @@
+// Package pgstore is the PostgreSQL implementation of the inbox storage
+// contract (package inbox/store), for hosts that run many app instances in
+// front of one database. It keeps everything across restarts and is safe to
+// share between processes: every instance opens its own pool, and the
+// database arbitrates.
+//
+// # Use
+//
+// Apply the embedded, versioned schema with Migrate at start-up (idempotent;
+// instances starting together take turns on an advisory lock), then Open
+// the store of one tenant on a pgx pool and give it to inbox.New:
+//
+//	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
+//	…
+//	if err := pgstore.Migrate(ctx, pool); err != nil { … }
+//	s, err := pgstore.Open(ctx, pool, "hotel-1234")
+//	…
+//	ib, err := inbox.New(s, inbox.Options{Directory: dir})
+//
+// # Tenants
+//
+// A store is scoped to the tenant it was opened with (an account, a hotel,
+// a studio): every table has a tenant_id column that leads every key and
+// index, every statement is bound to the store's tenant, and the search keys
+// themselves carry it. Stores of several tenants may share one pool.
+//
+// # How the contract maps to SQL
+//
+//   - Each WriteThread is one transaction. Creating a thread inserts it and
+//     its subject's row in parley_live_threads, conditional on ReplacesLive
+//     (T1); updating one is UPDATE … WHERE version = $v, which takes the row
+//     lock, so racing instances serialise and the loser gets
+//     store.ErrConflict. Provider IDs are claimed in parley_provider_ids,
+//     whose primary key makes the database reject duplicates (M5).
+//   - The thread list (T3, T11, T12) is read in order from partial B-tree
+//     indexes on (tenant, [assignee,] archived, closed, category, list_pin,
+//     list_rank, id), one per filter family. list_pin is NOT favourite and
+//     list_rank is minus the sort time in microseconds, so the mixed order
+//     "favourites first, newest first, then ID" is one ascending key and a
+//     page starts after the cursor with one row comparison (keyset). "Any"
+//     lifecycle or category becomes a UNION ALL of ordered branches that
+//     PostgreSQL merges (Merge Append).
+//   - Search (T13) is array containment on GIN indexes: a thread stores
+//     every prefix of its subject words and phone digit forms, a message its
+//     whole words, all tokenised by internal/textindex exactly as every
+//     Parley store does, so PostgreSQL matches like inbox/memstore.
+//   - WriteDelivery is one statement that locks the delivery, checks its
+//     version, stores it and moves its message's per-status Counts (S5).
+//   - ClaimDue is UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED):
+//     dispatchers in several instances claim disjoint due deliveries (C8).
+//
+// Times are kept to the microsecond, PostgreSQL's precision, and come back
+// in UTC; the zero time is kept as NULL. Text must be valid UTF-8 without
+// NUL bytes, which PostgreSQL cannot store.
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use by many goroutines and, through the
+// database, by many processes. Reads see every write that returned before
+// they started (read committed).
+//
+// # Errors
+//
+// Methods return errors matching store.ErrNotFound, store.ErrConflict and
+// store.ErrDuplicate with errors.Is, as the contract says; ErrInvalid for a
+// value the contract does not allow or text PostgreSQL cannot hold;
+// ErrNotMigrated from Open when the schema is missing or old; and the
+// context's error, unwrapped, when the context ends. Other database errors
+// are wrapped. Messages start with "pgstore:".
+package pgstore
