@@ -206,22 +206,94 @@ func (x *listIndex) query(q store.ThreadQuery, also func(*threadRec) bool) []*th
 		}
 	}
 	out := make([]*threadRec, 0, min(q.Limit, 64))
+	var curs []cursor
 	for _, f := range favs {
-		var lists [][]listItem
-		need := q.Limit - len(out)
+		curs = curs[:0]
 		for _, lc := range lcs {
 			for _, cat := range cats {
-				if tr := g[set][f][lc][cat]; tr != nil {
-					if l := collect(tr, pivot, need, keep); len(l) > 0 {
-						lists = append(lists, l)
-					}
+				if tr := g[set][f][lc][cat]; tr != nil && tr.Len() > 0 {
+					curs = append(curs, cursor{tr: tr, from: pivot, chunk: min(max(q.Limit-len(out), 16), maxChunk)})
 				}
 			}
 		}
-		out = mergeLists(out, lists, q.Limit)
+		out = mergeWalk(out, curs, q.Limit, keep)
 		pivot = nil
 		if len(out) >= q.Limit {
 			break
+		}
+	}
+	return out
+}
+
+// maxChunk is the largest number of items a cursor reads from its tree at
+// once.
+const maxChunk = 1024
+
+// cursor reads one list tree in order, a chunk of items at a time, so that
+// several trees can be merged without walking any of them further than the
+// merge needs.
+type cursor struct {
+	tr    *btree.BTreeG[listItem]
+	from  *listItem // read items after it; nil: from the first
+	buf   []listItem
+	chunk int
+	done  bool // the tree has no items after buf
+}
+
+// head returns the cursor's next item, reading a chunk when its buffer is
+// empty; false when the tree is exhausted.
+func (c *cursor) head() (listItem, bool) {
+	if len(c.buf) > 0 {
+		return c.buf[0], true
+	}
+	if c.done {
+		return listItem{}, false
+	}
+	c.buf = c.buf[:0]
+	from := c.from
+	visit := func(it listItem) bool {
+		if from != nil && !lessList(*from, it) {
+			return true
+		}
+		c.buf = append(c.buf, it)
+		return len(c.buf) < c.chunk
+	}
+	if from != nil {
+		c.tr.AscendGreaterOrEqual(*from, visit)
+	} else {
+		c.tr.Ascend(visit)
+	}
+	if len(c.buf) < c.chunk {
+		c.done = true
+	}
+	if len(c.buf) == 0 {
+		return listItem{}, false
+	}
+	last := c.buf[len(c.buf)-1]
+	c.from = &last
+	c.chunk = min(2*c.chunk, maxChunk)
+	return c.buf[0], true
+}
+
+// mergeWalk appends to out the items of the cursors that keep accepts, in
+// list order, until out holds limit threads or the cursors are exhausted.
+// It visits only the items before the last one it returns.
+func mergeWalk(out []*threadRec, curs []cursor, limit int, keep func(*threadRec) bool) []*threadRec {
+	for len(out) < limit {
+		best := -1
+		var bestItem listItem
+		for i := range curs {
+			it, ok := curs[i].head()
+			if ok && (best < 0 || lessList(it, bestItem)) {
+				best, bestItem = i, it
+			}
+		}
+		if best < 0 {
+			break
+		}
+		curs[best].buf = curs[best].buf[1:]
+		if keep(bestItem.t) {
+			out = append(out, bestItem.t)
 		}
 	}
 	return out
@@ -260,46 +332,6 @@ func categories(k store.SubjectKind) []int {
 		return nil
 	}
 	return []int{int(k) - 1}
-}
-
-// collect returns up to need items of tr after pivot (all when pivot is
-// nil) that keep accepts, in tree order.
-func collect(tr *btree.BTreeG[listItem], pivot *listItem, need int, keep func(*threadRec) bool) []listItem {
-	var out []listItem
-	visit := func(it listItem) bool {
-		if pivot != nil && !lessList(*pivot, it) {
-			return true
-		}
-		if keep(it.t) {
-			out = append(out, it)
-		}
-		return len(out) < need
-	}
-	if pivot != nil {
-		tr.AscendGreaterOrEqual(*pivot, visit)
-	} else {
-		tr.Ascend(visit)
-	}
-	return out
-}
-
-// mergeLists appends to out, in list order, the first items of the sorted
-// lists until out holds limit threads.
-func mergeLists(out []*threadRec, lists [][]listItem, limit int) []*threadRec {
-	for len(out) < limit {
-		best := -1
-		for i, l := range lists {
-			if len(l) > 0 && (best < 0 || lessList(l[0], lists[best][0])) {
-				best = i
-			}
-		}
-		if best < 0 {
-			break
-		}
-		out = append(out, lists[best][0].t)
-		lists[best] = lists[best][1:]
-	}
-	return out
 }
 
 // counterIndex keeps the attention counters (T15) up to date: threads with

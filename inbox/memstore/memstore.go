@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/internal/textindex"
 	"github.com/parleyhq/parley/status"
 )
 
@@ -49,11 +51,12 @@ type Store struct {
 	counters counterIndex
 	subject  *btree.BTreeG[wordItem] // (subject word, thread)
 	phones   *btree.BTreeG[wordItem] // (phone digit form, thread)
-	postings map[string][]uint32     // message word → message numbers, ascending
+	wordIDs  map[string]uint32       // message word → its number in postings
+	postings [][]uint32              // by word number: message numbers, ascending
 
 	optOuts map[optKey]struct{}
 
-	words     sync.Pool // *[]string buffers for message words
+	words     sync.Pool // *textindex.Splitter
 	maxListed int       // see maxListed
 }
 
@@ -89,17 +92,28 @@ func New() *Store {
 		counters:  newCounterIndex(),
 		subject:   btree.NewG(btreeDegree, lessWord),
 		phones:    btree.NewG(btreeDegree, lessWord),
-		postings:  make(map[string][]uint32),
+		wordIDs:   make(map[string]uint32),
 		optOuts:   make(map[optKey]struct{}),
 		maxListed: maxListed,
 	}
-	s.words.New = func() any { b := make([]string, 0, 32); return &b }
+	s.words.New = func() any { return new(textindex.Splitter) }
 	return s
 }
 
-func notFound(what, id string) error {
-	return fmt.Errorf("memstore: %s %q: %w", what, id, store.ErrNotFound)
+// notFoundError is store.ErrNotFound with what was looked up. It is built
+// with one allocation: a dedup lookup that finds nothing is on the path of
+// every inbound message.
+type notFoundError struct {
+	what, id string
 }
+
+func (e *notFoundError) Error() string {
+	return "memstore: " + e.what + " " + strconv.Quote(e.id) + ": " + store.ErrNotFound.Error()
+}
+
+func (e *notFoundError) Unwrap() error { return store.ErrNotFound }
+
+func notFound(what, id string) error { return &notFoundError{what, id} }
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)

@@ -200,10 +200,10 @@ func (s *Store) Messages(ctx context.Context, q store.MessageQuery) ([]store.Mes
 		}
 		i = msgPos(rec.msgs, a) + step
 	}
-	var buf *[]string
+	var sp *textindex.Splitter
 	if len(want) > 0 {
-		buf = s.words.Get().(*[]string)
-		defer s.words.Put(buf)
+		sp = s.words.Get().(*textindex.Splitter)
+		defer s.words.Put(sp)
 	}
 	out := []store.Message{}
 	for ; i >= 0 && i < len(rec.msgs) && len(out) < q.Limit; i += step {
@@ -212,8 +212,7 @@ func (s *Store) Messages(ctx context.Context, q store.MessageQuery) ([]store.Mes
 			continue
 		}
 		if len(want) > 0 {
-			*buf = textindex.AppendMessageWords((*buf)[:0], m.text)
-			if !containsAll(*buf, want) {
+			if !containsAll(sp.Split(m.text), want) {
 				continue
 			}
 		}
@@ -244,9 +243,9 @@ func matchMessage(m *msgRec, q *store.MessageQuery) bool {
 	return true
 }
 
-func containsAll(have, want []string) bool {
+func containsAll(have [][]byte, want []string) bool {
 	for _, w := range want {
-		if !slices.Contains(have, w) {
+		if !slices.ContainsFunc(have, func(h []byte) bool { return string(h) == w }) {
 			return false
 		}
 	}

@@ -159,10 +159,11 @@ func (s *Store) searchMessages(words []string, fn func(uint32)) {
 	}
 	lists := make([][]uint32, len(words))
 	for i, w := range words {
-		lists[i] = s.postings[w]
-		if len(lists[i]) == 0 {
+		id, ok := s.wordIDs[w]
+		if !ok {
 			return
 		}
+		lists[i] = s.postings[id]
 	}
 	slices.SortFunc(lists, func(a, b []uint32) int { return len(a) - len(b) })
 	hits := lists[0]

@@ -28,11 +28,11 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 	if create {
 		subjWords, phoneForms = textindex.SubjectWords(nt.Snapshot), textindex.PhoneForms(nt.Snapshot.Phone)
 	}
-	var words *[]string
+	var words [][]byte
 	if w.Message != nil {
-		words = s.words.Get().(*[]string)
-		defer s.words.Put(words)
-		*words = textindex.AppendMessageWords((*words)[:0], w.Message.Text)
+		sp := s.words.Get().(*textindex.Splitter)
+		defer s.words.Put(sp)
+		words = sp.Split(w.Message.Text)
 	}
 
 	s.mu.Lock()
@@ -60,7 +60,7 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 		s.updateThread(rec, nt)
 	}
 	if m := w.Message; m != nil {
-		s.insertMessage(rec, m, w.Deliveries, *words)
+		s.insertMessage(rec, m, w.Deliveries, words)
 	}
 	if w.ReadAll {
 		for _, m := range rec.msgs {
@@ -219,7 +219,7 @@ func (s *Store) updateThread(rec *threadRec, nt store.Thread) {
 
 // insertMessage stores a checked message with its deliveries and indexes
 // its words.
-func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Delivery, words []string) {
+func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Delivery, words [][]byte) {
 	r := newMsgRec(m, rec, uint32(len(s.msgThread)))
 	s.msgs[r.id] = r
 	s.msgThread = append(s.msgThread, rec.num)
@@ -232,11 +232,13 @@ func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Del
 		rec.msgs = slices.Insert(rec.msgs, msgPos(rec.msgs, r), r)
 	}
 	for _, w := range words {
-		l, ok := s.postings[w]
+		id, ok := s.wordIDs[string(w)]
 		if !ok {
-			w = cloneString(w) // the word is a substring of the folded text
+			id = uint32(len(s.postings))
+			s.wordIDs[string(w)] = id
+			s.postings = append(s.postings, nil)
 		}
-		s.postings[w] = append(l, r.num)
+		s.postings[id] = append(s.postings[id], r.num)
 	}
 	if len(dels) == 0 {
 		return
@@ -255,5 +257,3 @@ func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Del
 	}
 	slices.SortFunc(r.out.dels, func(a, b *store.Delivery) int { return strings.Compare(a.ID, b.ID) })
 }
-
-func cloneString(s string) string { return string([]byte(s)) }
