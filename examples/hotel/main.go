@@ -110,7 +110,6 @@ func (p *pms) templateData(_ context.Context, c recipient.Contact, _ inbox.Subje
 
 // story holds what every section of the story uses.
 type story struct {
-	ctx    context.Context
 	out    io.Writer
 	clk    *clock
 	loc    *time.Location
@@ -127,13 +126,13 @@ func run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	clk := &clock{t: time.Date(2026, 3, 20, 9, 0, 0, 0, loc)}
-	s := &story{ctx: ctx, out: out, clk: clk, loc: loc}
-	if err := s.setUp(); err != nil {
+	s := &story{out: out, clk: clk, loc: loc}
+	if err := s.setUp(ctx); err != nil {
 		return err
 	}
 	defer s.ib.Close()
-	for _, step := range []func() error{s.whatsAppWindow, s.airbnbFirstMessage, s.costs, s.relativeSchedule, s.statuses, s.threadList} {
-		if err := step(); err != nil {
+	for _, step := range []func(context.Context) error{s.whatsAppWindow, s.airbnbFirstMessage, s.costs, s.relativeSchedule, s.statuses, s.threadList} {
+		if err := step(ctx); err != nil {
 			return err
 		}
 	}
@@ -141,7 +140,7 @@ func run(ctx context.Context, out io.Writer) error {
 }
 
 // setUp builds the PMS, registers the fake channels and creates the inbox.
-func (s *story) setUp() error {
+func (s *story) setUp(ctx context.Context) error {
 	s.say("== 1. The hotel, its guests and its channels")
 	s.hotel = &pms{loc: s.loc, dir: memstore.NewDirectory(), guests: map[string]*guest{}}
 	at := func(d time.Month, day, h int) time.Time { return time.Date(2026, d, day, h, 0, 0, 0, s.loc) }
@@ -199,12 +198,12 @@ func (s *story) setUp() error {
 	// inbox, as the adapters' webhook handlers would send them.
 	for _, f := range []*channeltest.Fake{s.wa, s.sms, s.airbnb} {
 		f.OnInbound(func(in channel.Inbound) {
-			if err := s.ib.Receive(s.ctx, in); err != nil {
+			if err := s.ib.Receive(ctx, in); err != nil {
 				fmt.Fprintln(s.out, "receive:", err)
 			}
 		})
 		f.OnStatus(func(u channel.StatusUpdate) {
-			if err := s.ib.ApplyStatus(s.ctx, u); err != nil {
+			if err := s.ib.ApplyStatus(ctx, u); err != nil {
 				fmt.Fprintln(s.out, "status:", err)
 			}
 		})
@@ -214,9 +213,9 @@ func (s *story) setUp() error {
 
 // whatsAppWindow: free text inside the 24-hour window, refused outside it,
 // then an approved utility template (C10).
-func (s *story) whatsAppWindow() error {
+func (s *story) whatsAppWindow(ctx context.Context) error {
 	s.say("\n== 2. WhatsApp and its 24-hour service window (C10)")
-	th, err := s.ib.Start(s.ctx, inbox.Subject{Kind: inbox.SubjectContact, ID: "g-helene"})
+	th, err := s.ib.Start(ctx, inbox.Subject{Kind: inbox.SubjectContact, ID: "g-helene"})
 	if err != nil {
 		return err
 	}
@@ -225,14 +224,14 @@ func (s *story) whatsAppWindow() error {
 	s.clk.Set(s.clk.Now().Add(20 * time.Minute))
 	reply := inbox.Draft{Kind: channel.WhatsApp, ThreadID: th.ID, Text: "Of course, the luggage room is open from 7:00. See you soon!",
 		Author: inbox.Author{Agent: "lea"}}
-	if err := s.send("free-text reply, 20 min after she wrote", reply); err != nil {
+	if err := s.send(ctx, "free-text reply, 20 min after she wrote", reply); err != nil {
 		return err
 	}
 
 	s.clk.Set(time.Date(2026, 3, 21, 10, 0, 0, 0, s.loc))
 	late := inbox.Draft{Kind: channel.WhatsApp, ThreadID: th.ID, Text: "Your room is confirmed for Monday.", Author: inbox.Author{Agent: "lea"}}
-	s.preflight("free text, 25 h after she wrote", late)
-	_, err = s.ib.Send(s.ctx, late)
+	s.preflight(ctx, "free text, 25 h after she wrote", late)
+	_, err = s.ib.Send(ctx, late)
 	fmt.Fprintf(s.out, "   send refused: %v\n", err)
 	fmt.Fprintf(s.out, "   errors.Is(err, channel.ErrWindowClosed) = %v\n", errors.Is(err, channel.ErrWindowClosed))
 	if !errors.Is(err, channel.ErrWindowClosed) {
@@ -246,26 +245,29 @@ func (s *story) whatsAppWindow() error {
 	if err := tpl.Validate(ptemplate.NewCatalog()); err != nil {
 		return err
 	}
-	if err := s.send("approved utility template "+tpl.Name, inbox.Draft{Kind: channel.WhatsApp, ThreadID: th.ID, WhatsApp: tpl,
+	if err := s.send(ctx, "approved utility template "+tpl.Name, inbox.Draft{Kind: channel.WhatsApp, ThreadID: th.ID, WhatsApp: tpl,
 		Author: inbox.Author{Agent: "lea"}}); err != nil {
 		return err
 	}
-	sent := s.wa.Sent()
-	fmt.Fprintf(s.out, "   Hélène reads: %q\n", sent[len(sent)-1].Message.Text)
+	last, err := lastSent(s.wa)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.out, "   Hélène reads: %q\n", last.Message.Text)
 	return nil
 }
 
 // airbnbFirstMessage: only an automatic message may start the conversation; free text
 // once the guest has written (C11).
-func (s *story) airbnbFirstMessage() error {
+func (s *story) airbnbFirstMessage(ctx context.Context) error {
 	s.say("\n== 3. Airbnb: who may write first (C11)")
-	th, err := s.ib.Start(s.ctx, inbox.Subject{Kind: inbox.SubjectContact, ID: "g-dan"})
+	th, err := s.ib.Start(ctx, inbox.Subject{Kind: inbox.SubjectContact, ID: "g-dan"})
 	if err != nil {
 		return err
 	}
 	manual := inbox.Draft{Kind: channel.Airbnb, ThreadID: th.ID, Text: "Hi Dan, anything we can do before you arrive?", Author: inbox.Author{Agent: "lea"}}
-	s.preflight("manual free text before Dan wrote", manual)
-	_, err = s.ib.Send(s.ctx, manual)
+	s.preflight(ctx, "manual free text before Dan wrote", manual)
+	_, err = s.ib.Send(ctx, manual)
 	fmt.Fprintf(s.out, "   send refused: %v\n", err)
 	fmt.Fprintf(s.out, "   errors.Is(err, recipient.ErrGuestNotWritten) = %v\n", errors.Is(err, recipient.ErrGuestNotWritten))
 	if !errors.Is(err, recipient.ErrGuestNotWritten) {
@@ -274,24 +276,24 @@ func (s *story) airbnbFirstMessage() error {
 	welcome := inbox.Draft{Kind: channel.Airbnb, ThreadID: th.ID, Origin: inbox.Automatic,
 		Text:   "Welcome to Hôtel des Tilleuls! Check-in is from 16:00; the door code comes the day before.",
 		Author: inbox.Author{Automation: "airbnb-welcome"}}
-	if err := s.send("automatic welcome message", welcome); err != nil {
+	if err := s.send(ctx, "automatic welcome message", welcome); err != nil {
 		return err
 	}
 	s.clk.Set(s.clk.Now().Add(45 * time.Minute))
 	s.inbound(s.airbnb, "abnb-7781", "Thanks! Is there parking nearby?")
 	s.clk.Set(s.clk.Now().Add(5 * time.Minute))
-	return s.send("manual free text after Dan wrote", inbox.Draft{Kind: channel.Airbnb, ThreadID: th.ID,
+	return s.send(ctx, "manual free text after Dan wrote", inbox.Draft{Kind: channel.Airbnb, ThreadID: th.ID,
 		Text: "Yes: free parking in the courtyard, gate code at check-in.", Author: inbox.Author{Agent: "lea"}})
 }
 
 // costs: the composer's cost estimate for drafts on each channel (C13).
-func (s *story) costs() error {
+func (s *story) costs(ctx context.Context) error {
 	s.say("\n== 4. What would it cost? Preflight estimates (C13)")
-	helene, err := s.ib.Start(s.ctx, inbox.Subject{Kind: inbox.SubjectContact, ID: "g-helene"})
+	helene, err := s.ib.Start(ctx, inbox.Subject{Kind: inbox.SubjectContact, ID: "g-helene"})
 	if err != nil {
 		return err
 	}
-	dan, err := s.ib.Start(s.ctx, inbox.Subject{Kind: inbox.SubjectContact, ID: "g-dan"})
+	dan, err := s.ib.Start(ctx, inbox.Subject{Kind: inbox.SubjectContact, ID: "g-dan"})
 	if err != nil {
 		return err
 	}
@@ -313,31 +315,34 @@ func (s *story) costs() error {
 		{"WhatsApp marketing template", inbox.Draft{Kind: channel.WhatsApp, ThreadID: helene.ID, WhatsApp: promo, Marketing: true}},
 		{"Airbnb reply to Dan", inbox.Draft{Kind: channel.Airbnb, ThreadID: dan.ID, Text: "See you on Friday!"}},
 	} {
-		s.preflight(c.label, c.d)
+		s.preflight(ctx, c.label, c.d)
 	}
 	// Inside the window again, a reply is free.
 	s.inbound(s.wa, "+33612345678", "Is breakfast included?")
-	s.preflight("WhatsApp free text, window open", inbox.Draft{Kind: channel.WhatsApp, ThreadID: helene.ID, Text: "Yes, from 7:00 to 10:30."})
+	s.preflight(ctx, "WhatsApp free text, window open", inbox.Draft{Kind: channel.WhatsApp, ThreadID: helene.ID, Text: "Yes, from 7:00 to 10:30."})
 	return nil
 }
 
 // relativeSchedule: "2 days before check-in at 10:00" in the venue's time
 // zone, following the booking when it moves (C15, C8).
-func (s *story) relativeSchedule() error {
+func (s *story) relativeSchedule(ctx context.Context) error {
 	s.say("\n== 5. Scheduled relative to the booking (C15)")
-	th, err := s.ib.Start(s.ctx, inbox.Subject{Kind: inbox.SubjectContact, ID: "g-helene"})
+	th, err := s.ib.Start(ctx, inbox.Subject{Kind: inbox.SubjectContact, ID: "g-helene"})
 	if err != nil {
 		return err
 	}
 	g := s.hotel.guests["g-helene"]
 	ten := recipient.Clock{Hour: 10}
 	ref := "booking:" + g.booking.ID
-	res, err := s.ib.Send(s.ctx, inbox.Draft{Kind: channel.SMS, ThreadID: th.ID, Origin: inbox.Automatic,
+	res, err := s.ib.Send(ctx, inbox.Draft{Kind: channel.SMS, ThreadID: th.ID, Origin: inbox.Automatic,
 		Author: inbox.Author{Automation: "pre-arrival"},
 		Text:   "Hôtel des Tilleuls: we look forward to your arrival. Reply with your arrival time and we will have your room ready.",
 		Anchor: &inbox.Anchor{Ref: ref, At: g.booking.CheckIn, Offset: -48 * time.Hour, Clock: &ten, TimeZone: venueZone}})
 	if err != nil {
 		return err
+	}
+	if len(res.Deliveries) != 1 {
+		return fmt.Errorf("hotel: the reminder has %d deliveries, want 1", len(res.Deliveries))
 	}
 	fmt.Fprintf(s.out, "rule: 2 days before check-in at 10:00 %s, anchored to %s\n", venueZone, ref)
 	fmt.Fprintf(s.out, "check-in %s → %s, due %s\n", s.stamp(g.booking.CheckIn), res.Deliveries[0].Status.Current,
@@ -346,13 +351,16 @@ func (s *story) relativeSchedule() error {
 
 	// The guest moves her stay in the PMS; the hook tells the inbox.
 	s.hotel.move(g.contact.ID, time.Date(2026, 4, 3, 15, 0, 0, 0, s.loc), time.Date(2026, 4, 6, 11, 0, 0, 0, s.loc))
-	moved, err := s.ib.MoveAnchor(s.ctx, ref, g.booking.CheckIn)
+	moved, err := s.ib.MoveAnchor(ctx, ref, g.booking.CheckIn)
 	if err != nil {
 		return err
 	}
-	ds, _, err := s.ib.Deliveries(s.ctx, res.Message.ID, "", 10)
+	ds, _, err := s.ib.Deliveries(ctx, res.Message.ID, "", 10)
 	if err != nil {
 		return err
+	}
+	if len(ds) != 1 {
+		return fmt.Errorf("hotel: the reminder has %d deliveries, want 1", len(ds))
 	}
 	fmt.Fprintf(s.out, "booking moved in the PMS: check-in %s → MoveAnchor moved %d message, due %s\n",
 		s.stamp(g.booking.CheckIn), moved, s.stamp(ds[0].DueAt))
@@ -362,27 +370,29 @@ func (s *story) relativeSchedule() error {
 		note string
 	}{{time.Date(2026, 3, 28, 10, 0, 0, 0, s.loc), "the old due time"}, {ds[0].DueAt, "the new due time"}} {
 		s.clk.Set(step.at)
-		n, err := s.ib.Dispatch(s.ctx, 0)
+		n, err := s.ib.Dispatch(ctx, 0)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(s.out, "dispatcher at %s, %s: %d sent\n", s.stamp(step.at), step.note, n)
 	}
-	sent := s.sms.Sent()
-	last := sent[len(sent)-1]
+	last, err := lastSent(s.sms)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(s.out, "   %s to %s: %q\n", last.Receipt.ProviderID, last.Message.To, last.Message.Text)
 	return nil
 }
 
 // statuses: the providers' webhooks arrive shuffled and twice; each delivery
 // keeps the highest status and the history of accepted changes (S2, S3).
-func (s *story) statuses() error {
+func (s *story) statuses(ctx context.Context) error {
 	s.say("\n== 6. Delivery statuses, shuffled and duplicated (S2, S3)")
 	s.clk.Set(s.clk.Now().Add(2 * time.Minute))
 	s.sms.Flush()
 	s.airbnb.Flush()
 	s.wa.OnStatus(func(u channel.StatusUpdate) {
-		d, err := s.ib.ApplyStatusUpdate(s.ctx, u)
+		d, err := s.ib.ApplyStatusUpdate(ctx, u)
 		if err != nil {
 			fmt.Fprintln(s.out, "status:", err)
 			return
@@ -391,7 +401,7 @@ func (s *story) statuses() error {
 	})
 	s.say("WhatsApp status webhooks (sent, delivered, read for each message) arrive shuffled, each twice:")
 	s.wa.FlushShuffled(7, true)
-	ds, _, err := s.ib.Sent(s.ctx, inbox.SentQuery{Limit: 20})
+	ds, _, err := s.ib.Sent(ctx, inbox.SentQuery{Limit: 20})
 	if err != nil {
 		return err
 	}
@@ -408,9 +418,9 @@ func (s *story) statuses() error {
 
 // threadList prints the inbox as the front desk sees it, and Hélène's
 // details pane with her booking as the PMS now has it (T19).
-func (s *story) threadList() error {
+func (s *story) threadList(ctx context.Context) error {
 	s.say("\n== 7. The front desk's inbox")
-	page, err := s.ib.Threads(s.ctx, inbox.ThreadQuery{})
+	page, err := s.ib.Threads(ctx, inbox.ThreadQuery{})
 	if err != nil {
 		return err
 	}
@@ -418,18 +428,30 @@ func (s *story) threadList() error {
 		fmt.Fprintf(s.out, "   %-13s %2d messages, %d unread, last %s  %q\n", t.Snapshot.FirstName+" "+t.Snapshot.LastName,
 			t.Messages, t.Unread, s.stamp(t.LastMessageAt), t.Preview)
 	}
-	th, err := s.ib.Start(s.ctx, inbox.Subject{Kind: inbox.SubjectContact, ID: "g-helene"})
+	th, err := s.ib.Start(ctx, inbox.Subject{Kind: inbox.SubjectContact, ID: "g-helene"})
 	if err != nil {
 		return err
 	}
-	det, err := s.ib.Details(s.ctx, th.ID)
+	det, err := s.ib.Details(ctx, th.ID)
 	if err != nil {
 		return err
+	}
+	if det.Contact == nil {
+		return errors.New("hotel: the details pane shows no contact")
 	}
 	for _, b := range det.Contact.Bookings {
 		fmt.Fprintf(s.out, "details pane: %s, booking %s, room %s, %s → %s\n", det.Contact.Name, b.ID, b.Room, s.day(b.CheckIn), s.day(b.CheckOut))
 	}
 	return nil
+}
+
+// lastSent returns the last message a fake provider accepted.
+func lastSent(f *channeltest.Fake) (channeltest.Sent, error) {
+	sent := f.Sent()
+	if len(sent) == 0 {
+		return channeltest.Sent{}, fmt.Errorf("hotel: nothing was sent on %s", f.Kind())
+	}
+	return sent[len(sent)-1], nil
 }
 
 // inbound simulates a guest's message through a fake provider.
@@ -440,8 +462,8 @@ func (s *story) inbound(f *channeltest.Fake, from, text string) {
 
 // preflight prints what a composer would show for a draft: blocking
 // problems, recipients' verdicts, SMS measurement and cost (C13, C14).
-func (s *story) preflight(label string, d inbox.Draft) {
-	p, err := s.ib.Preflight(s.ctx, d)
+func (s *story) preflight(ctx context.Context, label string, d inbox.Draft) {
+	p, err := s.ib.Preflight(ctx, d)
 	if err != nil {
 		fmt.Fprintf(s.out, "%s preflight %s: %v\n", s.clock(), label, err)
 		return
@@ -458,9 +480,9 @@ func (s *story) preflight(label string, d inbox.Draft) {
 }
 
 // send preflights and sends a draft, and prints the result.
-func (s *story) send(label string, d inbox.Draft) error {
-	s.preflight(label, d)
-	res, err := s.ib.Send(s.ctx, d)
+func (s *story) send(ctx context.Context, label string, d inbox.Draft) error {
+	s.preflight(ctx, label, d)
+	res, err := s.ib.Send(ctx, d)
 	if err != nil {
 		return fmt.Errorf("hotel: %s: %w", label, err)
 	}
