@@ -31,7 +31,9 @@ type dataset struct {
 	now            time.Time
 	agents         []string
 	threadBytes    float64 // heap bytes per thread, without messages
-	messageBytes   float64 // heap bytes per message beyond its text
+	messageBytes   float64 // heap bytes per message beyond its text, without deliveries
+	deliveryBytes  float64 // heap bytes per delivery
+	allInBytes     float64 // heap bytes per message beyond its text, with its deliveries
 	buildTime      time.Duration
 	someLastName   string
 	someEmail      string
@@ -125,7 +127,7 @@ func buildBench(b *testing.B) *dataset {
 	afterThreads := heapInUse()
 	d.threadBytes = float64(afterThreads-base) / benchThreads
 
-	textBytes := 0
+	textBytes, deliveries := 0, 0
 	var text strings.Builder
 	for i := range benchMessages {
 		id := fmt.Sprintf("th%07d", i%benchThreads)
@@ -156,6 +158,7 @@ func buildBench(b *testing.B) *dataset {
 			w.Deliveries = []store.Delivery{{ID: "d" + m.ID[1:], MessageID: m.ID, ThreadID: id, Kind: channel.SMS, Address: m.Address,
 				ProviderID: fmt.Sprintf("SM%032x", i), CreatedAt: at,
 				Status: status.Record{Current: status.Delivered, History: []status.Change{{Status: status.Delivered, At: at}}}}}
+			deliveries++
 		}
 		textBytes += len(m.Text)
 		th.SortTime, th.LastMessageAt, th.LastActivityAt = at, at, at
@@ -172,7 +175,9 @@ func buildBench(b *testing.B) *dataset {
 			d.keyword = vocab[rng.IntN(len(vocab))]
 		}
 	}
-	d.messageBytes = float64(int(heapInUse()-afterThreads)-textBytes) / benchMessages
+	d.allInBytes = float64(int(heapInUse()-afterThreads)-textBytes) / benchMessages
+	d.deliveryBytes = deliveryCost(b)
+	d.messageBytes = d.allInBytes - d.deliveryBytes*float64(deliveries)/benchMessages
 	d.buildTime = time.Since(start)
 	some, _ := d.s.Thread(ctx, "th0000042")
 	for i := 43; some.Subject.Kind != store.Contact; i++ {
@@ -183,6 +188,47 @@ func buildBench(b *testing.B) *dataset {
 	d.somePhoneQuery = textindex.PhoneForms(some.Snapshot.Phone)[2]
 	b.Logf("dataset: %d threads, %d messages built in %v", benchThreads, benchMessages, d.buildTime.Round(time.Millisecond))
 	return d
+}
+
+// deliveryCost returns the heap one delivery takes, measured on a store of
+// its own: the same outbound messages written without, then with, one
+// delivery each.
+func deliveryCost(b *testing.B) float64 {
+	const n = 200_000
+	ctx := context.Background()
+	at := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	var grow [2]float64
+	for with := range 2 {
+		s := memstore.New()
+		th := store.Thread{ID: "t", Subject: store.Subject{Kind: store.Contact, ID: "c"}, CreatedAt: at, SortTime: at, LastActivityAt: at}
+		if err := s.WriteThread(ctx, store.ThreadWrite{Thread: th}); err != nil {
+			b.Fatal(err)
+		}
+		th.Version = 1
+		ids := make([]string, n) // built before measuring: both runs keep them
+		for i := range ids {
+			ids[i] = fmt.Sprintf("m%08d-%d", i, with)
+		}
+		base := heapInUse()
+		for i := range n {
+			m := &store.Message{ID: ids[i], ThreadID: "t", Direction: store.Outbound, Origin: store.Direct, Kind: channel.SMS,
+				Text: "hello", CreatedAt: at, SentAt: at, Address: "+33612345678", Recipients: 1}
+			w := store.ThreadWrite{Thread: th, Message: m}
+			if with == 1 {
+				// IDs made here, as the dataset makes them, count for the delivery.
+				w.Deliveries = []store.Delivery{{ID: "d" + m.ID[1:], MessageID: m.ID, ThreadID: "t", Kind: channel.SMS, Address: m.Address,
+					ProviderID: fmt.Sprintf("SM%032x", i), CreatedAt: at,
+					Status: status.Record{Current: status.Delivered, History: []status.Change{{Status: status.Delivered, At: at}}}}}
+			}
+			if err := s.WriteThread(ctx, w); err != nil {
+				b.Fatal(err)
+			}
+			th.Version++
+		}
+		grow[with] = float64(heapInUse() - base)
+		runtime.KeepAlive(s)
+	}
+	return (grow[1] - grow[0]) / n
 }
 
 // T3, T11, T12: the first page of every combination of the list filters;
@@ -292,12 +338,15 @@ func BenchmarkWriteThreadInbound(b *testing.B) {
 }
 
 // BenchmarkMemory reports the heap the dataset takes: per thread (without
-// messages) and per message beyond its text.
+// messages), per message beyond its text without its deliveries (the
+// target), per delivery, and per message with its deliveries.
 func BenchmarkMemory(b *testing.B) {
 	d := loadBench(b)
 	for b.Loop() {
 	}
 	b.ReportMetric(d.threadBytes, "B/thread")
 	b.ReportMetric(d.messageBytes, "B/message")
+	b.ReportMetric(d.deliveryBytes, "B/delivery")
+	b.ReportMetric(d.allInBytes, "B/message+deliveries")
 	b.ReportMetric(d.buildTime.Seconds(), "build-s")
 }

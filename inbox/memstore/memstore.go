@@ -49,10 +49,10 @@ type Store struct {
 
 	lists    listIndex
 	counters counterIndex
-	subject  *btree.BTreeG[wordItem] // (subject word, thread)
-	phones   *btree.BTreeG[wordItem] // (phone digit form, thread)
-	wordIDs  map[string]uint32       // message word → its number in postings
-	postings [][]uint32              // by word number: message numbers, ascending
+	subject  wordIndex         // subject words
+	phones   wordIndex         // phone digit forms
+	wordIDs  map[string]uint32 // message word → its number in postings
+	postings [][]uint32        // by word number: message numbers, ascending
 
 	optOuts map[optKey]struct{}
 
@@ -90,8 +90,8 @@ func New() *Store {
 		anchors:   make(map[string]map[string]*store.Delivery),
 		lists:     listIndex{byAgent: make(map[string]*treeGroup)},
 		counters:  newCounterIndex(),
-		subject:   btree.NewG(btreeDegree, lessWord),
-		phones:    btree.NewG(btreeDegree, lessWord),
+		subject:   newWordIndex(),
+		phones:    newWordIndex(),
 		wordIDs:   make(map[string]uint32),
 		optOuts:   make(map[optKey]struct{}),
 		maxListed: maxListed,

@@ -2,51 +2,10 @@ package memstore
 
 import (
 	"slices"
-	"strings"
-
-	"github.com/google/btree"
 
 	"github.com/parleyhq/parley/inbox/store"
 	"github.com/parleyhq/parley/internal/textindex"
 )
-
-// wordItem is an entry of the subject word and phone form indexes: a word
-// and a thread number.
-type wordItem struct {
-	w   string
-	num uint32
-}
-
-func lessWord(a, b wordItem) bool {
-	if a.w != b.w {
-		return a.w < b.w
-	}
-	return a.num < b.num
-}
-
-func addWords(tr *btree.BTreeG[wordItem], words []string, rec *threadRec) {
-	for _, w := range words {
-		tr.ReplaceOrInsert(wordItem{w, rec.num})
-	}
-}
-
-func removeWords(tr *btree.BTreeG[wordItem], words []string, rec *threadRec) {
-	for _, w := range words {
-		tr.Delete(wordItem{w, rec.num})
-	}
-}
-
-// scanPrefix calls fn with the number of every thread that has an entry
-// starting with prefix, in word order.
-func scanPrefix(tr *btree.BTreeG[wordItem], prefix string, fn func(uint32)) {
-	tr.AscendGreaterOrEqual(wordItem{w: prefix}, func(it wordItem) bool {
-		if !strings.HasPrefix(it.w, prefix) {
-			return false
-		}
-		fn(it.num)
-		return true
-	})
-}
 
 // bitset is a set of thread numbers.
 type bitset []uint64
@@ -91,7 +50,7 @@ func (c *candidates) add(num uint32) {
 func (s *Store) search(q store.ThreadQuery) []*threadRec {
 	c := candidates{set: newBitset(len(s.threadNum)), max: s.maxListed}
 	if q.Search.Phone != "" {
-		scanPrefix(s.phones, q.Search.Phone, c.add)
+		s.phones.scanPrefix(q.Search.Phone, c.add)
 	} else {
 		s.searchSubjects(q.Search.Terms, c.add)
 		s.searchMessages(textindex.MessageTerms(q.Search.Terms), c.add)
@@ -137,10 +96,10 @@ func (s *Store) searchSubjects(terms []string, fn func(uint32)) {
 			continue
 		}
 		b := newBitset(len(s.threadNum))
-		scanPrefix(s.subject, t, b.set)
+		s.subject.scanPrefix(t, b.set)
 		others = append(others, b)
 	}
-	scanPrefix(s.subject, terms[longest], func(num uint32) {
+	s.subject.scanPrefix(terms[longest], func(num uint32) {
 		for _, b := range others {
 			if !b.has(num) {
 				return

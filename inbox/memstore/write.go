@@ -54,8 +54,8 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 		s.live[nt.Subject] = rec
 		s.lists.add(rec)
 		s.counters.update(rec, nil, &rec.t)
-		addWords(s.subject, subjWords, rec)
-		addWords(s.phones, phoneForms, rec)
+		s.subject.add(subjWords, rec.num)
+		s.phones.add(phoneForms, rec.num)
 	} else {
 		s.updateThread(rec, nt)
 	}
@@ -208,11 +208,11 @@ func (s *Store) updateThread(rec *threadRec, nt store.Thread) {
 	}
 	s.counters.update(rec, &old, &rec.t)
 	if old.Snapshot != nt.Snapshot {
-		removeWords(s.subject, textindex.SubjectWords(old.Snapshot), rec)
-		addWords(s.subject, textindex.SubjectWords(nt.Snapshot), rec)
+		s.subject.remove(textindex.SubjectWords(old.Snapshot), rec.num)
+		s.subject.add(textindex.SubjectWords(nt.Snapshot), rec.num)
 		if old.Snapshot.Phone != nt.Snapshot.Phone {
-			removeWords(s.phones, textindex.PhoneForms(old.Snapshot.Phone), rec)
-			addWords(s.phones, textindex.PhoneForms(nt.Snapshot.Phone), rec)
+			s.phones.remove(textindex.PhoneForms(old.Snapshot.Phone), rec.num)
+			s.phones.add(textindex.PhoneForms(nt.Snapshot.Phone), rec.num)
 		}
 	}
 }
