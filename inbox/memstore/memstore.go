@@ -70,7 +70,7 @@ type threadRec struct {
 	t       store.Thread
 	num     uint32
 	msgs    []*msgRec // by (CreatedAt, ID)
-	assigns []store.Assignment
+	assigns *[]store.Assignment // nil until the first entry: most threads have none
 }
 
 // New returns an empty in-memory store. It keeps everything in the memory of
@@ -193,7 +193,10 @@ func (s *Store) Assignments(ctx context.Context, threadID string) ([]store.Assig
 	if !ok {
 		return []store.Assignment{}, nil
 	}
-	return slices.Clone(rec.assigns), nil
+	if rec.assigns == nil {
+		return nil, nil
+	}
+	return slices.Clone(*rec.assigns), nil
 }
 
 // SetOptOut implements store.Store.

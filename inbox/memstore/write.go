@@ -73,7 +73,10 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 	if a := w.Assignment; a != nil {
 		entry := *a
 		entry.ThreadID = nt.ID
-		rec.assigns = append(rec.assigns, entry)
+		if rec.assigns == nil {
+			rec.assigns = new([]store.Assignment)
+		}
+		*rec.assigns = append(*rec.assigns, entry)
 	}
 	return nil
 }
