@@ -38,8 +38,8 @@
 //     list_rank is minus the sort time in microseconds, so the mixed order
 //     "favourites first, newest first, then ID" is one ascending key and a
 //     page starts after the cursor with one row comparison (keyset). "Any"
-//     lifecycle or category becomes a UNION ALL of ordered branches that
-//     PostgreSQL merges (Merge Append).
+//     lifecycle or category becomes a UNION ALL of branches that each read
+//     at most one page from the front of their index range.
 //   - Search (T13) is array containment on GIN indexes: a thread stores
 //     every prefix of its subject words and phone digit forms, a message its
 //     whole words, all tokenised by internal/textindex exactly as every

@@ -20,9 +20,10 @@ const listOrder = "list_pin, list_rank, id"
 // by assignee, unread, unread by assignee, favourites, muted; see the
 // migration), whose leading columns are the tenant, the archived flag, the
 // lifecycle and the category, followed by the list order. A query with
-// "any" lifecycle or category is a UNION ALL of one branch per value, which
-// PostgreSQL merges in order (Merge Append), so the first page reads about
-// Limit index entries whatever the filters.
+// "any" lifecycle or category is a UNION ALL of one branch per value, each
+// reading at most Limit entries from the front of its index range, merged
+// and cut to Limit, so a first page reads at most six times Limit index
+// entries whatever the filters.
 //
 // With a search, the matching threads are found through the GIN indexes of
 // subject keys and message words, then filtered and ordered.
@@ -36,7 +37,15 @@ func (s *Store) Threads(ctx context.Context, q store.ThreadQuery) ([]store.Threa
 	if q.Category != 0 && !q.Category.Valid() {
 		return []store.Thread{}, nil
 	}
-	sql, args := s.threadsSQL(&q)
+	walk := false
+	if !q.Search.IsZero() {
+		n, err := s.searchMatches(ctx, q.Search)
+		if err != nil {
+			return nil, err
+		}
+		walk = n >= maxCollected
+	}
+	sql, args := s.threadsSQL(&q, walk)
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, mapErr(ctx, "threads", err)
@@ -51,8 +60,11 @@ func (s *Store) Threads(ctx context.Context, q store.ThreadQuery) ([]store.Threa
 	return out, nil
 }
 
-// threadsSQL builds the list query of q and its arguments.
-func (s *Store) threadsSQL(q *store.ThreadQuery) (string, []any) {
+// threadsSQL builds the list query of q and its arguments. A search either
+// collects the matching threads from the GIN indexes and sorts them (walk
+// false: few matches), or walks the list in order and checks each thread
+// (walk true: many matches, so a page is found after a few threads).
+func (s *Store) threadsSQL(q *store.ThreadQuery, walk bool) (string, []any) {
 	args := []any{s.tenant}
 	arg := func(v any) string {
 		args = append(args, v)
@@ -98,18 +110,26 @@ func (s *Store) threadsSQL(q *store.ThreadQuery) (string, []any) {
 
 	if !q.Search.IsZero() {
 		subject, message := searchKeys(s.tenant, q.Search)
-		cand := "SELECT id FROM parley_threads WHERE tenant_id = $1 AND search_keys @> " + arg(subject) + "::text[]"
-		if len(message) > 0 {
-			cand += " UNION SELECT thread_id FROM parley_messages WHERE tenant_id = $1 AND search_words @> " + arg(message) + "::text[]"
+		sk := arg(subject) + "::text[]"
+		if walk {
+			match := "search_keys @> " + sk
+			if len(message) > 0 {
+				match += " OR EXISTS (SELECT 1 FROM parley_messages m WHERE m.tenant_id = $1 AND m.thread_id = parley_threads.id" +
+					" AND m.search_words @> " + arg(message) + "::text[])"
+			}
+			conds = append(conds, "("+match+")")
+		} else {
+			cand := "SELECT id FROM parley_threads WHERE tenant_id = $1 AND search_keys @> " + sk
+			if len(message) > 0 {
+				cand += " UNION SELECT thread_id FROM parley_messages WHERE tenant_id = $1 AND search_words @> " + arg(message) + "::text[]"
+			}
+			// ARRAY(…) runs the candidate search once and the threads are
+			// then fetched by primary key.
+			conds = append(conds, "("+strings.Join(lifecycles, " OR ")+")", "subject_kind IN ("+strings.Join(kinds, ", ")+")",
+				"id = ANY(ARRAY("+cand+"))")
+			return "SELECT " + threadCols + " FROM parley_threads WHERE " + strings.Join(conds, " AND ") +
+				" ORDER BY " + listOrder + " LIMIT " + limit, args
 		}
-		var lc, kc []string
-		for _, l := range lifecycles {
-			lc = append(lc, "("+l+")")
-		}
-		kc = kinds
-		conds = append(conds, "("+strings.Join(lc, " OR ")+")", "subject_kind IN ("+strings.Join(kc, ", ")+")", "id IN ("+cand+")")
-		return "SELECT " + threadCols + " FROM parley_threads WHERE " + strings.Join(conds, " AND ") +
-			" ORDER BY " + listOrder + " LIMIT " + limit, args
 	}
 
 	where := strings.Join(conds, " AND ")
@@ -117,15 +137,39 @@ func (s *Store) threadsSQL(q *store.ThreadQuery) (string, []any) {
 		return "SELECT " + threadCols + " FROM parley_threads WHERE " + where + " AND " + lifecycles[0] +
 			" AND subject_kind = " + kinds[0] + " ORDER BY " + listOrder + " LIMIT " + limit, args
 	}
+	// Each branch reads its first page from its index range; the outer
+	// query merges at most Limit rows of each.
 	var branches []string
 	for _, l := range lifecycles {
 		for _, k := range kinds {
-			branches = append(branches, "SELECT "+threadCols+", list_pin, list_rank FROM parley_threads WHERE "+
-				where+" AND "+l+" AND subject_kind = "+k)
+			branches = append(branches, "(SELECT "+threadCols+", list_pin, list_rank FROM parley_threads WHERE "+
+				where+" AND "+l+" AND subject_kind = "+k+" ORDER BY "+listOrder+" LIMIT "+limit+")")
 		}
 	}
 	return "SELECT " + threadCols + " FROM (" + strings.Join(branches, " UNION ALL ") + ") AS t ORDER BY " +
 		listOrder + " LIMIT " + limit, args
+}
+
+// maxCollected is the number of search matches (subject or message hits)
+// from which a search walks the list instead of collecting and sorting its
+// matches: collecting costs about a heap fetch per match, walking about
+// Limit × threads / matches checks.
+const maxCollected = 5000
+
+// searchMatches counts the index hits of a search, up to maxCollected.
+func (s *Store) searchMatches(ctx context.Context, q store.Search) (int, error) {
+	subject, message := searchKeys(s.tenant, q)
+	sql := "SELECT id FROM parley_threads WHERE tenant_id = $1 AND search_keys @> $2::text[]"
+	args := []any{s.tenant, subject, maxCollected}
+	if len(message) > 0 {
+		sql += " UNION ALL SELECT thread_id FROM parley_messages WHERE tenant_id = $1 AND search_words @> $4::text[]"
+		args = append(args, message)
+	}
+	var n int
+	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM ("+sql+" LIMIT $3) AS hits", args...).Scan(&n); err != nil {
+		return 0, mapErr(ctx, "search", err)
+	}
+	return n, nil
 }
 
 // Counters implements store.Store: one pass over the unread index, grouped

@@ -50,7 +50,7 @@ CREATE TABLE parley_threads (
 
 -- One index per filter family of T11/T12, each in list order, so that every
 -- combination of filters reads its first page from the front of one or a few
--- index ranges (merged by a Merge Append when lifecycle or category is "any").
+-- index ranges (one range per lifecycle and category when they are "any").
 CREATE INDEX parley_threads_list ON parley_threads
     (tenant_id, archived, closed, subject_kind, list_pin, list_rank, id) WHERE NOT dormant;
 CREATE INDEX parley_threads_list_assignee ON parley_threads

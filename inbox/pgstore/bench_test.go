@@ -1,0 +1,461 @@
+package pgstore_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/parleyhq/parley/channel"
+	"github.com/parleyhq/parley/inbox"
+	"github.com/parleyhq/parley/inbox/pgstore"
+	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/internal/textindex"
+	"github.com/parleyhq/parley/status"
+)
+
+// The benchmark data set: PARLEY_PG_BENCH_THREADS threads (default
+// 1,000,000) with three messages each, and a delivery for every tenth
+// outbound message, bulk-loaded with COPY into the tenant
+// "bench-<threads>". A tenant already loaded (a server given by
+// PARLEY_POSTGRES_DSN keeps it) is reused.
+
+var benchNow = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+func benchThreads() int {
+	if n, err := strconv.Atoi(os.Getenv("PARLEY_PG_BENCH_THREADS")); err == nil && n > 0 {
+		return n
+	}
+	return 1_000_000
+}
+
+var (
+	firstNames = strings.Fields("Hélène Marc John Zoé Léa Lucas Emma Hugo Chloé Louis Inès Jules Manon Gabriel Camille Arthur Sarah Nathan Julie Paul " +
+		"Anaïs Tom Clara Théo Alice Noah Jade Adam Lina Ethan Rose Léo Anna Sacha Eva Raphaël Mila Maël Lou Nolan Ambre Victor Iris Liam Nina Aaron " +
+		"Elena Mathis Léna Timéo Margaux Axel Zélie Enzo Agathe Martin Juliette Robin Lucie Simon Romane Antoine Océane Maxime Pauline Baptiste Marie " +
+		"Pierre Sophie Nicolas Isabelle Thomas Nathalie Julien Céline David Sandrine Olivier Valérie Éric Christine Laurent Patricia Stéphane Caroline")
+	lastNames = strings.Fields("Dupont Martin Bernard Dubois Thomas Robert Richard Petit Durand Leroy Moreau Simon Laurent Lefebvre Michel Garcia " +
+		"David Bertrand Roux Vincent Fournier Morel Girard André Lefèvre Mercier Blanc Guérin Boyer Garnier Chevalier François Legrand Gauthier " +
+		"Perrin Robin Clément Morin Nicolas Henry Roussel Mathieu Gautier Masson Marchand Duval Denis Dumont Marie Lemaire Noël Meyer Dufour " +
+		"Meunier Brun Blanchard Giraud Joly Rivière Lucas Brunet Gaillard Barbier Arnaud Martinez Gérard Roche Renard Schmitt Roy Leroux Colin " +
+		"Vidal Caron Picard Roger Fabre Aubert Lemoine Renaud Dumas Lacroix Olivier Philippe Bourgeois Pierre Benoît Rey Leclerc Payet Rolland")
+	vocabulary = strings.Fields("bonjour merci cours yoga pilates réservation séance demain ce soir matin annulation abonnement " +
+		"renouvelé paiement facture chambre arrivée départ check-in parking petit-déjeuner spa massage horaire planning coach " +
+		"place disponible complet liste attente rappel confirmation votre notre semaine prochaine lundi mardi mercredi jeudi " +
+		"vendredi samedi dimanche retard désolé possible changer déplacer heure minutes salle studio vestiaire serviette " +
+		"bouteille eau carte cadeau code promo offre été hiver printemps automne famille enfant bébé chien clé badge wifi")
+)
+
+// benchEnv is the loaded data set.
+type benchEnv struct {
+	pool    *pgxpool.Pool
+	store   *pgstore.Store
+	threads int
+	phones  []string // a sample of thread phones
+	pids    []string // a sample of delivery provider IDs
+}
+
+func setupBench(b *testing.B) *benchEnv {
+	b.Helper()
+	server.Require(b)
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(server.DSN)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.MaxConns = 8
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	n := benchThreads()
+	s, err := pgstore.Open(ctx, pool, fmt.Sprintf("bench-%d", n))
+	if err != nil {
+		b.Fatal(err)
+	}
+	env := &benchEnv{pool: pool, store: s, threads: n}
+	var have int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM parley_threads WHERE tenant_id = $1", s.TenantID()).Scan(&have); err != nil {
+		b.Fatal(err)
+	}
+	if have == 0 {
+		start := time.Now()
+		if err := env.load(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("loaded %d threads, %d messages in %v", n, 3*n, time.Since(start).Round(time.Second))
+	}
+	rows, err := pool.Query(ctx, `SELECT phone FROM parley_threads WHERE tenant_id = $1 AND subject_kind = 1 AND NOT dormant LIMIT 1000`, s.TenantID())
+	if err == nil {
+		env.phones, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	if err == nil {
+		rows, err = pool.Query(ctx, `SELECT provider_id FROM parley_deliveries WHERE tenant_id = $1 AND status = 'validated' LIMIT 100000`, s.TenantID())
+		if err == nil {
+			env.pids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		}
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	return env
+}
+
+// load bulk-loads the data set with COPY in one transaction, then analyses
+// the tables.
+func (e *benchEnv) load(ctx context.Context) error {
+	tx, err := e.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if err := e.copyAll(ctx, tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	for _, t := range []string{"parley_threads", "parley_live_threads", "parley_messages", "parley_deliveries", "parley_provider_ids"} {
+		if _, err := e.pool.Exec(ctx, "VACUUM ANALYZE "+t); err != nil {
+			return fmt.Errorf("analyze %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+func (e *benchEnv) copyAll(ctx context.Context, tx pgx.Tx) error {
+	tenant := e.store.TenantID()
+	rng := rand.New(rand.NewPCG(1, 2))
+	const span = 2 * 365 * 24 * time.Hour
+	type thr struct {
+		id    string
+		phone string
+		at    time.Time
+	}
+	threads := make([]thr, e.threads)
+	i := 0
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"parley_threads"}, []string{"tenant_id", "id", "subject_kind", "subject_id",
+		"first_name", "last_name", "name", "email", "phone", "created_at", "sort_time", "last_message_at", "last_activity_at",
+		"inbound_kinds", "preview", "messages", "unread", "muted", "favourite", "archived", "closed", "assignee", "dormant",
+		"version", "list_rank", "search_keys"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			if i == e.threads {
+				return nil, nil
+			}
+			id := fmt.Sprintf("t%09d", i)
+			at := benchNow.Add(-time.Duration(rng.Int64N(int64(span)))).Truncate(time.Second)
+			kind, snap := store.Contact, store.Snapshot{}
+			switch r := rng.IntN(100); {
+			case r < 5:
+				kind, snap.Name = store.Audience, "Segment "+vocabulary[rng.IntN(len(vocabulary))]+" "+strconv.Itoa(i)
+			case r < 10:
+				kind, snap.Name = store.Event, "Cours de "+vocabulary[rng.IntN(len(vocabulary))]+" "+strconv.Itoa(i)
+			default:
+				snap.FirstName, snap.LastName = firstNames[rng.IntN(len(firstNames))], lastNames[rng.IntN(len(lastNames))]
+				snap.Email = fmt.Sprintf("%s.%s%d@example.com", strings.ToLower(snap.FirstName), strings.ToLower(snap.LastName), i)
+				snap.Phone = fmt.Sprintf("+336%08d", (i*7919+12345)%100_000_000) // distinct
+			}
+			subject := fmt.Sprintf("%s-%d", kind, i)
+			if kind == store.Contact {
+				subject = "sms:" + snap.Phone
+			}
+			unread := 0
+			if rng.IntN(10) == 0 {
+				unread = 1 + rng.IntN(3)
+			}
+			assignee := ""
+			if rng.IntN(10) < 7 {
+				assignee = fmt.Sprintf("agent-%d", rng.IntN(20))
+			}
+			threads[i] = thr{id, snap.Phone, at}
+			i++
+			return []any{tenant, id, int16(kind), subject, snap.FirstName, snap.LastName, snap.Name, snap.Email, snap.Phone,
+				at.Add(-time.Hour), at, at, at, int16(1 << channel.SMS), "…", int32(3), int32(unread), rng.IntN(50) == 0,
+				rng.IntN(100) == 0, rng.IntN(10) == 0, rng.IntN(2) == 0, assignee, rng.IntN(100) == 0, int64(1),
+				pgstore.ListRank(at), pgstore.ThreadKeys(tenant, snap)}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("copy threads: %w", err)
+	}
+	i = 0
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"parley_live_threads"}, []string{"tenant_id", "subject_kind", "subject_id", "thread_id"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			if i == e.threads {
+				return nil, nil
+			}
+			t := threads[i]
+			i++
+			if t.phone == "" {
+				return []any{tenant, int16(store.Audience), "bulk-" + t.id, t.id}, nil
+			}
+			return []any{tenant, int16(store.Contact), "sms:" + t.phone, t.id}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("copy live threads: %w", err)
+	}
+	i = 0
+	m := 0
+	var dels [][]any
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"parley_messages"}, []string{"tenant_id", "id", "thread_id", "direction", "kind",
+		"origin", "subject", "body", "html", "identity", "address", "author_agent", "author_automation", "broadcast", "template",
+		"created_at", "created_us", "sent_at", "provider_id", "cost_micros", "cost_currency", "sms_encoding", "sms_segments",
+		"sms_units", "unread", "recipients", "mirror_of", "counts", "search_words"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			if i == e.threads {
+				return nil, nil
+			}
+			t := threads[i]
+			id := fmt.Sprintf("m%09d-%d", i, m)
+			at := t.at.Add(-time.Duration(2-m) * time.Minute)
+			words := make([]string, 8+rng.IntN(8))
+			for w := range words {
+				words[w] = vocabulary[int(float64(len(vocabulary))*rng.Float64()*rng.Float64())]
+			}
+			text := strings.Join(words, " ")
+			dir, origin, pid, counts, recips := store.Inbound, store.Origin(0), any("in-"+id), "{}", int32(0)
+			if m == 1 {
+				dir, origin, pid, recips = store.Outbound, store.Direct, nil, 1
+				counts = `{"validated": 1}`
+				if i%10 == 0 {
+					dels = append(dels, []any{tenant, "d" + id, id, t.id, int16(channel.SMS), t.phone, "out-" + id,
+						"validated", at, -pgstore.Micros(at), pgstore.Micros(time.Time{}), int64(1)})
+				}
+			}
+			m++
+			if m == 3 {
+				m = 0
+				i++
+			}
+			return []any{tenant, id, t.id, int16(dir), int16(channel.SMS), int16(origin), "", text, "", "", t.phone, "", "", "", "",
+				at, pgstore.Micros(at), at, pid, int64(0), "", "", int32(0), int32(0), false, recips, "", counts,
+				pgstore.MessageKeys(tenant, text)}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("copy messages: %w", err)
+	}
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"parley_deliveries"}, []string{"tenant_id", "id", "message_id", "thread_id", "kind",
+		"address", "provider_id", "status", "created_at", "sent_rank", "due_us", "version", "contact_id", "identity", "reason",
+		"attempts", "anchor", "campaign"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			if len(dels) == 0 {
+				return nil, nil
+			}
+			d := dels[0]
+			dels = dels[1:]
+			return append(d, "", "", "", int32(1), "", ""), nil
+		}))
+	if err != nil {
+		return fmt.Errorf("copy deliveries: %w", err)
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO parley_provider_ids (tenant_id, provider_id, message_id, message_claim, delivery_id)
+		SELECT tenant_id, provider_id, message_id, false, id FROM parley_deliveries WHERE tenant_id = $1
+		UNION ALL
+		SELECT tenant_id, provider_id, id, true, NULL FROM parley_messages WHERE tenant_id = $1 AND provider_id IS NOT NULL`, tenant)
+	if err != nil {
+		return fmt.Errorf("provider IDs: %w", err)
+	}
+	return nil
+}
+
+// listQueries returns every combination of the T11 and T12 filters.
+func listQueries() []store.ThreadQuery {
+	var qs []store.ThreadQuery
+	for _, st := range []store.StatusFilter{store.All, store.Unread, store.Favourites, store.Muted, store.Archived} {
+		for _, lc := range []store.Lifecycle{store.AnyLifecycle, store.Open, store.Closed} {
+			for _, cat := range []store.SubjectKind{0, store.Contact, store.Audience, store.Event} {
+				for _, as := range []string{"", "-", "agent-3"} {
+					q := store.ThreadQuery{Status: st, Lifecycle: lc, Category: cat, Now: benchNow, Limit: inbox.DefaultPageSize + 1}
+					switch as {
+					case "-":
+						q.Unassigned = true
+					default:
+						q.Assignee = as
+					}
+					qs = append(qs, q)
+				}
+			}
+		}
+	}
+	return qs
+}
+
+// BenchmarkThreadsFirstPage reads the first page of the thread list for
+// every combination of the T11 and T12 filters (180 queries per op) and
+// reports the mean and the slowest combination (target: under 5 ms each).
+func BenchmarkThreadsFirstPage(b *testing.B) {
+	env := setupBench(b)
+	ctx := context.Background()
+	qs := listQueries()
+	worst := make([]time.Duration, len(qs))
+	var total time.Duration
+	for _, q := range qs { // warm the statement cache and the buffers
+		if _, err := env.store.Threads(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		for i, q := range qs {
+			start := time.Now()
+			if _, err := env.store.Threads(ctx, q); err != nil {
+				b.Fatal(err)
+			}
+			d := time.Since(start)
+			total += d
+			worst[i] = max(worst[i], d)
+		}
+	}
+	b.StopTimer()
+	slowest := 0
+	for i := range worst {
+		if worst[i] > worst[slowest] {
+			slowest = i
+		}
+	}
+	b.ReportMetric(float64(total.Microseconds())/float64(b.N*len(qs))/1000, "ms/page")
+	b.ReportMetric(float64(worst[slowest].Microseconds())/1000, "ms/slowest-page")
+	b.Logf("slowest combination: %+v", qs[slowest])
+}
+
+// BenchmarkThreadsNextPage reads a page after a cursor in the middle of the
+// default list (keyset pagination, T3).
+func BenchmarkThreadsNextPage(b *testing.B) {
+	env := setupBench(b)
+	ctx := context.Background()
+	q := store.ThreadQuery{Now: benchNow, Limit: inbox.DefaultPageSize + 1}
+	for range 100 { // walk 100 pages in
+		page, err := env.store.Threads(ctx, q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := store.PositionOf(page[len(page)-2])
+		q.After = &p
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := env.store.Threads(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSearch runs typical searches of T13 (first page; target: under
+// 20 ms).
+func BenchmarkSearch(b *testing.B) {
+	env := setupBench(b)
+	ctx := context.Background()
+	for _, typed := range []string{"dupont", "helene dup", "lefevre zoe", "06 12 34", "+33 6 98 76 54 3", "petit-dejeuner", "annulation spa", "zzzz"} {
+		b.Run(strings.ReplaceAll(typed, " ", "_"), func(b *testing.B) {
+			q := store.ThreadQuery{Search: textindex.ParseQuery(typed), Now: benchNow, Limit: inbox.DefaultPageSize + 1}
+			n := 0
+			for range b.N {
+				page, err := env.store.Threads(ctx, q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(page)
+			}
+			b.ReportMetric(float64(n), "threads")
+		})
+	}
+}
+
+// BenchmarkReceive receives an inbound SMS through inbox.ReceiveMessage on
+// an existing contact thread: dedup lookup, live thread, one write
+// transaction (target: under 2 ms).
+func BenchmarkReceive(b *testing.B) {
+	env := setupBench(b)
+	ctx := context.Background()
+	ib, err := inbox.New(env.store, inbox.Options{Now: func() time.Time { return benchNow }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ib.Close()
+	run := rand.Int64()
+	b.ResetTimer()
+	for i := range b.N {
+		_, err := ib.ReceiveMessage(ctx, channel.Inbound{Kind: channel.SMS, From: env.phones[i%len(env.phones)],
+			Text: "Bonjour, je serai en retard de dix minutes", ProviderID: fmt.Sprintf("bench-%d-%d", run, i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkApplyStatus applies a provider status update through
+// inbox.ApplyStatus: the lookup by provider ID and one conditional UPDATE
+// that also moves the message's counts (target: under 1 ms).
+func BenchmarkApplyStatus(b *testing.B) {
+	env := setupBench(b)
+	ctx := context.Background()
+	ib, err := inbox.New(env.store, inbox.Options{Now: func() time.Time { return benchNow }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ib.Close()
+	next := []status.Status{status.Sent, status.Delivered, status.Read}
+	if b.N > len(env.pids)*len(next) {
+		b.Skipf("only %d deliveries left to update", len(env.pids))
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		pid := env.pids[i/len(next)]
+		if err := ib.ApplyStatus(ctx, channel.StatusUpdate{ProviderID: pid, Status: next[i%len(next)]}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestExplainListPlans prints the EXPLAIN plans of a few list and search
+// queries on the benchmark data set when PARLEY_PG_EXPLAIN=1 (run after the
+// benchmarks have loaded it), and checks that none reads the threads table
+// sequentially.
+func TestExplainListPlans(t *testing.T) {
+	if os.Getenv("PARLEY_PG_EXPLAIN") != "1" {
+		t.Skip("set PARLEY_PG_EXPLAIN=1 to explain the list queries on the benchmark data set")
+	}
+	server.Require(t)
+	ctx := context.Background()
+	pool := server.Pool(t)
+	s, err := pgstore.Open(ctx, pool, fmt.Sprintf("bench-%d", benchThreads()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []store.ThreadQuery{
+		{},
+		{Status: store.Unread, Lifecycle: store.Open},
+		{Assignee: "agent-3", Category: store.Event, Lifecycle: store.Closed},
+		{Status: store.Muted, Unassigned: true},
+		{Status: store.Archived, Category: store.Audience},
+		{Search: textindex.ParseQuery("helene dup")},
+		{Search: textindex.ParseQuery("06 12 34")},
+		{Search: textindex.ParseQuery("annulation spa")},
+	} {
+		q.Now, q.Limit = benchNow, inbox.DefaultPageSize+1
+		sql, args, err := s.ThreadsSQL(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := pool.Query(ctx, "EXPLAIN (ANALYZE, COSTS OFF, BUFFERS OFF) "+sql, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan := strings.Join(lines, "\n")
+		t.Logf("%+v\n%s", q, plan)
+		if strings.Contains(plan, "Seq Scan on parley_threads") {
+			t.Errorf("%+v reads parley_threads sequentially", q)
+		}
+	}
+}

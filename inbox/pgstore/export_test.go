@@ -1,0 +1,43 @@
+package pgstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/internal/textindex"
+)
+
+// TenantID returns the tenant number of s, for the benchmark's bulk load.
+func (s *Store) TenantID() int64 { return s.tenant }
+
+// ThreadKeys and MessageKeys are the search keys the store writes, for the
+// benchmark's bulk load.
+func ThreadKeys(tenant int64, snap store.Snapshot) []string { return threadKeys(tenant, snap) }
+
+func MessageKeys(tenant int64, text string) []string {
+	k := messageKeys(tenant, textindex.MessageWords(text))
+	if k == nil {
+		k = []string{}
+	}
+	return k
+}
+
+// ListRank and Micros are the stored order keys.
+func ListRank(t time.Time) int64 { return listRank(t) }
+func Micros(t time.Time) int64   { return micros(t) }
+
+// ThreadsSQL returns the list query of q, for EXPLAIN in the benchmark.
+// walk chooses the search strategy as Threads does.
+func (s *Store) ThreadsSQL(ctx context.Context, q store.ThreadQuery) (string, []any, error) {
+	walk := false
+	if !q.Search.IsZero() {
+		n, err := s.searchMatches(ctx, q.Search)
+		if err != nil {
+			return "", nil, err
+		}
+		walk = n >= maxCollected
+	}
+	sql, args := s.threadsSQL(&q, walk)
+	return sql, args, nil
+}
