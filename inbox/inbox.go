@@ -92,6 +92,10 @@ type Options struct {
 	// MirrorBroadcasts shows every broadcast in each recipient's own thread
 	// too (M3). Default: contact threads show only direct messages.
 	MirrorBroadcasts bool
+	// ReplyAddress, when set, gives the reply-to address of email sent
+	// from a thread: a per-thread address (channel/email.ReplyAddress)
+	// routes replies back to it.
+	ReplyAddress func(threadID string) string
 	// ClaimLease is how long a dispatcher holds a claimed scheduled delivery
 	// (C8). Default: one minute.
 	ClaimLease time.Duration
@@ -133,6 +137,7 @@ type Inbox struct {
 	retry        Retry
 	mirror       bool
 	lease        time.Duration
+	replyAddress func(threadID string) string
 	limMu        sync.Mutex
 	limiters     map[string]*rate.Limiter
 }
@@ -159,7 +164,7 @@ func New(s Store, opts Options) (*Inbox, error) {
 		typing:   make(map[string]map[string]time.Time),
 		channels: opts.Channels, rules: opts.Rules, catalog: opts.Catalog, templateData: opts.TemplateData,
 		account: opts.Account, prices: opts.Prices, concurrency: opts.Concurrency, rateLimits: opts.RateLimits,
-		retry: opts.Retry, mirror: opts.MirrorBroadcasts, lease: opts.ClaimLease, limiters: map[string]*rate.Limiter{},
+		retry: opts.Retry, mirror: opts.MirrorBroadcasts, lease: opts.ClaimLease, replyAddress: opts.ReplyAddress, limiters: map[string]*rate.Limiter{},
 	}
 	if in.rules == nil {
 		if in.rules, err = recipient.NewRules(recipient.Options{Now: opts.Now}); err != nil {

@@ -48,13 +48,9 @@ func (in *Inbox) ReceiveMessage(ctx context.Context, msg channel.Inbound) (Messa
 	if strings.TrimSpace(msg.From) == "" && msg.ThreadToken == "" {
 		return Message{}, fmt.Errorf("inbox: receive: %w: no sender", channel.ErrInvalidMessage)
 	}
-	if msg.ProviderID != "" {
-		if m, err := in.store.MessageByProviderID(ctx, msg.ProviderID); err == nil {
-			return m, nil
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return Message{}, wrapStore("dedup", err)
-		}
-	}
+	// Duplicates (M5) are caught by the store's unique provider IDs when the
+	// message is written; the keyword is applied first, idempotently, so a
+	// retried webhook whose first delivery failed midway still opts out.
 	if err := in.applyKeyword(ctx, msg); err != nil {
 		return Message{}, err
 	}
@@ -66,8 +62,27 @@ func (in *Inbox) ReceiveMessage(ctx context.Context, msg channel.Inbound) (Messa
 	if at.IsZero() {
 		at = in.now()
 	}
+	var dup *Message
+	checkDup := func() error {
+		if msg.ProviderID == "" {
+			return nil
+		}
+		m, err := in.store.MessageByProviderID(ctx, msg.ProviderID)
+		switch {
+		case err == nil:
+			dup = &m
+			return errNoChange
+		case errors.Is(err, store.ErrNotFound):
+			return nil
+		}
+		return wrapStore("dedup", err)
+	}
 	for range maxRetries {
-		t, _, err := in.threadFor(ctx, subject)
+		// a duplicate never starts a thread: checked before one is created
+		t, _, err := in.threadFor(ctx, subject, checkDup)
+		if errors.Is(err, errNoChange) && dup != nil {
+			return *dup, nil
+		}
 		if err != nil {
 			return Message{}, err
 		}

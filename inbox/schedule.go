@@ -258,7 +258,7 @@ func (in *Inbox) newDispatchJob(ctx context.Context, messageID string) (*dispatc
 	if err != nil {
 		return nil, err
 	}
-	job := &dispatchJob{msg: m, thread: th, f: &fanout{in: in, msg: m, subject: th.Subject}}
+	job := &dispatchJob{msg: m, thread: th, f: &fanout{in: in, msg: m, subject: th.Subject, replyTo: in.replyAddress}}
 	if in.channels == nil {
 		return job, nil
 	}

@@ -512,6 +512,18 @@ func (in *Inbox) Send(ctx context.Context, d Draft) (SendResult, error) {
 		msg.Text, msg.Template, msg.Templated = d.WhatsApp.Body, d.WhatsApp.Name, true
 	}
 	direct := p.thread.Subject.Kind == store.Contact && len(p.targets) == 1
+	if direct && d.WhatsApp != nil {
+		// the thread shows the template as the contact receives it
+		data, err := in.templateData(ctx, p.targets[0].contact, p.thread.Subject)
+		if err != nil {
+			return SendResult{}, fmt.Errorf("inbox: template data: %w", err)
+		}
+		params, err := d.WhatsApp.Render(in.catalog, data)
+		if err != nil {
+			return SendResult{}, fmt.Errorf("inbox: %w", err)
+		}
+		msg.Text, msg.Templated = d.WhatsApp.Text(params), false
+	}
 	if direct && msg.Templated && d.WhatsApp == nil {
 		// a direct message shows what the contact receives
 		out, err := in.render(ctx, d.Template, d.Kind, p.targets[0].contact, p.thread.Subject)
@@ -549,7 +561,7 @@ func (in *Inbox) Send(ctx context.Context, d Draft) (SendResult, error) {
 		return res, nil
 	}
 	job := &fanout{in: in, msg: m, tpl: d.Template, wa: d.WhatsApp, sender: p.sender, ident: p.ident,
-		subject: p.thread.Subject, contacts: p.targets}
+		subject: p.thread.Subject, contacts: p.targets, replyTo: in.replyAddress}
 	err = job.run(ctx, ds)
 	res.Deliveries = ds
 	if err == nil {
@@ -562,7 +574,7 @@ func (in *Inbox) Send(ctx context.Context, d Draft) (SendResult, error) {
 // (M3), without deliveries: the group message holds them.
 func (in *Inbox) mirrorBroadcast(ctx context.Context, m Message, targets []target) error {
 	for _, t := range targets {
-		th, _, err := in.threadFor(ctx, Subject{Kind: store.Contact, ID: t.contact.ID})
+		th, _, err := in.threadFor(ctx, Subject{Kind: store.Contact, ID: t.contact.ID}, nil)
 		if err != nil {
 			return err
 		}
@@ -622,6 +634,7 @@ type fanout struct {
 	ident    channel.Identity
 	subject  Subject
 	contacts []target
+	replyTo  func(threadID string) string
 }
 
 func (f *fanout) run(ctx context.Context, ds []Delivery) error {
@@ -675,7 +688,10 @@ func (f *fanout) one(ctx context.Context, lim *rate.Limiter, d Delivery, c recip
 	in := f.in
 	msg := &channel.Message{Kind: f.msg.Kind, From: f.ident, To: d.Address, Subject: f.msg.Subject, Text: f.msg.Text,
 		HTML: f.msg.HTML, Attachments: f.msg.Attachments, Reference: d.ID}
-	if f.msg.Templated {
+	if f.replyTo != nil && f.msg.Kind == channel.Email {
+		msg.ReplyTo = f.replyTo(f.msg.ThreadID)
+	}
+	if f.wa != nil || f.msg.Templated {
 		switch {
 		case f.wa != nil:
 			data, err := in.templateData(ctx, c, f.subject)

@@ -676,3 +676,17 @@ func TestM7SentQuery(t *testing.T) {
 		t.Fatalf("M7: paging %d + %d", len(page1), len(page2))
 	}
 }
+
+// Email sent from a thread carries the thread's reply address, so replies
+// route back (M4 with a per-thread token).
+func TestReplyAddress(t *testing.T) {
+	r := newRig(t, inbox.Options{ReplyAddress: func(id string) string { return "reply+" + id + "@in.example" }}, nil)
+	th := r.thread(contactT("ana"))
+	if _, err := r.in.Send(r.ctx, inbox.Draft{Kind: channel.Email, ThreadID: th.ID, Subject: "Votre séjour", Text: "Bonjour"}); err != nil {
+		t.Fatal(err)
+	}
+	sent := r.fakes[channel.Email].Sent()
+	if len(sent) != 1 || sent[0].Message.ReplyTo != "reply+"+th.ID+"@in.example" {
+		t.Fatalf("reply-to = %q", sent[0].Message.ReplyTo)
+	}
+}

@@ -133,7 +133,7 @@ func (in *Inbox) Start(ctx context.Context, s Subject) (Thread, error) {
 	if err := validSubject(s); err != nil {
 		return Thread{}, err
 	}
-	t, _, err := in.threadFor(ctx, s)
+	t, _, err := in.threadFor(ctx, s, nil)
 	return t, err
 }
 
@@ -166,7 +166,10 @@ func (in *Inbox) subjectForAddress(ctx context.Context, kind channel.Kind, addre
 
 // threadFor returns the subject's thread to write into, creating it when
 // needed; created reports whether it did.
-func (in *Inbox) threadFor(ctx context.Context, s Subject) (Thread, bool, error) {
+//
+// beforeCreate, when not nil, runs before a new thread is created; its
+// error is returned as is.
+func (in *Inbox) threadFor(ctx context.Context, s Subject, beforeCreate func() error) (Thread, bool, error) {
 	for range maxRetries {
 		if err := ctx.Err(); err != nil {
 			return Thread{}, false, err
@@ -182,6 +185,11 @@ func (in *Inbox) threadFor(ctx context.Context, s Subject) (Thread, bool, error)
 			replaces = live.ID
 		case !errors.Is(err, store.ErrNotFound):
 			return Thread{}, false, wrapStore("live thread", err)
+		}
+		if beforeCreate != nil {
+			if err := beforeCreate(); err != nil {
+				return Thread{}, false, err
+			}
 		}
 		snap, err := in.snapshotOf(ctx, s)
 		if err != nil {

@@ -1,0 +1,152 @@
+package inbox_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/channel"
+	"github.com/parleyhq/parley/channel/channeltest"
+	"github.com/parleyhq/parley/inbox"
+	"github.com/parleyhq/parley/inbox/memstore"
+	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/recipient"
+	"github.com/parleyhq/parley/status"
+)
+
+func benchInbox(b *testing.B, dir *memstore.Directory, reg *channel.Registry) *inbox.Inbox {
+	b.Helper()
+	n := 0
+	now := t0
+	in, err := inbox.New(memstore.New(), inbox.Options{Directory: dir, Channels: reg,
+		Now:   func() time.Time { return now },
+		NewID: func() string { n++; return fmt.Sprintf("id%09d", n) }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return in
+}
+
+func phone(i int) string { return fmt.Sprintf("+3361%07d", i) }
+
+// BenchmarkReceive measures receiving an inbound SMS into an existing
+// thread of an inbox holding 100,000 contact threads (T4, T5, M5).
+func BenchmarkReceive(b *testing.B) {
+	const threads = 100_000
+	dir := memstore.NewDirectory()
+	for i := range threads {
+		_ = dir.PutContact(recipient.Contact{ID: fmt.Sprintf("c%d", i), FirstName: "Marie", LastName: fmt.Sprintf("Martin%d", i), Phone: phone(i)})
+	}
+	in := benchInbox(b, dir, nil)
+	ctx := context.Background()
+	for i := range threads {
+		if _, err := in.ReceiveMessage(ctx, channel.Inbound{Kind: channel.SMS, From: phone(i), Text: "Bonjour, je voudrais réserver", ProviderID: fmt.Sprintf("seed%d", i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	pids := make([]string, b.N)
+	froms := make([]string, b.N)
+	for i := range pids {
+		pids[i] = fmt.Sprintf("SM%d", i)
+		froms[i] = phone(rng.IntN(threads))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := in.ReceiveMessage(ctx, channel.Inbound{Kind: channel.SMS, From: froms[i], Text: "Is there parking near the studio?", ProviderID: pids[i]}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBroadcast sends one message to an audience of 100,000 members
+// through a fake channel with no latency, end to end (render, eligibility,
+// send, record), and reports deliveries per second beside the bare fake
+// channel's sends per second.
+func BenchmarkBroadcast(b *testing.B) {
+	const members = 100_000
+	dir := memstore.NewDirectory()
+	cs := make([]recipient.Contact, members)
+	for i := range cs {
+		cs[i] = recipient.Contact{ID: fmt.Sprintf("c%d", i), FirstName: "Marie", Phone: phone(i)}
+	}
+	dir.PutAudience(store.AudienceInfo{ID: "all", Name: "All members", Members: cs})
+	ctx := context.Background()
+	for range b.N {
+		b.StopTimer()
+		fake := channeltest.NewFake(channel.SMS, channeltest.Options{Statuses: []status.Status{}})
+		reg := channel.NewRegistry()
+		_ = reg.Register(channel.SMS, fake, channel.Config{})
+		in := benchInbox(b, dir, reg)
+		th, err := in.Start(ctx, store.Subject{Kind: store.Audience, ID: "all"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		res, err := in.Send(ctx, inbox.Draft{Kind: channel.SMS, ThreadID: th.ID, Text: "Studio closed on Monday for maintenance."})
+		if err != nil {
+			b.Fatal(err)
+		}
+		el := time.Since(start)
+		if len(res.Deliveries) != members {
+			b.Fatalf("%d deliveries", len(res.Deliveries))
+		}
+		b.ReportMetric(float64(members)/el.Seconds(), "deliveries/s")
+		b.ReportMetric(float64(el.Nanoseconds())/members, "ns/delivery")
+	}
+}
+
+// BenchmarkFakeSend is the baseline of BenchmarkBroadcast: the bare fake
+// channel call.
+func BenchmarkFakeSend(b *testing.B) {
+	fake := channeltest.NewFake(channel.SMS, channeltest.Options{Statuses: []status.Status{}})
+	msg := &channel.Message{Kind: channel.SMS, To: "+33612345678", Text: "Studio closed on Monday for maintenance."}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := fake.Send(ctx, msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStatusUpdates applies 1,000,000 shuffled and duplicated status
+// updates (250,000 deliveries × sent, delivered × 2) and reports updates per
+// second (S2).
+func BenchmarkStatusUpdates(b *testing.B) {
+	const members = 250_000
+	dir := memstore.NewDirectory()
+	cs := make([]recipient.Contact, members)
+	for i := range cs {
+		cs[i] = recipient.Contact{ID: fmt.Sprintf("c%d", i), Phone: phone(i)}
+	}
+	dir.PutAudience(store.AudienceInfo{ID: "all", Name: "All", Members: cs})
+	ctx := context.Background()
+	for range b.N {
+		b.StopTimer()
+		fake := channeltest.NewFake(channel.SMS, channeltest.Options{})
+		reg := channel.NewRegistry()
+		_ = reg.Register(channel.SMS, fake, channel.Config{})
+		in := benchInbox(b, dir, reg)
+		th, _ := in.Start(ctx, store.Subject{Kind: store.Audience, ID: "all"})
+		if _, err := in.Send(ctx, inbox.Draft{Kind: channel.SMS, ThreadID: th.ID, Text: "x"}); err != nil {
+			b.Fatal(err)
+		}
+		var updates []channel.StatusUpdate
+		fake.OnStatus(func(u channel.StatusUpdate) { updates = append(updates, u) })
+		fake.FlushShuffled(5, true)
+		b.StartTimer()
+		start := time.Now()
+		for _, u := range updates {
+			if err := in.ApplyStatus(ctx, u); err != nil {
+				b.Fatal(err)
+			}
+		}
+		el := time.Since(start)
+		b.ReportMetric(float64(len(updates))/el.Seconds(), "updates/s")
+	}
+}
