@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"strings"
@@ -27,7 +28,7 @@ import (
 )
 
 func main() {
-	if err := run(context.Background()); err != nil {
+	if err := run(context.Background(), os.Stdout); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -38,8 +39,7 @@ type clock struct{ t time.Time }
 func (c *clock) now() time.Time          { return c.t }
 func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
-func run(ctx context.Context) error {
-	out := os.Stdout
+func run(ctx context.Context, out io.Writer) error {
 	clk := &clock{t: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}
 
 	fmt.Fprintln(out, "== 1. Channels")
@@ -130,9 +130,9 @@ func run(ctx context.Context) error {
 	dir.PutAudience(inbox.AudienceInfo{ID: "sl-yoga", Name: "Yoga regulars", Members: members})
 	dir.PutEvent(inbox.EventInfo{ID: "ev-pilates", Name: "Pilates 18:00", Start: clk.now().Add(10 * time.Hour),
 		Attendees: []recipient.Attendee{{Contact: marc, Group: recipient.Booked}, {Contact: zoe, Group: recipient.Waitlisted}}})
-	n := 0
-	ib, err := inbox.New(memstore.New(), inbox.Options{Now: clk.now, Directory: dir,
-		NewID: func() string { n++; return fmt.Sprintf("id%04d", n) }})
+	ids := 0
+	ib, err := inbox.New(memstore.New(), inbox.Options{Now: clk.now, Directory: dir, Channels: reg, Rules: rules,
+		Concurrency: 1, NewID: func() string { ids++; return fmt.Sprintf("id%04d", ids) }})
 	if err != nil {
 		return err
 	}
@@ -144,31 +144,66 @@ func run(ctx context.Context) error {
 	})
 	smsFake.OnStatus(func(u channel.StatusUpdate) { _ = ib.ApplyStatus(ctx, u) })
 
-	// A group message to the smartlist, recorded in the audience thread.
+	// A smartlist message through the sending pipeline: preflight first (C14).
 	yoga, err := ib.Start(ctx, inbox.Subject{Kind: inbox.SubjectAudience, ID: "sl-yoga"})
 	if err != nil {
 		return err
 	}
-	var deliveries []inbox.Delivery
-	for _, id := range sel.Selected() {
-		c, _ := dir.Contact(ctx, id)
-		r, err := smsFake.Send(ctx, &channel.Message{Kind: channel.SMS, To: c.Phone, Text: "New yoga class on Sunday 10:00!"})
-		if err != nil {
-			return err
-		}
-		deliveries = append(deliveries, inbox.Delivery{ContactID: id, Address: c.Phone, ProviderID: r.ProviderID,
-			Status: status.Record{Current: r.Status}})
-	}
-	clk.advance(time.Minute)
-	group, _, err := ib.RecordOutbound(ctx, inbox.Outgoing{ThreadID: yoga.ID,
-		Message:    inbox.Message{Kind: channel.SMS, Origin: inbox.Manual, Text: "New yoga class on Sunday 10:00!", Author: inbox.Author{Agent: "lea"}},
-		Deliveries: deliveries})
+	draft := inbox.Draft{Kind: channel.SMS, ThreadID: yoga.ID, Marketing: true, Broadcast: "sunday-yoga",
+		Text: "New yoga class on Sunday 10:00!", Author: inbox.Author{Agent: "lea"}}
+	pre, err := ib.Preflight(ctx, draft)
 	if err != nil {
 		return err
 	}
-	smsFake.FlushShuffled(7, true) // webhooks arrive shuffled and twice
-	group, _ = ib.Message(ctx, group.ID)
+	fmt.Fprintf(out, "preflight: %d selected, %d segment(s), can send: %v\n", pre.Selected, pre.SMS.Segments, pre.Err() == nil)
+	for _, r := range pre.Recipients {
+		if r.Verdict.Level != recipient.Eligible {
+			fmt.Fprintf(out, "   %-8s %-8s %v\n", r.ContactID, r.Verdict.Level, errors.Join(append(r.Verdict.Reasons, r.Verdict.Info...)...))
+		}
+	}
+	sent, err := ib.Send(ctx, draft)
+	if err != nil {
+		return err
+	}
+	smsFake.FlushShuffled(7, true) // webhooks arrive shuffled and twice (S2)
+	group, _ := ib.Message(ctx, sent.Message.ID)
 	fmt.Fprintf(out, "smartlist message to %d recipients: %v\n", group.Recipients, group.Counts)
+	ds, _, _ := ib.Deliveries(ctx, group.ID, "", 10)
+	for _, d := range ds {
+		var hist []string
+		for _, h := range d.Status.History {
+			hist = append(hist, h.Status.String())
+		}
+		fmt.Fprintf(out, "   %-8s %-9s history %v\n", d.ContactID, d.Status.Current, hist)
+	}
+
+	// A session message with a template, to the booked attendees (C5).
+	pilates, err := ib.Start(ctx, inbox.Subject{Kind: inbox.SubjectEvent, ID: "ev-pilates"})
+	if err != nil {
+		return err
+	}
+	reminder, err := ptemplate.Parse(cat, ptemplate.Source{Name: "class-reminder",
+		Text: "Hi {{ .Contact.FirstName }}, see you at Pilates at 18:00!"}, ptemplate.Options{})
+	if err != nil {
+		return err
+	}
+	if _, err := ib.Send(ctx, inbox.Draft{Kind: channel.SMS, ThreadID: pilates.ID, Template: reminder,
+		Groups: []recipient.Group{recipient.Booked}}); err != nil {
+		return err
+	}
+	last := smsFake.Sent()
+	fmt.Fprintf(out, "session message rendered for the booked attendee: %q\n", last[len(last)-1].Message.Text)
+	_, err = ib.Send(ctx, inbox.Draft{Kind: channel.SMS, ThreadID: pilates.ID, Template: tpl, Groups: []recipient.Group{recipient.Booked}})
+	fmt.Fprintf(out, "the gift-card template to the session is refused: %v\n", err != nil)
+
+	// Schedule a message for tomorrow, then cancel it (C8).
+	later, err := ib.Send(ctx, inbox.Draft{Kind: channel.SMS, ThreadID: yoga.ID, Text: "Reminder: yoga tomorrow",
+		ScheduledFor: clk.now().Add(24 * time.Hour)})
+	if err != nil {
+		return err
+	}
+	n, err := ib.CancelScheduled(ctx, later.Message.ID)
+	fmt.Fprintf(out, "scheduled for %s, then cancelled %d deliveries (err %v)\n", later.Message.ScheduledFor.Format("Mon 15:04"), n, err)
 
 	// Members reply: replies land in their own threads (M4).
 	clk.advance(10 * time.Minute)
@@ -177,10 +212,6 @@ func run(ctx context.Context) error {
 	smsFake.Reply(marc.Phone, "+33757000001", "Is there parking near the studio?")
 	clk.advance(5 * time.Minute)
 	smsFake.Reply("+33700000099", "+33757000001", "Who is this?")
-	pilates, err := ib.Start(ctx, inbox.Subject{Kind: inbox.SubjectEvent, ID: "ev-pilates"})
-	if err != nil {
-		return err
-	}
 	printList(ctx, out, ib, "after the replies", inbox.ThreadQuery{})
 
 	marcT, _ := ib.StartWithAddress(ctx, channel.SMS, marc.Phone)
@@ -248,7 +279,7 @@ func label(t inbox.Thread) string {
 	return t.Snapshot.Phone
 }
 
-func printList(ctx context.Context, out *os.File, ib *inbox.Inbox, title string, q inbox.ThreadQuery) {
+func printList(ctx context.Context, out io.Writer, ib *inbox.Inbox, title string, q inbox.ThreadQuery) {
 	page, err := ib.Threads(ctx, q)
 	if err != nil {
 		fmt.Fprintln(out, "list:", err)

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// The quickstart tells the truth: each rule it shows holds.
+func TestQuickstart(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"registered: [email sms]",
+		"whatsapp: channel: whatsapp: channel kind not registered",      // C1
+		"smart encoding replaces 5 characters -> GSM-7",                 // C6
+		"webhook sent      -> kept delivered (recorded: false)",         // S2
+		".GiftCard.Value at 1:51 cannot be filled (scope_unavailable)",  // C5
+		"not selectable: m-zoe (recipient: no address for the channel)", // R3
+		"warning: m-marc (recipient: no marketing consent on the channel)",
+		"smartlist message to 3 recipients: delivered=3", // M2, S5
+		`session message rendered for the booked attendee: "Hi Marc, see you at Pilates at 18:00!"`,
+		"the gift-card template to the session is refused: true",
+		"then cancelled 3 deliveries (err <nil>)",            // C8
+		"attention badge: 1 (Hélène's thread is muted)",      // T7, T15
+		`search "06 87 65 43 21" -> [Marc Martin]`,           // T13
+		`Inès opted out of SMS after replying "Arrêt": true`, // R5
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q\n%s", want, out.String())
+		}
+	}
+	// T8, T9: the favourite is first, the archived thread is gone
+	list := out.String()[strings.LastIndex(out.String(), "-- list after answering Marc:"):]
+	lines := strings.Split(list, "\n")
+	if !strings.Contains(lines[1], "Pilates 18:00") || strings.Contains(list, "+33700000099") {
+		t.Errorf("final list:\n%s", list)
+	}
+}
