@@ -55,8 +55,10 @@ type Store struct {
 	postings [][]uint32        // by word number: message numbers, ascending
 
 	optOuts map[optKey]struct{}
+	locs    locTable // locations of the stamps of messages
 
 	words     sync.Pool // *textindex.Splitter
+	bitsets   sync.Pool // *bitset, cleared
 	maxListed int       // see maxListed
 }
 
@@ -69,7 +71,7 @@ type optKey struct {
 type threadRec struct {
 	t       store.Thread
 	num     uint32
-	msgs    []*msgRec // by (CreatedAt, ID)
+	msgs    []*msgRec           // by (CreatedAt, ID)
 	assigns *[]store.Assignment // nil until the first entry: most threads have none
 }
 

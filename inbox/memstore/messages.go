@@ -20,10 +20,11 @@ type msgRec struct {
 	identity   string
 	address    string
 	providerID string
-	thread     *threadRec
-	created    time.Time
-	sent       time.Time
+	created    int64 // stamp of CreatedAt (see locTable)
+	sent       int64 // stamp of SentAt
 	num        uint32
+	createdLoc uint8
+	sentLoc    uint8
 	dir        store.Direction
 	kind       channel.Kind
 	origin     store.Origin
@@ -55,36 +56,75 @@ type msgRare struct {
 	scheduledFor time.Time
 	inReplyTo    []string
 	groups       []string
+	// exact marks CreatedAt and SentAt that have no stamp: they are kept
+	// here, and created and sent are zero.
+	exact        bool
+	exactCreated time.Time
+	exactSent    time.Time
 }
 
 // newMsgRec copies m into a record. Slices are deep-copied; strings are
-// immutable and kept as they are.
-func newMsgRec(m *store.Message, thread *threadRec, num uint32) *msgRec {
+// immutable and kept as they are. Call it under the write lock.
+func (s *Store) newMsgRec(m *store.Message, num uint32) *msgRec {
 	r := &msgRec{
 		id: m.ID, text: m.Text, identity: m.Identity, address: m.Address, providerID: m.ProviderID,
-		thread: thread, created: m.CreatedAt, sent: m.SentAt, num: num,
-		dir: m.Direction, kind: m.Kind, origin: m.Origin, unread: m.Unread,
+		num: num, dir: m.Direction, kind: m.Kind, origin: m.Origin, unread: m.Unread,
 	}
+	var okC, okS bool
+	r.created, r.createdLoc, okC = s.locs.encode(m.CreatedAt)
+	r.sent, r.sentLoc, okS = s.locs.encode(m.SentAt)
+	exact := !okC || !okS
 	if m.Author != (store.Author{}) || !m.Cost.IsZero() || m.Cost.Currency != "" || m.SMS != (store.SMSInfo{}) || m.Recipients != 0 ||
 		m.Templated || m.Marketing {
 		r.out = &msgOut{author: m.Author, cost: m.Cost, sms: m.SMS, recipients: m.Recipients, templated: m.Templated, marketing: m.Marketing}
 	}
 	if m.Subject != "" || m.HTML != "" || m.Broadcast != "" || m.Template != "" || m.MirrorOf != "" ||
-		len(m.Attachments) > 0 || !m.ScheduledFor.IsZero() || len(m.InReplyTo) > 0 || len(m.Groups) > 0 {
+		len(m.Attachments) > 0 || !m.ScheduledFor.IsZero() || len(m.InReplyTo) > 0 || len(m.Groups) > 0 || exact {
 		r.rare = &msgRare{
 			subject: m.Subject, html: m.HTML, broadcast: m.Broadcast, template: m.Template, mirrorOf: m.MirrorOf,
 			attachments: cloneAttachments(m.Attachments), scheduledFor: m.ScheduledFor,
 			inReplyTo: slices.Clone(m.InReplyTo), groups: slices.Clone(m.Groups),
 		}
+		if exact {
+			r.created, r.sent, r.createdLoc, r.sentLoc = 0, 0, 0, 0
+			r.rare.exact, r.rare.exactCreated, r.rare.exactSent = true, m.CreatedAt, m.SentAt
+		}
 	}
 	return r
 }
 
+// createdAt returns the message's CreatedAt.
+func (s *Store) createdAt(r *msgRec) time.Time {
+	if r.rare != nil && r.rare.exact {
+		return r.rare.exactCreated
+	}
+	return s.locs.decode(r.created, r.createdLoc)
+}
+
+// before reports whether message a comes before b in message order (M6):
+// CreatedAt, then ID.
+func (s *Store) msgBefore(a, b *msgRec) bool {
+	if a.rare != nil && a.rare.exact || b.rare != nil && b.rare.exact {
+		if at, bt := s.createdAt(a), s.createdAt(b); !at.Equal(bt) {
+			return at.Before(bt)
+		}
+		return a.id < b.id
+	}
+	if a.created != b.created {
+		return a.created < b.created
+	}
+	return a.id < b.id
+}
+
+// threadOf returns the thread of message r.
+func (s *Store) threadOf(r *msgRec) *threadRec { return s.threadNum[s.msgThread[r.num]] }
+
 // value returns a copy of the message that shares no memory with the store.
-func (r *msgRec) value() store.Message {
+func (s *Store) value(r *msgRec) store.Message {
 	m := store.Message{
-		ID: r.id, ThreadID: r.thread.t.ID, Direction: r.dir, Kind: r.kind, Origin: r.origin,
-		Text: r.text, Identity: r.identity, Address: r.address, CreatedAt: r.created, SentAt: r.sent,
+		ID: r.id, ThreadID: s.threadOf(r).t.ID, Direction: r.dir, Kind: r.kind, Origin: r.origin,
+		Text: r.text, Identity: r.identity, Address: r.address,
+		CreatedAt: s.locs.decode(r.created, r.createdLoc), SentAt: s.locs.decode(r.sent, r.sentLoc),
 		ProviderID: r.providerID, Unread: r.unread,
 	}
 	if o := r.out; o != nil {
@@ -97,6 +137,9 @@ func (r *msgRec) value() store.Message {
 		m.ScheduledFor = x.scheduledFor
 		m.InReplyTo = slices.Clone(x.inReplyTo)
 		m.Groups = slices.Clone(x.groups)
+		if x.exact {
+			m.CreatedAt, m.SentAt = x.exactCreated, x.exactSent
+		}
 	}
 	return m
 }
@@ -119,23 +162,14 @@ func cloneAttachments(as []channel.Attachment) []channel.Attachment {
 	return out
 }
 
-// msgBefore reports whether a comes before b in message order (M6):
-// CreatedAt, then ID.
-func msgBefore(a, b *msgRec) bool {
-	if !a.created.Equal(b.created) {
-		return a.created.Before(b.created)
-	}
-	return a.id < b.id
-}
-
 // msgPos returns the index of m in the ordered slice msgs, or where it
 // would be inserted.
-func msgPos(msgs []*msgRec, m *msgRec) int {
+func (s *Store) msgPos(msgs []*msgRec, m *msgRec) int {
 	i, _ := slices.BinarySearchFunc(msgs, m, func(e, t *msgRec) int {
 		switch {
-		case msgBefore(e, t):
+		case s.msgBefore(e, t):
 			return -1
-		case msgBefore(t, e):
+		case s.msgBefore(t, e):
 			return 1
 		}
 		return 0
@@ -154,7 +188,7 @@ func (s *Store) Message(ctx context.Context, id string) (store.Message, error) {
 	if !ok {
 		return store.Message{}, notFound("message", id)
 	}
-	return r.value(), nil
+	return s.value(r), nil
 }
 
 // MessageByProviderID implements store.Store.
@@ -168,7 +202,7 @@ func (s *Store) MessageByProviderID(ctx context.Context, providerID string) (sto
 	if !ok {
 		return store.Message{}, notFound("message with provider ID", providerID)
 	}
-	return r.value(), nil
+	return s.value(r), nil
 }
 
 // Messages implements store.Store. It walks the thread's messages in order
@@ -195,10 +229,10 @@ func (s *Store) Messages(ctx context.Context, q store.MessageQuery) ([]store.Mes
 	}
 	if q.After != "" {
 		a, ok := s.msgs[q.After]
-		if !ok || a.thread != rec {
+		if !ok || s.threadOf(a) != rec {
 			return nil, notFound("message", q.After)
 		}
-		i = msgPos(rec.msgs, a) + step
+		i = s.msgPos(rec.msgs, a) + step
 	}
 	var sp *textindex.Splitter
 	if len(want) > 0 {
@@ -208,7 +242,7 @@ func (s *Store) Messages(ctx context.Context, q store.MessageQuery) ([]store.Mes
 	out := []store.Message{}
 	for ; i >= 0 && i < len(rec.msgs) && len(out) < q.Limit; i += step {
 		m := rec.msgs[i]
-		if !matchMessage(m, &q) {
+		if !s.matchMessage(m, &q) {
 			continue
 		}
 		if len(want) > 0 {
@@ -216,19 +250,19 @@ func (s *Store) Messages(ctx context.Context, q store.MessageQuery) ([]store.Mes
 				continue
 			}
 		}
-		out = append(out, m.value())
+		out = append(out, s.value(m))
 	}
 	return out, nil
 }
 
-func matchMessage(m *msgRec, q *store.MessageQuery) bool {
+func (s *Store) matchMessage(m *msgRec, q *store.MessageQuery) bool {
 	if len(q.Kinds) > 0 && !slices.Contains(q.Kinds, m.kind) {
 		return false
 	}
-	if !q.Since.IsZero() && m.created.Before(q.Since) {
+	if !q.Since.IsZero() && s.createdAt(m).Before(q.Since) {
 		return false
 	}
-	if !q.Until.IsZero() && !m.created.Before(q.Until) {
+	if !q.Until.IsZero() && !s.createdAt(m).Before(q.Until) {
 		return false
 	}
 	if q.Direction != 0 && m.dir != q.Direction {

@@ -14,6 +14,22 @@ func newBitset(n int) bitset       { return make(bitset, n/64+1) }
 func (b bitset) has(i uint32) bool { return b[i/64]&(1<<(i%64)) != 0 }
 func (b bitset) set(i uint32)      { b[i/64] |= 1 << (i % 64) }
 
+// getBitset returns an empty bitset for every thread, reused from an
+// earlier search when one is free: a search allocates no memory in
+// proportion to the store.
+func (s *Store) getBitset() bitset {
+	if b, ok := s.bitsets.Get().(*bitset); ok && len(*b) == len(s.threadNum)/64+1 {
+		return *b
+	}
+	return newBitset(len(s.threadNum))
+}
+
+// putBitset clears b and keeps it for a later search.
+func (s *Store) putBitset(b bitset) {
+	clear(b)
+	s.bitsets.Put(&b)
+}
+
 // candidates is the set of threads a search found in the indexes, before
 // the other filters.
 type candidates struct {
@@ -48,7 +64,8 @@ func (c *candidates) add(num uint32) {
 // other filters, a bounded heap keeping the first q.Limit after q.After in
 // list order; many are looked up while walking the list index.
 func (s *Store) search(q store.ThreadQuery) []*threadRec {
-	c := candidates{set: newBitset(len(s.threadNum)), max: s.maxListed}
+	c := candidates{set: s.getBitset(), max: s.maxListed}
+	defer s.putBitset(c.set)
 	if q.Search.Phone != "" {
 		s.phones.scanPrefix(q.Search.Phone, c.add)
 	} else {

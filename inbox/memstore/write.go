@@ -173,7 +173,7 @@ func (s *Store) checkNew(w *store.ThreadWrite, rec *threadRec) error {
 		if m != nil && id == m.ID {
 			continue
 		}
-		if r, ok := s.msgs[id]; !ok || rec == nil || r.thread != rec {
+		if r, ok := s.msgs[id]; !ok || rec == nil || s.threadOf(r) != rec {
 			return fmt.Errorf("memstore: message %q of thread %q: %w", id, w.Thread.ID, store.ErrNotFound)
 		}
 	}
@@ -223,16 +223,16 @@ func (s *Store) updateThread(rec *threadRec, nt store.Thread) {
 // insertMessage stores a checked message with its deliveries and indexes
 // its words.
 func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Delivery, words [][]byte) {
-	r := newMsgRec(m, rec, uint32(len(s.msgThread)))
+	r := s.newMsgRec(m, uint32(len(s.msgThread)))
 	s.msgs[r.id] = r
 	s.msgThread = append(s.msgThread, rec.num)
 	if r.providerID != "" {
 		s.msgByPID[r.providerID] = r
 	}
-	if n := len(rec.msgs); n == 0 || msgBefore(rec.msgs[n-1], r) {
+	if n := len(rec.msgs); n == 0 || s.msgBefore(rec.msgs[n-1], r) {
 		rec.msgs = append(rec.msgs, r)
 	} else {
-		rec.msgs = slices.Insert(rec.msgs, msgPos(rec.msgs, r), r)
+		rec.msgs = slices.Insert(rec.msgs, s.msgPos(rec.msgs, r), r)
 	}
 	for _, w := range words {
 		id, ok := s.wordIDs[string(w)]
