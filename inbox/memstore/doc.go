@@ -19,7 +19,10 @@
 // lock; each write takes the lock exclusively, checks everything first and
 // only then changes the store, so it is atomic and a failed write changes
 // nothing. Values are copied in and out: a Store shares no memory with its
-// callers.
+// callers. Message times are kept as Unix nanoseconds with their location:
+// they come back with the same instant and location, without the
+// monotonic clock reading that time.Now attaches (compare times with
+// Equal, as with any store).
 //
 // # Errors
 //
