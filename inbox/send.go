@@ -235,9 +235,11 @@ func (in *Inbox) plan(ctx context.Context, d Draft) (*plan, error) {
 		return nil, err
 	}
 	// cost (C13)
-	for _, r := range p.Recipients {
-		if r.Selected {
-			c := in.prices.estimate(d.Kind, r.Address, p.SMS.Segments, in.windowOpen(r.ContactID, p), d.WhatsApp)
+	if in.prices != nil {
+		now := in.now()
+		for _, t := range p.targets {
+			open := d.Kind == channel.WhatsApp && now.Sub(lastWA(t.contact)) < 24*time.Hour
+			c := in.prices.estimate(d.Kind, t.address, p.SMS.Segments, open, d.WhatsApp)
 			p.Cost.Micros += c.Micros
 			p.Cost.Currency = c.Currency
 		}
@@ -245,24 +247,11 @@ func (in *Inbox) plan(ctx context.Context, d Draft) (*plan, error) {
 	return p, nil
 }
 
-// windowOpen reports whether the WhatsApp service window is open for a
-// recipient of the plan (C10, C13).
-func (in *Inbox) windowOpen(contactID string, p *plan) bool {
-	for _, t := range p.targets {
-		if t.contact.ID == contactID {
-			return in.now().Sub(p.lastWA(t)) < 24*time.Hour
-		}
-	}
-	return false
-}
-
-func (p *plan) lastWA(t target) time.Time {
-	if t.contact.Attributes != nil {
-		if v, ok := t.contact.Attributes[lastWAKey].(time.Time); ok {
-			return v
-		}
-	}
-	return time.Time{}
+// lastWA returns the contact's latest inbound WhatsApp time as addFacts
+// recorded it (C10, C13).
+func lastWA(c recipient.Contact) time.Time {
+	v, _ := c.Attributes[lastWAKey].(time.Time)
+	return v
 }
 
 const lastWAKey = "parley.lastWhatsApp"

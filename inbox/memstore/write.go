@@ -100,17 +100,27 @@ func checkWrite(w *store.ThreadWrite) error {
 	if m != nil && (m.ID == "" || m.ThreadID != t.ID) {
 		return invalid("message %q of thread %q written to thread %q", m.ID, m.ThreadID, t.ID)
 	}
-	for i, d := range w.Deliveries {
+	var ids, pids map[string]struct{}
+	if len(w.Deliveries) > 1 {
+		ids = make(map[string]struct{}, len(w.Deliveries))
+		pids = make(map[string]struct{})
+	}
+	for _, d := range w.Deliveries {
 		if d.ID == "" || d.MessageID != m.ID || d.ThreadID != t.ID {
 			return invalid("delivery %q of message %q, thread %q, written with message %q", d.ID, d.MessageID, d.ThreadID, m.ID)
 		}
-		for _, e := range w.Deliveries[:i] {
-			if e.ID == d.ID {
-				return fmt.Errorf("memstore: delivery %q written twice: %w", d.ID, store.ErrConflict)
-			}
-			if d.ProviderID != "" && e.ProviderID == d.ProviderID {
+		if ids == nil {
+			continue
+		}
+		if _, dup := ids[d.ID]; dup {
+			return fmt.Errorf("memstore: delivery %q written twice: %w", d.ID, store.ErrConflict)
+		}
+		ids[d.ID] = struct{}{}
+		if d.ProviderID != "" {
+			if _, dup := pids[d.ProviderID]; dup {
 				return fmt.Errorf("memstore: provider ID %q: %w", d.ProviderID, store.ErrDuplicate)
 			}
+			pids[d.ProviderID] = struct{}{}
 		}
 	}
 	if a := w.Assignment; a != nil && a.ThreadID != "" && a.ThreadID != t.ID {
