@@ -192,9 +192,13 @@ func New(s Store, opts Options) (*Inbox, error) {
 	if in.lease == 0 {
 		in.lease = time.Minute
 	}
-	if in.now == nil {
-		in.now = time.Now
+	clock := in.now
+	if clock == nil {
+		clock = time.Now
 	}
+	// microseconds: what every store (PostgreSQL among them) keeps, so a
+	// time written and read back is Equal to the one the inbox holds
+	in.now = func() time.Time { return clock().Round(0).Truncate(time.Microsecond) }
 	if in.newID == nil {
 		in.newID = newRandomID
 	}

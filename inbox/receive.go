@@ -58,7 +58,7 @@ func (in *Inbox) ReceiveMessage(ctx context.Context, msg channel.Inbound) (Messa
 	if err != nil {
 		return Message{}, err
 	}
-	at := msg.ReceivedAt
+	at := msg.ReceivedAt.Round(0).Truncate(time.Microsecond)
 	if at.IsZero() {
 		at = in.now()
 	}
@@ -344,7 +344,7 @@ func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) 
 	if u.ProviderID == "" || !u.Status.Valid() {
 		return Delivery{}, fmt.Errorf("inbox: status update: %w: provider ID %q, status %s", channel.ErrInvalidMessage, u.ProviderID, u.Status)
 	}
-	at := u.At
+	at := u.At.Round(0).Truncate(time.Microsecond)
 	if at.IsZero() {
 		at = in.now()
 	}

@@ -44,6 +44,9 @@ var (
 //   - Reads see every write that returned before they started.
 //   - Methods are safe for concurrent use, also from several processes
 //     sharing one database.
+//   - Times keep at least microsecond precision (the inbox's clock is
+//     truncated to microseconds, so every store returns the times it was
+//     given); their location is not kept.
 //
 // The conformance suite in package storetest checks these promises and
 // every inbox rule on an implementation.
@@ -152,7 +155,8 @@ type ThreadWrite struct {
 	Message *Message
 	// Deliveries are inserted with Message.
 	Deliveries []Delivery
-	// ReadAll marks every message of the thread read (T5).
+	// ReadAll marks every message of the thread read (T5), Message
+	// included.
 	ReadAll bool
 	// Unread lists IDs of messages of the thread to mark unread (T6). An ID
 	// that is not a message of the thread fails with ErrNotFound.

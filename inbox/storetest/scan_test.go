@@ -344,7 +344,11 @@ func (s *scanStore) WriteThread(ctx context.Context, w store.ThreadWrite) error 
 		}
 	}
 	if w.Message != nil {
-		s.messages = append(s.messages, *w.Message)
+		m := *w.Message
+		if w.ReadAll {
+			m.Unread = false
+		}
+		s.messages = append(s.messages, m)
 	}
 	for _, d := range w.Deliveries {
 		d.Version = 1
