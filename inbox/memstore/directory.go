@@ -18,7 +18,7 @@ import (
 type Directory struct {
 	mu        sync.RWMutex
 	contacts  map[string]recipient.Contact
-	byAddr    map[string]string // kind-less address key → contact ID
+	byAddr    map[addrKey]string // address → contact ID
 	audiences map[string]store.AudienceInfo
 	events    map[string]store.EventInfo
 	details   map[store.Subject]store.Details
@@ -26,16 +26,22 @@ type Directory struct {
 
 // NewDirectory returns an empty Directory.
 func NewDirectory() *Directory {
-	return &Directory{contacts: map[string]recipient.Contact{}, byAddr: map[string]string{},
+	return &Directory{contacts: map[string]recipient.Contact{}, byAddr: map[addrKey]string{},
 		audiences: map[string]store.AudienceInfo{}, events: map[string]store.EventInfo{}, details: map[store.Subject]store.Details{}}
 }
 
-func addrKey(kind channel.Kind, addr string) string {
+// addrKey keys an address: SMS, MMS and WhatsApp share the phone.
+type addrKey struct {
+	kind channel.Kind
+	addr string
+}
+
+func keyOf(kind channel.Kind, addr string) addrKey {
 	switch kind {
-	case channel.SMS, channel.MMS, channel.WhatsApp:
-		return "tel:" + addr
+	case channel.MMS, channel.WhatsApp:
+		kind = channel.SMS
 	}
-	return kind.String() + ":" + addr
+	return addrKey{kind, addr}
 }
 
 // PutContact adds or replaces a contact. A contact with an empty ID is
@@ -48,8 +54,8 @@ func (d *Directory) PutContact(c recipient.Contact) error {
 	defer d.mu.Unlock()
 	if old, ok := d.contacts[c.ID]; ok {
 		for _, k := range channel.Kinds() {
-			if a := old.Address(k); a != "" && d.byAddr[addrKey(k, a)] == c.ID {
-				delete(d.byAddr, addrKey(k, a))
+			if a := old.Address(k); a != "" && d.byAddr[keyOf(k, a)] == c.ID {
+				delete(d.byAddr, keyOf(k, a))
 			}
 		}
 	}
@@ -57,7 +63,7 @@ func (d *Directory) PutContact(c recipient.Contact) error {
 	d.contacts[c.ID] = c
 	for _, k := range channel.Kinds() {
 		if a := c.Address(k); a != "" {
-			d.byAddr[addrKey(k, a)] = c.ID
+			d.byAddr[keyOf(k, a)] = c.ID
 		}
 	}
 	return nil
@@ -101,12 +107,13 @@ func (d *Directory) Contact(ctx context.Context, id string) (recipient.Contact, 
 // ContactByAddress implements inbox.Directory.
 func (d *Directory) ContactByAddress(ctx context.Context, kind channel.Kind, addr string) (recipient.Contact, error) {
 	d.mu.RLock()
-	id, ok := d.byAddr[addrKey(kind, addr)]
-	d.mu.RUnlock()
+	defer d.mu.RUnlock()
+	c, ok := d.contacts[d.byAddr[keyOf(kind, addr)]]
 	if !ok {
 		return recipient.Contact{}, fmt.Errorf("memstore: %s address %q: %w", kind, addr, store.ErrNotFound)
 	}
-	return d.Contact(ctx, id)
+	c.PushTokens = slices.Clone(c.PushTokens)
+	return c, nil
 }
 
 // Audience implements inbox.Directory.
