@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"T2_ResumeWindow", testT2},
 		{"T3_OrderAndPagination", testT3},
 		{"T4_SortTime", testT4},
+		{"T3_T4_Property", testT3T4Property},
 		{"T5_Unread", testT5},
 		{"T6_MarkUnread", testT6},
 		{"T7_Mute", testT7},
