@@ -5,6 +5,9 @@
 // archive, search, counters) and prints what a staff user would see.
 //
 //	go run ./examples/quickstart
+//
+// With PARLEY_POSTGRES_DSN set it runs on PostgreSQL (inbox/pgstore) instead
+// of the in-memory store.
 package main
 
 import (
@@ -17,11 +20,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/channel/channeltest"
 	"github.com/parleyhq/parley/channel/sms"
 	"github.com/parleyhq/parley/inbox"
 	"github.com/parleyhq/parley/inbox/memstore"
+	"github.com/parleyhq/parley/inbox/pgstore"
 	"github.com/parleyhq/parley/recipient"
 	"github.com/parleyhq/parley/status"
 	ptemplate "github.com/parleyhq/parley/template"
@@ -130,8 +136,13 @@ func run(ctx context.Context, out io.Writer) error {
 	dir.PutAudience(inbox.AudienceInfo{ID: "sl-yoga", Name: "Yoga regulars", Members: members})
 	dir.PutEvent(inbox.EventInfo{ID: "ev-pilates", Name: "Pilates 18:00", Start: clk.now().Add(10 * time.Hour),
 		Attendees: []recipient.Attendee{{Contact: marc, Group: recipient.Booked}, {Contact: zoe, Group: recipient.Waitlisted}}})
+	st, closeStore, err := openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
 	ids := 0
-	ib, err := inbox.New(memstore.New(), inbox.Options{Now: clk.now, Directory: dir, Channels: reg, Rules: rules,
+	ib, err := inbox.New(st, inbox.Options{Now: clk.now, Directory: dir, Channels: reg, Rules: rules,
 		Concurrency: 1, NewID: func() string { ids++; return fmt.Sprintf("id%04d", ids) }})
 	if err != nil {
 		return err
@@ -259,6 +270,30 @@ func run(ctx context.Context, out io.Writer) error {
 	printList(ctx, out, ib, "after answering Marc", inbox.ThreadQuery{})
 	fmt.Fprintf(out, "Inès opted out of SMS after replying \"Arrêt\": %v\n", stopped)
 	return nil
+}
+
+// openStore returns memstore, or PostgreSQL when PARLEY_POSTGRES_DSN is set
+// (a fresh tenant per run, so the demo's IDs never collide with an earlier
+// run's).
+func openStore(ctx context.Context) (inbox.Store, func(), error) {
+	dsn := os.Getenv("PARLEY_POSTGRES_DSN")
+	if dsn == "" {
+		return memstore.New(), func() {}, nil
+	}
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := pgstore.Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	s, err := pgstore.Open(ctx, pool, fmt.Sprintf("quickstart-%d", time.Now().UnixNano()))
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return s, pool.Close, nil
 }
 
 func names(ts []inbox.Thread) string {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 )
@@ -38,5 +39,25 @@ func TestQuickstart(t *testing.T) {
 	lines := strings.Split(list, "\n")
 	if !strings.Contains(lines[1], "Pilates 18:00") || strings.Contains(list, "+33700000099") {
 		t.Errorf("final list:\n%s", list)
+	}
+}
+
+// With PARLEY_POSTGRES_DSN set, the quickstart on PostgreSQL tells the same
+// story as on memstore, line for line.
+func TestQuickstartPostgresSameStory(t *testing.T) {
+	dsn := os.Getenv("PARLEY_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("PARLEY_POSTGRES_DSN not set")
+	}
+	var pg, mem bytes.Buffer
+	if err := run(context.Background(), &pg); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PARLEY_POSTGRES_DSN", "")
+	if err := run(context.Background(), &mem); err != nil {
+		t.Fatal(err)
+	}
+	if pg.String() != mem.String() {
+		t.Fatalf("postgres:\n%s\nmemstore:\n%s", pg.String(), mem.String())
 	}
 }
