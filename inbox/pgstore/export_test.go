@@ -27,17 +27,13 @@ func MessageKeys(tenant int64, text string) []string {
 func ListRank(t time.Time) int64 { return listRank(t) }
 func Micros(t time.Time) int64   { return micros(t) }
 
-// ThreadsSQL returns the list query of q, for EXPLAIN in the benchmark.
-// walk chooses the search strategy as Threads does.
+// ThreadsSQL returns the list query of q as Threads would run it, for
+// EXPLAIN in the benchmark.
 func (s *Store) ThreadsSQL(ctx context.Context, q store.ThreadQuery) (string, []any, error) {
-	walk := false
-	if !q.Search.IsZero() {
-		n, err := s.searchMatches(ctx, q.Search)
-		if err != nil {
-			return "", nil, err
-		}
-		walk = n >= maxCollected
+	plan, err := s.threadsPlan(ctx, &q)
+	if err != nil {
+		return "", nil, err
 	}
-	sql, args := s.threadsSQL(&q, walk)
+	sql, args := s.threadsSQL(&q, plan)
 	return sql, args, nil
 }

@@ -25,8 +25,11 @@ const listOrder = "list_pin, list_rank, id"
 // and cut to Limit, so a first page reads at most six times Limit index
 // entries whatever the filters.
 //
-// With a search, the matching threads are found through the GIN indexes of
-// subject keys and message words, then filtered and ordered.
+// A search or a visibility window (T17) that keeps few threads collects
+// them from an index (the GIN indexes of subject keys and message words,
+// or the activity index) and sorts them; one that keeps many walks the list
+// as above and checks each thread on its row, which finds a page after a
+// few threads.
 func (s *Store) Threads(ctx context.Context, q store.ThreadQuery) ([]store.Thread, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -37,15 +40,11 @@ func (s *Store) Threads(ctx context.Context, q store.ThreadQuery) ([]store.Threa
 	if q.Category != 0 && !q.Category.Valid() {
 		return []store.Thread{}, nil
 	}
-	walk := false
-	if !q.Search.IsZero() {
-		n, err := s.searchMatches(ctx, q.Search)
-		if err != nil {
-			return nil, err
-		}
-		walk = n >= maxCollected
+	plan, err := s.threadsPlan(ctx, &q)
+	if err != nil {
+		return nil, err
 	}
-	sql, args := s.threadsSQL(&q, walk)
+	sql, args := s.threadsSQL(&q, plan)
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, mapErr(ctx, "threads", err)
@@ -60,11 +59,64 @@ func (s *Store) Threads(ctx context.Context, q store.ThreadQuery) ([]store.Threa
 	return out, nil
 }
 
-// threadsSQL builds the list query of q and its arguments. A search either
-// collects the matching threads from the GIN indexes and sorts them (walk
-// false: few matches), or walks the list in order and checks each thread
-// (walk true: many matches, so a page is found after a few threads).
-func (s *Store) threadsSQL(q *store.ThreadQuery, walk bool) (string, []any) {
+// listPlan is how a thread query reads the list.
+type listPlan int
+
+const (
+	// walkList reads the list in order from the filter's index.
+	walkList listPlan = iota
+	// collectSearch collects the threads that match the search and sorts
+	// them.
+	collectSearch
+	// collectActive collects the threads active inside the visibility
+	// window and sorts them.
+	collectActive
+)
+
+// maxCollected is the number of matching threads from which a query walks
+// the list instead of collecting and sorting its matches: collecting costs
+// about a heap fetch per match, walking about Limit × threads / matches
+// row checks, and both stay in a few milliseconds up to here at a million
+// threads.
+const maxCollected = 5000
+
+// threadsPlan chooses how q reads the list: it counts, from the indexes
+// alone and up to maxCollected, the threads the search or the visibility
+// window keeps.
+func (s *Store) threadsPlan(ctx context.Context, q *store.ThreadQuery) (listPlan, error) {
+	var (
+		sql  string
+		args []any
+		plan listPlan
+	)
+	switch {
+	case !q.Search.IsZero():
+		// The keys carry the tenant, so the count needs no heap column and
+		// PostgreSQL counts all-visible pages from the bitmap alone.
+		subject, message := searchKeys(s.tenant, q.Search)
+		sql, args, plan = "search_keys @> $1::text[]", []any{subject, maxCollected}, collectSearch
+		if len(message) > 0 {
+			sql += " OR message_words @> $3::text[]"
+			args = append(args, message)
+		}
+	case !q.ActiveSince.IsZero():
+		sql, args, plan = "tenant_id = $3 AND NOT dormant AND last_activity_at >= $1", []any{q.ActiveSince, maxCollected, s.tenant}, collectActive
+	default:
+		return walkList, nil
+	}
+	var n int
+	err := s.pool.QueryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM parley_threads WHERE "+sql+" LIMIT $2) AS hits", args...).Scan(&n)
+	if err != nil {
+		return walkList, mapErr(ctx, "threads: count", err)
+	}
+	if n >= maxCollected {
+		return walkList, nil
+	}
+	return plan, nil
+}
+
+// threadsSQL builds the list query of q read as plan, and its arguments.
+func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan) (string, []any) {
 	args := []any{s.tenant}
 	arg := func(v any) string {
 		args = append(args, v)
@@ -90,7 +142,12 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, walk bool) (string, []any) {
 		conds = append(conds, "NOT archived")
 	}
 	if !q.ActiveSince.IsZero() {
-		conds = append(conds, "last_activity_at >= "+arg(q.ActiveSince))
+		since := arg(q.ActiveSince)
+		conds = append(conds, "last_activity_at >= "+since)
+		if plan == collectActive {
+			conds = append(conds, "id = ANY(ARRAY(SELECT id FROM parley_threads WHERE tenant_id = $1 AND NOT dormant"+
+				" AND last_activity_at >= "+since+"))")
+		}
 	}
 	if q.After != nil {
 		conds = append(conds, "("+listOrder+") > ("+arg(!q.After.Favourite)+", "+arg(listRank(q.After.SortTime))+", "+arg(q.After.ID)+")")
@@ -111,25 +168,35 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, walk bool) (string, []any) {
 	if !q.Search.IsZero() {
 		subject, message := searchKeys(s.tenant, q.Search)
 		sk := arg(subject) + "::text[]"
-		if walk {
-			match := "search_keys @> " + sk
-			if len(message) > 0 {
-				match += " OR EXISTS (SELECT 1 FROM parley_messages m WHERE m.tenant_id = $1 AND m.thread_id = parley_threads.id" +
-					" AND m.search_words @> " + arg(message) + "::text[])"
+		match, mk := "search_keys @> "+sk, ""
+		if len(message) > 0 {
+			mk = arg(message) + "::text[]"
+			words := "message_words @> " + mk
+			if len(message) > 1 {
+				// The thread holds every word; check that one message
+				// does. OFFSET 0 keeps the check a per-row probe of the
+				// thread's messages: without it PostgreSQL may hash every
+				// matching message of the tenant first.
+				words = "(" + words + " AND EXISTS (SELECT 1 FROM parley_messages m WHERE m.tenant_id = $1" +
+					" AND m.thread_id = parley_threads.id AND m.search_words @> " + mk + " OFFSET 0))"
 			}
-			conds = append(conds, "("+match+")")
-		} else {
-			cand := "SELECT id FROM parley_threads WHERE tenant_id = $1 AND search_keys @> " + sk
-			if len(message) > 0 {
-				cand += " UNION SELECT thread_id FROM parley_messages WHERE tenant_id = $1 AND search_words @> " + arg(message) + "::text[]"
-			}
-			// ARRAY(…) runs the candidate search once and the threads are
-			// then fetched by primary key.
-			conds = append(conds, "("+strings.Join(lifecycles, " OR ")+")", "subject_kind IN ("+strings.Join(kinds, ", ")+")",
-				"id = ANY(ARRAY("+cand+"))")
-			return "SELECT " + threadCols + " FROM parley_threads WHERE " + strings.Join(conds, " AND ") +
-				" ORDER BY " + listOrder + " LIMIT " + limit, args
+			match = "(" + match + " OR " + words + ")"
 		}
+		conds = append(conds, match)
+		if plan == collectSearch {
+			// ARRAY(…) collects the candidates from the GIN indexes once;
+			// the threads are then fetched by primary key and sorted.
+			cand := "search_keys @> " + sk
+			if mk != "" {
+				cand += " OR message_words @> " + mk
+			}
+			conds = append(conds, "id = ANY(ARRAY(SELECT id FROM parley_threads WHERE tenant_id = $1 AND ("+cand+")))")
+		}
+	}
+	if plan != walkList {
+		conds = append(conds, "("+strings.Join(lifecycles, " OR ")+")", "subject_kind IN ("+strings.Join(kinds, ", ")+")")
+		return "SELECT " + threadCols + " FROM parley_threads WHERE " + strings.Join(conds, " AND ") +
+			" ORDER BY " + listOrder + " LIMIT " + limit, args
 	}
 
 	where := strings.Join(conds, " AND ")
@@ -148,28 +215,6 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, walk bool) (string, []any) {
 	}
 	return "SELECT " + threadCols + " FROM (" + strings.Join(branches, " UNION ALL ") + ") AS t ORDER BY " +
 		listOrder + " LIMIT " + limit, args
-}
-
-// maxCollected is the number of search matches (subject or message hits)
-// from which a search walks the list instead of collecting and sorting its
-// matches: collecting costs about a heap fetch per match, walking about
-// Limit × threads / matches checks.
-const maxCollected = 5000
-
-// searchMatches counts the index hits of a search, up to maxCollected.
-func (s *Store) searchMatches(ctx context.Context, q store.Search) (int, error) {
-	subject, message := searchKeys(s.tenant, q)
-	sql := "SELECT id FROM parley_threads WHERE tenant_id = $1 AND search_keys @> $2::text[]"
-	args := []any{s.tenant, subject, maxCollected}
-	if len(message) > 0 {
-		sql += " UNION ALL SELECT thread_id FROM parley_messages WHERE tenant_id = $1 AND search_words @> $4::text[]"
-		args = append(args, message)
-	}
-	var n int
-	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM ("+sql+" LIMIT $3) AS hits", args...).Scan(&n); err != nil {
-		return 0, mapErr(ctx, "search", err)
-	}
-	return n, nil
 }
 
 // Counters implements store.Store: one pass over the unread index, grouped

@@ -152,7 +152,15 @@ func (s *Store) writeBatch(w *store.ThreadWrite) (*pgx.Batch, []rowCheck, error)
 		checks = append(checks, c)
 	}
 	t := &w.Thread
-	tv := threadValues(s.tenant, t)
+	// The thread row keeps the words of all its messages (migration 2).
+	var words []string
+	if w.Message != nil {
+		words = messageKeys(s.tenant, textindex.MessageWords(w.Message.Text))
+	}
+	if words == nil {
+		words = []string{}
+	}
+	tv := append(threadValues(s.tenant, t), words)
 	if t.Version == 0 {
 		add(want(1, fmt.Errorf("pgstore: thread %q exists: %w", t.ID, store.ErrConflict)), insertThreadSQL, tv...)
 		liveErr := fmt.Errorf("pgstore: live thread of %s is not %q: %w", t.Subject, w.ReplacesLive, store.ErrConflict)
@@ -177,7 +185,7 @@ func (s *Store) writeBatch(w *store.ThreadWrite) (*pgx.Batch, []rowCheck, error)
 		for _, d := range w.Deliveries {
 			counts.Add(d.Status.Current)
 		}
-		mv, err := messageValues(s.tenant, m, counts)
+		mv, err := messageValues(s.tenant, m, counts, words)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -219,8 +227,8 @@ func (s *Store) writeBatch(w *store.ThreadWrite) (*pgx.Batch, []rowCheck, error)
 	return b, checks, nil
 }
 
-// threadValues are the arguments of insertThreadSQL and updateThreadSQL
-// ($1 to $28).
+// threadValues are the arguments $1 to $28 of insertThreadSQL and
+// updateThreadSQL; $29 is the new message's words.
 func threadValues(tenant int64, t *store.Thread) []any {
 	return []any{
 		tenant, t.ID, int16(t.Subject.Kind), t.Subject.ID,
@@ -236,20 +244,24 @@ const insertThreadSQL = `INSERT INTO parley_threads (tenant_id, id, subject_kind
 	first_name, last_name, name, email, phone,
 	created_at, sort_time, last_message_at, last_activity_at, last_inbound_at, last_whatsapp_at,
 	inbound_kinds, preview, messages, unread, muted, muted_until, favourite, archived, closed,
-	assignee, dormant, list_rank, search_keys, version)
+	assignee, dormant, list_rank, search_keys, message_words, version)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-	$21, $22, $23, $24, $25, $26, $27, $28, 1)
+	$21, $22, $23, $24, $25, $26, $27, $28, $29, 1)
 	ON CONFLICT (tenant_id, id) DO NOTHING`
 
-// updateThreadSQL updates a thread at version $29 whose subject is $3, $4.
+// updateThreadSQL updates a thread at version $30 whose subject is $3, $4,
+// adding the words $29 it does not hold yet to its message words (the old
+// array is kept as it is when there are none, as for most replies).
 const updateThreadSQL = `UPDATE parley_threads SET
 	first_name = $5, last_name = $6, name = $7, email = $8, phone = $9,
 	created_at = $10, sort_time = $11, last_message_at = $12, last_activity_at = $13,
 	last_inbound_at = $14, last_whatsapp_at = $15, inbound_kinds = $16, preview = $17,
 	messages = $18, unread = $19, muted = $20, muted_until = $21, favourite = $22, archived = $23,
 	closed = $24, assignee = $25, dormant = $26, list_rank = $27, search_keys = $28,
+	message_words = CASE WHEN message_words @> $29::text[] THEN message_words
+		ELSE message_words || ARRAY(SELECT unnest($29::text[]) EXCEPT SELECT unnest(message_words)) END,
 	version = version + 1
-	WHERE tenant_id = $1 AND id = $2 AND subject_kind = $3 AND subject_id = $4 AND version = $29`
+	WHERE tenant_id = $1 AND id = $2 AND subject_kind = $3 AND subject_id = $4 AND version = $30`
 
 // countsJSON encodes per-status counts as a JSON object keyed by status
 // name, the form parley_messages.counts keeps (status numbers are not
@@ -264,17 +276,15 @@ func countsJSON(c status.Counts) ([]byte, error) {
 	return json.Marshal(m)
 }
 
-func messageValues(tenant int64, m *store.Message, counts status.Counts) ([]any, error) {
+// messageValues are the arguments of insertMessageSQL; words are the
+// message's search words (messageKeys of its text).
+func messageValues(tenant int64, m *store.Message, counts status.Counts, words []string) ([]any, error) {
 	var attachments []byte
 	if len(m.Attachments) > 0 {
 		var err error
 		if attachments, err = json.Marshal(m.Attachments); err != nil {
 			return nil, invalid("message %q attachments: %v", m.ID, err)
 		}
-	}
-	words := messageKeys(tenant, textindex.MessageWords(m.Text))
-	if words == nil {
-		words = []string{}
 	}
 	cj, err := countsJSON(counts)
 	if err != nil {
