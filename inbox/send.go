@@ -740,7 +740,33 @@ func (f *fanout) finish(ctx context.Context, d Delivery, r channel.Receipt, send
 	if errors.Is(sendErr, channel.ErrOptedOut) {
 		_ = in.SetOptedOut(wctx, d.Kind, d.Address, true)
 	}
-	out, err := in.updateDelivery(wctx, d.ID, func(d *Delivery) bool {
+	// The send happened (or failed): its outcome must be recorded, so a
+	// failing store write is retried a few times before giving up.
+	var out Delivery
+	var err error
+	for try := 0; try < 5; try++ {
+		if try > 0 {
+			t := time.NewTimer(in.retry.Backoff << (try - 1))
+			<-t.C
+		}
+		out, err = in.recordOutcome(wctx, d, r, sendErr, attempts, now)
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return d, err
+	}
+	if sendErr == nil {
+		in.publish(Event{Type: EventStatusChanged, ThreadID: out.ThreadID, MessageID: out.MessageID, DeliveryID: out.ID,
+			ProviderID: out.ProviderID, Status: out.Status.Current, At: now})
+	}
+	return out, nil
+}
+
+// recordOutcome writes a send's outcome on its delivery.
+func (in *Inbox) recordOutcome(ctx context.Context, d Delivery, r channel.Receipt, sendErr error, attempts int, now time.Time) (Delivery, error) {
+	return in.updateDelivery(ctx, d.ID, func(d *Delivery) bool {
 		d.Attempts += attempts
 		switch {
 		case sendErr == nil:
@@ -758,14 +784,6 @@ func (f *fanout) finish(ctx context.Context, d Delivery, r channel.Receipt, send
 		}
 		return true
 	})
-	if err != nil {
-		return d, err
-	}
-	if sendErr == nil {
-		in.publish(Event{Type: EventStatusChanged, ThreadID: out.ThreadID, MessageID: out.MessageID, DeliveryID: out.ID,
-			ProviderID: out.ProviderID, Status: out.Status.Current, At: now})
-	}
-	return out, nil
 }
 
 // updateDelivery reads a delivery, lets fn change it (false: no change) and

@@ -690,3 +690,60 @@ func TestReplyAddress(t *testing.T) {
 		t.Fatalf("reply-to = %q", sent[0].Message.ReplyTo)
 	}
 }
+
+// flaky fails a number of delivery writes, then recovers.
+type flaky struct {
+	*memstore.Store
+	mu    sync.Mutex
+	fails int
+}
+
+func (f *flaky) WriteDelivery(ctx context.Context, d store.Delivery) error {
+	f.mu.Lock()
+	if f.fails > 0 {
+		f.fails--
+		f.mu.Unlock()
+		return errors.New("flaky: connection reset")
+	}
+	f.mu.Unlock()
+	return f.Store.WriteDelivery(ctx, d)
+}
+
+// A store that fails mid-fan-out: each outcome is still recorded once, with
+// a true status, and nothing is sent twice.
+func TestFanoutStoreFailsMidway(t *testing.T) {
+	r := newRig(t, inbox.Options{}, nil)
+	fs := &flaky{Store: r.store, fails: 3}
+	in, err := inbox.New(fs, inbox.Options{Now: r.clock.Now, Directory: r.dir, Channels: r.reg, Concurrency: 1,
+		Retry: inbox.Retry{Attempts: 2, Backoff: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	yoga, err := in.Start(r.ctx, store.Subject{Kind: store.Audience, ID: "yoga"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := in.Send(r.ctx, inbox.Draft{Kind: channel.SMS, ThreadID: yoga.ID, Text: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := r.fakes[channel.SMS].Sent()
+	if len(sent) != 2 {
+		t.Fatalf("sent %d, want 2 (once each)", len(sent))
+	}
+	for _, d := range res.Deliveries {
+		got := r.delivery(d.ID)
+		if got.Status.Current != status.Validated || got.ProviderID == "" || got.Attempts != 1 {
+			t.Fatalf("delivery after store failures: %+v", got)
+		}
+	}
+	// a store that stays down: Send reports it, nothing is sent twice
+	fs.fails = 1000
+	th, _ := in.StartWithAddress(r.ctx, channel.SMS, ana.Phone)
+	if _, err := in.Send(r.ctx, inbox.Draft{Kind: channel.SMS, ThreadID: th.ID, Text: "y"}); err == nil {
+		t.Fatal("a store that stays down must be reported")
+	}
+	if n := len(r.fakes[channel.SMS].Sent()); n != 3 {
+		t.Fatalf("sent %d, want 3", n)
+	}
+}

@@ -26,6 +26,11 @@ func (in *Inbox) Typing(ctx context.Context, threadID, agent string) (time.Time,
 		in.typing[threadID] = m
 	}
 	m[agent] = exp
+	for a, e := range m { // drop indicators that expired without a reader
+		if !now.Before(e) {
+			delete(m, a)
+		}
+	}
 	in.typingMu.Unlock()
 	in.publish(Event{Type: EventTyping, ThreadID: threadID, Agent: agent, At: now, ExpiresAt: exp})
 	return exp, nil

@@ -127,6 +127,7 @@ type env struct {
 	store store.Store
 	in    *inbox.Inbox
 	clock *clock
+	dir   *directory
 	seq   int
 }
 
@@ -138,15 +139,16 @@ func newEnv(t *testing.T, newStore func(t *testing.T) store.Store, opts inbox.Op
 	if opts.NewID == nil {
 		opts.NewID = ids("id")
 	}
+	dir := newDirectory()
 	if opts.Directory == nil {
-		opts.Directory = newDirectory()
+		opts.Directory = dir
 	}
 	in, err := inbox.New(s, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = in.Close() })
-	return &env{t: t, ctx: context.Background(), store: s, in: in, clock: c}
+	return &env{t: t, ctx: context.Background(), store: s, in: in, clock: c, dir: dir}
 }
 
 func (e *env) must(err error) {

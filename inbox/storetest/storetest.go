@@ -596,6 +596,21 @@ func testT13(t *testing.T, ns func(*testing.T) store.Store) {
 	if got := e.list(inbox.ThreadQuery{Search: "helene", Category: inbox.SubjectEvent}, 10); len(got) != 0 {
 		t.Errorf("T13: search inside a category = %v", got)
 	}
+	// the host changes its records: the snapshot is refreshed and searched
+	changed := marc
+	changed.LastName, changed.Phone = "Moreau-Martin", "+33699887766"
+	e.dir.contacts[marc.ID] = changed
+	if _, err := e.in.RefreshSnapshot(e.ctx, contactSubject(marc)); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"moreau", "06 99 88 77 66"} {
+		if got := e.list(inbox.ThreadQuery{Search: q}, 10); !slices.Equal(got, []string{m.ID}) {
+			t.Errorf("T13: after refresh, search %q = %v", q, got)
+		}
+	}
+	if got := e.list(inbox.ThreadQuery{Search: "06 87 65 43 21"}, 10); len(got) != 0 {
+		t.Errorf("T13: the old phone still matches: %v", got)
+	}
 }
 
 func testT14(t *testing.T, ns func(*testing.T) store.Store) {
