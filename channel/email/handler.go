@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/channel"
+	"github.com/parleyhq/parley/internal/webhook"
 )
 
 // SignatureHeader is the request header that carries the signature of an
@@ -195,18 +196,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if r.ContentLength > h.cfg.MaxBytes {
-		h.fail(w, r, http.StatusRequestEntityTooLarge, "body too large", nil)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBytes))
+	body, code, err := webhook.ReadBody(w, r, h.cfg.MaxBytes)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			h.fail(w, r, http.StatusRequestEntityTooLarge, "body too large", err)
-			return
-		}
-		h.fail(w, r, http.StatusBadRequest, "cannot read body", err)
+		h.fail(w, r, code, http.StatusText(code), err)
 		return
 	}
 	if err := VerifySignature(h.cfg.Secret, body, r.Header.Get(SignatureHeader), h.cfg.Now(), h.cfg.Tolerance); err != nil {
@@ -228,11 +220,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.recv.Receive(r.Context(), in); err != nil {
-		if errors.Is(err, channel.ErrInvalidMessage) {
-			h.fail(w, r, http.StatusBadRequest, "message refused", err)
-			return
-		}
-		h.fail(w, r, http.StatusInternalServerError, "not stored, retry", err)
+		h.fail(w, r, webhook.Status(err), "not stored", err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

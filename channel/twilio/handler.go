@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/channel"
+	"github.com/parleyhq/parley/internal/webhook"
 	"github.com/parleyhq/parley/status"
 )
 
@@ -145,18 +146,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusMethodNotAllowed, "method not allowed", nil)
 		return
 	}
-	if r.ContentLength > h.cfg.MaxBodyBytes {
-		h.fail(w, r, http.StatusRequestEntityTooLarge, "body too large", nil)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	body, code, err := webhook.ReadBody(w, r, h.cfg.MaxBodyBytes)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			h.fail(w, r, http.StatusRequestEntityTooLarge, "body too large", err)
-			return
-		}
-		h.fail(w, r, http.StatusBadRequest, "cannot read body", err)
+		h.fail(w, r, code, http.StatusText(code), err)
 		return
 	}
 	sig := r.Header.Get(SignatureHeader)
@@ -202,13 +194,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		err = h.recv.ApplyStatus(r.Context(), *ev.status)
 	}
-	switch {
-	case err == nil:
-	case errors.Is(err, channel.ErrInvalidMessage):
-		h.fail(w, r, http.StatusBadRequest, "message refused", err)
-		return
-	default:
-		h.fail(w, r, http.StatusInternalServerError, "not stored, retry", err)
+	if err != nil {
+		h.fail(w, r, webhook.Status(err), "not stored", err)
 		return
 	}
 	if token != "" {

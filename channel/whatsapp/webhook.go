@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/channel"
+	"github.com/parleyhq/parley/internal/webhook"
 )
 
 // SignatureHeader is the header Meta signs webhook bodies in.
@@ -166,18 +167,9 @@ func (h *Handler) handshake(w http.ResponseWriter, r *http.Request) {
 
 // notify handles a notification POST.
 func (h *Handler) notify(w http.ResponseWriter, r *http.Request) {
-	if r.ContentLength > h.max {
-		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.max))
+	body, code, err := webhook.ReadBody(w, r, h.max)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		http.Error(w, "cannot read body", http.StatusBadRequest)
+		http.Error(w, http.StatusText(code), code)
 		return
 	}
 	if err := VerifySignature(h.secret, body, r.Header.Get(SignatureHeader)); err != nil {
@@ -194,7 +186,7 @@ func (h *Handler) notify(w http.ResponseWriter, r *http.Request) {
 	for _, s := range n.Skipped {
 		h.log.DebugContext(r.Context(), "whatsapp: webhook item skipped", "item", s)
 	}
-	code := h.deliver(r, n)
+	code = h.deliver(r, n)
 	if code != http.StatusOK {
 		http.Error(w, http.StatusText(code), code)
 		return
@@ -234,13 +226,16 @@ func (h *Handler) deliver(r *http.Request, n *Notification) int {
 	if len(errs) == 0 {
 		return http.StatusOK
 	}
+	// 400 only when every failure is one a retry cannot help
 	err := errors.Join(errs...)
+	code := http.StatusBadRequest
 	for _, e := range errs {
-		if !errors.Is(e, channel.ErrInvalidMessage) {
-			h.log.ErrorContext(ctx, "whatsapp: webhook not stored, Meta will retry", "error", err)
-			return http.StatusInternalServerError
-		}
+		code = max(code, webhook.Status(e))
 	}
-	h.log.WarnContext(ctx, "whatsapp: webhook items refused", "error", err)
-	return http.StatusBadRequest
+	if code == http.StatusBadRequest {
+		h.log.WarnContext(ctx, "whatsapp: webhook items refused", "error", err)
+	} else {
+		h.log.ErrorContext(ctx, "whatsapp: webhook not stored, Meta will retry", "error", err)
+	}
+	return code
 }
