@@ -93,6 +93,7 @@ type AttachmentError struct {
 	Detail string
 }
 
+// Error describes the attachment and the rule it breaks.
 func (e *AttachmentError) Error() string {
 	if e.Index < 0 {
 		return fmt.Sprintf("channel: attachments: %s: %s", e.Rule, e.Detail)

@@ -49,6 +49,7 @@ type SMTPError struct {
 	Stage string
 }
 
+// Error gives the SMTP stage, reply code and server text.
 func (e *SMTPError) Error() string {
 	return fmt.Sprintf("email: smtp %s: %d %s", e.Stage, e.Code, e.Message)
 }
