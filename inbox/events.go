@@ -129,14 +129,18 @@ type hub struct {
 	buf    int
 	subs   map[*Subscription]struct{}
 	closed bool
+	done   chan struct{} // closed with the hub
 }
 
-func newHub(buf int) *hub { return &hub{buf: buf, subs: make(map[*Subscription]struct{})} }
+func newHub(buf int) *hub {
+	return &hub{buf: buf, subs: make(map[*Subscription]struct{}), done: make(chan struct{})}
+}
 
 func (h *hub) close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.closed = true
+	close(h.done)
 	for s := range h.subs {
 		s.close()
 		delete(h.subs, s)
@@ -144,7 +148,7 @@ func (h *hub) close() {
 }
 
 // Subscribe returns a subscription to every event from now on; it ends
-// when ctx ends. A goroutine watches ctx until then.
+// when ctx ends or the inbox is closed. A goroutine watches ctx until then.
 func (in *Inbox) Subscribe(ctx context.Context) *Subscription {
 	h := in.events
 	s := &Subscription{c: make(chan Event, h.buf)}
@@ -157,7 +161,10 @@ func (in *Inbox) Subscribe(ctx context.Context) *Subscription {
 	h.subs[s] = struct{}{}
 	h.mu.Unlock()
 	go func() {
-		<-ctx.Done()
+		select {
+		case <-ctx.Done():
+		case <-h.done:
+		}
 		h.mu.Lock()
 		delete(h.subs, s)
 		h.mu.Unlock()
