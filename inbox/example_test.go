@@ -75,7 +75,8 @@ func ExampleInbox_Send() {
 	res, _ := ib.Send(ctx, draft)
 	fake.OnStatus(func(u channel.StatusUpdate) { _ = ib.ApplyStatus(ctx, u) })
 	fake.FlushShuffled(1, true)
-	d, _, _ := ib.Deliveries(ctx, res.Message.ID, "", 1)
+	page, _ := ib.Deliveries(ctx, res.Message.ID, "", 1)
+	d := page.Deliveries
 	fmt.Println("delivery:", d[0].Status.Current, d[0].Status.Current == status.Delivered)
 	_, err := ib.Send(ctx, inbox.Draft{Kind: channel.Email, ThreadID: th.ID, Subject: "x", Text: "y"})
 	fmt.Println(err)

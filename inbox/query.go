@@ -261,19 +261,26 @@ func (in *Inbox) Message(ctx context.Context, id string) (Message, error) {
 	return m, nil
 }
 
+// DeliveryPage is one page of deliveries.
+type DeliveryPage struct {
+	Deliveries []Delivery
+	// Next is the cursor of the next page, "" after the last page.
+	Next string
+}
+
 // Deliveries returns one page of a message's deliveries with their statuses
-// (M2), in a fixed order; pass the returned next cursor to get the next.
-func (in *Inbox) Deliveries(ctx context.Context, messageID, cursor string, limit int) ([]Delivery, string, error) {
+// (M2), in a fixed order; pass Next as cursor to get the next page.
+func (in *Inbox) Deliveries(ctx context.Context, messageID, cursor string, limit int) (DeliveryPage, error) {
 	n, err := pageLimit(limit)
 	if err != nil {
-		return nil, "", err
+		return DeliveryPage{}, err
 	}
 	ds, err := in.store.Deliveries(ctx, messageID, cursor, n+1)
 	if err != nil {
-		return nil, "", wrapStore("deliveries", err)
+		return DeliveryPage{}, wrapStore("deliveries", err)
 	}
 	if len(ds) > n {
-		return ds[:n], ds[n-1].ID, nil
+		return DeliveryPage{Deliveries: ds[:n], Next: ds[n-1].ID}, nil
 	}
-	return ds, "", nil
+	return DeliveryPage{Deliveries: ds}, nil
 }

@@ -399,23 +399,27 @@ type SentQuery struct {
 }
 
 // Sent returns one page of deliveries of sent messages, newest first (M7).
-func (in *Inbox) Sent(ctx context.Context, q SentQuery) ([]Delivery, string, error) {
+// A phone number is matched in any format the recipient rules' default
+// region can parse ("06 12 34 56 78" as well as "+33612345678").
+func (in *Inbox) Sent(ctx context.Context, q SentQuery) (DeliveryPage, error) {
 	n, err := pageLimit(q.Limit)
 	if err != nil {
-		return nil, "", err
+		return DeliveryPage{}, err
 	}
-	addr := q.Email
+	addr := normalizeAddress(channel.Email, q.Email)
 	if q.Phone != "" {
-		addr = normalizeAddress(channel.SMS, q.Phone)
+		if addr, err = in.rules.ParsePhone(q.Phone); err != nil {
+			addr = normalizeAddress(channel.SMS, q.Phone)
+		}
 	}
 	ds, err := in.store.Sent(ctx, store.SentQuery{Address: addr, Campaign: q.Campaign, Kind: q.Kind, Status: q.Status,
 		CheckInFrom: q.CheckInFrom, CheckInTo: q.CheckInTo, CheckOutFrom: q.CheckOutFrom, CheckOutTo: q.CheckOutTo,
 		After: q.Cursor, Limit: n + 1})
 	if err != nil {
-		return nil, "", wrapStore("sent", err)
+		return DeliveryPage{}, wrapStore("sent", err)
 	}
 	if len(ds) > n {
-		return ds[:n], ds[n-1].ID, nil
+		return DeliveryPage{Deliveries: ds[:n], Next: ds[n-1].ID}, nil
 	}
-	return ds, "", nil
+	return DeliveryPage{Deliveries: ds}, nil
 }

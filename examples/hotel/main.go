@@ -355,10 +355,11 @@ func (s *story) relativeSchedule(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ds, _, err := s.ib.Deliveries(ctx, res.Message.ID, "", 10)
+	page, err := s.ib.Deliveries(ctx, res.Message.ID, "", 10)
 	if err != nil {
 		return err
 	}
+	ds := page.Deliveries
 	if len(ds) != 1 {
 		return fmt.Errorf("hotel: the reminder has %d deliveries, want 1", len(ds))
 	}
@@ -401,10 +402,11 @@ func (s *story) statuses(ctx context.Context) error {
 	})
 	s.say("WhatsApp status webhooks (sent, delivered, read for each message) arrive shuffled, each twice:")
 	s.wa.FlushShuffled(7, true)
-	ds, _, err := s.ib.Sent(ctx, inbox.SentQuery{Limit: 20})
+	sent, err := s.ib.Sent(ctx, inbox.SentQuery{Limit: 20})
 	if err != nil {
 		return err
 	}
+	ds := sent.Deliveries
 	s.say("every delivery, newest first; a status below the kept one is ignored and left out of the history:")
 	for _, d := range ds {
 		var hist []string

@@ -179,8 +179,8 @@ func run(ctx context.Context, out io.Writer) error {
 	smsFake.FlushShuffled(7, true) // webhooks arrive shuffled and twice (S2)
 	group, _ := ib.Message(ctx, sent.Message.ID)
 	fmt.Fprintf(out, "smartlist message to %d recipients: %v\n", group.Recipients, group.Counts)
-	ds, _, _ := ib.Deliveries(ctx, group.ID, "", 10)
-	for _, d := range ds {
+	dp, _ := ib.Deliveries(ctx, group.ID, "", 10)
+	for _, d := range dp.Deliveries {
 		var hist []string
 		for _, h := range d.Status.History {
 			hist = append(hist, h.Status.String())

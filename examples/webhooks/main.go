@@ -262,10 +262,11 @@ func (d *demo) twilio(ctx context.Context) error {
 			return err
 		}
 	}
-	ds, _, err := d.ib.Sent(ctx, inbox.SentQuery{Phone: d.danPhone, Kind: channel.SMS})
+	sent, err := d.ib.Sent(ctx, inbox.SentQuery{Phone: d.danPhone, Kind: channel.SMS})
 	if err != nil {
 		return err
 	}
+	ds := sent.Deliveries
 	for _, dl := range ds {
 		fmt.Fprintf(d.out, "   %s is %s: the late \"sent\" does not lower it (S2)\n", dl.ProviderID, dl.Status.Current)
 	}
@@ -455,10 +456,11 @@ func (d *demo) report(ctx context.Context) error {
 			fmt.Fprintf(d.out, "   %s %-8s %s %-25s %s\n", m.SentAt.Format("15:04"), m.Kind, from, m.Address, text)
 		}
 	}
-	ds, _, err := d.ib.Sent(ctx, inbox.SentQuery{Limit: 20})
+	all, err := d.ib.Sent(ctx, inbox.SentQuery{Limit: 20})
 	if err != nil {
 		return err
 	}
+	ds := all.Deliveries
 	fmt.Fprintln(d.out, "deliveries of the hotel's messages:")
 	for _, dl := range ds {
 		var hist []string

@@ -18,11 +18,26 @@ func lessDue(a, b *store.Delivery) bool {
 	return a.ID < b.ID
 }
 
-func lessSent(a, b *store.Delivery) bool {
-	if !a.CreatedAt.Equal(b.CreatedAt) {
-		return a.CreatedAt.After(b.CreatedAt)
+// sentItem is an entry of the sent index: key orders by CreatedAt, newest
+// first, as listItem does; ties fall back to the delivery.
+type sentItem struct {
+	key int64
+	d   *store.Delivery
+}
+
+func sentOf(d *store.Delivery) sentItem { return sentItem{sortKey(d.CreatedAt), d} }
+
+// lessSent is the order of Sent: CreatedAt newest first, then ID.
+func lessSent(a, b sentItem) bool {
+	if a.key != b.key {
+		return a.key < b.key
 	}
-	return a.ID < b.ID
+	if a.key == keyNewest || a.key == keyOldest {
+		if at, bt := a.d.CreatedAt, b.d.CreatedAt; !at.Equal(bt) {
+			return at.After(bt)
+		}
+	}
+	return a.d.ID < b.d.ID
 }
 
 // indexDelivery adds d, of message m, to the delivery indexes and to m's
@@ -31,37 +46,35 @@ func (s *Store) indexDelivery(d *store.Delivery, m *msgRec) {
 	if d.ProviderID != "" {
 		s.delByPID[d.ProviderID] = d
 	}
-	s.sent.ReplaceOrInsert(d)
+	s.sent.ReplaceOrInsert(sentOf(d))
 	if d.Status.Current == status.Scheduled {
 		s.due.ReplaceOrInsert(d)
-		if d.Anchor != "" {
-			set := s.anchors[d.Anchor]
-			if set == nil {
-				set = make(map[string]*store.Delivery)
-				s.anchors[d.Anchor] = set
-			}
-			set[d.ID] = d
-		}
+		s.anchor(d)
 	}
 	countsAdd(&m.out.counts, d.Status.Current, 1)
 }
 
-// unindexDelivery undoes indexDelivery; d must hold the state indexed.
-func (s *Store) unindexDelivery(d *store.Delivery, m *msgRec) {
-	if d.ProviderID != "" {
-		delete(s.delByPID, d.ProviderID)
+// anchor adds a scheduled d to the deliveries of its anchor.
+func (s *Store) anchor(d *store.Delivery) {
+	if d.Anchor == "" {
+		return
 	}
-	s.sent.Delete(d)
-	if d.Status.Current == status.Scheduled {
-		s.due.Delete(d)
-		if set := s.anchors[d.Anchor]; set != nil {
-			delete(set, d.ID)
-			if len(set) == 0 {
-				delete(s.anchors, d.Anchor)
-			}
+	set := s.anchors[d.Anchor]
+	if set == nil {
+		set = make(map[string]*store.Delivery)
+		s.anchors[d.Anchor] = set
+	}
+	set[d.ID] = d
+}
+
+// unanchor undoes anchor.
+func (s *Store) unanchor(d *store.Delivery) {
+	if set := s.anchors[d.Anchor]; set != nil {
+		delete(set, d.ID)
+		if len(set) == 0 {
+			delete(s.anchors, d.Anchor)
 		}
 	}
-	countsAdd(&m.out.counts, d.Status.Current, -1)
 }
 
 func cloneDelivery(d *store.Delivery) store.Delivery {
@@ -149,15 +162,15 @@ func (s *Store) Sent(ctx context.Context, q store.SentQuery) ([]store.Delivery, 
 		return len(out) < q.Limit
 	}
 	if q.After == "" {
-		s.sent.Ascend(visit)
+		s.sent.Ascend(func(it sentItem) bool { return visit(it.d) })
 		return out, nil
 	}
 	a, ok := s.dels[q.After]
 	if !ok {
 		return nil, notFound("delivery", q.After)
 	}
-	s.sent.AscendGreaterOrEqual(a, func(d *store.Delivery) bool {
-		return d == a || visit(d)
+	s.sent.AscendGreaterOrEqual(sentOf(a), func(it sentItem) bool {
+		return it.d == a || visit(it.d)
 	})
 	return out, nil
 }
@@ -199,12 +212,51 @@ func (s *Store) WriteDelivery(ctx context.Context, d store.Delivery) error {
 	if err := s.checkProviderID(d.ProviderID, d.ID, d.MessageID); err != nil {
 		return err
 	}
+	s.updateDelivery(cur, d)
+	return nil
+}
+
+// updateDelivery stores d as the new state of cur, moving only the index
+// entries whose keys change: a status update of a sent message moves
+// nothing but its message's Counts.
+func (s *Store) updateDelivery(cur *store.Delivery, d store.Delivery) {
 	m := s.msgs[cur.MessageID]
-	s.unindexDelivery(cur, m)
+	if cur.ProviderID != d.ProviderID {
+		if cur.ProviderID != "" {
+			delete(s.delByPID, cur.ProviderID)
+		}
+		if d.ProviderID != "" {
+			s.delByPID[d.ProviderID] = cur
+		}
+	}
+	moveSent := !cur.CreatedAt.Equal(d.CreatedAt)
+	if moveSent {
+		s.sent.Delete(sentOf(cur))
+	}
+	wasDue, isDue := cur.Status.Current == status.Scheduled, d.Status.Current == status.Scheduled
+	moveDue := wasDue != isDue || isDue && !cur.DueAt.Equal(d.DueAt)
+	moveAnchor := wasDue != isDue || isDue && cur.Anchor != d.Anchor
+	if wasDue && moveDue {
+		s.due.Delete(cur)
+	}
+	if wasDue && moveAnchor {
+		s.unanchor(cur)
+	}
+	countsAdd(&m.out.counts, cur.Status.Current, -1)
+
 	*cur = cloneDelivery(&d)
 	cur.Version = d.Version + 1
-	s.indexDelivery(cur, m)
-	return nil
+
+	if moveSent {
+		s.sent.ReplaceOrInsert(sentOf(cur))
+	}
+	if isDue && moveDue {
+		s.due.ReplaceOrInsert(cur)
+	}
+	if isDue && moveAnchor {
+		s.anchor(cur)
+	}
+	countsAdd(&m.out.counts, cur.Status.Current, 1)
 }
 
 // ClaimDue implements store.Store: it walks the scheduled deliveries by due

@@ -44,7 +44,7 @@ type Store struct {
 	dels     map[string]*store.Delivery
 	delByPID map[string]*store.Delivery
 	due      *btree.BTreeG[*store.Delivery] // status.Scheduled, by (DueAt, ID)
-	sent     *btree.BTreeG[*store.Delivery] // all, by (CreatedAt desc, ID)
+	sent     *btree.BTreeG[sentItem]        // all, by (CreatedAt desc, ID)
 	anchors  map[string]map[string]*store.Delivery
 
 	lists    listIndex

@@ -826,10 +826,11 @@ func testM2(t *testing.T, ns func(*testing.T) store.Store) {
 	if got.Counts[status.Delivered] != 1 || got.Counts[status.Failed] != 1 || got.Counts.Total() != 2 {
 		t.Fatalf("M2/S5: counts %v", got.Counts)
 	}
-	all, next, err := e.in.Deliveries(e.ctx, m.ID, "", 1)
+	p1, err := e.in.Deliveries(e.ctx, m.ID, "", 1)
 	e.must(err)
-	rest, _, err := e.in.Deliveries(e.ctx, m.ID, next, 1)
+	p2, err := e.in.Deliveries(e.ctx, m.ID, p1.Next, 1)
 	e.must(err)
+	all, rest := p1.Deliveries, p2.Deliveries
 	if len(all) != 1 || len(rest) != 1 || all[0].ContactID != helene.ID || rest[0].Status.Current != status.Failed {
 		t.Fatalf("M2: every recipient's status: %+v %+v", all, rest)
 	}
