@@ -49,10 +49,11 @@ type Store struct {
 
 	lists    listIndex
 	counters counterIndex
-	subject  wordIndex         // subject words
-	phones   wordIndex         // phone digit forms
-	wordIDs  map[string]uint32 // message word → its number in postings
-	postings [][]uint32        // by word number: message numbers, ascending
+	subject  wordIndex              // subject words
+	phones   wordIndex              // phone digit forms
+	wordIDs  map[string]uint32      // message word → its number in postings
+	postings [][]uint32             // by word number: message numbers, ascending
+	frequent map[uint32]*threadBits // by word number: threads of the frequent words
 
 	optOuts map[optKey]struct{}
 	locs    locTable // locations of the stamps of messages
@@ -95,6 +96,7 @@ func New() *Store {
 		subject:   newWordIndex(),
 		phones:    newWordIndex(),
 		wordIDs:   make(map[string]uint32),
+		frequent:  make(map[uint32]*threadBits),
 		optOuts:   make(map[optKey]struct{}),
 		maxListed: maxListed,
 	}

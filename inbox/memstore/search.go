@@ -14,6 +14,46 @@ func newBitset(n int) bitset       { return make(bitset, n/64+1) }
 func (b bitset) has(i uint32) bool { return b[i/64]&(1<<(i%64)) != 0 }
 func (b bitset) set(i uint32)      { b[i/64] |= 1 << (i % 64) }
 
+// threadBits is the set of threads that have a message holding one word,
+// kept for the frequent words only (see frequentPostings): a search for
+// such a word tests each thread of the list walk against it instead of
+// collecting the threads of its postings. Messages are never removed, so
+// it only grows.
+type threadBits struct {
+	bits bitset // may be shorter than the thread numbers: missing is unset
+	n    int    // threads in bits
+}
+
+// frequentPostings returns the number of postings from which a message
+// word gets its threadBits, in a store of threads threads: an eighth of
+// the threads, so that the bits take at most a quarter of the memory of
+// the postings when they are made.
+func frequentPostings(threads int) int { return max(64, threads/8) }
+
+func (tb *threadBits) has(num uint32) bool {
+	return int(num/64) < len(tb.bits) && tb.bits.has(num)
+}
+
+func (tb *threadBits) add(num uint32) {
+	if tb.has(num) {
+		return
+	}
+	if i := int(num / 64); i >= len(tb.bits) {
+		tb.bits = append(tb.bits, make(bitset, i+1-len(tb.bits))...)
+	}
+	tb.bits.set(num)
+	tb.n++
+}
+
+// threadsOf returns the threads of the messages of a posting list.
+func (s *Store) threadsOf(postings []uint32) *threadBits {
+	tb := &threadBits{bits: newBitset(len(s.threadNum))}
+	for _, m := range postings {
+		tb.add(s.msgThread[m])
+	}
+	return tb
+}
+
 // getBitset returns an empty bitset for every thread, reused from an
 // earlier search when one is free: a search allocates no memory in
 // proportion to the store.
@@ -70,7 +110,13 @@ func (s *Store) search(q store.ThreadQuery) []*threadRec {
 		s.phones.scanPrefix(q.Search.Phone, c.add)
 	} else {
 		s.searchSubjects(q.Search.Terms, c.add)
-		s.searchMessages(textindex.MessageTerms(q.Search.Terms), c.add)
+		words := textindex.MessageTerms(q.Search.Terms)
+		if tb := s.frequentWord(words); tb != nil && c.n+tb.n > c.max {
+			// Too many threads to collect: the list walk tests each
+			// thread against both sets.
+			return s.lists.query(q, func(t *threadRec) bool { return c.set.has(t.num) || tb.has(t.num) })
+		}
+		s.searchMessages(words, c.add)
 	}
 	if c.n > c.max {
 		return s.lists.query(q, func(t *threadRec) bool { return c.set.has(t.num) })
@@ -126,6 +172,19 @@ func (s *Store) searchSubjects(terms []string, fn func(uint32)) {
 	})
 }
 
+// frequentWord returns the threadBits of words when they are one frequent
+// word, else nil.
+func (s *Store) frequentWord(words []string) *threadBits {
+	if len(words) != 1 {
+		return nil
+	}
+	id, ok := s.wordIDs[words[0]]
+	if !ok {
+		return nil
+	}
+	return s.frequent[id]
+}
+
 // searchMessages calls fn with the thread of every message that holds all
 // words, intersecting their postings, shortest first. No words match no
 // message.
@@ -155,14 +214,31 @@ func (s *Store) searchMessages(words []string, fn func(uint32)) {
 }
 
 // intersect returns the numbers in both ascending lists; a is the shorter.
+// Lists of similar lengths are merged; a much shorter one is looked up in
+// the longer one.
 func intersect(a, b []uint32) []uint32 {
 	var out []uint32
-	for _, n := range a {
-		i, found := slices.BinarySearch(b, n)
-		if found {
-			out = append(out, n)
+	if len(b) > 16*len(a) {
+		for _, n := range a {
+			i, found := slices.BinarySearch(b, n)
+			if found {
+				out = append(out, n)
+			}
+			b = b[i:]
 		}
-		b = b[i:]
+		return out
+	}
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
 	}
 	return out
 }

@@ -16,24 +16,51 @@ type wordIndex struct {
 }
 
 // wordEntry is a word with its threads: one when many is nil, else the
-// ascending thread numbers in many.
+// ascending thread numbers in many. head holds the first eight bytes of the
+// word, so that ordering and prefix scans rarely read the word itself (a
+// scan for "marie" passes tens of thousands of e-mail addresses).
 type wordEntry struct {
+	head uint64
 	w    string
 	one  uint32
 	many *[]uint32
 }
 
+// wordHead returns the first eight bytes of w, big-endian, zero-padded:
+// heads order as the words they start.
+func wordHead(w string) uint64 {
+	var h uint64
+	for i := range 8 {
+		h <<= 8
+		if i < len(w) {
+			h |= uint64(w[i])
+		}
+	}
+	return h
+}
+
+func entryOf(w string) wordEntry { return wordEntry{head: wordHead(w), w: w} }
+
+func lessWord(a, b wordEntry) bool {
+	if a.head != b.head {
+		return a.head < b.head
+	}
+	return a.w < b.w
+}
+
 func newWordIndex() wordIndex {
-	return wordIndex{tree: btree.NewG(btreeDegree, func(a, b wordEntry) bool { return a.w < b.w })}
+	return wordIndex{tree: btree.NewG(btreeDegree, lessWord)}
 }
 
 // add records that thread num has the words.
 func (x wordIndex) add(words []string, num uint32) {
 	for _, w := range words {
-		e, ok := x.tree.Get(wordEntry{w: w})
+		e, ok := x.tree.Get(entryOf(w))
 		switch {
 		case !ok:
-			x.tree.ReplaceOrInsert(wordEntry{w: w, one: num})
+			e = entryOf(w)
+			e.one = num
+			x.tree.ReplaceOrInsert(e)
 		case e.many == nil:
 			if e.one == num {
 				continue
@@ -58,7 +85,7 @@ func (x wordIndex) add(words []string, num uint32) {
 // remove records that thread num no longer has the words.
 func (x wordIndex) remove(words []string, num uint32) {
 	for _, w := range words {
-		e, ok := x.tree.Get(wordEntry{w: w})
+		e, ok := x.tree.Get(entryOf(w))
 		switch {
 		case !ok:
 		case e.many == nil:
@@ -73,7 +100,8 @@ func (x wordIndex) remove(words []string, num uint32) {
 			}
 			l = slices.Delete(l, i, i+1)
 			if len(l) == 1 {
-				x.tree.ReplaceOrInsert(wordEntry{w: w, one: l[0]})
+				e.one, e.many = l[0], nil
+				x.tree.ReplaceOrInsert(e)
 				continue
 			}
 			*e.many = l
@@ -84,8 +112,16 @@ func (x wordIndex) remove(words []string, num uint32) {
 // scanPrefix calls fn with the number of every thread that has a word
 // starting with prefix, in word order.
 func (x wordIndex) scanPrefix(prefix string, fn func(uint32)) {
-	x.tree.AscendGreaterOrEqual(wordEntry{w: prefix}, func(e wordEntry) bool {
-		if !strings.HasPrefix(e.w, prefix) {
+	head, n := wordHead(prefix), min(len(prefix), 8)
+	mask := ^uint64(0) << (64 - 8*n)
+	if n == 0 {
+		mask = 0
+	}
+	x.tree.AscendGreaterOrEqual(entryOf(prefix), func(e wordEntry) bool {
+		if len(e.w) < len(prefix) || e.head&mask != head {
+			return false
+		}
+		if len(prefix) > 8 && !strings.HasPrefix(e.w, prefix) {
 			return false
 		}
 		if e.many == nil {
