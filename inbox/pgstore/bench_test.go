@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -345,13 +346,15 @@ func listQueries() []store.ThreadQuery {
 
 // BenchmarkThreadsFirstPage reads the first page of the thread list for
 // every combination of the T11 and T12 filters (180 queries per op) and
-// reports the mean and the slowest combination (target: under 5 ms each).
+// reports the mean, the slowest combination by its median time and the
+// single slowest read (target: under 5 ms each; on a shared machine a
+// single read can stall, so the median is the figure to judge).
 func BenchmarkThreadsFirstPage(b *testing.B) {
 	env := setupBench(b)
 	ctx := context.Background()
 	qs := listQueries()
-	worst := make([]time.Duration, len(qs))
-	var total time.Duration
+	times := make([][]time.Duration, len(qs))
+	var total, worst time.Duration
 	for _, q := range qs { // warm the statement cache and the buffers
 		if _, err := env.store.Threads(ctx, q); err != nil {
 			b.Fatal(err)
@@ -366,19 +369,22 @@ func BenchmarkThreadsFirstPage(b *testing.B) {
 			}
 			d := time.Since(start)
 			total += d
-			worst[i] = max(worst[i], d)
+			worst = max(worst, d)
+			times[i] = append(times[i], d)
 		}
 	}
 	b.StopTimer()
-	slowest := 0
-	for i := range worst {
-		if worst[i] > worst[slowest] {
-			slowest = i
+	slowest, slowestMedian := 0, time.Duration(0)
+	for i := range times {
+		slices.Sort(times[i])
+		if m := times[i][len(times[i])/2]; m > slowestMedian {
+			slowest, slowestMedian = i, m
 		}
 	}
 	b.ReportMetric(float64(total.Microseconds())/float64(b.N*len(qs))/1000, "ms/page")
-	b.ReportMetric(float64(worst[slowest].Microseconds())/1000, "ms/slowest-page")
-	b.Logf("slowest combination: %+v", qs[slowest])
+	b.ReportMetric(float64(slowestMedian.Microseconds())/1000, "ms/slowest-median")
+	b.ReportMetric(float64(worst.Microseconds())/1000, "ms/max")
+	b.Logf("slowest combination by median: %+v", qs[slowest])
 }
 
 // BenchmarkThreadsNextPage reads a page after a cursor in the middle of the
@@ -411,6 +417,30 @@ func BenchmarkSearch(b *testing.B) {
 	for _, typed := range []string{"dupont", "helene dup", "lefevre zoe", "06 12 34", "+33 6 98 76 54 3", "petit-dejeuner", "annulation spa", "zzzz"} {
 		b.Run(strings.ReplaceAll(typed, " ", "_"), func(b *testing.B) {
 			q := store.ThreadQuery{Search: textindex.ParseQuery(typed), Now: benchNow, Limit: inbox.DefaultPageSize + 1}
+			n := 0
+			for range b.N {
+				page, err := env.store.Threads(ctx, q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(page)
+			}
+			b.ReportMetric(float64(n), "threads")
+		})
+	}
+}
+
+// BenchmarkThreadsActiveSince reads the first page of the default list
+// with a visibility window (T17) of one day, a week, 90 days and a year:
+// the short windows keep a few thousand threads of the million, which are
+// collected from the activity index instead of walking the list (target:
+// under 5 ms like every first page).
+func BenchmarkThreadsActiveSince(b *testing.B) {
+	env := setupBench(b)
+	ctx := context.Background()
+	for _, days := range []int{1, 7, 90, 365} {
+		b.Run(strconv.Itoa(days)+"d", func(b *testing.B) {
+			q := store.ThreadQuery{ActiveSince: benchNow.AddDate(0, 0, -days), Now: benchNow, Limit: inbox.DefaultPageSize + 1}
 			n := 0
 			for range b.N {
 				page, err := env.store.Threads(ctx, q)
@@ -494,13 +524,16 @@ func TestExplainListPlans(t *testing.T) {
 		{Search: textindex.ParseQuery("helene dup")},
 		{Search: textindex.ParseQuery("06 12 34")},
 		{Search: textindex.ParseQuery("annulation spa")},
+		{Search: textindex.ParseQuery("petit-dejeuner")},
+		{Search: textindex.ParseQuery("dupont")},
+		{ActiveSince: benchNow.Add(-24 * time.Hour)},
 	} {
 		q.Now, q.Limit = benchNow, inbox.DefaultPageSize+1
 		sql, args, err := s.ThreadsSQL(ctx, q)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := pool.Query(ctx, "EXPLAIN (ANALYZE, COSTS OFF, BUFFERS OFF) "+sql, args...)
+		rows, err := pool.Query(ctx, "EXPLAIN (ANALYZE, COSTS OFF, BUFFERS) "+sql, args...)
 		if err != nil {
 			t.Fatal(err)
 		}

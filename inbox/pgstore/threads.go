@@ -2,6 +2,8 @@ package pgstore
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +47,12 @@ func (s *Store) Threads(ctx context.Context, q store.ThreadQuery) ([]store.Threa
 		return nil, err
 	}
 	sql, args := s.threadsSQL(&q, plan)
+	if plan != walkList {
+		// A collecting query is planned for its own values (an unnamed
+		// statement): a cached generic plan would guess how many threads
+		// the search or the window keeps instead of reading the statistics.
+		args = append([]any{pgx.QueryExecModeDescribeExec}, args...)
+	}
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, mapErr(ctx, "threads", err)
@@ -75,44 +83,66 @@ const (
 
 // maxCollected is the number of matching threads from which a query walks
 // the list instead of collecting and sorting its matches: collecting costs
-// about a heap fetch per match, walking about Limit × threads / matches
-// row checks, and both stay in a few milliseconds up to here at a million
-// threads.
-const maxCollected = 5000
+// a heap visit per match, walking about Limit × threads / matches row
+// checks in each lifecycle and category range, and at a million threads
+// both take about as long here.
+const maxCollected = 15000
 
-// threadsPlan chooses how q reads the list: it counts, from the indexes
-// alone and up to maxCollected, the threads the search or the visibility
-// window keeps.
+// maxActiveCollected is the number of threads active inside a visibility
+// window from which a query walks the list instead. The walk meets active
+// threads early (sort time and activity mostly move together), so it wins
+// sooner than in a search, except in a list range that holds fewer than a
+// page of them, which it reads to its end: below this count that is the
+// likely case, and collecting costs at most this many heap visits.
+const maxActiveCollected = 2000
+
+// threadsPlan chooses how q reads the list.
+//
+// A search asks PostgreSQL's planner how many threads hold its keys: the
+// statistics of the search_keys and message_words columns know the
+// frequent keys, the estimate costs no index or table read, and a key the
+// statistics do not list is rare, so its threads are collected. (Counting
+// the matches in the GIN indexes would read every posting of a frequent
+// word, which is the cost the walk avoids.) A visibility window counts its
+// threads, up to maxActiveCollected, in the activity index alone.
 func (s *Store) threadsPlan(ctx context.Context, q *store.ThreadQuery) (listPlan, error) {
-	var (
-		sql  string
-		args []any
-		plan listPlan
-	)
 	switch {
 	case !q.Search.IsZero():
-		// The keys carry the tenant, so the count needs no heap column and
-		// PostgreSQL counts all-visible pages from the bitmap alone.
 		subject, message := searchKeys(s.tenant, q.Search)
-		sql, args, plan = "search_keys @> $1::text[]", []any{subject, maxCollected}, collectSearch
+		sql, args := "search_keys @> $1::text[]", []any{pgx.QueryExecModeSimpleProtocol, subject}
 		if len(message) > 0 {
-			sql += " OR message_words @> $3::text[]"
+			sql += " OR message_words @> $2::text[]"
 			args = append(args, message)
 		}
+		var js []byte
+		if err := s.pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) SELECT 1 FROM parley_threads WHERE "+sql, args...).Scan(&js); err != nil {
+			return walkList, mapErr(ctx, "threads: search estimate", err)
+		}
+		var plans []struct {
+			Plan struct {
+				Rows float64 `json:"Plan Rows"`
+			}
+		}
+		if err := json.Unmarshal(js, &plans); err != nil || len(plans) != 1 {
+			return walkList, fmt.Errorf("pgstore: threads: search estimate %q: %v", js, err)
+		}
+		if plans[0].Plan.Rows < maxCollected {
+			return collectSearch, nil
+		}
+		return walkList, nil
 	case !q.ActiveSince.IsZero():
-		sql, args, plan = "tenant_id = $3 AND NOT dormant AND last_activity_at >= $1", []any{q.ActiveSince, maxCollected, s.tenant}, collectActive
-	default:
-		return walkList, nil
+		var n int
+		err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM parley_threads
+			WHERE tenant_id = $1 AND NOT dormant AND last_activity_at >= $2 LIMIT $3) AS active`,
+			s.tenant, q.ActiveSince, maxActiveCollected).Scan(&n)
+		if err != nil {
+			return walkList, mapErr(ctx, "threads: active count", err)
+		}
+		if n < maxActiveCollected {
+			return collectActive, nil
+		}
 	}
-	var n int
-	err := s.pool.QueryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM parley_threads WHERE "+sql+" LIMIT $2) AS hits", args...).Scan(&n)
-	if err != nil {
-		return walkList, mapErr(ctx, "threads: count", err)
-	}
-	if n >= maxCollected {
-		return walkList, nil
-	}
-	return plan, nil
+	return walkList, nil
 }
 
 // threadsSQL builds the list query of q read as plan, and its arguments.
@@ -144,10 +174,6 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan) (string, []any) 
 	if !q.ActiveSince.IsZero() {
 		since := arg(q.ActiveSince)
 		conds = append(conds, "last_activity_at >= "+since)
-		if plan == collectActive {
-			conds = append(conds, "id = ANY(ARRAY(SELECT id FROM parley_threads WHERE tenant_id = $1 AND NOT dormant"+
-				" AND last_activity_at >= "+since+"))")
-		}
 	}
 	if q.After != nil {
 		conds = append(conds, "("+listOrder+") > ("+arg(!q.After.Favourite)+", "+arg(listRank(q.After.SortTime))+", "+arg(q.After.ID)+")")
@@ -183,20 +209,21 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan) (string, []any) 
 			match = "(" + match + " OR " + words + ")"
 		}
 		conds = append(conds, match)
-		if plan == collectSearch {
-			// ARRAY(…) collects the candidates from the GIN indexes once;
-			// the threads are then fetched by primary key and sorted.
-			cand := "search_keys @> " + sk
-			if mk != "" {
-				cand += " OR message_words @> " + mk
-			}
-			conds = append(conds, "id = ANY(ARRAY(SELECT id FROM parley_threads WHERE tenant_id = $1 AND ("+cand+")))")
-		}
 	}
 	if plan != walkList {
-		conds = append(conds, "("+strings.Join(lifecycles, " OR ")+")", "subject_kind IN ("+strings.Join(kinds, ", ")+")")
-		return "SELECT " + threadCols + " FROM parley_threads WHERE " + strings.Join(conds, " AND ") +
-			" ORDER BY " + listOrder + " LIMIT " + limit, args
+		// The matches are collected with their order keys only, from the
+		// indexes the planner picks for the search or the window (the
+		// materialised CTE has no order to walk an index in), sorted, and
+		// the page's threads are then fetched by primary key.
+		if len(lifecycles) == 1 {
+			conds = append(conds, lifecycles[0])
+		}
+		if len(kinds) == 1 {
+			conds = append(conds, "subject_kind = "+kinds[0])
+		}
+		return "WITH hits AS MATERIALIZED (SELECT id, list_pin, list_rank FROM parley_threads WHERE " +
+			strings.Join(conds, " AND ") + ") SELECT " + threadCols + " FROM parley_threads WHERE tenant_id = $1 AND id IN (" +
+			"SELECT id FROM hits ORDER BY " + listOrder + " LIMIT " + limit + ") ORDER BY " + listOrder, args
 	}
 
 	where := strings.Join(conds, " AND ")
