@@ -41,9 +41,19 @@
 //     lifecycle or category becomes a UNION ALL of branches that each read
 //     at most one page from the front of their index range.
 //   - Search (T13) is array containment on GIN indexes: a thread stores
-//     every prefix of its subject words and phone digit forms, a message its
-//     whole words, all tokenised by internal/textindex exactly as every
-//     Parley store does, so PostgreSQL matches like inbox/memstore.
+//     every prefix of its subject words and phone digit forms, and the
+//     whole words of all its messages (kept with each message written; a
+//     message also keeps its own words), all tokenised by
+//     internal/textindex exactly as every Parley store does, so PostgreSQL
+//     matches like inbox/memstore. The planner's statistics of those keys
+//     say how many threads a search matches, without reading an index: few
+//     are collected from the GIN indexes with their order keys and sorted,
+//     many are found by walking the list and checking each thread on its
+//     row, which meets a page after a few threads. A search of several
+//     message words also checks that one message of the thread holds them
+//     all, through that thread's messages.
+//   - A visibility window (T17) that keeps few threads collects them from
+//     an index on (tenant, last activity); a wider one walks the list.
 //   - WriteDelivery is one statement that locks the delivery, checks its
 //     version, stores it and moves its message's per-status Counts (S5).
 //   - ClaimDue is UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED):

@@ -37,3 +37,19 @@ func (s *Store) ThreadsSQL(ctx context.Context, q store.ThreadQuery) (string, []
 	sql, args := s.threadsSQL(&q, plan)
 	return sql, args, nil
 }
+
+// ListPlan is how a thread query reads the list; the plans are exported for
+// tests that read one query every way.
+type ListPlan = listPlan
+
+const (
+	PlanWalk          = walkList
+	PlanCollectSearch = collectSearch
+	PlanCollectActive = collectActive
+)
+
+// ThreadsWithPlan reads a page of threads as plan says, whatever Threads
+// would choose. q must be valid (Limit at least 1).
+func (s *Store) ThreadsWithPlan(ctx context.Context, q store.ThreadQuery, plan ListPlan) ([]store.Thread, error) {
+	return s.readThreads(ctx, &q, plan)
+}

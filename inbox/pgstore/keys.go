@@ -14,7 +14,8 @@ import (
 // digit form ("p" keys), so that the T13 rule
 // "a term is a prefix of a subject word, a phone query a prefix of a digit
 // form" becomes array containment (@>) served by one GIN index. A message's
-// search_words column holds its whole words ("m" keys). Every key starts
+// search_words column holds its whole words ("m" keys), and a thread's
+// message_words column those of all its messages. Every key starts
 // with the tenant number, so that the index answers one tenant's search
 // without visiting another tenant's rows.
 

@@ -46,7 +46,12 @@ func (s *Store) Threads(ctx context.Context, q store.ThreadQuery) ([]store.Threa
 	if err != nil {
 		return nil, err
 	}
-	sql, args := s.threadsSQL(&q, plan)
+	return s.readThreads(ctx, &q, plan)
+}
+
+// readThreads reads the page of q as plan says.
+func (s *Store) readThreads(ctx context.Context, q *store.ThreadQuery, plan listPlan) ([]store.Thread, error) {
+	sql, args := s.threadsSQL(q, plan)
 	if plan != walkList {
 		// A collecting query is planned for its own values (an unnamed
 		// statement): a cached generic plan would guess how many threads

@@ -1,0 +1,218 @@
+package pgstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/parleyhq/parley/channel"
+	"github.com/parleyhq/parley/inbox/pgstore"
+	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/internal/textindex"
+)
+
+// planThread is a thread of TestListPlansAgree with the texts of its
+// messages, written one write each.
+type planThread struct {
+	id       string
+	snap     store.Snapshot
+	kind     store.SubjectKind
+	texts    []string
+	age      time.Duration // sort time and activity before t0
+	fav      bool
+	closed   bool
+	archived bool
+}
+
+var planThreads = []planThread{
+	{id: "a", snap: store.Snapshot{FirstName: "Hélène", LastName: "Dupont"}, texts: []string{"bonjour"}, age: 1 * time.Hour},
+	// The words of "annulation spa" in two messages: no message holds both (T13).
+	{id: "b", snap: store.Snapshot{FirstName: "Marc", LastName: "Durand"}, texts: []string{"annulation demain", "spa merci"}, age: 2 * time.Hour},
+	{id: "c", snap: store.Snapshot{FirstName: "Zoé", LastName: "Martin"}, texts: []string{"bonjour", "annulation du spa"}, age: 3 * time.Hour},
+	{id: "d", kind: store.Audience, snap: store.Snapshot{Name: "Annulation spa"}, age: 4 * time.Hour},
+	// A word first written by the third message still finds the thread.
+	{id: "e", snap: store.Snapshot{FirstName: "Léa", LastName: "Petit"}, texts: []string{"bonjour", "merci", "facture payée"}, age: 5 * time.Hour, fav: true},
+	{id: "f", kind: store.Event, snap: store.Snapshot{Name: "Cours de yoga"}, texts: []string{"petit-déjeuner servi", "facture"}, age: 30 * 24 * time.Hour, closed: true},
+	{id: "g", snap: store.Snapshot{FirstName: "Paul", LastName: "Dupont"}, texts: []string{"annulation spa"}, age: 40 * 24 * time.Hour, archived: true},
+	{id: "h", snap: store.Snapshot{FirstName: "Anna", LastName: "Dupond"}, texts: []string{"le petit déjeuner"}, age: 50 * 24 * time.Hour},
+}
+
+// writePlanThreads writes planThreads into s, a message per write.
+func writePlanThreads(t *testing.T, s *pgstore.Store) {
+	t.Helper()
+	ctx := context.Background()
+	for _, p := range planThreads {
+		at := t0.Add(-p.age)
+		kind := p.kind
+		if kind == 0 {
+			kind = store.Contact
+		}
+		th := store.Thread{ID: p.id, Subject: store.Subject{Kind: kind, ID: "s-" + p.id}, Snapshot: p.snap, CreatedAt: at,
+			SortTime: at, LastMessageAt: at, LastActivityAt: at, Favourite: p.fav, Closed: p.closed, Archived: p.archived}
+		if len(p.texts) == 0 {
+			if err := s.WriteThread(ctx, store.ThreadWrite{Thread: th}); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		for i, text := range p.texts {
+			th.Version, th.Messages = int64(i), i+1
+			m := &store.Message{ID: fmt.Sprintf("%s-m%d", p.id, i), ThreadID: p.id, Direction: store.Inbound, Kind: channel.SMS,
+				Text: text, CreatedAt: at.Add(time.Duration(i-len(p.texts)) * time.Second)}
+			if err := s.WriteThread(ctx, store.ThreadWrite{Thread: th, Message: m}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestListPlansAgree reads searches (T13) and visibility windows (T17) with
+// every list plan, the one Threads picks and the others, page by page (T3),
+// and checks that each gives exactly the expected threads in list order:
+// the plan changes the cost, never the answer.
+func TestListPlansAgree(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, server.Pool(t))
+	writePlanThreads(t, s)
+	for _, tc := range []struct {
+		q    store.ThreadQuery
+		want []string
+	}{
+		// T13: one message must hold every word; thread b holds them in two.
+		{store.ThreadQuery{Search: textindex.ParseQuery("annulation spa")}, []string{"c", "d"}},
+		{store.ThreadQuery{Search: textindex.ParseQuery("facture")}, []string{"e", "f"}},
+		// "petit-déjeuner" needs "petit" and "dejeuner" in one message, or
+		// a subject word with both prefixes (none here): e is Léa Petit.
+		{store.ThreadQuery{Search: textindex.ParseQuery("petit-dejeuner")}, []string{"f", "h"}},
+		{store.ThreadQuery{Search: textindex.ParseQuery("petit")}, []string{"e", "f", "h"}},
+		{store.ThreadQuery{Search: textindex.ParseQuery("dup")}, []string{"a", "h"}},
+		{store.ThreadQuery{Search: textindex.ParseQuery("helene dup")}, []string{"a"}},
+		// T9: archived threads are searched only inside the archived filter.
+		{store.ThreadQuery{Search: textindex.ParseQuery("dupont"), Status: store.Archived}, []string{"g"}},
+		{store.ThreadQuery{Search: textindex.ParseQuery("annulation spa"), Lifecycle: store.Open, Category: store.Audience}, []string{"d"}},
+		{store.ThreadQuery{Search: textindex.ParseQuery("facture"), Lifecycle: store.Closed}, []string{"f"}},
+		{store.ThreadQuery{Search: textindex.ParseQuery("zzz")}, nil},
+		// T17 windows, alone and with a search.
+		{store.ThreadQuery{ActiveSince: t0.Add(-4 * time.Hour)}, []string{"a", "b", "c", "d"}},
+		{store.ThreadQuery{ActiveSince: t0.Add(-45 * 24 * time.Hour), Category: store.Event}, []string{"f"}},
+		{store.ThreadQuery{ActiveSince: t0.Add(-45 * 24 * time.Hour), Search: textindex.ParseQuery("petit")}, []string{"e", "f"}},
+		{store.ThreadQuery{ActiveSince: t0.Add(-time.Minute)}, nil},
+	} {
+		plans := []pgstore.ListPlan{pgstore.PlanWalk, pgstore.PlanCollectSearch}
+		if tc.q.Search.IsZero() {
+			plans = []pgstore.ListPlan{pgstore.PlanWalk, pgstore.PlanCollectActive}
+		}
+		for _, limit := range []int{1, 2, 10} {
+			q := tc.q
+			q.Now, q.Limit = t0, limit
+			got, err := s.Threads(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ids := threadIDs(got); !slices.Equal(ids, firstN(tc.want, limit)) {
+				t.Errorf("Threads(%+v) = %v, want %v", q, ids, firstN(tc.want, limit))
+			}
+			for _, plan := range plans {
+				var all []string
+				for page := 0; ; page++ {
+					got, err := s.ThreadsWithPlan(ctx, q, plan)
+					if err != nil {
+						t.Fatalf("plan %d: %v", plan, err)
+					}
+					all = append(all, threadIDs(got)...)
+					if len(got) < limit || page > len(planThreads) {
+						break
+					}
+					p := store.PositionOf(got[len(got)-1])
+					q.After = &p
+				}
+				q.After = nil
+				if !slices.Equal(all, tc.want) {
+					t.Errorf("plan %d, pages of %d, %+v: %v, want %v", plan, limit, q, all, tc.want)
+				}
+			}
+		}
+	}
+}
+
+func threadIDs(ts []store.Thread) []string {
+	var ids []string
+	for _, t := range ts {
+		ids = append(ids, t.ID)
+	}
+	return ids
+}
+
+func firstN(s []string, n int) []string { return s[:min(n, len(s))] }
+
+// TestMigrateVersion2 takes a database written at schema version 1 (no
+// thread message words, the per-message search index) to version 2 with
+// Migrate, and checks that the message words of existing threads were
+// filled in, so a message search (T13) still finds them, and that a store
+// cannot open the old schema (ErrNotMigrated).
+func TestMigrateVersion2(t *testing.T) {
+	ctx := context.Background()
+	server.Require(t)
+	admin := server.Pool(t)
+	schema := pgx.Identifier{fmt.Sprintf("migrate_v2_%d", time.Now().UnixNano())}.Sanitize()
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	cfg, err := pgxpool.ParseConfig(server.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.RuntimeParams["search_path"] = schema
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if err := pgstore.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	s, err := pgstore.Open(ctx, pool, "hotel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePlanThreads(t, s)
+	// Back to version 1 as that version left it.
+	for _, stmt := range []string{
+		"DROP INDEX parley_threads_activity",
+		"DROP INDEX parley_threads_message_words",
+		"ALTER TABLE parley_threads DROP COLUMN message_words",
+		"CREATE INDEX parley_messages_search ON parley_messages USING gin (search_words)",
+		"DELETE FROM parley_schema_migrations WHERE version = 2",
+	} {
+		if _, err := pool.Exec(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if _, err := pgstore.Open(ctx, pool, "hotel"); !errors.Is(err, pgstore.ErrNotMigrated) {
+		t.Fatalf("Open on version 1 = %v, want ErrNotMigrated", err)
+	}
+	if err := pgstore.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = pgstore.Open(ctx, pool, "hotel"); err != nil {
+		t.Fatal(err)
+	}
+	for typed, want := range map[string][]string{"facture": {"e", "f"}, "annulation spa": {"c", "d"}, "servi": {"f"}} {
+		for _, plan := range []pgstore.ListPlan{pgstore.PlanWalk, pgstore.PlanCollectSearch} {
+			got, err := s.ThreadsWithPlan(ctx, store.ThreadQuery{Search: textindex.ParseQuery(typed), Now: t0, Limit: 10}, plan)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ids := threadIDs(got); !slices.Equal(ids, want) {
+				t.Errorf("after migration, plan %d, %q: %v, want %v", plan, typed, ids, want)
+			}
+		}
+	}
+}
