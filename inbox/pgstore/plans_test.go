@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,7 +45,7 @@ var planThreads = []planThread{
 }
 
 // writePlanThreads writes planThreads into s, a message per write.
-func writePlanThreads(t *testing.T, s *pgstore.Store) {
+func writePlanThreads(t testing.TB, s *pgstore.Store) {
 	t.Helper()
 	ctx := context.Background()
 	for _, p := range planThreads {
@@ -215,4 +216,83 @@ func TestMigrateVersion2(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSearchOddText searches (T13) for text with quotes, braces,
+// backslashes, placeholders and SQL, which reaches the planner's estimate
+// as literal keys: every search answers without error, finds the thread
+// whose words it names, and gives the same threads with every plan. A NUL
+// byte, which PostgreSQL text cannot hold, is refused with ErrInvalid.
+func TestSearchOddText(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, server.Pool(t))
+	th := store.Thread{ID: "odd", Subject: store.Subject{Kind: store.Contact, ID: "c-odd"},
+		Snapshot: store.Snapshot{FirstName: "Seán", LastName: "O'Brien"}, SortTime: t0, LastActivityAt: t0}
+	m := &store.Message{ID: "odd-m", ThreadID: "odd", Direction: store.Inbound, Kind: channel.SMS, CreatedAt: t0,
+		Text: `l'été {spa}, "promo" \ 100% $1 '; DROP TABLE parley_threads; --`}
+	if err := s.WriteThread(ctx, store.ThreadWrite{Thread: th, Message: m}); err != nil {
+		t.Fatal(err)
+	}
+	for typed, found := range map[string]bool{
+		"o'brien": true, "sean o'b": true, "l'ete": true, "{spa}": true, `"promo"`: true, "100%": true, "$1": true,
+		"drop table parley_threads": true, `\`: false, "'; --": false, "{}": false, `a"b'c\d`: false, "ünïcödé ✓": false,
+	} {
+		q := store.ThreadQuery{Search: textindex.ParseQuery(typed), Now: t0, Limit: 10}
+		got, err := s.Threads(ctx, q)
+		if err != nil {
+			t.Errorf("search %q: %v", typed, err)
+			continue
+		}
+		if ids := threadIDs(got); slices.Equal(ids, []string{"odd"}) != found {
+			t.Errorf("search %q found %v, want the thread: %v", typed, ids, found)
+		}
+		for _, plan := range []pgstore.ListPlan{pgstore.PlanWalk, pgstore.PlanCollectSearch} {
+			other, err := s.ThreadsWithPlan(ctx, q, plan)
+			if err != nil {
+				t.Errorf("search %q, plan %d: %v", typed, plan, err)
+			} else if !slices.Equal(threadIDs(other), threadIDs(got)) {
+				t.Errorf("search %q, plan %d: %v, Threads gave %v", typed, plan, threadIDs(other), threadIDs(got))
+			}
+		}
+	}
+	_, err := s.Threads(ctx, store.ThreadQuery{Search: textindex.ParseQuery("a\x00b"), Now: t0, Limit: 10})
+	if !errors.Is(err, pgstore.ErrInvalid) {
+		t.Errorf("search with a NUL byte: %v, want ErrInvalid", err)
+	}
+}
+
+// FuzzThreadsSearch runs any typed search (T13) on the threads of
+// TestListPlansAgree: the search answers without error (ErrInvalid only for
+// a NUL byte), and every plan gives the threads Threads gives.
+func FuzzThreadsSearch(f *testing.F) {
+	for _, typed := range []string{"dupont", "helene dup", "annulation spa", "petit-dejeuner", "06 12 34", "+33 6",
+		"o'brien", `{a,b}`, `"x"`, `\`, "$2", "'; --", "ünï ✓", "a\x00b", "\xff\xfe"} {
+		f.Add(typed)
+	}
+	server.Require(f)
+	s := openStore(f, server.Pool(f))
+	writePlanThreads(f, s)
+	f.Fuzz(func(t *testing.T, typed string) {
+		ctx := context.Background()
+		q := store.ThreadQuery{Search: textindex.ParseQuery(typed), Now: t0, Limit: 5}
+		if q.Search.IsZero() {
+			return
+		}
+		got, err := s.Threads(ctx, q)
+		if err != nil {
+			if !errors.Is(err, pgstore.ErrInvalid) || !strings.Contains(typed, "\x00") {
+				t.Fatalf("search %q: %v", typed, err)
+			}
+			return
+		}
+		for _, plan := range []pgstore.ListPlan{pgstore.PlanWalk, pgstore.PlanCollectSearch} {
+			other, err := s.ThreadsWithPlan(ctx, q, plan)
+			if err != nil {
+				t.Fatalf("search %q, plan %d: %v", typed, plan, err)
+			}
+			if !slices.Equal(threadIDs(other), threadIDs(got)) {
+				t.Fatalf("search %q, plan %d: %v, Threads gave %v", typed, plan, threadIDs(other), threadIDs(got))
+			}
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -114,6 +115,13 @@ func (s *Store) threadsPlan(ctx context.Context, q *store.ThreadQuery) (listPlan
 	switch {
 	case !q.Search.IsZero():
 		subject, message := searchKeys(s.tenant, q.Search)
+		for _, k := range slices.Concat(subject, message) {
+			// The estimate sends the keys as literals, which the protocol
+			// ends at a NUL; PostgreSQL text cannot hold one anyway.
+			if strings.IndexByte(k, 0) >= 0 {
+				return walkList, invalid("search %q: NUL byte", k)
+			}
+		}
 		sql, args := "search_keys @> $1::text[]", []any{pgx.QueryExecModeSimpleProtocol, subject}
 		if len(message) > 0 {
 			sql += " OR message_words @> $2::text[]"
