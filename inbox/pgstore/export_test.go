@@ -30,11 +30,28 @@ func Micros(t time.Time) int64   { return micros(t) }
 // ThreadsSQL returns the list query of q as Threads would run it, for
 // EXPLAIN in the benchmark.
 func (s *Store) ThreadsSQL(ctx context.Context, q store.ThreadQuery) (string, []any, error) {
-	plan, err := s.threadsPlan(ctx, &q)
+	plan, matches, err := s.threadsPlan(ctx, &q)
 	if err != nil {
 		return "", nil, err
 	}
-	sql, args := s.threadsSQL(&q, plan)
+	var cut *int64
+	if plan == collectSearch && matches > windowPages*float64(q.Limit) {
+		// The first window, which a full page needs no other.
+		k, err := s.windowSize(ctx, &q, matches)
+		if err != nil {
+			return "", nil, err
+		}
+		if k <= windowMax {
+			c, ok, err := s.windowCut(ctx, &q, k)
+			if err != nil {
+				return "", nil, err
+			}
+			if ok {
+				cut = &c
+			}
+		}
+	}
+	sql, args := s.threadsSQL(&q, plan, cut)
 	return sql, args, nil
 }
 
@@ -51,5 +68,11 @@ const (
 // ThreadsWithPlan reads a page of threads as plan says, whatever Threads
 // would choose. q must be valid (Limit at least 1).
 func (s *Store) ThreadsWithPlan(ctx context.Context, q store.ThreadQuery, plan ListPlan) ([]store.Thread, error) {
-	return s.readThreads(ctx, &q, plan)
+	return s.readThreads(ctx, &q, plan, nil)
+}
+
+// ThreadsWindowed reads a page of a search by collecting its matches in
+// windows of k list entries and more, whatever the estimates.
+func (s *Store) ThreadsWindowed(ctx context.Context, q store.ThreadQuery, k int64) ([]store.Thread, error) {
+	return s.readWindowed(ctx, &q, k)
 }

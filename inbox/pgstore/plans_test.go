@@ -42,6 +42,8 @@ var planThreads = []planThread{
 	{id: "f", kind: store.Event, snap: store.Snapshot{Name: "Cours de yoga"}, texts: []string{"petit-déjeuner servi", "facture"}, age: 30 * 24 * time.Hour, closed: true},
 	{id: "g", snap: store.Snapshot{FirstName: "Paul", LastName: "Dupont"}, texts: []string{"annulation spa"}, age: 40 * 24 * time.Hour, archived: true},
 	{id: "h", snap: store.Snapshot{FirstName: "Anna", LastName: "Dupond"}, texts: []string{"le petit déjeuner"}, age: 50 * 24 * time.Hour},
+	// An old favourite still comes before newer threads (T3, T8).
+	{id: "i", snap: store.Snapshot{FirstName: "Inès", LastName: "Roux"}, texts: []string{"bonjour à tous"}, age: 60 * 24 * time.Hour, fav: true},
 }
 
 // writePlanThreads writes planThreads into s, a message per write.
@@ -99,6 +101,7 @@ func TestListPlansAgree(t *testing.T) {
 		{store.ThreadQuery{Search: textindex.ParseQuery("annulation spa"), Lifecycle: store.Open, Category: store.Audience}, []string{"d"}},
 		{store.ThreadQuery{Search: textindex.ParseQuery("facture"), Lifecycle: store.Closed}, []string{"f"}},
 		{store.ThreadQuery{Search: textindex.ParseQuery("zzz")}, nil},
+		{store.ThreadQuery{Search: textindex.ParseQuery("bonjour")}, []string{"e", "i", "a", "c"}},
 		// T17 windows, alone and with a search.
 		{store.ThreadQuery{ActiveSince: t0.Add(-4 * time.Hour)}, []string{"a", "b", "c", "d"}},
 		{store.ThreadQuery{ActiveSince: t0.Add(-45 * 24 * time.Hour), Category: store.Event}, []string{"f"}},
@@ -119,12 +122,31 @@ func TestListPlansAgree(t *testing.T) {
 			if ids := threadIDs(got); !slices.Equal(ids, firstN(tc.want, limit)) {
 				t.Errorf("Threads(%+v) = %v, want %v", q, ids, firstN(tc.want, limit))
 			}
+			type reader struct {
+				name string
+				read func(store.ThreadQuery) ([]store.Thread, error)
+			}
+			var readers []reader
 			for _, plan := range plans {
+				readers = append(readers, reader{fmt.Sprint("plan ", plan), func(q store.ThreadQuery) ([]store.Thread, error) {
+					return s.ThreadsWithPlan(ctx, q, plan)
+				}})
+			}
+			if !tc.q.Search.IsZero() {
+				// Windows of 1, 2 and 3 list entries, widened until a page is
+				// full or every match is collected.
+				for k := range int64(3) {
+					readers = append(readers, reader{fmt.Sprint("window ", k+1), func(q store.ThreadQuery) ([]store.Thread, error) {
+						return s.ThreadsWindowed(ctx, q, k+1)
+					}})
+				}
+			}
+			for _, r := range readers {
 				var all []string
 				for page := 0; ; page++ {
-					got, err := s.ThreadsWithPlan(ctx, q, plan)
+					got, err := r.read(q)
 					if err != nil {
-						t.Fatalf("plan %d: %v", plan, err)
+						t.Fatalf("%s: %v", r.name, err)
 					}
 					all = append(all, threadIDs(got)...)
 					if len(got) < limit || page > len(planThreads) {
@@ -135,7 +157,7 @@ func TestListPlansAgree(t *testing.T) {
 				}
 				q.After = nil
 				if !slices.Equal(all, tc.want) {
-					t.Errorf("plan %d, pages of %d, %+v: %v, want %v", plan, limit, q, all, tc.want)
+					t.Errorf("%s, pages of %d, %+v: %v, want %v", r.name, limit, q, all, tc.want)
 				}
 			}
 		}
@@ -187,6 +209,7 @@ func TestMigrateVersion2(t *testing.T) {
 	// Back to version 1 as that version left it.
 	for _, stmt := range []string{
 		"DROP INDEX parley_threads_activity",
+		"DROP INDEX parley_threads_rank",
 		"DROP INDEX parley_threads_message_words",
 		"ALTER TABLE parley_threads DROP COLUMN message_words",
 		"CREATE INDEX parley_messages_search ON parley_messages USING gin (search_words)",

@@ -3,7 +3,9 @@ package pgstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,16 +45,27 @@ func (s *Store) Threads(ctx context.Context, q store.ThreadQuery) ([]store.Threa
 	if q.Category != 0 && !q.Category.Valid() {
 		return []store.Thread{}, nil
 	}
-	plan, err := s.threadsPlan(ctx, &q)
+	plan, matches, err := s.threadsPlan(ctx, &q)
 	if err != nil {
 		return nil, err
 	}
-	return s.readThreads(ctx, &q, plan)
+	if plan == collectSearch && matches > windowPages*float64(q.Limit) {
+		k, err := s.windowSize(ctx, &q, matches)
+		if err != nil {
+			return nil, err
+		}
+		if k <= windowMax {
+			return s.readWindowed(ctx, &q, k)
+		}
+	}
+	return s.readThreads(ctx, &q, plan, nil)
 }
 
-// readThreads reads the page of q as plan says.
-func (s *Store) readThreads(ctx context.Context, q *store.ThreadQuery, plan listPlan) ([]store.Thread, error) {
-	sql, args := s.threadsSQL(q, plan)
+// readThreads reads the page of q as plan says; cut, when not nil, keeps
+// the collected matches to the favourites and the threads whose list rank
+// is at most *cut (see readWindowed).
+func (s *Store) readThreads(ctx context.Context, q *store.ThreadQuery, plan listPlan, cut *int64) ([]store.Thread, error) {
+	sql, args := s.threadsSQL(q, plan, cut)
 	if plan != walkList {
 		// A collecting query is planned for its own values (an unnamed
 		// statement): a cached generic plan would guess how many threads
@@ -87,12 +100,119 @@ const (
 	collectActive
 )
 
-// maxCollected is the number of matching threads from which a query walks
-// the list instead of collecting and sorting its matches: collecting costs
-// a heap visit per match, walking about Limit × threads / matches row
-// checks in each lifecycle and category range, and at a million threads
-// both take about as long here.
-const maxCollected = 15000
+// maxCollected is the estimated number of matching threads from which a
+// search walks the list instead of collecting and sorting its matches.
+// Walking costs about Limit × threads / matches row checks in each
+// lifecycle and category range, and far more in a range the matches avoid
+// (a family name in the audience range); collecting inside a window (see
+// readWindowed) costs a few GIN and B-tree bitmaps and a few pages of heap
+// visits, whatever the number of matches.
+const maxCollected = 100000
+
+// Search windows (readWindowed): a collecting search first looks among
+// the favourites and the newest threads of the list, as many as should
+// hold windowPages pages of matches, and widens the window by windowGrowth
+// before it collects every match. Finding a window's boundary reads its
+// entries of the (tenant, list rank) index, so windows span at most
+// windowMax entries: a search whose matches are too few for that (or that
+// the statistics do not know, which they estimate low) collects them all.
+const (
+	windowPages  = 4
+	windowGrowth = 8
+	windowMax    = 25000
+)
+
+// windowSize returns the number of list entries (from q.After on) a search
+// window spans to hold windowPages pages of the matches q's filters keep,
+// by the planner's estimates of the tenant's listed threads, of those the
+// filters keep and of the search's matches.
+func (s *Store) windowSize(ctx context.Context, q *store.ThreadQuery, matches float64) (int64, error) {
+	listed, err := s.estimate(ctx, "tenant_id = $1 AND NOT dormant", s.tenant)
+	if err != nil {
+		return 0, err
+	}
+	args := []any{s.tenant}
+	conds := filterConds(q, func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	})
+	kept, err := s.estimate(ctx, strings.Join(conds, " AND "), args...)
+	if err != nil {
+		return 0, err
+	}
+	// A window of k listed threads holds about k × matches/listed ×
+	// kept/listed matches that the filters keep.
+	k := windowPages * float64(q.Limit) * listed / max(matches, 1) * listed / max(kept, 1)
+	return int64(min(k, math.MaxInt32)) + int64(q.Limit), nil
+}
+
+// readWindowed reads the page of a search with many matches, where
+// collecting every match would visit each in the table. It takes the list
+// rank of the k-th thread after the cursor from the (tenant, list rank)
+// index and collects only the matches that are favourites or rank at most
+// that, which PostgreSQL finds by intersecting the GIN bitmaps of the
+// search with the bitmaps of the favourite and rank indexes before it
+// visits the table. That page is exact when it is full: every match left
+// out ranks after every match kept, and favourites come first whatever
+// their rank. A page that is not full widens the window, up to windowMax
+// entries, and then every match is collected.
+func (s *Store) readWindowed(ctx context.Context, q *store.ThreadQuery, k int64) ([]store.Thread, error) {
+	for ; k <= windowMax; k *= windowGrowth {
+		cut, ok, err := s.windowCut(ctx, q, k)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break // the window would hold the rest of the list
+		}
+		page, err := s.readThreads(ctx, q, collectSearch, &cut)
+		if err != nil || len(page) >= q.Limit {
+			return page, err
+		}
+	}
+	return s.readThreads(ctx, q, collectSearch, nil)
+}
+
+// windowCut returns the list rank of the k-th listed thread after q's
+// cursor (favourites aside), read from the (tenant, list rank) index; ok is
+// false when fewer threads follow.
+func (s *Store) windowCut(ctx context.Context, q *store.ThreadQuery, k int64) (cut int64, ok bool, err error) {
+	from := int64(math.MinInt64)
+	if q.After != nil && !q.After.Favourite {
+		from = listRank(q.After.SortTime)
+	}
+	err = s.pool.QueryRow(ctx, `SELECT list_rank FROM parley_threads WHERE tenant_id = $1 AND NOT dormant
+		AND list_rank >= $2 ORDER BY list_rank OFFSET $3 LIMIT 1`, s.tenant, from, k).Scan(&cut)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, mapErr(ctx, "threads: search window", err)
+	}
+	return cut, true, nil
+}
+
+// estimate returns the planner's estimate of the number of threads that
+// match where, from the table's statistics, without reading the table. The
+// arguments are sent as literals (simple protocol), so that the estimate
+// is for these values and not a cached generic plan's guess.
+func (s *Store) estimate(ctx context.Context, where string, args ...any) (float64, error) {
+	var js []byte
+	err := s.pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) SELECT 1 FROM parley_threads WHERE "+where,
+		append([]any{pgx.QueryExecModeSimpleProtocol}, args...)...).Scan(&js)
+	if err != nil {
+		return 0, mapErr(ctx, "threads: estimate", err)
+	}
+	var plans []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		}
+	}
+	if err := json.Unmarshal(js, &plans); err != nil || len(plans) != 1 {
+		return 0, fmt.Errorf("pgstore: threads: estimate %q: %v", js, err)
+	}
+	return plans[0].Plan.Rows, nil
+}
 
 // maxActiveCollected is the number of threads active inside a visibility
 // window from which a query walks the list instead. The walk meets active
@@ -111,7 +231,7 @@ const maxActiveCollected = 2000
 // the matches in the GIN indexes would read every posting of a frequent
 // word, which is the cost the walk avoids.) A visibility window counts its
 // threads, up to maxActiveCollected, in the activity index alone.
-func (s *Store) threadsPlan(ctx context.Context, q *store.ThreadQuery) (listPlan, error) {
+func (s *Store) threadsPlan(ctx context.Context, q *store.ThreadQuery) (plan listPlan, matches float64, err error) {
 	switch {
 	case !q.Search.IsZero():
 		subject, message := searchKeys(s.tenant, q.Search)
@@ -119,52 +239,38 @@ func (s *Store) threadsPlan(ctx context.Context, q *store.ThreadQuery) (listPlan
 			// The estimate sends the keys as literals, which the protocol
 			// ends at a NUL; PostgreSQL text cannot hold one anyway.
 			if strings.IndexByte(k, 0) >= 0 {
-				return walkList, invalid("search %q: NUL byte", k)
+				return walkList, 0, invalid("search %q: NUL byte", k)
 			}
 		}
-		sql, args := "search_keys @> $1::text[]", []any{pgx.QueryExecModeSimpleProtocol, subject}
+		where, args := "search_keys @> $1::text[]", []any{subject}
 		if len(message) > 0 {
-			sql += " OR message_words @> $2::text[]"
+			where += " OR message_words @> $2::text[]"
 			args = append(args, message)
 		}
-		var js []byte
-		if err := s.pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) SELECT 1 FROM parley_threads WHERE "+sql, args...).Scan(&js); err != nil {
-			return walkList, mapErr(ctx, "threads: search estimate", err)
+		matches, err := s.estimate(ctx, where, args...)
+		if err != nil || matches >= maxCollected {
+			return walkList, matches, err
 		}
-		var plans []struct {
-			Plan struct {
-				Rows float64 `json:"Plan Rows"`
-			}
-		}
-		if err := json.Unmarshal(js, &plans); err != nil || len(plans) != 1 {
-			return walkList, fmt.Errorf("pgstore: threads: search estimate %q: %v", js, err)
-		}
-		if plans[0].Plan.Rows < maxCollected {
-			return collectSearch, nil
-		}
-		return walkList, nil
+		return collectSearch, matches, nil
 	case !q.ActiveSince.IsZero():
 		var n int
 		err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM parley_threads
 			WHERE tenant_id = $1 AND NOT dormant AND last_activity_at >= $2 LIMIT $3) AS active`,
 			s.tenant, q.ActiveSince, maxActiveCollected).Scan(&n)
 		if err != nil {
-			return walkList, mapErr(ctx, "threads: active count", err)
+			return walkList, 0, mapErr(ctx, "threads: active count", err)
 		}
 		if n < maxActiveCollected {
-			return collectActive, nil
+			return collectActive, float64(n), nil
 		}
 	}
-	return walkList, nil
+	return walkList, 0, nil
 }
 
-// threadsSQL builds the list query of q read as plan, and its arguments.
-func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan) (string, []any) {
-	args := []any{s.tenant}
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+// filterConds returns the conditions of q's status, assignee and window
+// filters on parley_threads, the tenant being $1; arg adds an argument and
+// returns its placeholder.
+func filterConds(q *store.ThreadQuery, arg func(any) string) []string {
 	conds := []string{"tenant_id = $1", "NOT dormant"}
 	switch {
 	case q.Assignee != "":
@@ -185,9 +291,28 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan) (string, []any) 
 		conds = append(conds, "NOT archived")
 	}
 	if !q.ActiveSince.IsZero() {
-		since := arg(q.ActiveSince)
-		conds = append(conds, "last_activity_at >= "+since)
+		conds = append(conds, "last_activity_at >= "+arg(q.ActiveSince))
 	}
+	switch q.Lifecycle {
+	case store.Open:
+		conds = append(conds, "NOT closed")
+	case store.Closed:
+		conds = append(conds, "closed")
+	}
+	if q.Category != 0 {
+		conds = append(conds, "subject_kind = "+strconv.Itoa(int(q.Category)))
+	}
+	return conds
+}
+
+// threadsSQL builds the list query of q read as plan, and its arguments.
+func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, cut *int64) (string, []any) {
+	args := []any{s.tenant}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	conds := filterConds(q, arg)
 	if q.After != nil {
 		conds = append(conds, "("+listOrder+") > ("+arg(!q.After.Favourite)+", "+arg(listRank(q.After.SortTime))+", "+arg(q.After.ID)+")")
 	}
@@ -228,11 +353,8 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan) (string, []any) 
 		// indexes the planner picks for the search or the window (the
 		// materialised CTE has no order to walk an index in), sorted, and
 		// the page's threads are then fetched by primary key.
-		if len(lifecycles) == 1 {
-			conds = append(conds, lifecycles[0])
-		}
-		if len(kinds) == 1 {
-			conds = append(conds, "subject_kind = "+kinds[0])
+		if cut != nil {
+			conds = append(conds, "(favourite OR list_rank <= "+arg(*cut)+")")
 		}
 		return "WITH hits AS MATERIALIZED (SELECT id, list_pin, list_rank FROM parley_threads WHERE " +
 			strings.Join(conds, " AND ") + ") SELECT " + threadCols + " FROM parley_threads WHERE tenant_id = $1 AND id IN (" +
@@ -241,16 +363,24 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan) (string, []any) 
 
 	where := strings.Join(conds, " AND ")
 	if len(lifecycles) == 1 && len(kinds) == 1 {
-		return "SELECT " + threadCols + " FROM parley_threads WHERE " + where + " AND " + lifecycles[0] +
-			" AND subject_kind = " + kinds[0] + " ORDER BY " + listOrder + " LIMIT " + limit, args
+		// filterConds holds the one lifecycle and category.
+		return "SELECT " + threadCols + " FROM parley_threads WHERE " + where + " ORDER BY " + listOrder + " LIMIT " + limit, args
 	}
 	// Each branch reads its first page from its index range; the outer
-	// query merges at most Limit rows of each.
+	// query merges at most Limit rows of each. A lifecycle or category
+	// the query fixes is in filterConds already.
 	var branches []string
 	for _, l := range lifecycles {
 		for _, k := range kinds {
+			branch := where
+			if len(lifecycles) > 1 {
+				branch += " AND " + l
+			}
+			if len(kinds) > 1 {
+				branch += " AND subject_kind = " + k
+			}
 			branches = append(branches, "(SELECT "+threadCols+", list_pin, list_rank FROM parley_threads WHERE "+
-				where+" AND "+l+" AND subject_kind = "+k+" ORDER BY "+listOrder+" LIMIT "+limit+")")
+				branch+" ORDER BY "+listOrder+" LIMIT "+limit+")")
 		}
 	}
 	return "SELECT " + threadCols + " FROM (" + strings.Join(branches, " UNION ALL ") + ") AS t ORDER BY " +

@@ -27,3 +27,8 @@ DROP INDEX parley_messages_search;
 -- The visibility window (T17): a tenant with few recently active threads
 -- finds them here instead of walking its whole list.
 CREATE INDEX parley_threads_activity ON parley_threads (tenant_id, last_activity_at, id) WHERE NOT dormant;
+
+-- Search windows: a search with many matches first intersects them with
+-- the newest threads of the list (see readWindowed in threads.go), whose
+-- boundary this index gives and whose bitmap it serves.
+CREATE INDEX parley_threads_rank ON parley_threads (tenant_id, list_rank) WHERE NOT dormant;
