@@ -556,6 +556,9 @@ func TestExplainListPlans(t *testing.T) {
 		{Search: textindex.ParseQuery("petit-dejeuner")},
 		{Search: textindex.ParseQuery("dupont")},
 		{ActiveSince: benchNow.Add(-24 * time.Hour)},
+		{Search: textindex.ParseQuery("martin"), Category: store.Event},
+		{Search: textindex.ParseQuery("dupont"), Status: store.Unread},
+		{Search: textindex.ParseQuery("du")},
 	} {
 		q.Now, q.Limit = benchNow, inbox.DefaultPageSize+1
 		sql, args, err := s.ThreadsSQL(ctx, q)
