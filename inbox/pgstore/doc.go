@@ -47,11 +47,14 @@
 //     internal/textindex exactly as every Parley store does, so PostgreSQL
 //     matches like inbox/memstore. The planner's statistics of those keys
 //     say how many threads a search matches, without reading an index: few
-//     are collected from the GIN indexes with their order keys and sorted,
-//     many are found by walking the list and checking each thread on its
-//     row, which meets a page after a few threads. A search of several
-//     message words also checks that one message of the thread holds them
-//     all, through that thread's messages.
+//     are collected from the GIN indexes with their order keys and sorted;
+//     more are collected among the favourites and the newest threads of
+//     the list first (the GIN bitmaps intersected with a B-tree range on
+//     the list rank), widening that window until a page is full; matches
+//     of very frequent keys are found by walking the list and checking
+//     each thread on its row, which meets a page after a few threads. A
+//     search of several message words also checks that one message of the
+//     thread holds them all, through that thread's messages.
 //   - A visibility window (T17) that keeps few threads collects them from
 //     an index on (tenant, last activity); a wider one walks the list.
 //   - WriteDelivery is one statement that locks the delivery, checks its

@@ -32,9 +32,11 @@ const listOrder = "list_pin, list_rank, id"
 //
 // A search or a visibility window (T17) that keeps few threads collects
 // them from an index (the GIN indexes of subject keys and message words,
-// or the activity index) and sorts them; one that keeps many walks the list
-// as above and checks each thread on its row, which finds a page after a
-// few threads.
+// or the activity index) and sorts them; a search with more matches
+// collects them among the favourites and the newest threads first (see
+// readWindowed); one whose keys are frequent walks the list as above and
+// checks each thread on its row, which finds a page after a few threads.
+// The planner's statistics, not index reads, tell these cases apart.
 func (s *Store) Threads(ctx context.Context, q store.ThreadQuery) ([]store.Thread, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
