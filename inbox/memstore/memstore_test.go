@@ -533,3 +533,63 @@ func bruteMatch(th *store.Thread, q *store.ThreadQuery, texts []string) bool {
 	}
 	return slices.ContainsFunc(texts, func(text string) bool { return textindex.MatchMessage(text, q.Search.Terms) })
 }
+
+// T3: threads whose SortTime is outside the range of Unix nanoseconds (the
+// zero time, year 3000) keep list order as they move between the trees
+// and back.
+func TestListOrderOutsideNanoRange(t *testing.T) {
+	s := memstore.New()
+	times := []time.Time{{}, time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(3000, 1, 1, 0, 0, 0, 1000, time.UTC), t0,
+		time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC)}
+	model := map[string]store.Thread{}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 300 {
+		id := fmt.Sprintf("t%02d", rng.IntN(20))
+		th, ok := model[id]
+		if !ok {
+			th = newThread(id, store.Contact)
+		}
+		th.SortTime = times[rng.IntN(len(times))]
+		th.Unread = rng.IntN(2)
+		th.Favourite = rng.IntN(3) == 0
+		w := store.ThreadWrite{Thread: th}
+		mustWrite(t, s, w)
+		th.Version++
+		model[id] = th
+		if i%10 != 0 {
+			continue
+		}
+		for _, st := range []store.StatusFilter{store.All, store.Unread} {
+			var want []string
+			all := slices.Collect(func(yield func(store.Thread) bool) {
+				for _, th := range model {
+					if st == store.All || th.Unread > 0 {
+						if !yield(th) {
+							return
+						}
+					}
+				}
+			})
+			slices.SortFunc(all, func(a, b store.Thread) int {
+				if store.PositionOf(a).Before(store.PositionOf(b)) {
+					return -1
+				}
+				return 1
+			})
+			for _, th := range all {
+				want = append(want, th.ID)
+			}
+			got, err := s.Threads(ctx, store.ThreadQuery{Status: st, Now: t0, Limit: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var gotIDs []string
+			for _, th := range got {
+				gotIDs = append(gotIDs, th.ID)
+			}
+			if diff := cmp.Diff(want, gotIDs); diff != "" {
+				t.Fatalf("write %d, status %v (-want +got):\n%s", i, st, diff)
+			}
+		}
+	}
+}

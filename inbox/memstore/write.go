@@ -214,9 +214,7 @@ func (s *Store) updateThread(rec *threadRec, nt store.Thread) {
 	old := rec.t
 	nt.Version = old.Version + 1
 	if listChanged(&old, &nt) {
-		s.lists.remove(rec)
-		rec.t = nt
-		s.lists.add(rec)
+		s.lists.move(rec, &old, nt)
 	} else {
 		rec.t = nt
 	}
