@@ -13,6 +13,11 @@
 // dispatcher (C8, C15). Searches tokenise exactly as internal/textindex
 // says, which is what every Parley store does.
 //
+// A search that matches many threads walks the list trees and tests each
+// thread against the set of matches, so that it stops after one page; a
+// message word held by more than an eighth of the threads keeps that set
+// as a bitset.
+//
 // # Concurrency
 //
 // A Store is safe for concurrent use. Reads run in parallel under a shared

@@ -26,82 +26,16 @@ const (
 // by status set, favourite (0) or not (1), lifecycle (0 open, 1 closed) and
 // subject kind. Favourites are a tree of their own so that the favourites
 // filter, and the favourites-first order of T3, need no merging.
-type treeGroup [nSets][2][2][3]*listTree
+type treeGroup [nSets][2][2][3]*btree.BTreeG[listItem]
 
 // listIndex is the thread list index (T3, T11, T12): every listed thread is
 // in its assignee's group and in the any-assignee group, once per status
 // set it belongs to. A query walks 1 to 6 trees (lifecycle and category
 // "any" merge the exact trees) and visits only matching threads, apart from
-// expired mutes, threads outside the visibility window and stale entries.
+// expired mutes and threads outside the visibility window.
 type listIndex struct {
 	byAgent map[string]*treeGroup // "" is unassigned
 	any     treeGroup
-}
-
-// listTree is one list tree. When a thread moves, its entries that no
-// longer hold are left in place, stale, instead of being deleted one by
-// one: a deletion at a random place of a tree of a million threads costs
-// several cache misses, and a new message moves a thread in up to six
-// trees. Walks skip stale entries (live tells them apart); when they
-// reach a quarter of the tree, they are deleted together, in list order,
-// which touches each leaf once.
-type listTree struct {
-	tr    *btree.BTreeG[listItem]
-	stale []listItem // entries left stale since the last sweep (a few may have come back to life)
-	// The place of the tree: its assignee (when byAgent), status set,
-	// favourite group, lifecycle and category.
-	agent   string
-	byAgent bool
-	set     int
-	f, lc   int
-	cat     int
-}
-
-// minSweep is the number of stale entries below which a tree is not swept.
-const minSweep = 64
-
-// live reports whether it is an entry of its thread's current state.
-func (lt *listTree) live(it listItem) bool {
-	t := &it.t.t
-	return statusSets(t)&(1<<lt.set) != 0 && favIndex(t) == lt.f && lcIndex(t) == lt.lc && int(t.Subject.Kind)-1 == lt.cat &&
-		(!lt.byAgent || t.Assignee == lt.agent) && it.key == sortKey(t.SortTime)
-}
-
-// sweep deletes the stale entries of the tree.
-func (lt *listTree) sweep() {
-	slices.SortFunc(lt.stale, func(a, b listItem) int {
-		if lessList(a, b) {
-			return -1
-		}
-		if lessList(b, a) {
-			return 1
-		}
-		return 0
-	})
-	for _, it := range lt.stale {
-		if !lt.live(it) {
-			lt.tr.Delete(it)
-		}
-	}
-	lt.stale = nil
-}
-
-// entry is one list tree entry of a thread state.
-type entry struct {
-	grp *treeGroup
-	set int
-}
-
-// entries appends to dst the (group, set) of every entry of state t,
-// assigned to the group g of its assignee (nil when it has none yet).
-func (x *listIndex) entries(dst []entry, t *store.Thread, g *treeGroup) []entry {
-	sets := statusSets(t)
-	for set := range nSets {
-		if sets&(1<<set) != 0 {
-			dst = append(dst, entry{g, set}, entry{&x.any, set})
-		}
-	}
-	return dst
 }
 
 // listItem is an entry of a list tree: key orders by SortTime, newest
@@ -188,42 +122,38 @@ func lcIndex(t *store.Thread) int {
 	return 0
 }
 
-// group returns the group of an assignee, creating it.
-func (x *listIndex) group(agent string) *treeGroup {
-	g := x.byAgent[agent]
-	if g == nil {
-		g = new(treeGroup)
-		x.byAgent[agent] = g
-	}
-	return g
-}
-
-// tree returns the tree of a group, creating it.
-func (x *listIndex) tree(g *treeGroup, set, f, lc, cat int) *listTree {
-	lt := g[set][f][lc][cat]
-	if lt == nil {
-		lt = &listTree{tr: btree.NewG(btreeDegree, lessList), set: set, f: f, lc: lc, cat: cat}
-		for agent, ag := range x.byAgent {
-			if ag == g {
-				lt.agent, lt.byAgent = agent, true
-			}
-		}
-		g[set][f][lc][cat] = lt
-	}
-	return lt
-}
-
 // add inserts the entries of a new thread.
 func (x *listIndex) add(rec *threadRec) {
 	x.move(rec, nil, rec.t)
 }
 
+// entry is one list tree entry of a thread state: its group and status
+// set.
+type entry struct {
+	grp *treeGroup
+	set int
+}
+
+// entries appends to dst the entries of state t, whose assignee has group
+// g.
+func (x *listIndex) entries(dst []entry, t *store.Thread, g *treeGroup) []entry {
+	sets := statusSets(t)
+	for set := range nSets {
+		if sets&(1<<set) != 0 {
+			dst = append(dst, entry{g, set}, entry{&x.any, set})
+		}
+	}
+	return dst
+}
+
 // move stores nt as the state of rec (old is its state before, nil for a
-// new thread), keeping the entries that still hold, leaving the others
-// stale, and inserting the new ones.
+// new thread), deleting the entries that no longer hold and inserting the
+// new ones; an entry that still holds (same tree, same SortTime) is left
+// in place, so that a thread that only becomes unread is inserted in the
+// unread trees and moves nowhere else.
 func (x *listIndex) move(rec *threadRec, old *store.Thread, nt store.Thread) {
 	var buf [2][2 * nSets]entry
-	var was []entry
+	var was, is []entry
 	var oldKey int64
 	var of, olc, ocat int
 	if old != nil {
@@ -231,42 +161,33 @@ func (x *listIndex) move(rec *threadRec, old *store.Thread, nt store.Thread) {
 		oldKey, of, olc, ocat = sortKey(old.SortTime), favIndex(old), lcIndex(old), int(old.Subject.Kind)-1
 	}
 	newKey, nf, nlc, ncat := sortKey(nt.SortTime), favIndex(&nt), lcIndex(&nt), int(nt.Subject.Kind)-1
-	var is []entry
 	if statusSets(&nt) != 0 {
-		is = x.entries(buf[1][:0], &nt, x.group(nt.Assignee))
+		g := x.byAgent[nt.Assignee]
+		if g == nil {
+			g = new(treeGroup)
+			x.byAgent[nt.Assignee] = g
+		}
+		is = x.entries(buf[1][:0], &nt, g)
 	}
 	// Entries outside the range of the keys are ordered by SortTime itself.
 	same := old != nil && oldKey == newKey && of == nf && olc == nlc && ocat == ncat &&
 		(oldKey != keyNewest && oldKey != keyOldest || old.SortTime.Equal(nt.SortTime))
-	var swept [2 * nSets]*listTree
-	nSwept := 0
 	for _, e := range was {
-		if same && slices.Contains(is, e) {
-			continue // the entry still holds
+		if !same || !slices.Contains(is, e) {
+			e.grp[e.set][of][olc][ocat].Delete(listItem{oldKey, rec})
 		}
-		lt := e.grp[e.set][of][olc][ocat]
-		it := listItem{oldKey, rec}
-		if oldKey == keyNewest || oldKey == keyOldest {
-			// Such entries are ordered by the thread's SortTime, which is
-			// about to change: delete them now.
-			lt.tr.Delete(it)
-			continue
-		}
-		lt.stale = append(lt.stale, it)
-		swept[nSwept] = lt
-		nSwept++
 	}
 	rec.t = nt
 	for _, e := range is {
 		if same && slices.Contains(was, e) {
 			continue
 		}
-		x.tree(e.grp, e.set, nf, nlc, ncat).tr.ReplaceOrInsert(listItem{newKey, rec})
-	}
-	for _, lt := range swept[:nSwept] {
-		if len(lt.stale) >= minSweep && 4*len(lt.stale) > lt.tr.Len() {
-			lt.sweep()
+		tr := e.grp[e.set][nf][nlc][ncat]
+		if tr == nil {
+			tr = btree.NewG(btreeDegree, lessList)
+			e.grp[e.set][nf][nlc][ncat] = tr
 		}
+		tr.ReplaceOrInsert(listItem{newKey, rec})
 	}
 }
 
@@ -311,8 +232,8 @@ func (x *listIndex) query(q store.ThreadQuery, also func(*threadRec) bool) []*th
 		curs = curs[:0]
 		for _, lc := range lcs {
 			for _, cat := range cats {
-				if lt := g[set][f][lc][cat]; lt != nil && lt.tr.Len() > 0 {
-					curs = append(curs, cursor{lt: lt, from: pivot, chunk: min(max(q.Limit-len(out), 16), maxChunk)})
+				if tr := g[set][f][lc][cat]; tr != nil && tr.Len() > 0 {
+					curs = append(curs, cursor{tr: tr, from: pivot, chunk: min(max(q.Limit-len(out), 16), maxChunk)})
 				}
 			}
 		}
@@ -333,7 +254,7 @@ const maxChunk = 1024
 // several trees can be merged without walking any of them further than the
 // merge needs.
 type cursor struct {
-	lt    *listTree
+	tr    *btree.BTreeG[listItem]
 	from  *listItem // read items after it; nil: from the first
 	buf   []listItem
 	chunk int
@@ -359,9 +280,9 @@ func (c *cursor) head() (listItem, bool) {
 		return len(c.buf) < c.chunk
 	}
 	if from != nil {
-		c.lt.tr.AscendGreaterOrEqual(*from, visit)
+		c.tr.AscendGreaterOrEqual(*from, visit)
 	} else {
-		c.lt.tr.Ascend(visit)
+		c.tr.Ascend(visit)
 	}
 	if len(c.buf) < c.chunk {
 		c.done = true
@@ -375,9 +296,9 @@ func (c *cursor) head() (listItem, bool) {
 	return c.buf[0], true
 }
 
-// mergeWalk appends to out the live items of the cursors that keep
-// accepts, in list order, until out holds limit threads or the cursors are
-// exhausted. It visits only the items before the last one it returns.
+// mergeWalk appends to out the items of the cursors that keep accepts, in
+// list order, until out holds limit threads or the cursors are exhausted.
+// It visits only the items before the last one it returns.
 func mergeWalk(out []*threadRec, curs []cursor, limit int, keep func(*threadRec) bool) []*threadRec {
 	for len(out) < limit {
 		best := -1
@@ -392,7 +313,7 @@ func mergeWalk(out []*threadRec, curs []cursor, limit int, keep func(*threadRec)
 			break
 		}
 		curs[best].buf = curs[best].buf[1:]
-		if curs[best].lt.live(bestItem) && keep(bestItem.t) {
+		if keep(bestItem.t) {
 			out = append(out, bestItem.t)
 		}
 	}
