@@ -49,11 +49,15 @@ type Store struct {
 
 	lists    listIndex
 	counters counterIndex
-	subject  wordIndex              // subject words
-	phones   wordIndex              // phone digit forms
-	wordIDs  map[string]uint32      // message word → its number in postings
-	postings [][]uint32             // by word number: message numbers, ascending
-	frequent map[uint32]*threadBits // by word number: threads of the frequent words
+	subject  wordIndex         // subject words
+	phones   wordIndex         // phone digit forms
+	wordIDs  map[string]uint32 // message word → its number in postings
+	postings [][]uint32        // by word number: message numbers, ascending
+	// frequent holds, by word number, the threads of the frequent message
+	// words searched so far. Searches add to it under the read lock: it
+	// has a lock of its own.
+	frequentMu sync.Mutex
+	frequent   map[uint32]*threadBits
 
 	optOuts map[optKey]struct{}
 	locs    locTable // locations of the stamps of messages

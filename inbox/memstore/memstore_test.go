@@ -593,3 +593,55 @@ func TestListOrderOutsideNanoRange(t *testing.T) {
 		}
 	}
 }
+
+// T13 and the contract's concurrency promise: searches for a frequent
+// message word running beside writes find every thread that has it, and
+// share the word's thread set without a race (run with -race).
+func TestConcurrentFrequentWordSearch(t *testing.T) {
+	s := memstore.New()
+	memstore.SetMaxListed(s, 3)
+	const threads = 100
+	for i := range threads {
+		id := fmt.Sprintf("t%03d", i)
+		mustWrite(t, s, store.ThreadWrite{Thread: newThread(id, store.Contact),
+			Message: &store.Message{ID: "m" + id, ThreadID: id, Direction: store.Inbound, Text: "yoga demain", CreatedAt: t0}})
+	}
+	q := store.ThreadQuery{Search: textindex.ParseQuery("yoga"), Now: t0, Limit: threads + 50}
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				got, err := s.Threads(ctx, q)
+				if err == nil && len(got) < threads {
+					err = fmt.Errorf("%d threads found, want at least %d", len(got), threads)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := range 50 {
+		id := fmt.Sprintf("u%03d", i)
+		mustWrite(t, s, store.ThreadWrite{Thread: newThread(id, store.Contact),
+			Message: &store.Message{ID: "m" + id, ThreadID: id, Direction: store.Inbound, Text: "yoga", CreatedAt: t0}})
+	}
+	close(done)
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Threads(ctx, q)
+	if err != nil || len(got) != threads+50 {
+		t.Fatalf("after the writes: %d threads, %v; want %d", len(got), err, threads+50)
+	}
+}

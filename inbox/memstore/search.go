@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/parleyhq/parley/inbox/store"
 	"github.com/parleyhq/parley/internal/textindex"
@@ -15,19 +16,21 @@ func (b bitset) has(i uint32) bool { return b[i/64]&(1<<(i%64)) != 0 }
 func (b bitset) set(i uint32)      { b[i/64] |= 1 << (i % 64) }
 
 // threadBits is the set of threads that have a message holding one word,
-// kept for the frequent words only (see frequentPostings): a search for
-// such a word tests each thread of the list walk against it instead of
-// collecting the threads of its postings. Messages are never removed, so
-// it only grows.
+// kept for the frequent words that were searched (see frequentPostings): a
+// search for such a word tests each thread of the list walk against it
+// instead of collecting the threads of its postings. It is brought up to
+// date with the postings when a search needs it, not by every write.
 type threadBits struct {
-	bits bitset // may be shorter than the thread numbers: missing is unset
-	n    int    // threads in bits
+	mu   sync.Mutex // held while the bits are brought up to date
+	bits bitset     // may be shorter than the thread numbers: missing is unset
+	n    int        // threads in bits
+	upto int        // postings already in bits
 }
 
 // frequentPostings returns the number of postings from which a message
-// word gets its threadBits, in a store of threads threads: an eighth of
-// the threads, so that the bits take at most a quarter of the memory of
-// the postings when they are made.
+// word searched gets its threadBits, in a store of threads threads: an
+// eighth of the threads, so that the bits take at most a quarter of the
+// memory of the postings when they are made.
 func frequentPostings(threads int) int { return max(64, threads/8) }
 
 func (tb *threadBits) has(num uint32) bool {
@@ -45,12 +48,36 @@ func (tb *threadBits) add(num uint32) {
 	tb.n++
 }
 
-// threadsOf returns the threads of the messages of a posting list.
-func (s *Store) threadsOf(postings []uint32) *threadBits {
-	tb := &threadBits{bits: newBitset(len(s.threadNum))}
-	for _, m := range postings {
+// frequentWord returns the threadBits of words, up to date, when they are
+// one frequent word; else nil. Call it under the read lock: postings do
+// not change while it is held, so once a search has brought the bits up to
+// date, no other search changes them until the next write.
+func (s *Store) frequentWord(words []string) *threadBits {
+	if len(words) != 1 {
+		return nil
+	}
+	id, ok := s.wordIDs[words[0]]
+	if !ok {
+		return nil
+	}
+	postings := s.postings[id]
+	s.frequentMu.Lock()
+	tb := s.frequent[id]
+	if tb == nil {
+		if len(postings) < frequentPostings(len(s.threadNum)) {
+			s.frequentMu.Unlock()
+			return nil
+		}
+		tb = &threadBits{bits: newBitset(len(s.threadNum))}
+		s.frequent[id] = tb
+	}
+	s.frequentMu.Unlock()
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	for _, m := range postings[tb.upto:] {
 		tb.add(s.msgThread[m])
 	}
+	tb.upto = len(postings)
 	return tb
 }
 
@@ -170,19 +197,6 @@ func (s *Store) searchSubjects(terms []string, fn func(uint32)) {
 		}
 		fn(num)
 	})
-}
-
-// frequentWord returns the threadBits of words when they are one frequent
-// word, else nil.
-func (s *Store) frequentWord(words []string) *threadBits {
-	if len(words) != 1 {
-		return nil
-	}
-	id, ok := s.wordIDs[words[0]]
-	if !ok {
-		return nil
-	}
-	return s.frequent[id]
 }
 
 // searchMessages calls fn with the thread of every message that holds all

@@ -251,11 +251,6 @@ func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Del
 			s.postings = append(s.postings, nil)
 		}
 		s.postings[id] = append(s.postings[id], r.num)
-		if tb := s.frequent[id]; tb != nil {
-			tb.add(rec.num)
-		} else if len(s.postings[id]) >= frequentPostings(len(s.threadNum)) {
-			s.frequent[id] = s.threadsOf(s.postings[id])
-		}
 	}
 	if len(dels) == 0 {
 		return
