@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -628,25 +629,30 @@ type fanout struct {
 
 func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 	in := f.in
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(in.concurrency)
 	lim := in.limiter(f.ident)
+	// a fixed pool of workers takes the deliveries in order; each slot of
+	// ds is written by the one worker that took it
+	var next atomic.Int64
 	var mu sync.Mutex
 	var firstErr error
-	for i := range ds {
-		if gctx.Err() != nil {
-			break
-		}
-		i := i
+	g, gctx := errgroup.WithContext(ctx)
+	for range min(in.concurrency, len(ds)) {
 		g.Go(func() error {
-			d, err := f.one(gctx, lim, ds[i], f.contacts[i].contact)
-			mu.Lock()
-			ds[i] = d
-			if err != nil && firstErr == nil {
-				firstErr = err
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(ds) || gctx.Err() != nil {
+					return nil
+				}
+				d, err := f.one(gctx, lim, ds[i], f.contacts[i].contact)
+				ds[i] = d
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
 			}
-			mu.Unlock()
-			return nil
 		})
 	}
 	_ = g.Wait()
@@ -764,9 +770,10 @@ func (f *fanout) finish(ctx context.Context, d Delivery, r channel.Receipt, send
 	return out, nil
 }
 
-// recordOutcome writes a send's outcome on its delivery.
+// recordOutcome writes a send's outcome on its delivery, first on the
+// version the caller holds (usually still current), then on a fresh read.
 func (in *Inbox) recordOutcome(ctx context.Context, d Delivery, r channel.Receipt, sendErr error, attempts int, now time.Time) (Delivery, error) {
-	return in.updateDelivery(ctx, d.ID, func(d *Delivery) bool {
+	return in.updateDeliveryFrom(ctx, d, func(d *Delivery) bool {
 		d.Attempts += attempts
 		switch {
 		case sendErr == nil:
@@ -789,15 +796,27 @@ func (in *Inbox) recordOutcome(ctx context.Context, d Delivery, r channel.Receip
 // updateDelivery reads a delivery, lets fn change it (false: no change) and
 // writes it, retrying on conflicts.
 func (in *Inbox) updateDelivery(ctx context.Context, id string, fn func(*Delivery) bool) (Delivery, error) {
-	for range maxRetries {
-		d, err := in.store.Delivery(ctx, id)
-		if err != nil {
-			return Delivery{}, wrapStore("delivery "+id, err)
+	return in.updateDeliveryFrom(ctx, Delivery{ID: id}, fn)
+}
+
+// updateDeliveryFrom is updateDelivery starting from a copy the caller
+// holds when it has a version (saving a read when nobody wrote since).
+func (in *Inbox) updateDeliveryFrom(ctx context.Context, held Delivery, fn func(*Delivery) bool) (Delivery, error) {
+	id := held.ID
+	for try := range maxRetries {
+		d := held
+		if try > 0 || held.Version == 0 {
+			var err error
+			if d, err = in.store.Delivery(ctx, id); err != nil {
+				return Delivery{}, wrapStore("delivery "+id, err)
+			}
+		} else {
+			d.Status = d.Status.Clone()
 		}
 		if !fn(&d) {
 			return d, nil
 		}
-		err = in.store.WriteDelivery(ctx, d)
+		err := in.store.WriteDelivery(ctx, d)
 		if errors.Is(err, store.ErrConflict) {
 			continue
 		}
