@@ -62,41 +62,9 @@ type Store struct {
 	optOuts map[optKey]struct{}
 	locs    locTable // locations of the stamps of messages
 
-	// The records, handed out from slabs (see slab).
-	threadSlab slab[threadRec]
-	msgSlab    slab[msgRec]
-	outSlab    slab[msgOut]
-	delSlab    slab[store.Delivery]
-
 	words     sync.Pool // *textindex.Splitter
 	bitsets   sync.Pool // *bitset, cleared
 	maxListed int       // see maxListed
-}
-
-// slab hands out records from chunks of slabSize: the store holds a few
-// large objects instead of millions of small ones, and the garbage
-// collector marks a chunk once however many pointers lead into it, where
-// it would look up the span of every small record. Records are never
-// freed (threads, messages and deliveries are never deleted), so a chunk
-// lives as long as the store.
-type slab[T any] struct {
-	free []T
-	size int // of the last chunk
-}
-
-// slabSize is the largest number of records of a slab chunk; the first
-// chunks are smaller, so that a small store stays small.
-const slabSize = 512
-
-// alloc returns a pointer to a new zero record.
-func (sl *slab[T]) alloc() *T {
-	if len(sl.free) == 0 {
-		sl.size = min(max(2*sl.size, 8), slabSize)
-		sl.free = make([]T, sl.size)
-	}
-	p := &sl.free[0]
-	sl.free = sl.free[1:]
-	return p
 }
 
 type optKey struct {

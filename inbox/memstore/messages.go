@@ -66,8 +66,7 @@ type msgRare struct {
 // newMsgRec copies m into a record. Slices are deep-copied; strings are
 // immutable and kept as they are. Call it under the write lock.
 func (s *Store) newMsgRec(m *store.Message, num uint32) *msgRec {
-	r := s.msgSlab.alloc()
-	*r = msgRec{
+	r := &msgRec{
 		id: m.ID, text: m.Text, identity: m.Identity, address: m.Address, providerID: m.ProviderID,
 		num: num, dir: m.Direction, kind: m.Kind, origin: m.Origin, unread: m.Unread,
 	}
@@ -77,8 +76,7 @@ func (s *Store) newMsgRec(m *store.Message, num uint32) *msgRec {
 	exact := !okC || !okS
 	if m.Author != (store.Author{}) || !m.Cost.IsZero() || m.Cost.Currency != "" || m.SMS != (store.SMSInfo{}) || m.Recipients != 0 ||
 		m.Templated || m.Marketing {
-		r.out = s.outSlab.alloc()
-		*r.out = msgOut{author: m.Author, cost: m.Cost, sms: m.SMS, recipients: m.Recipients, templated: m.Templated, marketing: m.Marketing}
+		r.out = &msgOut{author: m.Author, cost: m.Cost, sms: m.SMS, recipients: m.Recipients, templated: m.Templated, marketing: m.Marketing}
 	}
 	if m.Subject != "" || m.HTML != "" || m.Broadcast != "" || m.Template != "" || m.MirrorOf != "" ||
 		len(m.Attachments) > 0 || !m.ScheduledFor.IsZero() || len(m.InReplyTo) > 0 || len(m.Groups) > 0 || exact {

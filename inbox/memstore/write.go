@@ -47,8 +47,7 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 
 	// Everything is checked: apply.
 	if create {
-		rec = s.threadSlab.alloc()
-		rec.t, rec.num = nt, uint32(len(s.threadNum))
+		rec = &threadRec{t: nt, num: uint32(len(s.threadNum))}
 		rec.t.Version = 1
 		s.threads[nt.ID] = rec
 		s.threadNum = append(s.threadNum, rec)
@@ -256,17 +255,16 @@ func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Del
 		return
 	}
 	if r.out == nil {
-		r.out = s.outSlab.alloc()
+		r.out = &msgOut{}
 	}
 	r.out.dels = make([]*store.Delivery, 0, len(dels))
 	for i := range dels {
-		d := s.delSlab.alloc()
-		*d = dels[i]
+		d := dels[i]
 		d.Status = d.Status.Clone()
 		d.Version = 1
-		s.dels[d.ID] = d
-		r.out.dels = append(r.out.dels, d)
-		s.indexDelivery(d, r)
+		s.dels[d.ID] = &d
+		r.out.dels = append(r.out.dels, &d)
+		s.indexDelivery(&d, r)
 	}
 	slices.SortFunc(r.out.dels, func(a, b *store.Delivery) int { return strings.Compare(a.ID, b.ID) })
 }
