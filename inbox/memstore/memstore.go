@@ -2,7 +2,6 @@ package memstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -20,8 +19,8 @@ import (
 // ErrInvalid reports a value the storage contract does not allow: an empty
 // ID, an invalid subject kind, a message or delivery of another thread, a
 // change of a thread's subject or of a delivery's message, a Limit below 1.
-// Nothing was written.
-var ErrInvalid = errors.New("memstore: invalid value")
+// Nothing was written. It is store.ErrInvalid.
+var ErrInvalid = store.ErrInvalid
 
 // btreeDegree is the degree of every B-tree of the store.
 const btreeDegree = 32
@@ -124,7 +123,7 @@ func (e *notFoundError) Unwrap() error { return store.ErrNotFound }
 func notFound(what, id string) error { return &notFoundError{what, id} }
 
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
+	return fmt.Errorf("memstore: %w: "+format, append([]any{ErrInvalid}, args...)...)
 }
 
 // Thread implements store.Store.

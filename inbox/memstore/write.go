@@ -19,8 +19,8 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := checkWrite(&w); err != nil {
-		return err
+	if err := w.Check(); err != nil {
+		return fmt.Errorf("memstore: %w", err)
 	}
 	nt := w.Thread
 	create := nt.Version == 0
@@ -77,54 +77,6 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 			rec.assigns = new([]store.Assignment)
 		}
 		*rec.assigns = append(*rec.assigns, entry)
-	}
-	return nil
-}
-
-// checkWrite checks what a write says about itself.
-func checkWrite(w *store.ThreadWrite) error {
-	t := &w.Thread
-	if t.ID == "" {
-		return invalid("thread without ID")
-	}
-	if !t.Subject.Kind.Valid() {
-		return invalid("thread %q: subject kind %v", t.ID, t.Subject.Kind)
-	}
-	if t.Version < 0 {
-		return invalid("thread %q: version %d", t.ID, t.Version)
-	}
-	m := w.Message
-	if m == nil && len(w.Deliveries) > 0 {
-		return invalid("thread %q: deliveries without a message", t.ID)
-	}
-	if m != nil && (m.ID == "" || m.ThreadID != t.ID) {
-		return invalid("message %q of thread %q written to thread %q", m.ID, m.ThreadID, t.ID)
-	}
-	var ids, pids map[string]struct{}
-	if len(w.Deliveries) > 1 {
-		ids = make(map[string]struct{}, len(w.Deliveries))
-		pids = make(map[string]struct{})
-	}
-	for _, d := range w.Deliveries {
-		if d.ID == "" || d.MessageID != m.ID || d.ThreadID != t.ID {
-			return invalid("delivery %q of message %q, thread %q, written with message %q", d.ID, d.MessageID, d.ThreadID, m.ID)
-		}
-		if ids == nil {
-			continue
-		}
-		if _, dup := ids[d.ID]; dup {
-			return fmt.Errorf("memstore: delivery %q written twice: %w", d.ID, store.ErrConflict)
-		}
-		ids[d.ID] = struct{}{}
-		if d.ProviderID != "" {
-			if _, dup := pids[d.ProviderID]; dup {
-				return fmt.Errorf("memstore: provider ID %q: %w", d.ProviderID, store.ErrDuplicate)
-			}
-			pids[d.ProviderID] = struct{}{}
-		}
-	}
-	if a := w.Assignment; a != nil && a.ThreadID != "" && a.ThreadID != t.ID {
-		return invalid("assignment of thread %q written to thread %q", a.ThreadID, t.ID)
 	}
 	return nil
 }

@@ -16,8 +16,9 @@ import (
 // ErrInvalid reports a value the storage contract does not allow (an empty
 // ID, an invalid subject kind, a message or delivery of another thread, a
 // changed subject, a Limit below 1, text PostgreSQL cannot hold), or an
-// invalid argument to Open or Migrate. Nothing was written.
-var ErrInvalid = errors.New("pgstore: invalid value")
+// invalid argument to Open or Migrate. Nothing was written. It is
+// store.ErrInvalid.
+var ErrInvalid = store.ErrInvalid
 
 // ErrNotMigrated reports that the database's Parley schema is missing or
 // older than SchemaVersion: call Migrate first.
@@ -81,7 +82,7 @@ func notFound(what, id string) error {
 }
 
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
+	return fmt.Errorf("pgstore: %w: "+format, append([]any{ErrInvalid}, args...)...)
 }
 
 // mapErr turns a database error into the store's errors: the context's

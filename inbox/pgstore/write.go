@@ -27,8 +27,8 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := checkWrite(&w); err != nil {
-		return err
+	if err := w.Check(); err != nil {
+		return fmt.Errorf("pgstore: %w", err)
 	}
 	b, checks, err := s.writeBatch(&w)
 	if err != nil {
@@ -90,44 +90,6 @@ func (s *Store) versionError(ctx context.Context, tx pgx.Tx, t *store.Thread) er
 		return invalid("thread %q: subject %s changed to %s", t.ID, store.Subject{Kind: store.SubjectKind(kind), ID: subject}, t.Subject)
 	}
 	return fmt.Errorf("pgstore: thread %q at version %d, written at %d: %w", t.ID, version, t.Version, store.ErrConflict)
-}
-
-// checkWrite checks what a write says about itself.
-func checkWrite(w *store.ThreadWrite) error {
-	t := &w.Thread
-	if t.ID == "" {
-		return invalid("thread without ID")
-	}
-	if !t.Subject.Kind.Valid() {
-		return invalid("thread %q: subject kind %v", t.ID, t.Subject.Kind)
-	}
-	if t.Version < 0 {
-		return invalid("thread %q: version %d", t.ID, t.Version)
-	}
-	m := w.Message
-	if m == nil && len(w.Deliveries) > 0 {
-		return invalid("thread %q: deliveries without a message", t.ID)
-	}
-	if m != nil && (m.ID == "" || m.ThreadID != t.ID) {
-		return invalid("message %q of thread %q written to thread %q", m.ID, m.ThreadID, t.ID)
-	}
-	for i, d := range w.Deliveries {
-		if d.ID == "" || d.MessageID != m.ID || d.ThreadID != t.ID {
-			return invalid("delivery %q of message %q, thread %q, written with message %q", d.ID, d.MessageID, d.ThreadID, m.ID)
-		}
-		for _, e := range w.Deliveries[:i] {
-			if e.ID == d.ID {
-				return fmt.Errorf("pgstore: delivery %q written twice: %w", d.ID, store.ErrConflict)
-			}
-			if d.ProviderID != "" && e.ProviderID == d.ProviderID {
-				return fmt.Errorf("pgstore: provider ID %q: %w", d.ProviderID, store.ErrDuplicate)
-			}
-		}
-	}
-	if a := w.Assignment; a != nil && a.ThreadID != "" && a.ThreadID != t.ID {
-		return invalid("assignment of thread %q written to thread %q", a.ThreadID, t.ID)
-	}
-	return nil
 }
 
 // rowCheck judges the number of rows one statement of a write affected.

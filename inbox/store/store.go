@@ -35,6 +35,8 @@ var (
 //   - Values go in and out by copy: a Store never keeps or returns memory the
 //     caller can change, and a caller's later changes to a value it wrote
 //     never reach the store.
+//   - A write that does not fit together (see ThreadWrite.Check) fails with
+//     ErrInvalid, ErrConflict or ErrDuplicate before anything is looked at.
 //   - Each write method is atomic: it applies all of its changes or none,
 //     and a failed write leaves the store exactly as it was.
 //   - Writes of threads and deliveries are checked against the Version the
