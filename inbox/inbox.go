@@ -92,6 +92,10 @@ type Options struct {
 	// MirrorBroadcasts shows every broadcast in each recipient's own thread
 	// too (M3). Default: contact threads show only direct messages.
 	MirrorBroadcasts bool
+	// WhatsAppTemplates looks up an approved WhatsApp template by name and
+	// language when a scheduled message that uses one is sent (C8, C10).
+	// Scheduling a WhatsApp template needs it.
+	WhatsAppTemplates func(name, language string) (*ptemplate.WhatsAppTemplate, bool)
 	// ReplyAddress, when set, gives the reply-to address of email sent
 	// from a thread: a per-thread address (channel/email.ReplyAddress)
 	// routes replies back to it.
@@ -138,6 +142,7 @@ type Inbox struct {
 	mirror       bool
 	lease        time.Duration
 	replyAddress func(threadID string) string
+	waTemplates  func(name, language string) (*ptemplate.WhatsAppTemplate, bool)
 	limMu        sync.Mutex
 	limiters     map[string]*rate.Limiter
 }
@@ -164,7 +169,7 @@ func New(s Store, opts Options) (*Inbox, error) {
 		typing:   make(map[string]map[string]time.Time),
 		channels: opts.Channels, rules: opts.Rules, catalog: opts.Catalog, templateData: opts.TemplateData,
 		account: opts.Account, prices: opts.Prices, concurrency: opts.Concurrency, rateLimits: opts.RateLimits,
-		retry: opts.Retry, mirror: opts.MirrorBroadcasts, lease: opts.ClaimLease, replyAddress: opts.ReplyAddress, limiters: map[string]*rate.Limiter{},
+		retry: opts.Retry, mirror: opts.MirrorBroadcasts, lease: opts.ClaimLease, replyAddress: opts.ReplyAddress, waTemplates: opts.WhatsAppTemplates, limiters: map[string]*rate.Limiter{},
 	}
 	if in.rules == nil {
 		if in.rules, err = recipient.NewRules(recipient.Options{Now: opts.Now}); err != nil {

@@ -243,10 +243,11 @@ func (in *Inbox) Dispatch(ctx context.Context, limit int) (int, error) {
 }
 
 type dispatchJob struct {
-	msg    Message
-	thread Thread
-	f      *fanout
-	sent   int
+	msg     Message
+	thread  Thread
+	f       *fanout
+	sent    int
+	missing error // why the message cannot be rendered any more
 }
 
 func (in *Inbox) newDispatchJob(ctx context.Context, messageID string) (*dispatchJob, error) {
@@ -264,10 +265,21 @@ func (in *Inbox) newDispatchJob(ctx context.Context, messageID string) (*dispatc
 	}
 	job.f.sender, _ = in.channels.Sender(m.Kind)
 	job.f.ident, _ = in.channels.Identity(m.Kind, m.Identity)
+	if ref, ok := strings.CutPrefix(m.Template, "whatsapp:"); ok && m.Kind == channel.WhatsApp {
+		name, lang, _ := strings.Cut(ref, ":")
+		if in.waTemplates != nil {
+			if w, found := in.waTemplates(name, lang); found && w.Approved() {
+				job.f.wa = w
+				return job, nil
+			}
+		}
+		job.missing = fmt.Errorf("inbox: whatsapp template %q (%s) is not approved or not known any more: %w", name, lang, channel.ErrPermanent)
+		return job, nil
+	}
 	if m.Templated {
 		job.f.tpl, err = ptemplate.Parse(in.catalog, ptemplate.Source{Name: m.Template, Subject: m.Subject, Text: m.Text, HTML: m.HTML}, ptemplate.Options{})
 		if err != nil {
-			job.f.tpl = nil
+			job.missing = fmt.Errorf("inbox: template %q: %w: %w", m.Template, channel.ErrPermanent, err)
 		}
 	}
 	return job, nil
@@ -277,6 +289,10 @@ func (in *Inbox) dispatchOne(ctx context.Context, job *dispatchJob, d Delivery) 
 	now := in.now()
 	if job.f.sender == nil {
 		_, err := job.f.finish(ctx, d, channel.Receipt{}, fmt.Errorf("inbox: %s: %w", job.msg.Kind, channel.ErrNotRegistered), 0)
+		return err
+	}
+	if job.missing != nil {
+		_, err := job.f.finish(ctx, d, channel.Receipt{}, job.missing, 0)
 		return err
 	}
 	c, err := in.contactOf(ctx, Subject{Kind: store.Contact, ID: d.ContactID})

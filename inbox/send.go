@@ -222,6 +222,9 @@ func (in *Inbox) plan(ctx context.Context, d Draft) (*plan, error) {
 			problem(err)
 		}
 	}
+	if d.WhatsApp != nil && (d.ScheduledFor.After(in.now()) || d.Anchor != nil) && in.waTemplates == nil {
+		problem(fmt.Errorf("inbox: %w: a scheduled WhatsApp template is looked up again when it is sent: set Options.WhatsAppTemplates", ErrInvalidArgument))
+	}
 	if d.WhatsApp != nil && !d.WhatsApp.Approved() {
 		problem(fmt.Errorf("inbox: whatsapp template %q is %s: %w", d.WhatsApp.Name, d.WhatsApp.State, channel.ErrWindowClosed))
 	}
@@ -499,7 +502,7 @@ func (in *Inbox) Send(ctx context.Context, d Draft) (SendResult, error) {
 		msg.Templated = true
 	}
 	if d.WhatsApp != nil {
-		msg.Text, msg.Template, msg.Templated = d.WhatsApp.Body, d.WhatsApp.Name, true
+		msg.Text, msg.Template, msg.Templated = d.WhatsApp.Body, whatsAppRef(d.WhatsApp), true
 	}
 	direct := p.thread.Subject.Kind == store.Contact && len(p.targets) == 1
 	if direct && d.WhatsApp != nil {
@@ -558,6 +561,12 @@ func (in *Inbox) Send(ctx context.Context, d Draft) (SendResult, error) {
 		res.Message, err = in.Message(ctx, m.ID)
 	}
 	return res, err
+}
+
+// whatsAppRef is how a message records the approved WhatsApp template it
+// was sent with, so a dispatcher can look it up again (C8, C10).
+func whatsAppRef(w *ptemplate.WhatsAppTemplate) string {
+	return "whatsapp:" + w.Name + ":" + w.Language
 }
 
 // mirrorBroadcast records the broadcast in every recipient's own thread

@@ -754,3 +754,60 @@ func TestFanoutStoreFailsMidway(t *testing.T) {
 		t.Fatalf("sent %d, want 3", n)
 	}
 }
+
+// C8, C10: a scheduled WhatsApp template is looked up again and rendered
+// per recipient when it is sent; without a lookup it cannot be scheduled.
+func TestScheduledWhatsAppTemplate(t *testing.T) {
+	wa := &ptemplate.WhatsAppTemplate{Name: "class_reminder", Language: "fr", Category: ptemplate.CategoryUtility,
+		State: ptemplate.ApprovalApproved, Body: "Bonjour {{1}}, votre cours est demain.", Params: []string{"Contact.FirstName"}}
+	due := t0.Add(3 * time.Hour)
+	r := newRig(t, inbox.Options{}, nil)
+	th := r.thread(contactT("ana"))
+	if _, err := r.in.Send(r.ctx, inbox.Draft{Kind: channel.WhatsApp, ThreadID: th.ID, WhatsApp: wa, ScheduledFor: due}); !errors.Is(err, inbox.ErrInvalidArgument) {
+		t.Fatalf("without a template lookup: err = %v", err)
+	}
+	approved := map[string]*ptemplate.WhatsAppTemplate{"class_reminder/fr": wa}
+	r = newRig(t, inbox.Options{WhatsAppTemplates: func(name, lang string) (*ptemplate.WhatsAppTemplate, bool) {
+		w, ok := approved[name+"/"+lang]
+		return w, ok
+	}}, nil)
+	yoga := r.thread(store.Subject{Kind: store.Audience, ID: "yoga"})
+	res, err := r.in.Send(r.ctx, inbox.Draft{Kind: channel.WhatsApp, ThreadID: yoga.ID, WhatsApp: wa, ScheduledFor: due})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.clock.Set(due)
+	if _, err := r.in.Dispatch(r.ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	sent := r.fakes[channel.WhatsApp].Sent()
+	texts := map[string]bool{}
+	for _, s := range sent {
+		if s.Message.Template == nil || s.Message.Template.Name != "class_reminder" || s.Message.Template.Language != "fr" {
+			t.Fatalf("template ref %+v", s.Message.Template)
+		}
+		texts[s.Message.Template.Params[0]] = true
+	}
+	if len(sent) != 2 || !texts["Ana"] || !texts["Ben"] {
+		t.Fatalf("sent %d, params %v", len(sent), texts)
+	}
+	// a template withdrawn before the due time fails with the reason, nothing is sent
+	res2, err := r.in.Send(r.ctx, inbox.Draft{Kind: channel.WhatsApp, ThreadID: yoga.ID, WhatsApp: wa, ScheduledFor: due.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(approved, "class_reminder/fr")
+	r.clock.Set(due.Add(time.Hour))
+	if _, err := r.in.Dispatch(r.ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range res2.Deliveries {
+		if got := r.delivery(d.ID); got.Status.Current != status.Failed || got.Reason == "" {
+			t.Fatalf("withdrawn template: %+v", got)
+		}
+	}
+	if len(r.fakes[channel.WhatsApp].Sent()) != 2 {
+		t.Fatal("a withdrawn template was sent")
+	}
+	_ = res
+}
