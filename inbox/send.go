@@ -136,17 +136,14 @@ func (p Preflight) Err() error {
 // plan is a preflight with what sending needs.
 type plan struct {
 	Preflight
-	thread   Thread
-	ident    channel.Identity
-	caps     channel.Capabilities
-	sender   channel.Sender
-	origin   Origin
-	targets  []target
-	groups   []string
-	perSeg   map[string]int64
-	scopes   []ptemplate.Scope
-	rendered bool // content rendered once (direct send)
-	out      ptemplate.Output
+	thread  Thread
+	ident   channel.Identity
+	caps    channel.Capabilities
+	sender  channel.Sender
+	origin  Origin
+	targets []target
+	groups  []string
+	scopes  []ptemplate.Scope
 }
 
 type target struct {
@@ -292,18 +289,14 @@ func (in *Inbox) recipients(ctx context.Context, p *plan, d Draft) error {
 			}
 			return f
 		}}
-	var (
-		sel     *recipient.Selection
-		members []recipient.Contact
-		err     error
-	)
+	var sel *recipient.Selection
 	switch p.thread.Subject.Kind {
 	case store.Contact:
 		c, err := in.contactOf(ctx, p.thread.Subject)
 		if err != nil {
 			return err
 		}
-		members = []recipient.Contact{c}
+		members := []recipient.Contact{c}
 		if err := in.addFacts(ctx, members, d.Kind, &p.thread); err != nil {
 			return err
 		}
@@ -316,7 +309,7 @@ func (in *Inbox) recipients(ctx context.Context, p *plan, d Draft) error {
 		if err != nil {
 			return fmt.Errorf("inbox: audience %s: %w", p.thread.Subject.ID, err)
 		}
-		members = a.Members
+		members := a.Members
 		if err := in.addFacts(ctx, members, d.Kind, nil); err != nil {
 			return err
 		}
@@ -349,7 +342,6 @@ func (in *Inbox) recipients(ctx context.Context, p *plan, d Draft) error {
 			p.groups = append(p.groups, g.String())
 		}
 	}
-	_ = err
 	chosen := sel.Selected()
 	if d.Selection != nil && p.thread.Subject.Kind != store.Contact {
 		chosen = d.Selection.Selected()
