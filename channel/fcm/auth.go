@@ -117,8 +117,9 @@ func rsaKey(pemKey []byte) (*rsa.PrivateKey, error) {
 	return nil, errors.New("private_key is neither a PKCS #8 nor a PKCS #1 RSA key")
 }
 
-// token returns a valid access token: the cached one while it is more than
-// RefreshMargin from its expiry, else a fresh one from the token endpoint.
+// token returns the Authorization header of a valid access token ("Bearer
+// …"): the cached one while it is more than RefreshMargin from its expiry,
+// else a fresh one from the token endpoint.
 // One caller fetches at a time; the others wait for it (or their context)
 // and take what it fetched.
 func (s *Sender) token(ctx context.Context) (string, error) {
@@ -139,13 +140,14 @@ func (s *Sender) token(ctx context.Context) (string, error) {
 		return "", err
 	}
 	s.mu.Lock()
-	s.access = t
+	s.access = "Bearer " + t
 	s.expiry = time.Time{}
 	if lifetime > 0 {
 		s.expiry = s.now().Add(lifetime)
 	}
+	auth := s.access
 	s.mu.Unlock()
-	return t, nil
+	return auth, nil
 }
 
 // cached returns the cached token if it is still good for RefreshMargin.
@@ -161,11 +163,11 @@ func (s *Sender) cached() (string, bool) {
 	return s.access, true
 }
 
-// invalidate drops tok from the cache (FCM refused it), unless another
+// invalidate drops auth from the cache (FCM refused it), unless another
 // caller already replaced it.
-func (s *Sender) invalidate(tok string) {
+func (s *Sender) invalidate(auth string) {
 	s.mu.Lock()
-	if s.access == tok {
+	if s.access == auth {
 		s.access, s.expiry = "", time.Time{}
 	}
 	s.mu.Unlock()

@@ -29,6 +29,8 @@ const MaxTTL = 28 * 24 * time.Hour
 // MaxPayloadBytes is FCM's limit on a message's notification and data.
 const MaxPayloadBytes = 4096
 
+var jsonType = []string{"application/json; charset=utf-8"}
+
 // maxResponseBytes bounds how much of a response is read.
 const maxResponseBytes = 1 << 20
 
@@ -131,7 +133,7 @@ type Sender struct {
 
 	fetching chan struct{} // held by the one caller fetching a token
 	mu       sync.Mutex
-	access   string    // cached access token
+	access   string    // Authorization header of the cached access token
 	expiry   time.Time // its expiry on s.now's clock; zero: unknown
 }
 
@@ -266,15 +268,15 @@ func (s *Sender) Send(ctx context.Context, msg *channel.Message) (channel.Receip
 		return channel.Receipt{}, err
 	}
 	for try := 0; ; try++ {
-		tok, err := s.token(ctx)
+		auth, err := s.token(ctx)
 		if err != nil {
 			return channel.Receipt{}, err
 		}
-		name, err := s.post(ctx, tok, body)
+		name, err := s.post(ctx, auth, body)
 		var fe *Error
 		if errors.As(err, &fe) && fe.credentials() {
 			if fe.unauthenticated() && try == 0 {
-				s.invalidate(tok) // expired or revoked early: one more try with a fresh token
+				s.invalidate(auth) // expired or revoked early: one more try with a fresh token
 				continue
 			}
 			return channel.Receipt{}, &CredentialsError{Account: s.account, Op: "send", StatusCode: fe.StatusCode, Reason: fe.Message, Err: fe}
@@ -286,14 +288,15 @@ func (s *Sender) Send(ctx context.Context, msg *channel.Message) (channel.Receip
 	}
 }
 
-// post sends one request and reads its response.
-func (s *Sender) post(ctx context.Context, tok string, body []byte) (string, error) {
+// post sends one request, authorised by auth ("Bearer …"), and reads its
+// response.
+func (s *Sender) post(ctx context.Context, auth string, body []byte) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.sendURL, bytes.NewReader(body))
 	if err != nil {
 		return "", fmt.Errorf("fcm: build request: %w: %w", channel.ErrPermanent, err)
 	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	req.Header["Authorization"] = []string{auth}
+	req.Header["Content-Type"] = jsonType
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return "", transportError(ctx, err)
@@ -353,8 +356,15 @@ type androidNotification struct {
 }
 
 type apnsConfig struct {
-	Headers map[string]string `json:"headers"`
-	Payload apnsPayload       `json:"payload"`
+	Headers apnsHeaders `json:"headers"`
+	Payload apnsPayload `json:"payload"`
+}
+
+type apnsHeaders struct {
+	Priority   string `json:"apns-priority"`
+	PushType   string `json:"apns-push-type"`
+	Expiration string `json:"apns-expiration,omitempty"`
+	CollapseID string `json:"apns-collapse-id,omitempty"`
 }
 
 type apnsPayload struct {
@@ -433,18 +443,18 @@ func (s *Sender) build(ctx context.Context, msg *channel.Message) ([]byte, error
 	}
 	a := &m.Android
 	a.Priority, a.Notification.Sound, a.Notification.ChannelID = "high", sound, s.cfg.AndroidChannelID
-	headers := map[string]string{"apns-priority": "10", "apns-push-type": "alert"}
+	headers := apnsHeaders{Priority: "10", PushType: "alert"}
 	if s.cfg.Priority == Normal {
-		a.Priority, headers["apns-priority"] = "normal", "5"
+		a.Priority, headers.Priority = "normal", "5"
 	}
 	if s.cfg.TTL > 0 {
 		a.TTL = strconv.FormatInt(int64(s.cfg.TTL/time.Second), 10) + "s"
-		headers["apns-expiration"] = strconv.FormatInt(s.now().Add(s.cfg.TTL).Unix(), 10)
+		headers.Expiration = strconv.FormatInt(s.now().Add(s.cfg.TTL).Unix(), 10)
 	}
 	if s.cfg.CollapseByThread && thread != "" {
 		a.CollapseKey, a.Notification.Tag = thread, thread
 		if len(thread) <= 64 {
-			headers["apns-collapse-id"] = thread
+			headers.CollapseID = thread
 		}
 	}
 	m.APNs = apnsConfig{Headers: headers, Payload: apnsPayload{Aps: aps{Sound: sound, ThreadID: thread}}}
