@@ -41,10 +41,15 @@ const (
 	// into, a channel kind (R5).
 	EventOptedOut
 	EventOptedIn
+	// EventDeviceRetired: a push provider reported a device token dead
+	// (channel.ErrAddressRetired); Address is the token, DeliveryID the
+	// delivery that met it. The inbox no longer sends to it; the host should
+	// remove it from the contact.
+	EventDeviceRetired
 )
 
 var eventNames = [...]string{"", "message-received", "message-sent", "status-changed", "unknown-status",
-	"thread-started", "thread-read", "thread-changed", "assigned", "typing", "typing-stopped", "opted-out", "opted-in"}
+	"thread-started", "thread-read", "thread-changed", "assigned", "typing", "typing-stopped", "opted-out", "opted-in", "device-retired"}
 
 // String returns the event type's name ("message-received").
 func (e EventType) String() string {
@@ -63,7 +68,7 @@ type Event struct {
 	ProviderID string
 	// Agent is the agent of typing events.
 	Agent string
-	// Kind and Address are set on opt-out events.
+	// Kind and Address are set on opt-out and device-retired events.
 	Kind    channel.Kind
 	Address string
 	// Status is the new status of status events.

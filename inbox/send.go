@@ -399,6 +399,11 @@ func pushTokens(s Subject) []string {
 // addFacts marks the recorded opt-outs (R5) and, for WhatsApp and Airbnb,
 // the facts of each contact's own thread (C10, C11) on the contacts.
 func (in *Inbox) addFacts(ctx context.Context, cs []recipient.Contact, kind channel.Kind, own *Thread) error {
+	if kind == channel.Push {
+		if err := in.markRetired(ctx, cs); err != nil {
+			return err
+		}
+	}
 	addrs := make([]string, 0, len(cs))
 	for _, c := range cs {
 		if a := c.Address(kind); a != "" {
@@ -687,6 +692,12 @@ func (f *fanout) one(ctx context.Context, lim *rate.Limiter, d Delivery, c recip
 	if f.replyTo != nil && f.msg.Kind == channel.Email {
 		msg.ReplyTo = f.replyTo(f.msg.ThreadID)
 	}
+	if f.msg.Kind == channel.Push {
+		if err := retiredBeforeSend(d, c); err != nil {
+			return f.finish(ctx, d, channel.Receipt{}, err, 0)
+		}
+		msg.Metadata = pushMetadata(f.msg, c)
+	}
 	if f.wa != nil || f.msg.Templated {
 		switch {
 		case f.wa != nil:
@@ -728,6 +739,12 @@ func (f *fanout) one(ctx context.Context, lim *rate.Limiter, d Delivery, c recip
 			return f.finish(ctx, d, r, err, attempts)
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
+		if ra := channel.RetryAfter(err); ra > in.retry.MaxBackoff {
+			// the provider asks for a longer wait than the policy allows
+			return f.finish(ctx, d, r, err, attempts)
+		} else if ra > wait {
+			wait = ra
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -746,6 +763,9 @@ func (f *fanout) finish(ctx context.Context, d Delivery, r channel.Receipt, send
 	wctx := context.WithoutCancel(ctx)
 	if errors.Is(sendErr, channel.ErrOptedOut) {
 		_ = in.SetOptedOut(wctx, d.Kind, d.Address, true)
+	}
+	if errors.Is(sendErr, channel.ErrAddressRetired) {
+		in.retireDevice(wctx, d)
 	}
 	// The send happened (or failed): its outcome must be recorded, so a
 	// failing store write is retried a few times before giving up.
@@ -869,6 +889,9 @@ type Retry struct {
 	// Attempts is the largest number of attempts per delivery (default 3).
 	Attempts int
 	// Backoff is the first wait (default 200 ms); it doubles up to
-	// MaxBackoff (default 5 s), with jitter.
+	// MaxBackoff (default 5 s), with jitter. A wait is never shorter than
+	// the provider's Retry-After (channel.RetryAfter); when the provider
+	// asks for a wait longer than MaxBackoff, the delivery is not retried
+	// and fails with the provider's error.
 	Backoff, MaxBackoff time.Duration
 }

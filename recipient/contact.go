@@ -24,9 +24,16 @@ type Contact struct {
 	// Phone is the contact's mobile number in E.164 form ("+33612345678").
 	// SMS, MMS and WhatsApp go to it.
 	Phone string
-	// PushTokens are the contact's push device tokens; push goes to the
-	// first non-blank one.
+	// PushTokens are the contact's push device tokens, the most recent
+	// device first; push goes to the first non-blank one that is not
+	// retired.
 	PushTokens []string
+	// RetiredPushTokens are tokens the push provider reported dead (the app
+	// was uninstalled, the registration expired): push never goes to them,
+	// and a contact whose tokens are all retired has no valid device (R2).
+	// The inbox fills it from the tokens it recorded as retired; a host may
+	// fill it too.
+	RetiredPushTokens []string
 	// AirbnbID is the Airbnb thread (or guest) identifier that Airbnb
 	// messages go to; empty when the contact has no Airbnb booking.
 	AirbnbID string
@@ -48,8 +55,9 @@ type Contact struct {
 
 // Address returns the contact's address for kind: the email for Email, the
 // phone for SMS, MMS and WhatsApp, the first non-blank push token for Push,
-// AirbnbID for Airbnb. It returns "" when the contact has none or kind is not
-// a channel kind. It does not validate the address; Rules.Check does.
+// AirbnbID for Airbnb. A push token listed in RetiredPushTokens is skipped.
+// It returns "" when the contact has none or kind is not a channel kind. It
+// does not validate the address; Rules.Check does.
 func (c Contact) Address(kind channel.Kind) string {
 	switch kind {
 	case channel.Email:
@@ -58,7 +66,7 @@ func (c Contact) Address(kind channel.Kind) string {
 		return c.Phone
 	case channel.Push:
 		for _, t := range c.PushTokens {
-			if strings.TrimSpace(t) != "" {
+			if strings.TrimSpace(t) != "" && !c.retired(t) {
 				return t
 			}
 		}
@@ -67,6 +75,27 @@ func (c Contact) Address(kind channel.Kind) string {
 		return c.AirbnbID
 	}
 	return ""
+}
+
+// retired reports whether token is one of c's retired push tokens.
+func (c Contact) retired(token string) bool {
+	for _, r := range c.RetiredPushTokens {
+		if r == token {
+			return true
+		}
+	}
+	return false
+}
+
+// hasPushToken reports whether c has any non-blank push token, retired or
+// not.
+func (c Contact) hasPushToken() bool {
+	for _, t := range c.PushTokens {
+		if strings.TrimSpace(t) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Name returns the first and last names joined by a space, without extra

@@ -33,7 +33,7 @@
 // # Errors
 //
 // Verdict reasons and selection errors match sentinels with errors.Is:
-// ErrNoAddress, ErrInvalidAddress, ErrNoDevice, ErrNoConsent,
+// ErrNoAddress, ErrInvalidAddress, ErrNoDevice (ErrNoValidDevice), ErrNoConsent,
 // ErrGuestNotWritten, ErrRepliesImpossible (information only), and the
 // SDK-wide channel.ErrOptedOut and channel.ErrWindowClosed. Parsing errors
 // match ErrInvalidPhone (as *PhoneError) or ErrInvalidEmail, and both match

@@ -22,6 +22,11 @@ var (
 	// ErrNoDevice: a push message to a contact with no push device token.
 	// Blocking.
 	ErrNoDevice = errors.New("recipient: no push device")
+	// ErrNoValidDevice: a push message to a contact whose device tokens
+	// were all retired by the push provider (Contact.RetiredPushTokens): the
+	// app was uninstalled or its registration expired. It matches
+	// ErrNoDevice too. Blocking.
+	ErrNoValidDevice error = &reasonError{msg: "recipient: no valid push device: every device token was retired", err: ErrNoDevice}
 	// ErrNoConsent: a marketing message to a contact who has not consented
 	// to marketing on the channel. A warning (the sender attests the message
 	// is not promotional), blocking under Options.StrictConsent.
@@ -43,6 +48,15 @@ var (
 	errOptedOut     = fmt.Errorf("recipient: contact %w on the channel", channel.ErrOptedOut)
 	errWindowClosed = fmt.Errorf("recipient: whatsapp %w (24 h after the contact's latest message); only an approved template may be sent", channel.ErrWindowClosed)
 )
+
+// reasonError is a reason that also matches a broader one.
+type reasonError struct {
+	msg string
+	err error
+}
+
+func (e *reasonError) Error() string { return e.msg }
+func (e *reasonError) Unwrap() error { return e.err }
 
 // Errors of address parsing and normalisation (R6).
 var (

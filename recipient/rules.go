@@ -193,7 +193,7 @@ func NewRules(opts Options) (*Rules, error) {
 // C10, C11, R7):
 //
 //   - Blocked when c has no address for kind (ErrNoAddress; ErrNoDevice for
-//     push), an invalid one (ErrInvalidAddress), has opted out of kind
+//     push, ErrNoValidDevice when every push token is retired), an invalid one (ErrInvalidAddress), has opted out of kind
 //     (channel.ErrOptedOut), on WhatsApp when the service window is closed
 //     and the message is not an approved template (channel.ErrWindowClosed),
 //     on Airbnb when the guest has not written and the message is not
@@ -278,6 +278,9 @@ func (r *Rules) addressProblem(c Contact, kind channel.Kind) error {
 		}
 	case channel.Push:
 		if c.Address(channel.Push) == "" {
+			if c.hasPushToken() {
+				return ErrNoValidDevice
+			}
 			return ErrNoDevice
 		}
 	case channel.Airbnb:

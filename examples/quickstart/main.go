@@ -269,7 +269,8 @@ func run(ctx context.Context, out io.Writer) error {
 	stopped, _ := ib.OptedOut(ctx, channel.SMS, ines.Phone)
 	printList(ctx, out, ib, "after answering Marc", inbox.ThreadQuery{})
 	fmt.Fprintf(out, "Inès opted out of SMS after replying \"Arrêt\": %v\n", stopped)
-	return nil
+
+	return pushDemo(ctx, out, ib, reg, dir, clk, members)
 }
 
 // openStore returns memstore, or PostgreSQL when PARLEY_POSTGRES_DSN is set

@@ -1,0 +1,144 @@
+package inbox
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/channel"
+	"github.com/parleyhq/parley/recipient"
+	"github.com/parleyhq/parley/status"
+)
+
+// Push deliveries.
+//
+// A push message has one delivery per contact, sent to one device: the
+// contact's first push token that is not retired (recipient.Contact lists the
+// most recent device first). The delivery's Address is that token, so its
+// status says exactly what happened to that device. A provider that reports
+// the token dead (channel.ErrAddressRetired, FCM UNREGISTERED) fails the
+// delivery with the reason; the inbox records the token as retired in the
+// store (the opt-out record of that token for channel.Push), publishes
+// EventDeviceRetired so the host can remove it, skips it in every later
+// send and preflight, and a contact left with retired tokens only is blocked
+// with recipient.ErrNoValidDevice (R2).
+//
+// Push providers report no delivery: an accepted push is sent (S1) and stays
+// so, unless the host's app reports that the notification was opened
+// (PushOpened), which makes it read.
+
+// markRetired lists, on each contact, the push tokens recorded as retired,
+// so that recipient rules skip them (R2).
+func (in *Inbox) markRetired(ctx context.Context, cs []recipient.Contact) error {
+	var tokens []string
+	for _, c := range cs {
+		for _, t := range c.PushTokens {
+			if t = normalizeAddress(channel.Push, t); t != "" {
+				tokens = append(tokens, t)
+			}
+		}
+	}
+	if len(tokens) == 0 {
+		return nil
+	}
+	gone, err := in.store.OptedOut(ctx, channel.Push, tokens)
+	if err != nil {
+		return wrapStore("retired push tokens", err)
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	for i := range cs {
+		var add []string
+		for _, t := range cs[i].PushTokens {
+			if gone[normalizeAddress(channel.Push, t)] && !slices.Contains(cs[i].RetiredPushTokens, t) {
+				add = append(add, t)
+			}
+		}
+		if add != nil {
+			cs[i].RetiredPushTokens = append(slices.Clone(cs[i].RetiredPushTokens), add...)
+		}
+	}
+	return nil
+}
+
+// retireDevice records a push token the provider reported dead and tells
+// subscribers (EventDeviceRetired).
+func (in *Inbox) retireDevice(ctx context.Context, d Delivery) {
+	addr := normalizeAddress(channel.Push, d.Address)
+	if d.Kind != channel.Push || addr == "" {
+		return
+	}
+	if err := in.store.SetOptOut(ctx, channel.Push, addr, true); err != nil {
+		in.log.Warn("inbox: recording a retired push token failed", "delivery", d.ID, "err", err)
+		return
+	}
+	in.publish(Event{Type: EventDeviceRetired, ThreadID: d.ThreadID, MessageID: d.MessageID, DeliveryID: d.ID,
+		Kind: channel.Push, Address: addr, At: in.now()})
+}
+
+// pushMetadata is the metadata of a push delivery's channel message: the
+// thread, message and contact, so the recipient's app can open the
+// conversation.
+func pushMetadata(m Message, c recipient.Contact) map[string]string {
+	return map[string]string{channel.MetaThreadID: m.ThreadID, channel.MetaMessageID: m.ID, channel.MetaContactID: c.ID}
+}
+
+// retiredBeforeSend returns the error of a push delivery whose token was
+// retired after the delivery was addressed (a scheduled push), so that it is
+// not sent to a dead device; nil otherwise.
+func retiredBeforeSend(d Delivery, c recipient.Contact) error {
+	if d.Kind != channel.Push || !slices.Contains(c.RetiredPushTokens, d.Address) {
+		return nil
+	}
+	return fmt.Errorf("inbox: push token retired before the send: %w: %w", channel.ErrAddressRetired, channel.ErrPermanent)
+}
+
+// PushOpened records that the recipient opened a push notification, as the
+// host's app reports it: the delivery becomes read (S1), merged like any
+// status (S2) and kept in its history with the raw status "opened" at the
+// time given (now when zero). The notification's data carries the delivery
+// ID (channel.Message.Reference; "parley_delivery_id" with channel/fcm).
+//
+// It fails with ErrNotFound for an unknown delivery, and with
+// ErrInvalidArgument for a delivery that is not a push or was never sent
+// (scheduled or cancelled). Reporting the same opening twice changes
+// nothing the second time.
+func (in *Inbox) PushOpened(ctx context.Context, deliveryID string, at time.Time) (Delivery, error) {
+	if strings.TrimSpace(deliveryID) == "" {
+		return Delivery{}, fmt.Errorf("inbox: push opened: %w: empty delivery ID", ErrInvalidArgument)
+	}
+	if at.IsZero() {
+		at = in.now()
+	}
+	at = at.Round(0).Truncate(time.Microsecond)
+	var refused error
+	changed := false
+	d, err := in.updateDelivery(ctx, deliveryID, func(d *Delivery) bool {
+		refused, changed = nil, false
+		switch d.Status.Current {
+		case status.Scheduled, status.Cancelled:
+			refused = fmt.Errorf("inbox: push opened: %w: delivery %s is %s", ErrInvalidArgument, d.ID, d.Status.Current)
+			return false
+		}
+		if d.Kind != channel.Push {
+			refused = fmt.Errorf("inbox: push opened: %w: delivery %s is %s, not push", ErrInvalidArgument, d.ID, d.Kind)
+			return false
+		}
+		changed, _ = d.Status.Apply(status.Change{Status: status.Read, At: at, Raw: "opened"})
+		return changed
+	})
+	if err != nil {
+		return Delivery{}, err
+	}
+	if refused != nil {
+		return Delivery{}, refused
+	}
+	if changed {
+		in.publish(Event{Type: EventStatusChanged, ThreadID: d.ThreadID, MessageID: d.MessageID, DeliveryID: d.ID,
+			ProviderID: d.ProviderID, Status: d.Status.Current, At: in.now()})
+	}
+	return d, nil
+}
