@@ -183,12 +183,14 @@ const (
 // crosses bytes.
 func nonPlainGSM(w uint64) uint64 {
 	x := w &^ high // 7 bits per byte: the additions below cannot carry out of a byte
-	ge20 := (x + (0x80-0x20)*ones) & high
-	le5A := ^(x + (0x7F-0x5A)*ones) & high
-	ge61 := (x + (0x80-0x61)*ones) & high
-	le7A := ^(x + (0x7F-0x7A)*ones) & high
-	is5F := ^((x ^ 0x5F*ones) + 0x7F*ones) & high // x^'_' is 0 only for '_', and 0+0x7F alone keeps the high bit clear
-	return high&^(ge20&le5A|ge61&le7A|is5F) | w&high
+	// The high bit of each byte of ge20 is set when the byte is ≥ 0x20, and
+	// so on; the other bits are ignored.
+	ge20 := x + (0x80-0x20)*ones
+	le5A := ^(x + (0x7F-0x5A)*ones)
+	ge61 := x + (0x80-0x61)*ones
+	le7A := ^(x + (0x7F-0x7A)*ones)
+	is5F := ^((x ^ 0x5F*ones) + 0x7F*ones) // x^'_' is 0 only for '_', and 0+0x7F alone keeps the high bit clear
+	return (^(ge20&le5A | ge61&le7A | is5F) | w) & high
 }
 
 // nonPrintable returns the high bit of each of the 8 bytes of w that is not
