@@ -62,6 +62,10 @@ const (
 	twilioAccountSID = "AC00000000000000000000000000000001"
 )
 
+// twilioSIDPrefix makes the SMS fake's provider IDs message SIDs as Twilio
+// writes them: "SM" and 32 hex digits.
+const twilioSIDPrefix = "SM00000000000000000000000000"
+
 // Routes of the host's server.
 const (
 	twilioPath   = "/webhooks/twilio"
@@ -131,7 +135,7 @@ func (d *demo) setUp() error {
 	}
 	// Sending goes through fakes that answer like the providers do, with
 	// provider IDs in each provider's style.
-	d.sms = channeltest.NewFake(channel.SMS, channeltest.Options{Now: d.clk.Now, IDPrefix: "SM"})
+	d.sms = channeltest.NewFake(channel.SMS, channeltest.Options{Now: d.clk.Now, IDPrefix: twilioSIDPrefix})
 	d.wa = channeltest.NewFake(channel.WhatsApp, channeltest.Options{Now: d.clk.Now, IDPrefix: "wamid.OUT"})
 	d.mail = channeltest.NewFake(channel.Email, channeltest.Options{Now: d.clk.Now, IDPrefix: "out-"})
 	reg := channel.NewRegistry()
@@ -161,7 +165,8 @@ func (d *demo) setUp() error {
 	// Twilio signs the URL it calls: the handler checks the signature
 	// against BaseURL followed by the request's path. Behind a proxy,
 	// BaseURL is the public https origin configured at Twilio.
-	tw, err := twilio.NewHandler(twilio.HandlerConfig{AuthToken: twilioAuthToken, BaseURL: d.srv.URL, Now: d.clk.Now}, ib)
+	tw, err := twilio.NewHandler(twilio.HandlerConfig{AccountSID: twilioAccountSID, AuthToken: twilioAuthToken,
+		BaseURL: d.srv.URL, Now: d.clk.Now}, ib)
 	if err != nil {
 		return err
 	}

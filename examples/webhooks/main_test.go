@@ -34,8 +34,8 @@ func TestWebhooksFeedTheInbox(t *testing.T) {
 		{"Twilio", "inbound SMS from Dan, signed → 200 OK"},
 		{"Twilio", "same SMS, body changed after signing → 403 Forbidden"},
 		{"M5", "same SMS again (Twilio retries) → 200 OK\nDan's thread holds 1 inbound message"},
-		{"S4", "status callback delivered for SM000001 → 200 OK"},
-		{"S2", "status callback sent for SM000001 (late) → 200 OK\nSM000001 is delivered"},
+		{"S4", "status callback delivered for SM00000000000000000000000000000001 → 200 OK"},
+		{"S2", "status callback sent for SM00000000000000000000000000000001 (late) → 200 OK\nSM00000000000000000000000000000001 is delivered"},
 		// WhatsApp Cloud API: handshake, signed notification with a message
 		// and a status, a wrong signature refused.
 		{"WhatsApp", "GET verification handshake → 200 OK\nchallenge echoed: 1158201444"},
@@ -55,7 +55,7 @@ func TestWebhooksFeedTheInbox(t *testing.T) {
 		{"M4", `09:11 email guest ← helene.martin@example.fr "Could we have a quiet room, away from the street?"`},
 		{"M4", `09:12 email guest ← h.martin@work.example "Please send the invoice to my company, Atelier Martin SARL."`},
 		{"M5, T5", "thread Dan Walker: 2 messages, 1 unread, last 09:03"},
-		{"S3", "sms SM000001 delivered history pending → validated → delivered"},
+		{"S3", "sms SM00000000000000000000000000000001 delivered history pending → validated → delivered"},
 		{"S3", "whatsapp wamid.OUT000001 read history pending → validated → read"},
 		{"S1", "email out-000001 validated history pending → validated"},
 	} {
