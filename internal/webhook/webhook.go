@@ -150,18 +150,3 @@ func (b *Batch) Count(o Outcome) int {
 	}
 	return b.counts[o]
 }
-
-// Status returns the status to answer a provider after the inbox handled
-// its webhook: 200 when it stored it (or already had it, M5), 400 when the
-// input can never be stored (channel.ErrInvalidMessage: a retry cannot
-// help), 500 otherwise, so that the provider retries. The handlers move to
-// Classify.
-func Status(err error) int {
-	switch {
-	case err == nil:
-		return http.StatusOK
-	case errors.Is(err, channel.ErrInvalidMessage):
-		return http.StatusBadRequest
-	}
-	return http.StatusInternalServerError
-}
