@@ -203,6 +203,8 @@ type Inbound struct {
 	ThreadToken string
 	// ReceivedAt is when the provider received it.
 	ReceivedAt time.Time
+	// Truncated reports that the provider's payload held more than could be parsed (parts or nesting beyond the parser's limits): the text kept is incomplete.
+	Truncated bool
 }
 
 // StatusUpdate is a delivery status report from a provider (S4).

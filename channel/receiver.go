@@ -5,7 +5,7 @@ import "context"
 // Receiver takes what providers report through webhooks: inbound messages
 // and delivery status updates. The inbox implements it; provider adapters'
 // webhook handlers call it, and answer the provider with a 2xx status only
-// after it returned nil.
+// after it returned nil, or an error no retry can change.
 //
 // Receive stores an inbound message. Receiving a message whose ProviderID was
 // already stored returns nil and stores nothing new (M5), so a webhook
@@ -13,12 +13,18 @@ import "context"
 //
 // ApplyStatus merges a status update into the delivery it concerns (S2, S3),
 // idempotently and in any order. An update for a provider ID no delivery has
-// (yet) returns an error matching ErrUnknownMessage, so that the provider, or
-// the host, retries it later rather than losing it.
+// returns, once the Receiver has waited a bounded time for a send still in
+// flight to record its provider ID, an error matching ErrUnknownMessage: the
+// message was sent outside Parley or its send was never recorded, and a
+// retry would not find it either. Handlers acknowledge it (2xx) and log it;
+// it never fails the other updates of its batch.
 //
-// Errors matching ErrInvalidMessage mean the input can never be stored
-// (a retry will not help); any other error means it was not stored this time
-// and may be retried.
+// Errors matching ErrInvalidMessage or ErrPermanent mean the input can never
+// be stored, a retry will not help (a Receiver wraps its store's refusal of
+// invalid input in one of them): handlers answer 4xx with the reason, or 2xx
+// and log it when their provider retries 4xx answers too. Any other error
+// means the input was not stored this time and a retry may store it: handlers
+// answer 5xx.
 type Receiver interface {
 	Receive(ctx context.Context, in Inbound) error
 	ApplyStatus(ctx context.Context, u StatusUpdate) error

@@ -17,9 +17,13 @@
 // and References so the inbox routes the reply to its thread (M4, M5).
 // ReplyAddress gives each thread its own reply address
 // ("reply+<thread>.<token>@domain"); a reply sent to it carries the
-// verified thread ID in Inbound.ThreadToken. NewHandler mounts the inbound
-// webhook, authenticated by an HMAC-SHA256 signature of the body with a
-// timestamp (Sign, VerifySignature, SignatureHeader).
+// verified thread ID in Inbound.ThreadToken. A message with more parts than
+// MaxParts, parts nested deeper than MaxDepth, or a MIME structure that
+// breaks off keeps what could be read and has Inbound.Truncated set. NewHandler
+// mounts the inbound webhook, authenticated by an HMAC-SHA256 signature of
+// the body with a timestamp (Sign, VerifySignature, SignatureHeader); its
+// documentation says which code it answers for what, and which http.Server
+// timeouts to set.
 //
 // # Concurrency
 //

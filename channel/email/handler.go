@@ -137,13 +137,39 @@ type HandlerConfig struct {
 // The request must carry SignatureHeader, computed with Sign over the exact
 // body bytes.
 //
-// Responses: 200 once the Receiver stored the message (or already had it,
-// M5); 403 for a missing, wrong or stale signature, without parsing the
-// body or calling the Receiver; 400 for a body that holds no parsable
-// message or a message the Receiver refuses as invalid
-// (channel.ErrInvalidMessage); 413 for a body over MaxBytes; 405 for a
-// method other than POST; 500 when the Receiver fails otherwise, so the
-// relay retries. It is safe for concurrent use.
+// Responses:
+//
+//	200  the Receiver stored the message, or already had it (M5); a message the
+//	     parser could not read whole is stored with what it kept, marked
+//	     channel.Inbound.Truncated, and logged
+//	400  a body that holds no parsable message, or a message the Receiver refuses
+//	     as invalid (channel.ErrInvalidMessage, channel.ErrPermanent), with the reason
+//	403  a missing, wrong or stale signature; the body is not parsed, the Receiver
+//	     not called
+//	405  a method other than POST
+//	408  a body not received before the server's read deadline (http.Server.ReadTimeout)
+//	413  a body over MaxBytes
+//	500  the Receiver failed in a way a retry can fix (a store error)
+//
+// Why these codes: the relay this Handler is made for (it signs with
+// SignatureHeader, so it is the host's own: an MTA pipe, a mail worker)
+// answers the sending mail server from them. A 5xx becomes a temporary
+// SMTP failure (exit status 75, EX_TEMPFAIL, from an MTA pipe; a thrown
+// error from a mail worker): the message stays queued and is delivered
+// again for days (Postfix keeps it 5 days by default), so a store outage
+// loses nothing. A 4xx becomes a rejection with its reason: no retry
+// could store that message, and its sender gets a bounce saying why
+// rather than a silence. It is safe for concurrent use.
+//
+// # Server timeouts
+//
+// Mount the Handler on an http.Server with timeouts: without them a client
+// that trickles its body a byte at a time holds a handler, a goroutine and a
+// connection for as long as it likes. A message may weigh MaxBytes (25 MiB
+// by default), so give ReadTimeout room for that at the relay's bandwidth
+// (a minute, say), with ReadHeaderTimeout of a few seconds, WriteTimeout
+// longer than the Receiver's slowest store write, and IdleTimeout for
+// keep-alive connections (examples/webhooks sets them all).
 type Handler struct {
 	cfg    HandlerConfig
 	parser Parser
@@ -219,8 +245,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, code, "malformed message", err)
 		return
 	}
-	if err := h.recv.Receive(r.Context(), in); err != nil {
-		h.fail(w, r, webhook.Status(err), "not stored", err)
+	if in.Truncated {
+		h.log.LogAttrs(context.WithoutCancel(r.Context()), slog.LevelWarn, "email: inbound message truncated: kept what could be parsed",
+			slog.String("message_id", in.ProviderID), slog.Int("attachments", len(in.Attachments)), slog.Int("text_bytes", len(in.Text)))
+	}
+	err = h.recv.Receive(r.Context(), in)
+	switch o := webhook.Classify(err); o {
+	case webhook.Unknown:
+		h.log.LogAttrs(context.WithoutCancel(r.Context()), slog.LevelWarn, "email: inbound message acknowledged, not stored",
+			slog.String("message_id", in.ProviderID), slog.Any("error", err))
+	case webhook.Invalid:
+		h.fail(w, r, o.Code(http.StatusBadRequest), "refused as invalid: "+err.Error(), err)
+		return
+	case webhook.Retry:
+		h.fail(w, r, o.Code(http.StatusBadRequest), "not stored", err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

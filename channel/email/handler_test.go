@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -165,19 +166,30 @@ func TestHandlerRejectsBadSignatures(t *testing.T) {
 	}
 }
 
-// Receiver errors map to 400 (invalid, a retry cannot help) or 500 (retry).
+// Receiver errors map to 400 with the reason (invalid for good: the relay
+// rejects the message and its sender gets a bounce), 500 (a retry can store
+// it: the relay defers, the mail stays queued), or 200 for an error that
+// says the message is unknown (nothing a retry could change).
 func TestHandlerReceiverErrors(t *testing.T) {
 	for _, tc := range []struct {
 		err  error
 		want int
 	}{
 		{fmt.Errorf("inbox: %w: no contact", channel.ErrInvalidMessage), http.StatusBadRequest},
+		{fmt.Errorf("inbox: %w: cannot be stored", channel.ErrPermanent), http.StatusBadRequest},
 		{errors.New("store: connection lost"), http.StatusInternalServerError},
+		{context.DeadlineExceeded, http.StatusInternalServerError},
+		{fmt.Errorf("inbox: %w", channel.ErrUnknownMessage), http.StatusOK},
 	} {
 		rec := &recorder{err: tc.err}
 		h := newTestHandler(t, rec, nil)
-		if code := serve(h, signedRequest([]byte(rawReply), "message/rfc822", t0, hookSecret)); code != tc.want {
-			t.Errorf("receiver error %v: status %d, want %d", tc.err, code, tc.want)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, signedRequest([]byte(rawReply), "message/rfc822", t0, hookSecret))
+		if w.Code != tc.want {
+			t.Errorf("receiver error %v: status %d, want %d", tc.err, w.Code, tc.want)
+		}
+		if tc.want == http.StatusBadRequest && !strings.Contains(w.Body.String(), tc.err.Error()) {
+			t.Errorf("receiver error %v: 400 without the reason: %q", tc.err, w.Body)
 		}
 	}
 }
@@ -262,5 +274,34 @@ func TestVerifySignatureRotation(t *testing.T) {
 	}
 	if err := VerifySignature(hookSecret, body, newSig+",t=1", t0, 0); !errors.Is(err, ErrBadSignature) {
 		t.Errorf("two timestamps: %v", err)
+	}
+}
+
+// A message the parser cannot read whole is stored with what it kept and
+// marked truncated, answered 200 and logged: never an empty body stored
+// without saying so.
+func TestHandlerTruncatedMessageStoredAndMarked(t *testing.T) {
+	rec := &recorder{}
+	var log bytes.Buffer
+	h := newTestHandler(t, rec, func(c *HandlerConfig) { c.Logger = slog.New(slog.NewTextHandler(&log, nil)) })
+	body := []byte(manyParts(300, "The photos are attached."))
+	if code := serve(h, signedRequest(body, "message/rfc822", t0, hookSecret)); code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	stored, _ := rec.snapshot()
+	if len(stored) != 1 || !stored[0].Truncated || stored[0].Text != "The photos are attached." {
+		t.Fatalf("stored %+v", stored)
+	}
+	if !strings.Contains(log.String(), "truncated") {
+		t.Errorf("truncation not logged: %s", log.String())
+	}
+	rec2 := &recorder{}
+	h2 := newTestHandler(t, rec2, nil)
+	deep := []byte(nested(MaxDepth+2, "buried", ""))
+	if code := serve(h2, signedRequest(deep, "message/rfc822", t0, hookSecret)); code != http.StatusOK {
+		t.Fatalf("deep: status %d", code)
+	}
+	if stored, _ := rec2.snapshot(); len(stored) != 1 || stored[0].Text != "" || !stored[0].Truncated {
+		t.Fatalf("deep: stored %+v, want an empty text marked truncated", stored)
 	}
 }

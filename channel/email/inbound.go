@@ -26,8 +26,19 @@ const (
 	// DefaultMaxMessageBytes is the default size limit of one raw inbound
 	// message: 25 MiB, the common attachment limit of mail providers.
 	DefaultMaxMessageBytes = 25 << 20
-	maxParts               = 256
-	maxDepth               = 16
+	// MaxParts is how many MIME parts of a message are kept (multipart
+	// containers counted); later attachments are dropped and the message is
+	// marked channel.Inbound.Truncated. The text part is still looked for
+	// among the first MaxScanParts parts.
+	MaxParts = 256
+	// MaxScanParts is how many MIME parts are read at most, looking for the
+	// text part when it comes after MaxParts; the rest of the message is not
+	// read, and the message is marked truncated.
+	MaxScanParts = 16 * MaxParts
+	// MaxDepth is how deep multipart parts are read; deeper parts are
+	// skipped (their siblings are still read) and the message is marked
+	// truncated.
+	MaxDepth = 16
 )
 
 // Parser parses raw inbound email (RFC 5322, MIME) into channel.Inbound. The
@@ -80,6 +91,13 @@ var msgIDRE = regexp.MustCompile(`<([^<>\s]+)>`)
 //     address among To, Cc, Delivered-To, X-Original-To and Envelope-To.
 //   - ReceivedAt is the date of the topmost Received header (when the
 //     platform's mail server took the message), else p.Now().
+//   - Truncated is set when the body held more than could be parsed: parts
+//     after MaxParts (attachments dropped; the text part is still looked
+//     for up to MaxScanParts), parts nested deeper than MaxDepth (skipped,
+//     their siblings kept), or a MIME structure that breaks off midway
+//     (what came before it kept). The message is kept with what could be
+//     read, even an empty text: it is never refused, nor stored empty
+//     without saying so.
 //
 // A message over MaxBytes gives an error matching ErrTooLarge; one that
 // has no header block or no From address gives one matching ErrMalformed.
@@ -125,66 +143,102 @@ func (p *Parser) Parse(r io.Reader) (channel.Inbound, error) {
 	in.ThreadToken = p.threadToken(h)
 	in.ReceivedAt = p.receivedAt(h)
 
-	var text, htmlBody string
-	var haveText, haveHTML bool
-	parts := 0
-	werr := ent.Walk(func(path []int, part *message.Entity, perr error) error {
-		if perr != nil && !message.IsUnknownCharset(perr) && !message.IsUnknownEncoding(perr) {
-			return perr
+	w := walker{in: &in}
+	if err := w.walk(ent, readErr, 0); err != nil {
+		w.truncated = true
+	}
+	in.HTML = w.html
+	if w.haveText && strings.TrimSpace(w.text) != "" {
+		in.Text = StripQuoted(w.text)
+	} else if w.haveHTML {
+		in.Text = StripQuoted(HTMLToText(w.html))
+	}
+	in.Truncated = w.truncated
+	return in, nil
+}
+
+// walker reads the MIME tree of a message: the first text/plain and
+// text/html parts that are not attachments become its text and HTML, the
+// other leaf parts its attachments.
+type walker struct {
+	in                 *channel.Inbound
+	parts              int
+	text, html         string
+	haveText, haveHTML bool
+	truncated          bool
+}
+
+// walk reads entity e, at depth (the root is 0), and its children. perr is
+// the charset or encoding error e came with, if any. It returns errStopWalk
+// when MaxScanParts is reached, or the error of a MIME structure that
+// cannot be read on; everything read before is kept.
+func (w *walker) walk(e *message.Entity, perr error, depth int) error {
+	w.parts++
+	if w.parts > MaxScanParts {
+		return errStopWalk
+	}
+	mt, params, cerr := e.Header.ContentType()
+	if cerr != nil || mt == "" {
+		mt, params = "text/plain", map[string]string{}
+	}
+	if strings.HasPrefix(mt, "multipart/") {
+		mr := e.MultipartReader()
+		if mr == nil {
+			return fmt.Errorf("%w: %s part that cannot be read", ErrMalformed, mt)
 		}
-		parts++
-		if parts > maxParts || len(path) > maxDepth {
-			return errStopWalk
-		}
-		mt, params, cerr := part.Header.ContentType()
-		if cerr != nil || mt == "" {
-			mt, params = "text/plain", map[string]string{}
-		}
-		if strings.HasPrefix(mt, "multipart/") {
+		if depth >= MaxDepth {
+			// Its parts would be deeper than MaxDepth: skipped whole, the
+			// parent's reader moves past them to the next sibling.
+			w.truncated = true
 			return nil
 		}
-		disp, dparams, _ := part.Header.ContentDisposition()
-		name := decodeHeader(dparams["filename"])
-		if name == "" {
-			name = decodeHeader(params["name"])
+		for {
+			part, err := mr.NextPart()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
+				return err
+			}
+			if err := w.walk(part, err, depth+1); err != nil {
+				return err
+			}
 		}
-		isAttachment := disp == "attachment" || (mt != "text/plain" && mt != "text/html") || (name != "" && disp != "inline")
-		body, rerr := io.ReadAll(part.Body)
-		if rerr != nil && len(body) == 0 {
+	}
+	disp, dparams, _ := e.Header.ContentDisposition()
+	name := decodeHeader(dparams["filename"])
+	if name == "" {
+		name = decodeHeader(params["name"])
+	}
+	isAttachment := disp == "attachment" || (mt != "text/plain" && mt != "text/html") || (name != "" && disp != "inline")
+	wanted := !isAttachment && ((mt == "text/plain" && !w.haveText) || (mt == "text/html" && !w.haveHTML))
+	if w.parts > MaxParts && !wanted {
+		// past the limit only the text is still looked for
+		w.truncated = true
+		return nil
+	}
+	body, rerr := io.ReadAll(e.Body)
+	if rerr != nil {
+		// the part breaks off: what was read of it is kept
+		w.truncated = true
+		if len(body) == 0 {
 			return rerr
 		}
-		if !isAttachment {
-			// The root entity's charset error came from message.Read.
-			cerr := perr
-			if path == nil {
-				cerr = readErr
-			}
-			s := toUTF8(body, params["charset"], message.IsUnknownCharset(cerr))
-			switch {
-			case mt == "text/plain" && !haveText:
-				text, haveText = s, true
-				return nil
-			case mt == "text/html" && !haveHTML:
-				htmlBody, haveHTML = s, true
-				return nil
-			}
+	}
+	if wanted {
+		s := toUTF8(body, params["charset"], message.IsUnknownCharset(perr))
+		if mt == "text/plain" {
+			w.text, w.haveText = s, true
+		} else {
+			w.html, w.haveHTML = s, true
 		}
-		if name == "" {
-			name = fmt.Sprintf("part-%d", parts)
-		}
-		in.Attachments = append(in.Attachments, channel.Attachment{Name: name, ContentType: mt, Data: body})
 		return nil
-	})
-	if werr != nil && !errors.Is(werr, errStopWalk) && !haveText && !haveHTML {
-		return channel.Inbound{}, fmt.Errorf("%w: body: %v", ErrMalformed, werr)
 	}
-	in.HTML = htmlBody
-	if haveText && strings.TrimSpace(text) != "" {
-		in.Text = StripQuoted(text)
-	} else if haveHTML {
-		in.Text = StripQuoted(HTMLToText(htmlBody))
+	if name == "" {
+		name = fmt.Sprintf("part-%d", w.parts)
 	}
-	return in, nil
+	w.in.Attachments = append(w.in.Attachments, channel.Attachment{Name: name, ContentType: mt, Data: body})
+	return nil
 }
 
 var errStopWalk = errors.New("email: stop walk")

@@ -2,6 +2,7 @@ package email
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -222,5 +223,103 @@ func TestParseForgedReplyAddressIgnored(t *testing.T) {
 	raw = crlf("Delivered-To: " + good + "\nFrom: a@example.com\nTo: hello@studio.example\nSubject: x\n\nhello\n")
 	if in, _ = p.Parse(strings.NewReader(raw)); in.ThreadToken != "th_1" {
 		t.Errorf("Delivered-To: ThreadToken %q", in.ThreadToken)
+	}
+}
+
+// manyParts builds a multipart/mixed message whose first n parts are small
+// attachments and whose last part is the text.
+func manyParts(n int, text string) string {
+	var b strings.Builder
+	b.WriteString("From: guest@example.com\r\nTo: desk@hotel.example\r\nSubject: photos\r\nMessage-ID: <many@example.com>\r\n" +
+		"Content-Type: multipart/mixed; boundary=B\r\n\r\n")
+	for i := range n {
+		fmt.Fprintf(&b, "--B\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=\"p%d.png\"\r\n\r\npng%d\r\n", i, i)
+	}
+	b.WriteString("--B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + text + "\r\n--B--\r\n")
+	return b.String()
+}
+
+// nested builds a message whose text sits depth multipart levels down,
+// followed, when sibling is set, by a text part at the first level.
+func nested(depth int, deepText, sibling string) string {
+	var b strings.Builder
+	b.WriteString("From: guest@example.com\r\nSubject: deep\r\nMessage-ID: <deep@example.com>\r\nContent-Type: multipart/mixed; boundary=L0\r\n\r\n")
+	for i := 1; i < depth; i++ {
+		fmt.Fprintf(&b, "--L%d\r\nContent-Type: multipart/mixed; boundary=L%d\r\n\r\n", i-1, i)
+	}
+	fmt.Fprintf(&b, "--L%d\r\nContent-Type: text/plain\r\n\r\n%s\r\n--L%d--\r\n", depth-1, deepText, depth-1)
+	for i := depth - 2; i >= 1; i-- {
+		fmt.Fprintf(&b, "--L%d--\r\n", i)
+	}
+	if sibling != "" {
+		b.WriteString("--L0\r\nContent-Type: text/plain\r\n\r\n" + sibling + "\r\n")
+	}
+	b.WriteString("--L0--\r\n")
+	return b.String()
+}
+
+// A message with more parts than the parser keeps: the text after them is
+// still found, the attachments past MaxParts are dropped, and the message
+// says it is truncated instead of arriving with an empty body.
+func TestParsePartsBeyondLimitTruncated(t *testing.T) {
+	in, err := Parse(strings.NewReader(manyParts(300, "Here are the photos of the damage.")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Text != "Here are the photos of the damage." {
+		t.Errorf("Text = %q, want the text part after 300 attachments", in.Text)
+	}
+	if !in.Truncated {
+		t.Error("attachments dropped but Truncated not set")
+	}
+	if n := len(in.Attachments); n == 0 || n >= MaxParts {
+		t.Errorf("%d attachments kept, want those within the first %d parts", n, MaxParts)
+	}
+	// Within the limit nothing is truncated.
+	in, err = Parse(strings.NewReader(manyParts(10, "ten photos")))
+	if err != nil || in.Truncated || in.Text != "ten photos" || len(in.Attachments) != 10 {
+		t.Errorf("10 parts: %v truncated=%v text=%q attachments=%d", err, in.Truncated, in.Text, len(in.Attachments))
+	}
+	// Past MaxScanParts the text is not reached: empty, and said so.
+	in, err = Parse(strings.NewReader(manyParts(MaxScanParts+10, "never reached")))
+	if err != nil || !in.Truncated || in.Text != "" {
+		t.Errorf("%d parts: %v truncated=%v text=%q", MaxScanParts+10, err, in.Truncated, in.Text)
+	}
+}
+
+// Parts nested deeper than MaxDepth are skipped, not the rest of the
+// message: a text part after the deep branch is kept, and the message is
+// marked truncated. Text only found too deep leaves an empty text that says
+// so.
+func TestParseNestingBeyondLimitTruncated(t *testing.T) {
+	in, err := Parse(strings.NewReader(nested(MaxDepth+4, "buried", "Room 12 has no hot water.")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Text != "Room 12 has no hot water." || !in.Truncated {
+		t.Errorf("Text = %q, Truncated = %v; want the sibling text, truncated", in.Text, in.Truncated)
+	}
+	in, err = Parse(strings.NewReader(nested(MaxDepth+4, "buried", "")))
+	if err != nil || in.Text != "" || !in.Truncated {
+		t.Errorf("only deep text: %v Text = %q, Truncated = %v", err, in.Text, in.Truncated)
+	}
+	in, err = Parse(strings.NewReader(nested(MaxDepth, "just deep enough", "")))
+	if err != nil || in.Text != "just deep enough" || in.Truncated {
+		t.Errorf("depth %d: %v Text = %q, Truncated = %v", MaxDepth, err, in.Text, in.Truncated)
+	}
+}
+
+// A MIME structure that breaks off midway keeps what came before it and
+// says the message is truncated.
+func TestParseBrokenStructureKeepsWhatCameBefore(t *testing.T) {
+	raw := "From: guest@example.com\r\nMessage-ID: <broken@example.com>\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n" +
+		"--B\r\nContent-Type: text/plain\r\n\r\nArriving at 23:00, please keep the room.\r\n" +
+		"--B\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=a.png\r\n\r\npng-without-end"
+	in, err := Parse(strings.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Text != "Arriving at 23:00, please keep the room." || !in.Truncated {
+		t.Errorf("Text = %q, Truncated = %v", in.Text, in.Truncated)
 	}
 }

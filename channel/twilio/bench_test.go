@@ -12,7 +12,7 @@ import (
 )
 
 func BenchmarkVerifySignature(b *testing.B) {
-	p := inboundSMS("SM1", "Can I move my class to 6pm?")
+	p := inboundSMS(sid(1), "Can I move my class to 6pm?")
 	u := hookBase + hookPath
 	sig := twilio.Signature(hookToken, u, p)
 	b.ReportAllocs()
@@ -29,11 +29,11 @@ func (discardReceiver) Receive(context.Context, channel.Inbound) error          
 func (discardReceiver) ApplyStatus(context.Context, channel.StatusUpdate) error { return nil }
 
 func BenchmarkHandlerInbound(b *testing.B) {
-	h, err := twilio.NewHandler(twilio.HandlerConfig{AuthToken: hookToken, BaseURL: hookBase}, discardReceiver{})
+	h, err := twilio.NewHandler(twilio.HandlerConfig{AccountSID: accountSID, AuthToken: hookToken, BaseURL: hookBase}, discardReceiver{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := inboundSMS("SM1", "Can I move my class to 6pm?")
+	p := inboundSMS(sid(1), "Can I move my class to 6pm?")
 	body := p.Encode()
 	sig := twilio.Signature(hookToken, hookBase+hookPath, p)
 	b.ReportAllocs()

@@ -20,20 +20,29 @@
 // NewHandler returns a Handler for both kinds of messaging webhook. It
 // refuses other methods (405) and bodies over the size limit (413) before
 // reading them whole, verifies the signature against the public URL the host
-// configures (403, the Receiver is never called), parses Body, From, To,
-// MessageSid, NumMedia, MediaUrlN and MediaContentTypeN into a
-// channel.Inbound, or MessageSid, MessageStatus and ErrorCode into a
-// channel.StatusUpdate (status mapped with status.ParseTwilio, S4), and
-// answers 200 only once the Receiver has stored it (M5: a duplicate is stored
-// once and still answered 200), 500 when the Receiver failed so that Twilio
-// retries, and 400 for malformed input. A webhook whose
-// I-Twilio-Idempotency-Token was already handled within the replay window is
-// answered 200 without calling the Receiver again.
+// configures, with the account's auth token or one of the old tokens of a
+// rotation (403, the Receiver is never called), checks the shape of every
+// field it trusts and that AccountSid is the configured account (400: a
+// captured request whose names and values were re-split still verifies, and
+// is refused here), parses Body, From, To, MessageSid, NumMedia, MediaUrlN
+// and MediaContentTypeN into a channel.Inbound, or MessageSid, MessageStatus
+// and ErrorCode into a channel.StatusUpdate (status mapped with
+// status.ParseTwilio, S4), and answers 200 once the Receiver has stored it
+// (M5: a duplicate is stored once and still answered 200), 200 for a status
+// of a message no delivery has (logged: no retry would find it), 400 for
+// malformed input or input the Receiver refuses as invalid, and 500 only
+// when the Receiver failed in a way a retry can fix. A webhook whose
+// I-Twilio-Idempotency-Token was already handled within the replay window
+// is answered 200 without calling the Receiver again; the replay cache keeps
+// a hash of each token and is bounded in bytes. Handler's documentation
+// says why each code suits Twilio's retry policy, and which http.Server
+// timeouts to set.
 //
 // Signature, VerifySignature and VerifySignatureWithBody implement Twilio's
 // request validation: HMAC-SHA1, keyed with the auth token, over the full URL
-// followed by the POST parameters sorted by name (and each name's values
-// sorted), base64-encoded; for a JSON body, over the URL alone, whose
+// followed by the POST parameters sorted by name (each name's distinct
+// values sorted, a repeated value signed once, as Twilio's helper libraries
+// do), base64-encoded; for a JSON body, over the URL alone, whose
 // bodySHA256 query parameter must be the hex SHA-256 of the body. Twilio may
 // sign the URL with or without an explicit port, so the URL as given, without
 // its port, or with the scheme's default port added are accepted, and nothing

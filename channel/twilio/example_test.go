@@ -95,8 +95,9 @@ func (printReceiver) ApplyStatus(ctx context.Context, u channel.StatusUpdate) er
 // it the public origin Twilio calls.
 func ExampleHandler() {
 	h, err := twilio.NewHandler(twilio.HandlerConfig{
-		AuthToken: "auth-token",
-		BaseURL:   "https://hooks.example.com",
+		AccountSID: "AC0123456789abcdef0123456789abcdef",
+		AuthToken:  "auth-token",
+		BaseURL:    "https://hooks.example.com",
 	}, printReceiver{})
 	if err != nil {
 		fmt.Println(err)
@@ -113,16 +114,23 @@ func ExampleHandler() {
 		mux.ServeHTTP(w, r)
 		return w.Code
 	}
-	in := url.Values{"MessageSid": {"SM1"}, "From": {"whatsapp:+33612345678"}, "To": {"whatsapp:+15005550006"},
+	const account = "AC0123456789abcdef0123456789abcdef"
+	in := url.Values{"AccountSid": {account}, "MessageSid": {"SM11111111111111111111111111111111"},
+		"From": {"whatsapp:+33612345678"}, "To": {"whatsapp:+15005550006"},
 		"Body": {"Can I come at 6?"}, "NumMedia": {"0"}, "SmsStatus": {"received"}}
 	fmt.Println(post(in, twilio.Signature("auth-token", "https://hooks.example.com/twilio", in)))
-	st := url.Values{"MessageSid": {"SM2"}, "MessageStatus": {"delivered"}, "To": {"+33612345678"}}
+	st := url.Values{"AccountSid": {account}, "MessageSid": {"SM22222222222222222222222222222222"},
+		"MessageStatus": {"delivered"}, "To": {"+33612345678"}}
 	fmt.Println(post(st, twilio.Signature("auth-token", "https://hooks.example.com/twilio", st)))
 	fmt.Println(post(st, "forged"))
+	// A signed request whose MessageSid is not a message SID: refused.
+	bad := url.Values{"AccountSid": {account}, "MessageSid": {"SM2"}, "MessageStatus": {"delivered"}, "To": {"+33612345678"}}
+	fmt.Println(post(bad, twilio.Signature("auth-token", "https://hooks.example.com/twilio", bad)))
 	// Output:
 	// inbound whatsapp from +33612345678: "Can I come at 6?"
 	// 200
-	// status of SM2: delivered (delivered)
+	// status of SM22222222222222222222222222222222: delivered (delivered)
 	// 200
 	// 403
+	// 400
 }

@@ -106,11 +106,12 @@ func (nopReceiver) ApplyStatus(context.Context, channel.StatusUpdate) error { re
 // FuzzHandler: the handler answers every request with one of its documented
 // codes and never panics, signed or not.
 func FuzzHandler(f *testing.F) {
-	f.Add("application/x-www-form-urlencoded", "MessageSid=SM1&From=%2B1&Body=hi", true)
-	f.Add("application/json", `{"MessageSid":"SM1","MessageStatus":"sent"}`, true)
+	const account = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	f.Add("application/x-www-form-urlencoded", "AccountSid="+account+"&MessageSid=SMcccccccccccccccccccccccccccccccc&From=%2B33612345678&Body=hi", true)
+	f.Add("application/json", `{"AccountSid":"`+account+`","MessageSid":"SMcccccccccccccccccccccccccccccccc","MessageStatus":"sent"}`, true)
 	f.Add("application/json", `{"a":{"b":1}}`, true)
 	f.Add("text/plain", "%%%", false)
-	h, err := NewHandler(HandlerConfig{AuthToken: "t", BaseURL: "https://h.example"}, nopReceiver{})
+	h, err := NewHandler(HandlerConfig{AccountSID: account, AuthToken: "t", BaseURL: "https://h.example"}, nopReceiver{})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -1,14 +1,18 @@
 package twilio
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,9 +33,15 @@ const (
 	// DefaultReplayWindow is how long idempotency tokens are remembered by
 	// default; Twilio's retries of a webhook come well within it.
 	DefaultReplayWindow = 24 * time.Hour
-	// DefaultReplayCapacity is how many idempotency tokens are remembered
-	// by default.
-	DefaultReplayCapacity = 10_000
+	// DefaultReplayMaxBytes is the default memory bound of the replay cache:
+	// 4 MiB, 26,214 tokens.
+	DefaultReplayMaxBytes = 4 << 20
+	// ReplayEntryBytes is the memory one remembered idempotency token takes
+	// in the replay cache, at most, whatever the token's length: the cache
+	// keeps the token's SHA-256 and the time it was handled, never the
+	// token itself. The cache holds at most ReplayMaxBytes /
+	// ReplayEntryBytes tokens.
+	ReplayEntryBytes = 160
 	// MaxMedia is the largest NumMedia an inbound webhook may declare.
 	MaxMedia = 20
 )
@@ -39,11 +49,22 @@ const (
 // emptyTwiML is the answer to a webhook: a TwiML document that does nothing.
 const emptyTwiML = `<?xml version="1.0" encoding="UTF-8"?><Response></Response>`
 
-// HandlerConfig configures a Handler. AuthToken and one of PublicURL or
-// BaseURL are required.
+// HandlerConfig configures a Handler. AccountSID, AuthToken and one of
+// PublicURL or BaseURL are required.
 type HandlerConfig struct {
+	// AccountSID is the SID of the account whose webhooks the Handler takes
+	// ("AC" and 32 hex digits). A webhook whose AccountSid is another one,
+	// or missing, is refused with 400: a subaccount needs its own Handler,
+	// with its own auth token.
+	AccountSID string
 	// AuthToken is the auth token of the account that signs the webhooks.
 	AuthToken string
+	// OldAuthTokens are further auth tokens whose signatures are accepted,
+	// for a rotation: Twilio signs with the account's primary token, and
+	// promoting the secondary token replaces it at once. Set AuthToken to
+	// the new token and keep the old one here until the promotion is done
+	// and the webhooks signed with it have arrived; then remove it.
+	OldAuthTokens []string
 	// BaseURL is the public origin Twilio calls, "https://hooks.example.com"
 	// (scheme, host and port, no path). The URL checked against the
 	// signature is BaseURL followed by the request's original request-target
@@ -59,28 +80,56 @@ type HandlerConfig struct {
 	// ReplayWindow is how long an idempotency token is remembered; zero
 	// means DefaultReplayWindow.
 	ReplayWindow time.Duration
-	// ReplayCapacity is how many tokens are remembered at most; zero means
-	// DefaultReplayCapacity.
-	ReplayCapacity int
+	// ReplayMaxBytes bounds the memory of the idempotency tokens remembered
+	// (ReplayEntryBytes each, whatever their length); when it is full, the
+	// oldest are forgotten first. Zero means DefaultReplayMaxBytes; it must
+	// hold at least one token.
+	ReplayMaxBytes int64
 	// Now is the clock for ReceivedAt, status times and the replay window;
 	// nil means time.Now.
 	Now func() time.Time
-	// Logger receives a record for every refused or failed webhook; nil
-	// discards them.
+	// Logger receives a record for every refused or failed webhook, and for
+	// every status update of an unknown message; nil discards them.
 	Logger *slog.Logger
 }
 
 // Handler is the http.Handler for Twilio's messaging webhooks: incoming
 // messages (SMS, MMS, WhatsApp) and status callbacks of outbound messages,
 // on one URL or several. It verifies X-Twilio-Signature before anything else,
-// then feeds the channel.Receiver and answers:
+// checks the shape of every field it uses, then feeds the channel.Receiver
+// and answers:
 //
-//	200 (empty TwiML)  stored, a duplicate (M5), or a replayed idempotency token
-//	400                malformed body or parameters, or the Receiver refused it as invalid
+//	200 (empty TwiML)  stored, a duplicate (M5), a replayed idempotency token, or
+//	                   a status update for a message no delivery has (channel.ErrUnknownMessage,
+//	                   once the Receiver has waited for a send in flight): acknowledged and logged
+//	400                malformed body, a field of the wrong shape (a SID that is not two letters
+//	                   and 32 hex digits, an address that is not a number, a field repeated with
+//	                   different values), an AccountSid other than AccountSID, or an item the
+//	                   Receiver refused as invalid (channel.ErrInvalidMessage, channel.ErrPermanent)
 //	403                missing or bad signature; the Receiver is not called
 //	405                not a POST
+//	408                body not received before the server's read deadline (http.Server.ReadTimeout)
 //	413                body larger than MaxBodyBytes
-//	500                the Receiver failed (store error, status before its send): Twilio retries
+//	500                the Receiver failed in a way a retry can fix (a store error)
+//
+// Why these codes: Twilio does not retry a webhook answered 4xx (it logs
+// error 11200 in the Console's debugger, where the host sees the reason),
+// retries a failed one only as the URL's connection overrides say (#rc and
+// #rp, within 15 seconds) and then calls the Fallback URL. So 5xx is kept
+// for what a retry or the fallback can store; input that can never be stored
+// gets 400 with its reason; and a status for a message Parley never sent is
+// acknowledged, since no retry would find that message, while the inbox
+// reports it (inbox.EventUnknownStatus) and the Handler logs it.
+//
+// Twilio signs parameter names and values joined without separators, so a
+// captured request can be re-split (a parameter's value moved into its
+// neighbour's) without breaking the signature. The shape checks refuse such
+// requests: MessageSid, SmsSid, SmsMessageSid and OriginalRepliedMessageSid
+// must be SM or MM followed by 32 hex digits (and the first three equal),
+// AccountSid must be AccountSID, From and To must be phone numbers or short
+// codes (a status callback's From may be an alphanumeric sender ID),
+// NumMedia a number up to MaxMedia, MediaUrlN an http(s) URL, MediaContentTypeN
+// a media type and ErrorCode digits.
 //
 // Configure the webhooks at Twilio with method POST (HTTP GET webhooks are
 // refused). A status callback carries no channel kind: the StatusUpdate says
@@ -88,9 +137,20 @@ type HandlerConfig struct {
 // included); the inbox matches updates by ProviderID. Times (ReceivedAt, At)
 // are the Handler's clock, as Twilio's messaging webhooks carry no timestamp.
 //
+// # Server timeouts
+//
+// Mount the Handler on an http.Server with timeouts: without them a client
+// that trickles its body a byte at a time holds a handler, a goroutine and a
+// connection for as long as it likes. Twilio waits 15 seconds at most for an
+// answer, so ReadHeaderTimeout of a few seconds, ReadTimeout of about 10 s
+// (the body of a webhook is small), WriteTimeout a little longer than the
+// Receiver's slowest store write, and IdleTimeout for keep-alive
+// connections suit it (examples/webhooks sets them all).
+//
 // It is safe for concurrent use.
 type Handler struct {
 	cfg    HandlerConfig
+	tokens []string
 	recv   channel.Receiver
 	now    func() time.Time
 	log    *slog.Logger
@@ -105,8 +165,11 @@ func NewHandler(cfg HandlerConfig, r channel.Receiver) (*Handler, error) {
 	if r == nil {
 		return nil, fmt.Errorf("twilio: %w: nil Receiver", ErrConfig)
 	}
-	if cfg.AuthToken == "" {
-		return nil, fmt.Errorf("twilio: %w: AuthToken is required", ErrConfig)
+	if !accountSIDRE.MatchString(cfg.AccountSID) {
+		return nil, fmt.Errorf("twilio: %w: AccountSID %q is not \"AC\" and 32 hex digits", ErrConfig, cfg.AccountSID)
+	}
+	if cfg.AuthToken == "" || slices.Contains(cfg.OldAuthTokens, "") {
+		return nil, fmt.Errorf("twilio: %w: AuthToken is required, and OldAuthTokens cannot be empty", ErrConfig)
 	}
 	if cfg.PublicURL == nil {
 		u, err := url.Parse(cfg.BaseURL)
@@ -116,7 +179,7 @@ func NewHandler(cfg HandlerConfig, r channel.Receiver) (*Handler, error) {
 		}
 		cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	}
-	if cfg.MaxBodyBytes < 0 || cfg.ReplayWindow < 0 || cfg.ReplayCapacity < 0 {
+	if cfg.MaxBodyBytes < 0 || cfg.ReplayWindow < 0 || cfg.ReplayMaxBytes < 0 {
 		return nil, fmt.Errorf("twilio: %w: negative limit", ErrConfig)
 	}
 	if cfg.MaxBodyBytes == 0 {
@@ -125,11 +188,16 @@ func NewHandler(cfg HandlerConfig, r channel.Receiver) (*Handler, error) {
 	if cfg.ReplayWindow == 0 {
 		cfg.ReplayWindow = DefaultReplayWindow
 	}
-	if cfg.ReplayCapacity == 0 {
-		cfg.ReplayCapacity = DefaultReplayCapacity
+	if cfg.ReplayMaxBytes == 0 {
+		cfg.ReplayMaxBytes = DefaultReplayMaxBytes
 	}
-	h := &Handler{cfg: cfg, recv: r, now: cfg.Now, log: cfg.Logger,
-		replay: newReplayCache(cfg.ReplayWindow, cfg.ReplayCapacity)}
+	if cfg.ReplayMaxBytes < ReplayEntryBytes {
+		return nil, fmt.Errorf("twilio: %w: ReplayMaxBytes %d holds no token (%d bytes each)", ErrConfig, cfg.ReplayMaxBytes, ReplayEntryBytes)
+	}
+	tokens := append([]string{cfg.AuthToken}, cfg.OldAuthTokens...)
+	cfg.OldAuthTokens = slices.Clone(cfg.OldAuthTokens)
+	h := &Handler{cfg: cfg, tokens: tokens, recv: r, now: cfg.Now, log: cfg.Logger,
+		replay: newReplayCache(cfg.ReplayWindow, int(min(cfg.ReplayMaxBytes/ReplayEntryBytes, math.MaxInt32)))}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -160,7 +228,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var params url.Values
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt == "application/json" {
-		if err := VerifySignatureWithBody(h.cfg.AuthToken, publicURL, body, sig); err != nil {
+		if err := h.verify(func(token string) error { return VerifySignatureWithBody(token, publicURL, body, sig) }); err != nil {
 			h.fail(w, r, http.StatusForbidden, "bad signature", err)
 			return
 		}
@@ -168,7 +236,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		params, err = url.ParseQuery(string(body))
 		if err == nil {
-			if verr := VerifySignature(h.cfg.AuthToken, publicURL, params, sig); verr != nil {
+			if verr := h.verify(func(token string) error { return VerifySignature(token, publicURL, params, sig) }); verr != nil {
 				h.fail(w, r, http.StatusForbidden, "bad signature", verr)
 				return
 			}
@@ -184,9 +252,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeTwiML(w)
 		return
 	}
+	if err := checkFields(params, h.cfg.AccountSID); err != nil {
+		h.fail(w, r, http.StatusBadRequest, err.Error(), err)
+		return
+	}
 	ev, err := parseEvent(params, now)
 	if err != nil {
-		h.fail(w, r, http.StatusBadRequest, "malformed webhook", err)
+		h.fail(w, r, http.StatusBadRequest, err.Error(), err)
 		return
 	}
 	if ev.inbound != nil {
@@ -194,14 +266,41 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		err = h.recv.ApplyStatus(r.Context(), *ev.status)
 	}
-	if err != nil {
-		h.fail(w, r, webhook.Status(err), "not stored", err)
+	switch o := webhook.Classify(err); o {
+	case webhook.Unknown:
+		h.log.LogAttrs(r.Context(), slog.LevelWarn, "twilio: status of an unknown message acknowledged",
+			slog.String("sid", ev.status.ProviderID), slog.String("status", ev.status.Raw), slog.Any("error", err))
+	case webhook.Invalid:
+		h.fail(w, r, o.Code(http.StatusBadRequest), "refused as invalid: "+err.Error(), err)
+		return
+	case webhook.Retry:
+		h.fail(w, r, o.Code(http.StatusBadRequest), "not stored", err)
 		return
 	}
 	if token != "" {
 		h.replay.add(token, now)
 	}
 	writeTwiML(w)
+}
+
+// verify returns nil when check accepts one of the Handler's auth tokens,
+// else the error it gave for the current one. Every token is tried, so the
+// time taken does not tell which one matched.
+func (h *Handler) verify(check func(token string) error) error {
+	var first error
+	ok := false
+	for i, t := range h.tokens {
+		err := check(t)
+		if err == nil {
+			ok = true
+		} else if i == 0 {
+			first = err
+		}
+	}
+	if ok {
+		return nil
+	}
+	return first
 }
 
 func (h *Handler) publicURL(r *http.Request) string {
@@ -220,9 +319,12 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, code int, msg str
 	if code >= 500 {
 		level = slog.LevelError
 	}
-	h.log.LogAttrs(r.Context(), level, "twilio webhook refused",
+	h.log.LogAttrs(r.Context(), level, "twilio: webhook refused",
 		slog.Int("status", code), slog.String("reason", msg), slog.Any("error", err))
-	http.Error(w, "twilio: "+msg, code)
+	if !strings.HasPrefix(msg, "twilio: ") {
+		msg = "twilio: " + msg
+	}
+	http.Error(w, msg, code)
 }
 
 func writeTwiML(w http.ResponseWriter) {
@@ -259,8 +361,126 @@ type event struct {
 	status  *channel.StatusUpdate
 }
 
-// errMalformed reports webhook parameters that make no message or status.
+// errMalformed reports webhook parameters that make no message or status,
+// or a field of the wrong shape.
 var errMalformed = errors.New("malformed webhook")
+
+// Shapes of the fields the Handler trusts. SIDs are two letters and 32 hex
+// digits, as in Twilio's API definitions.
+var (
+	accountSIDRE = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
+	messageSIDRE = regexp.MustCompile(`^(SM|MM)[0-9a-fA-F]{32}$`)
+	// a phone number in E.164, or a short code
+	phoneRE = regexp.MustCompile(`^\+?[0-9]{3,15}$`)
+	// an alphanumeric sender ID (a status callback's From)
+	senderIDRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 ]{0,10}$`)
+	errorCodeRE = regexp.MustCompile(`^[0-9]{1,9}$`)
+)
+
+// trustedFields are the parameters the Handler reads: each may carry one
+// value only (repeated with the same value is harmless).
+var trustedFields = []string{"AccountSid", "MessageSid", "SmsSid", "SmsMessageSid", "MessageStatus", "SmsStatus",
+	"From", "To", "Body", "ProfileName", "ButtonText", "OriginalRepliedMessageSid", "NumMedia", "ErrorCode", "ErrorMessage"}
+
+// checkFields checks the shape of every field parseEvent trusts, so that a
+// signed request whose names and values were re-split (Twilio signs them
+// joined without separators) is refused rather than stored as something
+// else. It returns an error matching errMalformed naming the first field
+// that does not fit.
+func checkFields(p url.Values, account string) error {
+	bad := func(field, v, want string) error {
+		return fmt.Errorf("twilio: %w: %s %.60q is not %s", errMalformed, field, v, want)
+	}
+	single := func(k string) error {
+		if vs := p[k]; len(vs) > 1 && len(slices.Compact(slices.Sorted(slices.Values(vs)))) > 1 {
+			return fmt.Errorf("twilio: %w: %s given %d different values", errMalformed, k, len(vs))
+		}
+		return nil
+	}
+	for _, k := range trustedFields {
+		if err := single(k); err != nil {
+			return err
+		}
+	}
+	n := 0
+	if s := p.Get("NumMedia"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n < 0 || n > MaxMedia {
+			return bad("NumMedia", s, fmt.Sprintf("a number from 0 to %d", MaxMedia))
+		}
+	}
+	for i := range n {
+		for _, k := range []string{"MediaUrl", "MediaContentType"} {
+			if err := single(k + strconv.Itoa(i)); err != nil {
+				return err
+			}
+		}
+	}
+	switch a := p.Get("AccountSid"); {
+	case a == "":
+		return fmt.Errorf("twilio: %w: no AccountSid", errMalformed)
+	case !accountSIDRE.MatchString(a):
+		return bad("AccountSid", a, `"AC" and 32 hex digits`)
+	case !strings.EqualFold(a, account):
+		return fmt.Errorf("twilio: %w: AccountSid %s is not the configured account", errMalformed, a)
+	}
+	sid := ""
+	for _, k := range []string{"MessageSid", "SmsSid", "SmsMessageSid", "OriginalRepliedMessageSid"} {
+		v := p.Get(k)
+		if v == "" {
+			continue
+		}
+		if !messageSIDRE.MatchString(v) {
+			return bad(k, v, `"SM" or "MM" and 32 hex digits`)
+		}
+		if k == "OriginalRepliedMessageSid" {
+			continue
+		}
+		if sid != "" && v != sid {
+			return fmt.Errorf("twilio: %w: %s %s differs from %s", errMalformed, k, v, sid)
+		}
+		sid = v
+	}
+	ms, ss := p.Get("MessageStatus"), p.Get("SmsStatus")
+	if ms != "" && ss != "" && ms != ss {
+		return fmt.Errorf("twilio: %w: MessageStatus %.30q and SmsStatus %.30q differ", errMalformed, ms, ss)
+	}
+	raw := cmp.Or(ms, ss)
+	inbound := raw == "" || errors.Is(parseStatusErr(raw), status.ErrInbound)
+	for _, k := range []string{"From", "To"} {
+		v, _ := stripPrefix(p.Get(k))
+		switch {
+		case v == "":
+		case phoneRE.MatchString(v):
+		case k == "From" && !inbound && senderIDRE.MatchString(v):
+		default:
+			return bad(k, p.Get(k), "a phone number")
+		}
+	}
+	for i := range n {
+		idx := strconv.Itoa(i)
+		if v := p.Get("MediaUrl" + idx); v != "" {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(v, " \t\r\n") {
+				return bad("MediaUrl"+idx, v, "an http(s) URL")
+			}
+		}
+		if v := p.Get("MediaContentType" + idx); v != "" {
+			if _, _, err := mime.ParseMediaType(v); err != nil {
+				return bad("MediaContentType"+idx, v, "a media type")
+			}
+		}
+	}
+	if v := p.Get("ErrorCode"); v != "" && !errorCodeRE.MatchString(v) {
+		return bad("ErrorCode", v, "a number")
+	}
+	return nil
+}
+
+func parseStatusErr(raw string) error {
+	_, err := status.ParseTwilio(raw)
+	return err
+}
 
 // parseEvent turns the parameters of a Twilio messaging webhook into an
 // inbound message or a status update.

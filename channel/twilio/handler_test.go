@@ -1,9 +1,11 @@
 package twilio_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -81,13 +83,15 @@ type hookEnv struct {
 	h   *twilio.Handler
 	rec *receiver
 	now *time.Time
+	log *bytes.Buffer
 }
 
 func newHook(t *testing.T, mod func(*twilio.HandlerConfig)) hookEnv {
 	t.Helper()
 	now := clock
-	env := hookEnv{rec: &receiver{}, now: &now}
-	cfg := twilio.HandlerConfig{AuthToken: hookToken, BaseURL: hookBase, Now: func() time.Time { return *env.now }}
+	env := hookEnv{rec: &receiver{}, now: &now, log: &bytes.Buffer{}}
+	cfg := twilio.HandlerConfig{AccountSID: accountSID, AuthToken: hookToken, BaseURL: hookBase,
+		Now: func() time.Time { return *env.now }, Logger: slog.New(slog.NewTextHandler(env.log, nil))}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -125,27 +129,38 @@ func inboundSMS(sid, body string) url.Values {
 	}
 }
 
+// sid returns a message SID ("SM" and 32 hex digits) made from n.
+func sid(n int) string { return fmt.Sprintf("SM%032x", n) }
+
+// statusCallback is the form Twilio posts for a status callback.
+func statusCallback(sid, st string) url.Values {
+	return url.Values{"SmsSid": {sid}, "SmsStatus": {st}, "MessageStatus": {st}, "To": {"+33612345678"},
+		"MessageSid": {sid}, "AccountSid": {accountSID}, "From": {"+15005550006"}, "ApiVersion": {"2010-04-01"}}
+}
+
 func TestHandlerInboundSMS(t *testing.T) {
 	e := newHook(t, nil)
-	w := e.do(signedRequest(hookPath, hookBase+hookPath, inboundSMS("SM1", "Can I move my class to 6pm?")))
+	w := e.do(signedRequest(hookPath, hookBase+hookPath, inboundSMS(sid(1), "Can I move my class to 6pm?")))
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "<Response>") {
 		t.Fatalf("status %d body %q", w.Code, w.Body)
 	}
 	in, _, _ := e.rec.snapshot()
 	want := []channel.Inbound{{Kind: channel.SMS, From: "+33612345678", To: "+33757000001",
-		Text: "Can I move my class to 6pm?", ProviderID: "SM1", ReceivedAt: clock}}
+		Text: "Can I move my class to 6pm?", ProviderID: sid(1), ReceivedAt: clock}}
 	if d := cmp.Diff(want, in); d != "" {
 		t.Fatalf("inbound (-want +got):\n%s", d)
 	}
 }
 
+const mmSID = "MMdddddddddddddddddddddddddddddddd"
+
 func TestHandlerInboundMMSMedia(t *testing.T) {
 	e := newHook(t, nil)
-	p := inboundSMS("MM1", "")
+	p := inboundSMS(mmSID, "")
 	p.Set("NumMedia", "2")
-	p.Set("MediaUrl0", "https://api.twilio.com/2010-04-01/Accounts/"+accountSID+"/Messages/MM1/Media/ME1")
+	p.Set("MediaUrl0", "https://api.twilio.com/2010-04-01/Accounts/"+accountSID+"/Messages/"+mmSID+"/Media/ME1")
 	p.Set("MediaContentType0", "image/jpeg")
-	p.Set("MediaUrl1", "https://api.twilio.com/2010-04-01/Accounts/"+accountSID+"/Messages/MM1/Media/ME2")
+	p.Set("MediaUrl1", "https://api.twilio.com/2010-04-01/Accounts/"+accountSID+"/Messages/"+mmSID+"/Media/ME2")
 	p.Set("MediaContentType1", "image/png")
 	if w := e.do(signedRequest(hookPath, hookBase+hookPath, p)); w.Code != http.StatusOK {
 		t.Fatalf("status %d", w.Code)
@@ -155,8 +170,8 @@ func TestHandlerInboundMMSMedia(t *testing.T) {
 		t.Fatalf("inbound %+v", in)
 	}
 	want := []channel.Attachment{
-		{URL: "https://api.twilio.com/2010-04-01/Accounts/" + accountSID + "/Messages/MM1/Media/ME1", ContentType: "image/jpeg"},
-		{URL: "https://api.twilio.com/2010-04-01/Accounts/" + accountSID + "/Messages/MM1/Media/ME2", ContentType: "image/png"},
+		{URL: "https://api.twilio.com/2010-04-01/Accounts/" + accountSID + "/Messages/" + mmSID + "/Media/ME1", ContentType: "image/jpeg"},
+		{URL: "https://api.twilio.com/2010-04-01/Accounts/" + accountSID + "/Messages/" + mmSID + "/Media/ME2", ContentType: "image/png"},
 	}
 	if d := cmp.Diff(want, in[0].Attachments); d != "" {
 		t.Fatalf("attachments (-want +got):\n%s", d)
@@ -166,10 +181,10 @@ func TestHandlerInboundMMSMedia(t *testing.T) {
 func TestHandlerInboundWhatsApp(t *testing.T) {
 	e := newHook(t, nil)
 	p := url.Values{
-		"SmsMessageSid": {"SM2"}, "NumMedia": {"0"}, "ProfileName": {"Hélène"}, "MessageType": {"button"},
-		"SmsSid": {"SM2"}, "WaId": {"33612345678"}, "SmsStatus": {"received"}, "Body": {""}, "ButtonText": {"Confirm"},
+		"SmsMessageSid": {sid(2)}, "NumMedia": {"0"}, "ProfileName": {"Hélène"}, "MessageType": {"button"},
+		"SmsSid": {sid(2)}, "WaId": {"33612345678"}, "SmsStatus": {"received"}, "Body": {""}, "ButtonText": {"Confirm"},
 		"ButtonPayload": {"confirm"}, "To": {"whatsapp:+33757000001"}, "NumSegments": {"1"}, "ReferralNumMedia": {"0"},
-		"MessageSid": {"SM2"}, "AccountSid": {accountSID}, "OriginalRepliedMessageSid": {msgSID},
+		"MessageSid": {sid(2)}, "AccountSid": {accountSID}, "OriginalRepliedMessageSid": {msgSID},
 		"From": {"whatsapp:+33612345678"}, "ApiVersion": {"2010-04-01"},
 	}
 	if w := e.do(signedRequest(hookPath, hookBase+hookPath, p)); w.Code != http.StatusOK {
@@ -177,7 +192,7 @@ func TestHandlerInboundWhatsApp(t *testing.T) {
 	}
 	in, _, _ := e.rec.snapshot()
 	want := []channel.Inbound{{Kind: channel.WhatsApp, From: "+33612345678", Name: "Hélène", To: "+33757000001",
-		Text: "Confirm", ProviderID: "SM2", InReplyTo: []string{msgSID}, ReceivedAt: clock}}
+		Text: "Confirm", ProviderID: sid(2), InReplyTo: []string{msgSID}, ReceivedAt: clock}}
 	if d := cmp.Diff(want, in); d != "" {
 		t.Fatalf("inbound (-want +got):\n%s", d)
 	}
@@ -212,18 +227,18 @@ func TestHandlerStatusCallback(t *testing.T) {
 // A bad or missing signature gets 403 and the Receiver is never called.
 func TestHandlerBadSignature(t *testing.T) {
 	e := newHook(t, nil)
-	p := inboundSMS("SM1", "hello")
+	p := inboundSMS(sid(1), "hello")
 	tampered := signedRequest(hookPath, hookBase+hookPath, p)
 	p.Set("Body", "STOP")
 	tampered.Body = http.NoBody
 	tampered = withBody(tampered, p.Encode())
 	reqs := map[string]*http.Request{
 		"tampered body":  tampered,
-		"other URL":      signedRequest(hookPath, hookBase+"/twilio/messages?tenant=8", inboundSMS("SM1", "hello")),
-		"http scheme":    signedRequest(hookPath, "http://hooks.example.com"+hookPath, inboundSMS("SM1", "hello")),
-		"other port":     signedRequest(hookPath, "https://hooks.example.com:8443"+hookPath, inboundSMS("SM1", "hello")),
-		"no signature":   withHeader(signedRequest(hookPath, hookBase+hookPath, inboundSMS("SM1", "hello")), twilio.SignatureHeader, ""),
-		"garbage header": withHeader(signedRequest(hookPath, hookBase+hookPath, inboundSMS("SM1", "hello")), twilio.SignatureHeader, "!!"),
+		"other URL":      signedRequest(hookPath, hookBase+"/twilio/messages?tenant=8", inboundSMS(sid(1), "hello")),
+		"http scheme":    signedRequest(hookPath, "http://hooks.example.com"+hookPath, inboundSMS(sid(1), "hello")),
+		"other port":     signedRequest(hookPath, "https://hooks.example.com:8443"+hookPath, inboundSMS(sid(1), "hello")),
+		"no signature":   withHeader(signedRequest(hookPath, hookBase+hookPath, inboundSMS(sid(1), "hello")), twilio.SignatureHeader, ""),
+		"garbage header": withHeader(signedRequest(hookPath, hookBase+hookPath, inboundSMS(sid(1), "hello")), twilio.SignatureHeader, "!!"),
 	}
 	for name, r := range reqs {
 		if w := e.do(r); w.Code != http.StatusForbidden {
@@ -234,7 +249,7 @@ func TestHandlerBadSignature(t *testing.T) {
 		t.Fatalf("Receiver called %d times", calls)
 	}
 	// Twilio signing with the default port is accepted.
-	if w := e.do(signedRequest(hookPath, "https://hooks.example.com:443"+hookPath, inboundSMS("SM1", "hello"))); w.Code != http.StatusOK {
+	if w := e.do(signedRequest(hookPath, "https://hooks.example.com:443"+hookPath, inboundSMS(sid(1), "hello"))); w.Code != http.StatusOK {
 		t.Fatalf("port 443 variant: %d", w.Code)
 	}
 }
@@ -258,7 +273,7 @@ func withHeader(r *http.Request, k, v string) *http.Request {
 func TestHandlerDuplicateDelivery(t *testing.T) {
 	e := newHook(t, nil)
 	for range 2 {
-		if w := e.do(signedRequest(hookPath, hookBase+hookPath, inboundSMS("SM9", "hi"))); w.Code != http.StatusOK {
+		if w := e.do(signedRequest(hookPath, hookBase+hookPath, inboundSMS(sid(9), "hi"))); w.Code != http.StatusOK {
 			t.Fatalf("status %d", w.Code)
 		}
 	}
@@ -268,38 +283,57 @@ func TestHandlerDuplicateDelivery(t *testing.T) {
 }
 
 // A store failure answers 5xx so that Twilio retries; a refusal as invalid
-// answers 400.
+// answers 400 with its reason; a status for a message no delivery has is
+// acknowledged with 200 and logged, since no retry would find it.
 func TestHandlerReceiverErrors(t *testing.T) {
 	cases := []struct {
 		err  error
 		code int
 	}{
 		{errors.New("db down"), http.StatusInternalServerError},
-		{fmt.Errorf("inbox: %w", channel.ErrUnknownMessage), http.StatusInternalServerError},
-		{fmt.Errorf("inbox: %w", channel.ErrInvalidMessage), http.StatusBadRequest},
+		{fmt.Errorf("inbox: %w", channel.ErrUnknownMessage), http.StatusOK},
+		{fmt.Errorf("inbox: %w: no sender", channel.ErrInvalidMessage), http.StatusBadRequest},
+		{fmt.Errorf("inbox: %w: NUL in body", channel.ErrPermanent), http.StatusBadRequest},
 		{context.DeadlineExceeded, http.StatusInternalServerError},
 	}
 	for _, c := range cases {
 		e := newHook(t, nil)
 		e.rec.setErr(c.err)
-		status := url.Values{"MessageSid": {msgSID}, "MessageStatus": {"delivered"}, "To": {"+1"}, "From": {"+2"}}
-		if w := e.do(signedRequest(hookPath, hookBase+hookPath, status)); w.Code != c.code {
+		w := e.do(signedRequest(hookPath, hookBase+hookPath, statusCallback(msgSID, "delivered")))
+		if w.Code != c.code {
 			t.Errorf("%v: status %d, want %d", c.err, w.Code, c.code)
+		}
+		if c.code == http.StatusBadRequest && !strings.Contains(w.Body.String(), c.err.Error()) {
+			t.Errorf("%v: 400 without the reason: %q", c.err, w.Body)
+		}
+		if c.code == http.StatusOK && !strings.Contains(e.log.String(), "unknown message") {
+			t.Errorf("%v: acknowledged without a log record: %q", c.err, e.log)
 		}
 	}
 }
 
 func TestHandlerMalformed(t *testing.T) {
 	e := newHook(t, nil)
+	acct := url.Values{"AccountSid": {accountSID}}
+	with := func(kv ...string) url.Values {
+		p := url.Values{}
+		for k, v := range acct {
+			p[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			p.Add(kv[i], kv[i+1])
+		}
+		return p
+	}
 	cases := map[string]url.Values{
-		"no sid":            {"Body": {"hi"}, "From": {"+1"}},
-		"nothing":           {"MessageSid": {"SM1"}},
-		"unknown status":    {"MessageSid": {"SM1"}, "MessageStatus": {"exploded"}},
-		"bad NumMedia":      {"MessageSid": {"SM1"}, "From": {"+1"}, "NumMedia": {"x"}},
-		"huge NumMedia":     {"MessageSid": {"SM1"}, "From": {"+1"}, "NumMedia": {"1000000000"}},
-		"negative NumMedia": {"MessageSid": {"SM1"}, "From": {"+1"}, "NumMedia": {"-1"}},
-		"missing MediaUrl":  {"MessageSid": {"SM1"}, "From": {"+1"}, "NumMedia": {"1"}},
-		"inbound no From":   {"MessageSid": {"SM1"}, "SmsStatus": {"received"}, "Body": {"hi"}},
+		"no sid":            with("Body", "hi", "From", "+33612345678"),
+		"nothing":           with("MessageSid", sid(1)),
+		"unknown status":    with("MessageSid", sid(1), "MessageStatus", "exploded"),
+		"bad NumMedia":      with("MessageSid", sid(1), "From", "+33612345678", "NumMedia", "x"),
+		"huge NumMedia":     with("MessageSid", sid(1), "From", "+33612345678", "NumMedia", "1000000000"),
+		"negative NumMedia": with("MessageSid", sid(1), "From", "+33612345678", "NumMedia", "-1"),
+		"missing MediaUrl":  with("MessageSid", sid(1), "From", "+33612345678", "NumMedia", "1"),
+		"inbound no From":   with("MessageSid", sid(1), "SmsStatus", "received", "Body", "hi"),
 	}
 	for name, p := range cases {
 		if w := e.do(signedRequest(hookPath, hookBase+hookPath, p)); w.Code != http.StatusBadRequest {
@@ -317,9 +351,163 @@ func TestHandlerMalformed(t *testing.T) {
 	}
 }
 
+// Twilio signs names and values joined without separators, so a captured
+// request can be re-split: moving "NumMedia0" into the MessageSid before it
+// keeps the signature valid and, unchecked, stores the message again under
+// a new provider ID (M5 defeated). Every field the Handler trusts is checked
+// for its shape, and such requests are refused with 400.
+func TestHandlerRefusesResplitRequests(t *testing.T) {
+	e := newHook(t, nil)
+	// An SMS to a number outside any Messaging Service: NumMedia follows
+	// MessageSid in the signed string.
+	captured := inboundSMS(sid(7), "See you at 6")
+	captured.Del("MessagingServiceSid")
+	if w := e.do(signedRequest(hookPath, hookBase+hookPath, captured)); w.Code != http.StatusOK {
+		t.Fatalf("captured request: %d", w.Code)
+	}
+	sig := twilio.Signature(hookToken, hookBase+hookPath, captured)
+	resplit := inboundSMS(sid(7), "See you at 6")
+	resplit.Del("MessagingServiceSid")
+	resplit.Del("NumMedia")
+	resplit.Set("MessageSid", sid(7)+"NumMedia0")
+	if err := twilio.VerifySignature(hookToken, hookBase+hookPath, resplit, sig); err != nil {
+		t.Fatalf("the re-split request should still verify (that is the attack): %v", err)
+	}
+	r := httptest.NewRequest(http.MethodPost, hookPath, strings.NewReader(resplit.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set(twilio.SignatureHeader, sig)
+	if w := e.do(r); w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "MessageSid") {
+		t.Fatalf("re-split request: %d %q, want 400 naming MessageSid", w.Code, w.Body)
+	}
+	if in, _, calls := e.rec.snapshot(); len(in) != 1 || calls != 1 {
+		t.Fatalf("stored %d messages after %d calls, want the captured one only", len(in), calls)
+	}
+}
+
+// Every field the Handler uses has a shape; a webhook of another account, or
+// a field repeated with different values, is refused with 400 and never
+// reaches the Receiver.
+func TestHandlerFieldShapes(t *testing.T) {
+	e := newHook(t, nil)
+	set := func(p url.Values, kv ...string) url.Values {
+		for i := 0; i < len(kv); i += 2 {
+			if kv[i+1] == "" {
+				p.Del(kv[i])
+			} else {
+				p.Set(kv[i], kv[i+1])
+			}
+		}
+		return p
+	}
+	in := func(kv ...string) url.Values { return set(inboundSMS(sid(3), "hi"), kv...) }
+	st := func(kv ...string) url.Values { return set(statusCallback(msgSID, "delivered"), kv...) }
+	cases := map[string]url.Values{
+		"no AccountSid":           in("AccountSid", ""),
+		"other account":           in("AccountSid", "AC"+strings.Repeat("e", 32)),
+		"AccountSid too long":     in("AccountSid", accountSID+"0"),
+		"AccountSid not hex":      in("AccountSid", "AC"+strings.Repeat("z", 32)),
+		"MessageSid short":        in("MessageSid", "SM123", "SmsSid", "", "SmsMessageSid", ""),
+		"MessageSid prefix":       in("MessageSid", "XX"+strings.Repeat("c", 32), "SmsSid", "", "SmsMessageSid", ""),
+		"SmsSid differs":          in("SmsSid", sid(4)),
+		"SmsMessageSid bad":       in("SmsMessageSid", sid(3)+"Body"),
+		"From not a number":       in("From", "+33612345678FromCity"),
+		"To not a number":         in("To", "hotel"),
+		"replied SID bad":         in("OriginalRepliedMessageSid", "SM1"),
+		"MediaUrl not a URL":      in("NumMedia", "1", "MediaUrl0", "javascript:alert(1)"),
+		"MediaContentType bad":    in("NumMedia", "1", "MediaUrl0", "https://api.twilio.com/m", "MediaContentType0", "image/"),
+		"statuses differ":         st("SmsStatus", "sent"),
+		"ErrorCode not digits":    st("ErrorCode", "30007x"),
+		"status To not a number":  st("To", "+33 6 12"),
+		"status From bad":         st("From", "way too long sender id"),
+		"status of another acct":  st("AccountSid", "AC"+strings.Repeat("f", 32)),
+		"status MessageSid short": st("MessageSid", "SM1", "SmsSid", ""),
+	}
+	rep := inboundSMS(sid(3), "hi")
+	rep["Body"] = []string{"hi", "STOP"}
+	cases["Body repeated with another value"] = rep
+	rep2 := inboundSMS(sid(3), "hi")
+	rep2["MessageSid"] = []string{sid(3), sid(5)}
+	cases["MessageSid repeated with another value"] = rep2
+	for name, p := range cases {
+		w := e.do(signedRequest(hookPath, hookBase+hookPath, p))
+		if w.Code != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400", name, w.Code)
+		}
+	}
+	if _, _, calls := e.rec.snapshot(); calls != 0 {
+		t.Fatalf("Receiver called %d times", calls)
+	}
+	// Accepted shapes: a short code, an alphanumeric sender ID on a status
+	// callback, an AccountSid in upper-case hex, a field repeated with the
+	// same value.
+	ok := map[string]url.Values{
+		"short code To":            in("To", "36111"),
+		"alphanumeric status From": st("From", "StudioZen"),
+		"upper-case AccountSid":    in("AccountSid", strings.ToUpper(accountSID[:2])+strings.ToUpper(accountSID[2:])),
+		"WhatsApp numbers":         in("From", "whatsapp:+33612345678", "To", "whatsapp:+33757000001"),
+	}
+	same := inboundSMS(sid(6), "hi")
+	same["ToCountry"] = []string{"FR", "FR"}
+	same["Body"] = []string{"hi", "hi"}
+	ok["value repeated"] = same
+	for name, p := range ok {
+		if w := e.do(signedRequest(hookPath, hookBase+hookPath, p)); w.Code != http.StatusOK {
+			t.Errorf("%s: status %d %q, want 200", name, w.Code, w.Body)
+		}
+	}
+}
+
+// A request in which a parameter repeats a value is signed with the value
+// once (as Twilio's helper libraries sign it), and accepted.
+func TestHandlerRepeatedValueSignedOnce(t *testing.T) {
+	e := newHook(t, nil)
+	p := inboundSMS(sid(8), "hi")
+	p["ToCountry"] = []string{"FR", "FR"}
+	once := inboundSMS(sid(8), "hi")
+	body := p.Encode()
+	r := httptest.NewRequest(http.MethodPost, hookPath, strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set(twilio.SignatureHeader, twilio.Signature(hookToken, hookBase+hookPath, once))
+	if w := e.do(r); w.Code != http.StatusOK {
+		t.Fatalf("status %d %q, want 200", w.Code, w.Body)
+	}
+}
+
+// Auth-token rotation: webhooks signed with the current token or one of
+// OldAuthTokens are accepted, others are refused.
+func TestHandlerAuthTokenRotation(t *testing.T) {
+	const oldToken, newToken = "old-token-0123456789abcdef012345", "new-token-0123456789abcdef012345"
+	e := newHook(t, func(c *twilio.HandlerConfig) { c.AuthToken = newToken; c.OldAuthTokens = []string{oldToken} })
+	post := func(token string, n int) int {
+		p := inboundSMS(sid(n), "hi")
+		r := httptest.NewRequest(http.MethodPost, hookPath, strings.NewReader(p.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set(twilio.SignatureHeader, twilio.Signature(token, hookBase+hookPath, p))
+		return e.do(r).Code
+	}
+	if post(newToken, 1) != 200 || post(oldToken, 2) != 200 {
+		t.Fatal("a token of the rotation refused")
+	}
+	if post(hookToken, 3) != http.StatusForbidden {
+		t.Fatal("a token outside the rotation accepted")
+	}
+	body := `{"MessageSid":"` + msgSID + `","MessageStatus":"sent","AccountSid":"` + accountSID + `","To":"+33612345678"}`
+	target := "/twilio/messages?bodySHA256=" + twilio.BodySHA256([]byte(body))
+	r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set(twilio.SignatureHeader, twilio.Signature(oldToken, hookBase+target, nil))
+	if w := e.do(r); w.Code != http.StatusOK {
+		t.Fatalf("JSON body signed with the old token: %d", w.Code)
+	}
+	if _, err := twilio.NewHandler(twilio.HandlerConfig{AccountSID: accountSID, AuthToken: "t", OldAuthTokens: []string{""},
+		BaseURL: hookBase}, e.rec); !errors.Is(err, twilio.ErrConfig) {
+		t.Fatalf("empty old token: %v", err)
+	}
+}
+
 func TestHandlerLimitsAndMethod(t *testing.T) {
 	e := newHook(t, func(c *twilio.HandlerConfig) { c.MaxBodyBytes = 512 })
-	p := inboundSMS("SM1", strings.Repeat("a", 600))
+	p := inboundSMS(sid(1), strings.Repeat("a", 600))
 	if w := e.do(signedRequest(hookPath, hookBase+hookPath, p)); w.Code != http.StatusRequestEntityTooLarge {
 		t.Errorf("declared length: %d", w.Code)
 	}
@@ -342,10 +530,13 @@ func TestHandlerLimitsAndMethod(t *testing.T) {
 // handled within the window is answered without calling the Receiver; a
 // token whose first delivery failed is not remembered, so the retry stores.
 func TestHandlerIdempotencyToken(t *testing.T) {
-	e := newHook(t, func(c *twilio.HandlerConfig) { c.ReplayWindow = time.Hour; c.ReplayCapacity = 2 })
-	send := func(token, sid string) int {
-		st := url.Values{"MessageSid": {sid}, "MessageStatus": {"delivered"}, "To": {"+1"}, "From": {"+2"}}
-		r := signedRequest(hookPath, hookBase+hookPath, st)
+	e := newHook(t, func(c *twilio.HandlerConfig) {
+		c.ReplayWindow = time.Hour
+		c.ReplayMaxBytes = 2*twilio.ReplayEntryBytes + twilio.ReplayEntryBytes/2
+	})
+	send := func(token, id string) int {
+		n := map[string]int{"SM1": 1, "SM2": 2, "SM3": 3, "SM4": 4}[id]
+		r := signedRequest(hookPath, hookBase+hookPath, statusCallback(sid(n), "delivered"))
 		r.Header.Set(twilio.IdempotencyHeader, token)
 		return e.do(r).Code
 	}
@@ -384,7 +575,7 @@ func TestHandlerIdempotencyToken(t *testing.T) {
 // JSON bodies are checked with bodySHA256 and the URL-only signature.
 func TestHandlerJSONBody(t *testing.T) {
 	e := newHook(t, nil)
-	body := `{"MessageSid":"` + msgSID + `","MessageStatus":"read","To":"whatsapp:+33612345678","From":"whatsapp:+15005550006","ErrorCode":null}`
+	body := `{"MessageSid":"` + msgSID + `","AccountSid":"` + accountSID + `","MessageStatus":"read","To":"whatsapp:+33612345678","From":"whatsapp:+15005550006","ErrorCode":null}`
 	target := "/twilio/messages?bodySHA256=" + twilio.BodySHA256([]byte(body))
 	mk := func(b string) *http.Request {
 		r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(b))
@@ -419,7 +610,7 @@ func TestHandlerPublicURL(t *testing.T) {
 	e := newHook(t, nil)
 	mux := http.NewServeMux()
 	mux.Handle("/hooks/", http.StripPrefix("/hooks", e.h))
-	r := signedRequest("/hooks/twilio", hookBase+"/hooks/twilio", inboundSMS("SM1", "hi"))
+	r := signedRequest("/hooks/twilio", hookBase+"/hooks/twilio", inboundSMS(sid(1), "hi"))
 	w := httptest.NewRecorder()
 	mux.ServeHTTP(w, r)
 	if w.Code != http.StatusOK {
@@ -429,7 +620,7 @@ func TestHandlerPublicURL(t *testing.T) {
 		c.BaseURL = ""
 		c.PublicURL = func(r *http.Request) string { return "https://public.example.org/api/sms" + "?" + r.URL.RawQuery }
 	})
-	r = signedRequest("/internal/sms?x=1", "https://public.example.org/api/sms?x=1", inboundSMS("SM1", "hi"))
+	r = signedRequest("/internal/sms?x=1", "https://public.example.org/api/sms?x=1", inboundSMS(sid(1), "hi"))
 	if w := e2.do(r); w.Code != http.StatusOK {
 		t.Fatalf("PublicURL: %d", w.Code)
 	}
@@ -438,36 +629,39 @@ func TestHandlerPublicURL(t *testing.T) {
 func TestNewHandlerValidates(t *testing.T) {
 	rec := &receiver{}
 	bad := []twilio.HandlerConfig{
-		{BaseURL: hookBase},
-		{AuthToken: "t"},
-		{AuthToken: "t", BaseURL: "hooks.example.com"},
-		{AuthToken: "t", BaseURL: "https://hooks.example.com/path"},
-		{AuthToken: "t", BaseURL: hookBase, MaxBodyBytes: -1},
+		{AccountSID: accountSID, BaseURL: hookBase},
+		{AccountSID: accountSID, AuthToken: "t"},
+		{AccountSID: accountSID, AuthToken: "t", BaseURL: "hooks.example.com"},
+		{AccountSID: accountSID, AuthToken: "t", BaseURL: "https://hooks.example.com/path"},
+		{AccountSID: accountSID, AuthToken: "t", BaseURL: hookBase, MaxBodyBytes: -1},
+		{AccountSID: accountSID, AuthToken: "t", BaseURL: hookBase, ReplayMaxBytes: twilio.ReplayEntryBytes - 1},
+		{AuthToken: "t", BaseURL: hookBase},
+		{AccountSID: "AC123", AuthToken: "t", BaseURL: hookBase},
 	}
 	for i, c := range bad {
 		if _, err := twilio.NewHandler(c, rec); !errors.Is(err, twilio.ErrConfig) {
 			t.Errorf("config %d: %v", i, err)
 		}
 	}
-	if _, err := twilio.NewHandler(twilio.HandlerConfig{AuthToken: "t", BaseURL: hookBase}, nil); !errors.Is(err, twilio.ErrConfig) {
+	if _, err := twilio.NewHandler(twilio.HandlerConfig{AccountSID: accountSID, AuthToken: "t", BaseURL: hookBase}, nil); !errors.Is(err, twilio.ErrConfig) {
 		t.Errorf("nil receiver: %v", err)
 	}
 }
 
 // Handler and Sender are safe for concurrent use (run with -race).
 func TestConcurrentUse(t *testing.T) {
-	e := newHook(t, func(c *twilio.HandlerConfig) { c.ReplayCapacity = 8 })
+	e := newHook(t, func(c *twilio.HandlerConfig) { c.ReplayMaxBytes = 8 * twilio.ReplayEntryBytes })
 	_, s := newFake(t, http.StatusCreated, messageJSON("queued", "+15005550006", "+1"))
 	var wg sync.WaitGroup
 	for i := range 16 {
 		wg.Go(func() {
-			sid := fmt.Sprintf("SM%d", i)
-			r := signedRequest(hookPath, hookBase+hookPath, inboundSMS(sid, "hi"))
-			r.Header.Set(twilio.IdempotencyHeader, sid)
+			id := sid(100 + i)
+			r := signedRequest(hookPath, hookBase+hookPath, inboundSMS(id, "hi"))
+			r.Header.Set(twilio.IdempotencyHeader, id)
 			if w := e.do(r); w.Code != http.StatusOK {
 				t.Errorf("status %d", w.Code)
 			}
-			if _, err := s.Send(context.Background(), &channel.Message{Kind: channel.SMS, To: "+1", Text: sid}); err != nil {
+			if _, err := s.Send(context.Background(), &channel.Message{Kind: channel.SMS, To: "+1", Text: id}); err != nil {
 				t.Error(err)
 			}
 		})

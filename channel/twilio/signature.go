@@ -21,11 +21,13 @@ const SignatureHeader = "X-Twilio-Signature"
 // rawURL carrying the POST parameters params, signed with authToken.
 //
 // The signed string is rawURL exactly as given, followed, for each parameter
-// name in byte order, by each of that name's values in byte order, every one
-// appended as name+value with no separator; a repeated parameter therefore
-// contributes once per value, as Twilio's helper libraries compute it. The
-// signature is the standard base64 encoding of the HMAC-SHA1 of that string
-// keyed with the auth token. params may be nil (a JSON webhook, or a GET).
+// name in byte order, by each distinct value of that name in byte order,
+// every one appended as name+value with no separator. A value repeated under
+// one name is signed once, as Twilio's helper libraries compute it (their
+// published vector signs Digits=5678, Digits=1234, Digits=1234 as Digits1234
+// Digits5678). The signature is the standard base64 encoding of the
+// HMAC-SHA1 of that string keyed with the auth token. params may be nil (a
+// JSON webhook, or a GET); it is not modified.
 func Signature(authToken, rawURL string, params url.Values) string {
 	mac := hmac.New(sha1.New, []byte(authToken))
 	writeSigned(mac, rawURL, params)
@@ -47,8 +49,8 @@ func writeSigned(w stringWriter, rawURL string, params url.Values) {
 	var buf []byte
 	for _, k := range names {
 		vals := params[k]
-		if len(vals) > 1 && !slices.IsSorted(vals) {
-			vals = slices.Sorted(slices.Values(vals))
+		if len(vals) > 1 {
+			vals = slices.Compact(slices.Sorted(slices.Values(vals)))
 		}
 		for _, v := range vals {
 			buf = append(buf[:0], k...)

@@ -98,30 +98,57 @@ func TestVerifySignatureTampered(t *testing.T) {
 	}
 }
 
-// Repeated parameters are signed once per value, values sorted, whatever
-// order they arrived in; dropping or duplicating one changes the signature.
-func TestSignatureRepeatedParameters(t *testing.T) {
-	u := "https://example.com/hook"
-	a := url.Values{"MediaUrl": {"https://b.example/2", "https://a.example/1"}, "To": {"+15005550006"}}
-	want := twilio.Signature(vecToken, u+"MediaUrlhttps://a.example/1MediaUrlhttps://b.example/2To+15005550006", nil)
-	if got := twilio.Signature(vecToken, u, a); got != want {
-		t.Fatalf("Signature = %q, want %q", got, want)
+// Repeated parameters are signed once per distinct value, values sorted,
+// whatever order they arrived in, as Twilio's helper libraries sign them:
+// their published vectors (auth token 12345) cover a repeated value and a
+// name that is a prefix of another. Dropping a distinct value changes the
+// signature; repeating one does not.
+func TestSignatureRepeatedParametersTwilioVectors(t *testing.T) {
+	vectors := []struct {
+		name   string
+		params url.Values
+		want   string
+	}{
+		{"duplicate value signed once",
+			url.Values{"Sid": {"CA123"}, "SidAccount": {"AC123"}, "Digits": {"5678", "1234", "1234"}}, "IK+Dwps556ElfBT0I3Rgjkr1wJU="},
+		{"values in another order",
+			url.Values{"Sid": {"CA123"}, "SidAccount": {"AC123"}, "Digits": {"1234", "5678"}}, "IK+Dwps556ElfBT0I3Rgjkr1wJU="},
+		{"array parameter",
+			url.Values{"MessagingBinding.Address": {"+1325xxxxxxx", "+1415xxxxxxx"}}, "83O6e2vORAoJHUNzJjDWN1jz+BA="},
+		{"array parameter reversed",
+			url.Values{"MessagingBinding.Address": {"+1415xxxxxxx", "+1325xxxxxxx"}}, "83O6e2vORAoJHUNzJjDWN1jz+BA="},
 	}
-	b := url.Values{"To": {"+15005550006"}, "MediaUrl": {"https://a.example/1", "https://b.example/2"}}
-	if err := twilio.VerifySignature(vecToken, u, b, want); err != nil {
-		t.Fatalf("reordered values: %v", err)
+	for _, v := range vectors {
+		if got := twilio.Signature(vecToken, vecURL, v.params); got != v.want {
+			t.Errorf("%s: Signature = %q, want %q", v.name, got, v.want)
+		}
+		if err := twilio.VerifySignature(vecToken, vecURL, v.params, v.want); err != nil {
+			t.Errorf("%s: %v", v.name, err)
+		}
 	}
-	c := url.Values{"To": {"+15005550006"}, "MediaUrl": {"https://a.example/1"}}
-	if err := twilio.VerifySignature(vecToken, u, c, want); !errors.Is(err, twilio.ErrBadSignature) {
+	dropped := url.Values{"Sid": {"CA123"}, "SidAccount": {"AC123"}, "Digits": {"5678"}}
+	if err := twilio.VerifySignature(vecToken, vecURL, dropped, "IK+Dwps556ElfBT0I3Rgjkr1wJU="); !errors.Is(err, twilio.ErrBadSignature) {
 		t.Fatalf("dropped value accepted: %v", err)
 	}
-	d := url.Values{"To": {"+15005550006"}, "MediaUrl": {"https://a.example/1", "https://a.example/1", "https://b.example/2"}}
-	if err := twilio.VerifySignature(vecToken, u, d, want); !errors.Is(err, twilio.ErrBadSignature) {
-		t.Fatalf("duplicated value accepted: %v", err)
-	}
 	// The input is not modified.
-	if a["MediaUrl"][0] != "https://b.example/2" {
-		t.Fatal("Signature sorted its input in place")
+	p := url.Values{"Digits": {"5678", "1234", "1234"}}
+	twilio.Signature(vecToken, vecURL, p)
+	if strings.Join(p["Digits"], ",") != "5678,1234,1234" {
+		t.Fatalf("Signature modified its input: %q", p["Digits"])
+	}
+}
+
+// Twilio's vectors for URLs with credentials, as given and with the
+// default port added.
+func TestSignatureTwilioVectorsCredentials(t *testing.T) {
+	for _, c := range []struct{ url, sig string }{
+		{"https://user:pass@mycompany.com/myapp.php?foo=1&bar=2", "CukzLTc1tT5dXEDIHm/tKBanW10="},
+		{"https://user@mycompany.com/myapp.php?foo=1&bar=2", "2YRLlVAflCqxaNicjMpJcSTgzSs="},
+		{"https://user:pass@mycompany.com/myapp.php?foo=1&bar=2", "ZQFR1PTIZXF2MXB8ZnKCvnnA+rI="},
+	} {
+		if err := twilio.VerifySignature(vecToken, c.url, vecParams(), c.sig); err != nil {
+			t.Errorf("%s %s: %v", c.url, c.sig, err)
+		}
 	}
 }
 

@@ -25,10 +25,14 @@
 // (text, media, button and interactive replies, reactions, locations,
 // contacts) become channel.Inbound and statuses (sent, delivered, read,
 // failed with its errors) channel.StatusUpdate mapped by
-// status.ParseWhatsApp (S4). The Handler answers 2xx only after the
-// Receiver stored everything (M5 makes a duplicate harmless), 403 for a bad
-// signature, 400 for a malformed body, 413 for a body over the limit and
-// 500 when the Receiver failed, so that Meta retries. VerifySignature and
+// status.ParseWhatsApp (S4). The Handler answers 200 once the Receiver has
+// stored every item (M5 makes a duplicate harmless) or refused it for good
+// (a status of a message no delivery has, an item refused as invalid: both
+// logged, since Meta retries every answer but a 200 for 7 days and one item
+// must not hold back the others of its notification), 500 only when an
+// item was not stored in a way a retry can fix, 403 for a bad signature
+// (the app secret, or an old one during a rotation), 400 for a body that is
+// not a notification and 413 for a body over the limit. VerifySignature and
 // ParseNotification are exported for hosts that route webhooks themselves.
 //
 // Replay protection: Meta's notifications carry no signed timestamp and are

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,6 +65,12 @@ func VerifySignature(appSecret string, body []byte, header string) error {
 type HandlerConfig struct {
 	// AppSecret is the Meta app's secret, the key of X-Hub-Signature-256.
 	AppSecret string
+	// OldAppSecrets are further app secrets whose signatures are accepted,
+	// for a rotation: resetting the secret in the app dashboard changes the
+	// key of every notification at once. Set AppSecret to the new secret and
+	// keep the old one here until the notifications signed with it (Meta
+	// retries for up to 7 days) have arrived; then remove it.
+	OldAppSecrets []string
 	// VerifyToken is the token set in the app's webhook configuration, which
 	// Meta sends back in the GET verification handshake.
 	VerifyToken string
@@ -92,19 +99,45 @@ type HandlerConfig struct {
 //
 // Answers: GET with hub.mode "subscribe" and the right hub.verify_token →
 // 200 with hub.challenge as text/plain, else 403. POST: a body over the
-// limit → 413; a missing or wrong signature → 403 (the Receiver is not
-// called); a malformed body → 400; then every message and status is given
-// to the Receiver, and the answer is 200 when all returned nil, 400 when
-// every failure matched channel.ErrInvalidMessage, and 500 otherwise so that
-// Meta retries (the Receiver is idempotent: M5, S2). Other methods → 405.
+// limit → 413; one not received before the server's read deadline → 408; a
+// missing or wrong signature (for AppSecret and every one of OldAppSecrets)
+// → 403, the Receiver is not called; a body that is not a notification →
+// 400. Then every message and status of the notification is given to the
+// Receiver, and the answer is:
+//
+//	200  every item was stored (or already was, M5), or was refused for good
+//	     and logged: a status for a message no delivery has (channel.ErrUnknownMessage,
+//	     once the Receiver has waited for a send in flight), an item the Receiver
+//	     refused as invalid (channel.ErrInvalidMessage, channel.ErrPermanent)
+//	500  at least one item was not stored in a way a retry can fix (a store error)
+//
+// Why these codes: Meta retries a notification answered with anything but
+// 200, 4xx included, with decreasing frequency for up to 7 days, and one
+// notification carries many items (the statuses of many messages). A 4xx
+// for one item that can never be stored would have the whole notification
+// sent again for a week, and its other items delayed with it; so those
+// items are logged and acknowledged, and 500 is kept for a failure a retry
+// can fix. The retry then offers every item again: the Receiver is
+// idempotent (M5, S2), so what was stored the first time is not stored
+// twice.
+//
+// # Server timeouts
+//
+// Mount the Handler on an http.Server with timeouts: without them a client
+// that trickles its body a byte at a time holds a handler, a goroutine and a
+// connection for as long as it likes. ReadHeaderTimeout of a few seconds,
+// ReadTimeout of about 10 s (notifications are small), WriteTimeout longer
+// than the time the Receiver takes to store a whole notification, and
+// IdleTimeout for keep-alive connections suit it (examples/webhooks sets
+// them all).
 type Handler struct {
-	secret string
-	token  string
-	max    int64
-	maxAge time.Duration
-	now    func() time.Time
-	log    *slog.Logger
-	recv   channel.Receiver
+	secrets []string
+	token   string
+	max     int64
+	maxAge  time.Duration
+	now     func() time.Time
+	log     *slog.Logger
+	recv    channel.Receiver
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -115,8 +148,8 @@ func NewHandler(cfg HandlerConfig, r channel.Receiver) (*Handler, error) {
 	switch {
 	case r == nil:
 		return nil, fmt.Errorf("whatsapp: %w: nil Receiver", ErrConfig)
-	case cfg.AppSecret == "":
-		return nil, fmt.Errorf("whatsapp: %w: AppSecret is required", ErrConfig)
+	case cfg.AppSecret == "" || slices.Contains(cfg.OldAppSecrets, ""):
+		return nil, fmt.Errorf("whatsapp: %w: AppSecret is required, and OldAppSecrets cannot be empty", ErrConfig)
 	case cfg.VerifyToken == "":
 		return nil, fmt.Errorf("whatsapp: %w: VerifyToken is required", ErrConfig)
 	case cfg.MaxBodyBytes < 0:
@@ -124,7 +157,7 @@ func NewHandler(cfg HandlerConfig, r channel.Receiver) (*Handler, error) {
 	case cfg.MaxAge < 0:
 		return nil, fmt.Errorf("whatsapp: %w: MaxAge is negative", ErrConfig)
 	}
-	h := &Handler{secret: cfg.AppSecret, token: cfg.VerifyToken, max: cfg.MaxBodyBytes,
+	h := &Handler{secrets: append([]string{cfg.AppSecret}, cfg.OldAppSecrets...), token: cfg.VerifyToken, max: cfg.MaxBodyBytes,
 		maxAge: cfg.MaxAge, now: cfg.Now, log: cfg.Logger, recv: r}
 	if h.max == 0 {
 		h.max = DefaultMaxBodyBytes
@@ -169,10 +202,11 @@ func (h *Handler) handshake(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) notify(w http.ResponseWriter, r *http.Request) {
 	body, code, err := webhook.ReadBody(w, r, h.max)
 	if err != nil {
+		h.log.WarnContext(r.Context(), "whatsapp: webhook body not read", "status", code, "error", err)
 		http.Error(w, http.StatusText(code), code)
 		return
 	}
-	if err := VerifySignature(h.secret, body, r.Header.Get(SignatureHeader)); err != nil {
+	if err := h.verify(body, r.Header.Get(SignatureHeader)); err != nil {
 		h.log.WarnContext(r.Context(), "whatsapp: webhook refused", "error", err)
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
@@ -194,13 +228,45 @@ func (h *Handler) notify(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
+// verify checks header against the body with every secret of the Handler,
+// returning nil when one matches, else the error for the current secret.
+// Every secret is tried, so the time taken does not tell which one matched.
+func (h *Handler) verify(body []byte, header string) error {
+	var first error
+	ok := false
+	for i, s := range h.secrets {
+		err := VerifySignature(s, body, header)
+		if err == nil {
+			ok = true
+		} else if i == 0 {
+			first = err
+		}
+	}
+	if ok {
+		return nil
+	}
+	return first
+}
+
 // deliver gives every item of n to the Receiver and returns the HTTP status
-// to answer.
+// to answer: 500 when an item was not stored in a way a retry can fix, 200
+// otherwise (see Handler).
 func (h *Handler) deliver(r *http.Request, n *Notification) int {
 	ctx := r.Context()
 	now := h.now()
 	stale := func(t time.Time) bool { return h.maxAge > 0 && now.Sub(t) > h.maxAge }
-	var errs []error
+	var b webhook.Batch
+	var retry []error
+	note := func(kind, id, raw string, err error) {
+		switch b.Add(err) {
+		case webhook.Unknown:
+			h.log.WarnContext(ctx, "whatsapp: status of an unknown message acknowledged", "id", id, "status", raw, "error", err)
+		case webhook.Invalid:
+			h.log.WarnContext(ctx, "whatsapp: "+kind+" refused as invalid, acknowledged", "id", id, "status", raw, "error", err)
+		case webhook.Retry:
+			retry = append(retry, fmt.Errorf("%s %s %s: %w", kind, raw, id, err))
+		}
+	}
 	for _, in := range n.Inbound {
 		if in.ReceivedAt.IsZero() {
 			in.ReceivedAt = now
@@ -208,9 +274,7 @@ func (h *Handler) deliver(r *http.Request, n *Notification) int {
 			h.log.InfoContext(ctx, "whatsapp: message older than MaxAge skipped", "id", in.ProviderID, "at", in.ReceivedAt)
 			continue
 		}
-		if err := h.recv.Receive(ctx, in); err != nil {
-			errs = append(errs, fmt.Errorf("message %s: %w", in.ProviderID, err))
-		}
+		note("message", in.ProviderID, "", h.recv.Receive(ctx, in))
 	}
 	for _, u := range n.Statuses {
 		if u.At.IsZero() {
@@ -219,23 +283,12 @@ func (h *Handler) deliver(r *http.Request, n *Notification) int {
 			h.log.InfoContext(ctx, "whatsapp: status older than MaxAge skipped", "id", u.ProviderID, "at", u.At)
 			continue
 		}
-		if err := h.recv.ApplyStatus(ctx, u); err != nil {
-			errs = append(errs, fmt.Errorf("status %s of %s: %w", u.Raw, u.ProviderID, err))
-		}
+		note("status", u.ProviderID, u.Raw, h.recv.ApplyStatus(ctx, u))
 	}
-	if len(errs) == 0 {
-		return http.StatusOK
+	if o := b.Outcome(); o == webhook.Retry {
+		h.log.ErrorContext(ctx, "whatsapp: webhook items not stored, Meta will retry", "failed", len(retry),
+			"stored", b.Count(webhook.Stored), "error", errors.Join(retry...))
+		return o.Code(http.StatusOK)
 	}
-	// 400 only when every failure is one a retry cannot help
-	err := errors.Join(errs...)
-	code := http.StatusBadRequest
-	for _, e := range errs {
-		code = max(code, webhook.Status(e))
-	}
-	if code == http.StatusBadRequest {
-		h.log.WarnContext(ctx, "whatsapp: webhook items refused", "error", err)
-	} else {
-		h.log.ErrorContext(ctx, "whatsapp: webhook not stored, Meta will retry", "error", err)
-	}
-	return code
+	return http.StatusOK
 }

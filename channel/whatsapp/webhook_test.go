@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -389,7 +390,6 @@ func TestWebhookMethodNotAllowed(t *testing.T) {
 
 // M5, S2: a store failure answers 500 so that Meta retries; every item is
 // still offered, and the retry stores what was missing without duplicates.
-// A status that arrived before its send was recorded is retried too.
 func TestWebhookStoreFailureRetried(t *testing.T) {
 	st := newStore()
 	h := newTestHandler(t, st, nil)
@@ -408,19 +408,80 @@ func TestWebhookStoreFailureRetried(t *testing.T) {
 	if in, _, _ := st.snapshot(); len(in) != 11 {
 		t.Errorf("after retry %d stored, want 11 exactly", len(in))
 	}
+}
 
-	st2 := newStore()
-	st2.known = map[string]bool{"wamid.OUT1": true, "wamid.OUT3": true}
-	h2 := newTestHandler(t, st2, nil)
-	if w := post(h2, readTestdata(t, "statuses.json"), ""); w.Code != http.StatusInternalServerError {
-		t.Errorf("unknown message status: %d, want 500", w.Code)
+// A status for a message Parley never sent (the Receiver answers
+// channel.ErrUnknownMessage once it has waited for a send in flight) never
+// fails its batch: the other statuses are stored, the notification is
+// answered 200 so that Meta does not send it again for 7 days, and the
+// unknown one is logged.
+func TestWebhookUnknownStatusDoesNotFailBatch(t *testing.T) {
+	st := newStore()
+	st.known = map[string]bool{"wamid.OUT1": true, "wamid.OUT3": true}
+	var log bytes.Buffer
+	h := newTestHandler(t, st, func(c *whatsapp.HandlerConfig) { c.Logger = slog.New(slog.NewTextHandler(&log, nil)) })
+	if w := post(h, readTestdata(t, "statuses.json"), ""); w.Code != http.StatusOK {
+		t.Fatalf("batch with an unknown status: %d, want 200", w.Code)
 	}
+	_, got, calls := st.snapshot()
+	if calls != 3 || len(got) != 2 || got[0].ProviderID != "wamid.OUT1" || got[1].ProviderID != "wamid.OUT3" {
+		t.Fatalf("%d calls, stored %+v; want OUT1 and OUT3 stored", calls, got)
+	}
+	if !strings.Contains(log.String(), "unknown message") || !strings.Contains(log.String(), "wamid.OUT2") {
+		t.Fatalf("unknown status not logged: %s", log.String())
+	}
+}
 
-	st3 := newStore()
-	st3.failNext = []error{fmt.Errorf("inbox: %w: empty text", channel.ErrInvalidMessage)}
-	h3 := newTestHandler(t, st3, nil)
-	if w := post(h3, readTestdata(t, "text.json"), ""); w.Code != http.StatusBadRequest {
-		t.Errorf("invalid message: %d, want 400", w.Code)
+// An item the Receiver refuses for good (a typed permanent error) is logged
+// and acknowledged: Meta retries 4xx answers too, for 7 days, and the
+// other items of the notification must not wait for it. A store failure
+// in the same notification still answers 500.
+func TestWebhookInvalidItemAcknowledged(t *testing.T) {
+	for _, err := range []error{
+		fmt.Errorf("inbox: %w: empty text", channel.ErrInvalidMessage),
+		fmt.Errorf("inbox: %w: cannot be stored", channel.ErrPermanent),
+	} {
+		st := newStore()
+		st.failNext = []error{err}
+		var log bytes.Buffer
+		h := newTestHandler(t, st, func(c *whatsapp.HandlerConfig) { c.Logger = slog.New(slog.NewTextHandler(&log, nil)) })
+		if w := post(h, readTestdata(t, "kinds.json"), ""); w.Code != http.StatusOK {
+			t.Errorf("%v: %d, want 200", err, w.Code)
+		}
+		if in, _, _ := st.snapshot(); len(in) != 10 {
+			t.Errorf("%v: %d stored, want the 10 other messages", err, len(in))
+		}
+		if !strings.Contains(log.String(), "refused as invalid") {
+			t.Errorf("%v: not logged: %s", err, log.String())
+		}
+	}
+	st := newStore()
+	st.failNext = []error{fmt.Errorf("inbox: %w", channel.ErrInvalidMessage), errors.New("db down")}
+	h := newTestHandler(t, st, nil)
+	if w := post(h, readTestdata(t, "kinds.json"), ""); w.Code != http.StatusInternalServerError {
+		t.Errorf("invalid item and store failure: %d, want 500", w.Code)
+	}
+}
+
+// App-secret rotation: notifications signed with the current secret or one
+// of OldAppSecrets are accepted, others refused.
+func TestWebhookAppSecretRotation(t *testing.T) {
+	st := newStore()
+	h := newTestHandler(t, st, func(c *whatsapp.HandlerConfig) {
+		c.AppSecret = "new-app-secret"
+		c.OldAppSecrets = []string{testSecret}
+	})
+	body := readTestdata(t, "text.json")
+	for _, secret := range []string{"new-app-secret", testSecret} {
+		if w := post(h, body, whatsapp.Signature(secret, body)); w.Code != http.StatusOK {
+			t.Errorf("signed with %q: %d", secret, w.Code)
+		}
+	}
+	if w := post(h, body, whatsapp.Signature("another-secret", body)); w.Code != http.StatusForbidden {
+		t.Errorf("signed with another secret: %d", w.Code)
+	}
+	if _, err := whatsapp.NewHandler(whatsapp.HandlerConfig{AppSecret: "s", OldAppSecrets: []string{""}, VerifyToken: "t"}, st); !errors.Is(err, whatsapp.ErrConfig) {
+		t.Errorf("empty old secret: %v", err)
 	}
 }
 

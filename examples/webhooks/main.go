@@ -1,11 +1,18 @@
 // Command webhooks runs a hotel's HTTP server with Parley's real webhook
 // handlers — Twilio, the WhatsApp Cloud API and inbound email — mounted on
 // one http.ServeMux in front of an inbox on the in-memory store, and then
-// plays each provider's part against it: signed, tampered and duplicated
-// Twilio webhooks and a status callback, Meta's verification handshake and
-// a signed notification with a message and a status, and inbound email
-// posted by a relay, signed and stale. It prints every HTTP status, then the
-// thread list and the delivery statuses the handlers fed into the inbox.
+// plays each provider's part against it: signed, tampered, re-split and
+// duplicated Twilio webhooks, status callbacks (one for a message sent
+// outside Parley), Meta's verification handshake and a signed notification
+// with a message and a status, and inbound email posted by a relay, signed
+// and stale. It prints every HTTP status, then the thread list and the
+// delivery statuses the handlers fed into the inbox.
+//
+// The server is an http.Server with the timeouts every host must set in
+// front of webhook handlers (webhookServer): without ReadHeaderTimeout and
+// ReadTimeout a client that trickles its request a byte at a time holds a
+// handler, a goroutine and a connection for as long as it likes. The
+// program's test shows such a client cut off.
 //
 //	go run ./examples/webhooks
 //
@@ -62,6 +69,48 @@ const (
 	twilioAccountSID = "AC00000000000000000000000000000001"
 )
 
+// timeouts are the http.Server timeouts in front of the webhook handlers.
+type timeouts struct {
+	// ReadHeader bounds the reading of the request line and headers: a
+	// client that trickles its headers is cut off.
+	ReadHeader time.Duration
+	// Read bounds the reading of the whole request, body included: a
+	// client that trickles its body is cut off, and the handler answers
+	// 408. Webhook bodies are small (an email may weigh 25 MiB: give the
+	// relay's bandwidth room).
+	Read time.Duration
+	// Write bounds the time from the end of the request headers to the end
+	// of the answer, which includes the inbox's store writes: longer than
+	// the slowest of those, shorter than the provider's own timeout
+	// (Twilio waits 15 s).
+	Write time.Duration
+	// Idle bounds how long a keep-alive connection waits for its next
+	// request.
+	Idle time.Duration
+}
+
+// hostTimeouts are the timeouts this server runs with.
+func hostTimeouts() timeouts {
+	return timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 14 * time.Second, Idle: 60 * time.Second}
+}
+
+// webhookServer is the http.Server a host puts in front of webhook
+// handlers: every timeout set, and headers bounded.
+func webhookServer(h http.Handler, t timeouts) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: t.ReadHeader,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// twilioSIDPrefix makes the SMS fake's provider IDs message SIDs as Twilio
+// writes them: "SM" and 32 hex digits.
+const twilioSIDPrefix = "SM00000000000000000000000000"
+
 // Routes of the host's server.
 const (
 	twilioPath   = "/webhooks/twilio"
@@ -100,10 +149,8 @@ type demo struct {
 }
 
 func run(ctx context.Context, out io.Writer) error {
-	d := &demo{out: out, clk: &clock{t: time.Date(2026, 3, 20, 9, 0, 0, 0, time.UTC)},
-		threads: map[string]inbox.Thread{}, helenePhone: "+33612345678", danPhone: "+12015550123",
-		heleneEmail: "helene.martin@example.fr", heleneWorkAt: "h.martin@work.example"}
-	if err := d.setUp(); err != nil {
+	d, err := newDemo(out, hostTimeouts())
+	if err != nil {
 		return err
 	}
 	defer d.ib.Close()
@@ -116,9 +163,21 @@ func run(ctx context.Context, out io.Writer) error {
 	return nil
 }
 
+// newDemo builds the inbox, the fake senders and the host's HTTP server
+// with the three webhook handlers, the server running with timeouts t.
+func newDemo(out io.Writer, t timeouts) (*demo, error) {
+	d := &demo{out: out, clk: &clock{t: time.Date(2026, 3, 20, 9, 0, 0, 0, time.UTC)},
+		threads: map[string]inbox.Thread{}, helenePhone: "+33612345678", danPhone: "+12015550123",
+		heleneEmail: "helene.martin@example.fr", heleneWorkAt: "h.martin@work.example"}
+	if err := d.setUp(t); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
 // setUp builds the inbox, the fake senders and the host's HTTP server with
 // the three webhook handlers.
-func (d *demo) setUp() error {
+func (d *demo) setUp(t timeouts) error {
 	fmt.Fprintln(d.out, "== 1. The hotel's server")
 	dir := memstore.NewDirectory()
 	for _, c := range []recipient.Contact{
@@ -131,7 +190,7 @@ func (d *demo) setUp() error {
 	}
 	// Sending goes through fakes that answer like the providers do, with
 	// provider IDs in each provider's style.
-	d.sms = channeltest.NewFake(channel.SMS, channeltest.Options{Now: d.clk.Now, IDPrefix: "SM"})
+	d.sms = channeltest.NewFake(channel.SMS, channeltest.Options{Now: d.clk.Now, IDPrefix: twilioSIDPrefix})
 	d.wa = channeltest.NewFake(channel.WhatsApp, channeltest.Options{Now: d.clk.Now, IDPrefix: "wamid.OUT"})
 	d.mail = channeltest.NewFake(channel.Email, channeltest.Options{Now: d.clk.Now, IDPrefix: "out-"})
 	reg := channel.NewRegistry()
@@ -156,12 +215,16 @@ func (d *demo) setUp() error {
 	d.ib = ib
 
 	mux := http.NewServeMux()
-	d.srv = httptest.NewServer(mux)
+	d.srv = httptest.NewUnstartedServer(mux)
+	d.srv.Config = webhookServer(mux, t)
+	d.srv.Start()
 	d.client = d.srv.Client()
 	// Twilio signs the URL it calls: the handler checks the signature
 	// against BaseURL followed by the request's path. Behind a proxy,
-	// BaseURL is the public https origin configured at Twilio.
-	tw, err := twilio.NewHandler(twilio.HandlerConfig{AuthToken: twilioAuthToken, BaseURL: d.srv.URL, Now: d.clk.Now}, ib)
+	// BaseURL is the public https origin configured at Twilio. Webhooks of
+	// another account are refused.
+	tw, err := twilio.NewHandler(twilio.HandlerConfig{AccountSID: twilioAccountSID, AuthToken: twilioAuthToken,
+		BaseURL: d.srv.URL, Now: d.clk.Now}, ib)
 	if err != nil {
 		return err
 	}
@@ -179,6 +242,8 @@ func (d *demo) setUp() error {
 	mux.Handle(emailPath, em)
 	fmt.Fprintf(d.out, "listening on 127.0.0.1; %s (Twilio), %s (WhatsApp Cloud API), %s (email relay) feed the inbox\n",
 		twilioPath, whatsAppPath, emailPath)
+	fmt.Fprintf(d.out, "server timeouts: read header %s, read %s, write %s, idle %s\n", d.srv.Config.ReadHeaderTimeout,
+		d.srv.Config.ReadTimeout, d.srv.Config.WriteTimeout, d.srv.Config.IdleTimeout)
 	return nil
 }
 
@@ -240,6 +305,15 @@ func (d *demo) twilio(ctx context.Context) error {
 	if err := d.postTwilio(ctx, "same SMS, body changed after signing", http.StatusForbidden, tampered, inbound); err != nil {
 		return err
 	}
+	// Twilio signs names and values joined without separators: moving
+	// "NumMedia0" into MessageSid keeps the signature, and the SID's shape
+	// gives the forgery away.
+	resplit := cloneValues(inbound)
+	resplit.Del("NumMedia")
+	resplit.Set("MessageSid", d.inboundSID+"NumMedia0")
+	if err := d.postTwilio(ctx, "same SMS re-split (NumMedia0 moved into MessageSid)", http.StatusBadRequest, resplit, inbound); err != nil {
+		return err
+	}
 	if err := d.postTwilio(ctx, "same SMS again (Twilio retries)", http.StatusOK, inbound, inbound); err != nil {
 		return err
 	}
@@ -269,6 +343,15 @@ func (d *demo) twilio(ctx context.Context) error {
 	ds := sent.Deliveries
 	for _, dl := range ds {
 		fmt.Fprintf(d.out, "   %s is %s: the late \"sent\" does not lower it (S2)\n", dl.ProviderID, dl.Status.Current)
+	}
+	// A status callback for a message sent outside Parley (another app on
+	// the same account): no retry would find it, so it is acknowledged and
+	// logged, and the inbox reports it (inbox.EventUnknownStatus).
+	elsewhere := "SM0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a"
+	cb := url.Values{"AccountSid": {twilioAccountSID}, "ApiVersion": {"2010-04-01"}, "MessageSid": {elsewhere},
+		"SmsSid": {elsewhere}, "MessageStatus": {"delivered"}, "SmsStatus": {"delivered"}, "From": {hotelNumber}, "To": {d.danPhone}}
+	if err := d.postTwilio(ctx, "status callback for a message sent outside Parley", http.StatusOK, cb, cb); err != nil {
+		return err
 	}
 	return nil
 }
