@@ -331,8 +331,10 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 
 // ApplyStatus merges a provider's status update into the delivery with its
 // provider ID (S2, S3); it implements channel.Receiver. Updates are
-// idempotent and order-independent: one that does not raise the status is
-// ignored. An update for a provider ID no delivery has returns an error
+// idempotent and order-independent: the delivery keeps the highest status
+// and every distinct provider event in its history, ordered by the
+// provider's event time (the arrival time when the update has none); an
+// event already recorded changes nothing. An update for a provider ID no delivery has returns an error
 // matching channel.ErrUnknownMessage, so that it can be retried later.
 func (in *Inbox) ApplyStatus(ctx context.Context, u channel.StatusUpdate) error {
 	_, err := in.ApplyStatusUpdate(ctx, u)
@@ -357,7 +359,8 @@ func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) 
 		if err != nil {
 			return Delivery{}, wrapStore("delivery", err)
 		}
-		accepted, err := d.Status.Apply(status.Change{Status: u.Status, At: at, Raw: u.Raw, ErrorCode: u.ErrorCode, ErrorMessage: u.ErrorMessage})
+		accepted, err := d.Status.Apply(status.Change{Status: u.Status, At: at, Raw: u.Raw, ErrorCode: u.ErrorCode,
+			ErrorMessage: u.ErrorMessage, Arrived: u.At.IsZero()})
 		if err != nil {
 			return Delivery{}, fmt.Errorf("inbox: %w", err)
 		}

@@ -386,7 +386,8 @@ func (s *story) relativeSchedule(ctx context.Context) error {
 }
 
 // statuses: the providers' webhooks arrive shuffled and twice; each delivery
-// keeps the highest status and the history of accepted changes (S2, S3).
+// keeps the highest status (S2) and every distinct event once, in the
+// providers' event-time order (S3).
 func (s *story) statuses(ctx context.Context) error {
 	s.say("\n== 6. Delivery statuses, shuffled and duplicated (S2, S3)")
 	s.clk.Set(s.clk.Now().Add(2 * time.Minute))
@@ -407,7 +408,7 @@ func (s *story) statuses(ctx context.Context) error {
 		return err
 	}
 	ds := sent.Deliveries
-	s.say("every delivery, newest first; a status below the kept one is ignored and left out of the history:")
+	s.say("every delivery, newest first; the status is the highest seen, the history every event once, in event order:")
 	for _, d := range ds {
 		var hist []string
 		for _, c := range d.Status.History {

@@ -58,9 +58,10 @@ func TestHotelStory(t *testing.T) {
 		{"C15, C8", "dispatcher at Sat 28 Mar 10:00 CET (09:00 UTC), the old due time: 0 sent"},
 		{"C15, C8", "dispatcher at Wed 1 Apr 10:00 CEST (08:00 UTC), the new due time: 1 sent"},
 		// S2, S3: shuffled, duplicated webhooks; the highest status is kept
-		// and only accepted changes are in the history.
+		// and the history holds every distinct event once, in event-time
+		// order (a "sent" that arrives after "delivered" still shows).
 		{"S2", "webhook wamid.000003 sent → keeps delivered"},
-		{"S2, S3", "whatsapp wamid.000003 to +33612345678 read history pending → validated → delivered → read"},
+		{"S2, S3", "whatsapp wamid.000003 to +33612345678 read history pending → validated → sent → delivered → read"},
 		{"S2, S3", "whatsapp wamid.000002 to +33612345678 read history pending → validated → sent → delivered → read"},
 		{"S3", "sms SM000001 to +33612345678 delivered history scheduled → validated → sent → delivered"},
 		// T19: the details pane shows the booking as the PMS now has it.
