@@ -34,7 +34,7 @@ func ExampleRecord() {
 	var r status.Record
 	for _, c := range []status.Change{
 		{Status: status.Delivered, At: t0.Add(2 * time.Second), Raw: "delivered"},
-		{Status: status.Sent, At: t0.Add(time.Second), Raw: "sent"},                // late: kept, before delivered
+		{Status: status.Sent, At: t0.Add(time.Second), Raw: "sent"},               // late: kept, before delivered
 		{Status: status.Delivered, At: t0.Add(2 * time.Second), Raw: "delivered"}, // duplicate: ignored
 	} {
 		ok, _ := r.Apply(c)

@@ -63,7 +63,9 @@ func testS3(t *testing.T, ns func(*testing.T) store.Store) {
 			}
 			continue
 		}
-		if !slices.EqualFunc(d.Status.History, want, func(a, b status.Change) bool { return a.Status == b.Status && a.At.Equal(b.At) && a.Raw == b.Raw && a.ErrorCode == b.ErrorCode && a.ErrorMessage == b.ErrorMessage && a.Arrived == b.Arrived }) {
+		if !slices.EqualFunc(d.Status.History, want, func(a, b status.Change) bool {
+			return a.Status == b.Status && a.At.Equal(b.At) && a.Raw == b.Raw && a.ErrorCode == b.ErrorCode && a.ErrorMessage == b.ErrorMessage && a.Arrived == b.Arrived
+		}) {
 			t.Fatalf("S3: arrivals %v gave %+v, want %+v", arrivals, d.Status.History, want)
 		}
 	}
