@@ -56,6 +56,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"S3_StatusHistory", testS3},
 		{"C8_ClaimDue", testC8},
 		{"Store_Promises", testStorePromises},
+		{"Store_RoundTrip", testRoundTrip},
+		{"Store_MessageTimes", testMessageTimes},
 		{"Stress", testStress},
 	}
 	for _, sc := range scenarios {
