@@ -55,6 +55,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"S2_StatusIngestion", testS2},
 		{"S3_StatusHistory", testS3},
 		{"C8_ClaimDue", testC8},
+		{"C8_C15_R8_ScheduledOnStore", testScheduledOnStore},
 		{"Store_Promises", testStorePromises},
 		{"Store_RoundTrip", testRoundTrip},
 		{"Store_MessageTimes", testMessageTimes},
