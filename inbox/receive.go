@@ -265,7 +265,8 @@ type Outgoing struct {
 // deliveries, and returns it with the deliveries as stored. Sending it is
 // the sending pipeline's work (or the host's); recording it applies the
 // thread rules: it moves the thread to its send time even when muted (T4),
-// marks the thread read (T5), reopens and restores it (T9, T10), ends the
+// marks the thread read when an agent wrote it there (T5: not a mirrored
+// broadcast, M3, nor an automation), reopens and restores it (T9, T10), ends the
 // author's typing indicator (T16), and wakes a dormant thread unless it is
 // automatic (T18). A message scheduled for later changes only the thread's
 // message count until it is sent.
@@ -303,7 +304,9 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 		if !scheduled {
 			touch(t, m.Text, m.SentAt)
 			t.SortTime = maxTime(t.SortTime, m.SentAt)
-			if t.Unread > 0 {
+			// only an agent's own message in the thread reads it (T5): a
+			// mirrored broadcast or an automation leaves it unanswered (M3)
+			if t.Unread > 0 && m.Author.Agent != "" && m.MirrorOf == "" {
 				t.Unread = 0
 				w.ReadAll = true
 			}

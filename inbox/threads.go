@@ -281,25 +281,47 @@ func (in *Inbox) Read(ctx context.Context, id string) (Thread, error) {
 	})
 }
 
-// MarkUnread marks a thread unread (T6): allowed only when it has messages
-// and none unread, else an error matching ErrMarkUnreadNotAllowed. Its
-// latest message becomes unread, so the thread counts exactly one.
+// MarkUnread marks a thread unread (T6): allowed only when it has a
+// message that was received or sent (a scheduled one not yet sent does not
+// count) and none unread, else an error matching ErrMarkUnreadNotAllowed.
+// Its latest such message becomes unread, so the thread counts exactly one.
 func (in *Inbox) MarkUnread(ctx context.Context, id string) (Thread, error) {
 	return in.change(ctx, id, EventThreadChanged, func(t *Thread, w *store.ThreadWrite) error {
 		if t.Messages == 0 || t.Unread > 0 {
 			return fmt.Errorf("inbox: thread %s has %d messages, %d unread: %w", t.ID, t.Messages, t.Unread, ErrMarkUnreadNotAllowed)
 		}
-		latest, err := in.store.Messages(ctx, store.MessageQuery{ThreadID: t.ID, Newest: true, Limit: 1})
+		latest, err := in.latestDelivered(ctx, t.ID)
 		if err != nil {
-			return wrapStore("latest message", err)
+			return err
 		}
-		if len(latest) == 0 {
-			return fmt.Errorf("inbox: thread %s: %w: no message", t.ID, ErrMarkUnreadNotAllowed)
+		if latest == "" {
+			return fmt.Errorf("inbox: thread %s: %w: no message received or sent", t.ID, ErrMarkUnreadNotAllowed)
 		}
 		t.Unread = 1
-		w.Unread = []string{latest[0].ID}
+		w.Unread = []string{latest}
 		return nil
 	})
+}
+
+// latestDelivered returns the ID of the newest message of a thread that
+// was received or sent, "" when there is none (T6).
+func (in *Inbox) latestDelivered(ctx context.Context, threadID string) (string, error) {
+	q := store.MessageQuery{ThreadID: threadID, Newest: true, Limit: 20}
+	for {
+		page, err := in.store.Messages(ctx, q)
+		if err != nil {
+			return "", wrapStore("latest message", err)
+		}
+		for _, m := range page {
+			if m.Direction == store.Inbound || !m.SentAt.IsZero() {
+				return m.ID, nil
+			}
+		}
+		if len(page) < q.Limit {
+			return "", nil
+		}
+		q.After = page[len(page)-1].ID
+	}
 }
 
 // MarkMessageUnread marks one inbound message unread (T6); the thread's

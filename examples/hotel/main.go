@@ -189,7 +189,8 @@ func (s *story) setUp(ctx context.Context) error {
 
 	n := 0
 	ib, err := inbox.New(memstore.New(), inbox.Options{Now: s.clk.Now, Directory: s.hotel.dir, Channels: reg, Prices: prices,
-		TemplateData: s.hotel.templateData, NewID: func() string { n++; return fmt.Sprintf("id%04d", n) }})
+		TemplateData: s.hotel.templateData, TemplateScopes: []ptemplate.Scope{ptemplate.ScopeBooking},
+		NewID: func() string { n++; return fmt.Sprintf("id%04d", n) }})
 	if err != nil {
 		return err
 	}

@@ -91,7 +91,27 @@ func testScheduledOnStore(t *testing.T, ns func(*testing.T) store.Store) {
 	e.must(err)
 	moved, err := e.store.Delivery(e.ctx, res.Deliveries[0].ID)
 	e.must(err)
-	if want := time.Date(2026, 4, 8, 10, 0, 0, 0, paris); n != 1 || !moved.DueAt.Equal(want) {
+	want := time.Date(2026, 4, 8, 10, 0, 0, 0, paris)
+	if n != 1 || !moved.DueAt.Equal(want) {
 		t.Fatalf("C15: the booking moved to 10 April: %d moved, due %v, want %v (two days before at 10:00)", n, moved.DueAt.In(paris), want)
+	}
+	// C8, C15: the message says when it is due now, and has no SentAt
+	// until it goes; then SentAt is when it went
+	m, err := e.in.Message(e.ctx, res.Message.ID)
+	e.must(err)
+	if !m.ScheduledFor.Equal(want) || !m.SentAt.IsZero() {
+		t.Fatalf("C15: the moved message is scheduled for %v, sent at %v; want %v and not sent", m.ScheduledFor, m.SentAt, want)
+	}
+	went := want.Add(3 * time.Minute)
+	e.clock.Advance(went.Sub(e.clock.Now()))
+	_, err = e.in.Dispatch(e.ctx, 0)
+	e.must(err)
+	m, err = e.in.Message(e.ctx, res.Message.ID)
+	e.must(err)
+	if !m.SentAt.Equal(went) || !m.ScheduledFor.Equal(want) {
+		t.Fatalf("C8: after dispatch the message was sent at %v, scheduled for %v; want %v, %v", m.SentAt, m.ScheduledFor, went, want)
+	}
+	if d, _ := e.store.Delivery(e.ctx, res.Deliveries[0].ID); d.Status.Current != status.Validated || d.Text != "Votre séjour approche" {
+		t.Fatalf("C8: the anchored delivery is %s with text %q", d.Status.Current, d.Text)
 	}
 }
