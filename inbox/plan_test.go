@@ -450,3 +450,62 @@ func TestT6MarkUnreadScheduledOnly(t *testing.T) {
 		}
 	}
 }
+
+// C8, C5: a scheduled template is rendered again when it goes, with the
+// records as they are then (the event moved); a send's own values are not
+// kept, so a template that needs them goes as it was rendered when it was
+// scheduled; a scheduled WhatsApp template, whose parameters must be
+// rendered then, cannot take them from the send's values.
+func TestC8ScheduledTemplateRenderedWhenItGoes(t *testing.T) {
+	wa := &ptemplate.WhatsAppTemplate{Name: "gift", Language: "fr", Category: ptemplate.CategoryUtility, State: ptemplate.ApprovalApproved,
+		Body: "Bonjour, votre carte {{1}} vous attend.", Params: []string{"GiftCard.Code"}}
+	r := newRig(t, inbox.Options{WhatsAppTemplates: func(string, string) (*ptemplate.WhatsAppTemplate, bool) { return wa, true }}, nil)
+	r.dir.PutEvent(store.EventInfo{ID: "pilates", Name: "Pilates", Start: time.Date(2026, 3, 3, 18, 0, 0, 0, time.UTC),
+		Attendees: []recipient.Attendee{{Contact: ana, Group: recipient.Booked}}})
+	ev := r.thread(store.Subject{Kind: store.Event, ID: "pilates"})
+	due := t0.Add(2 * time.Hour)
+	moved, err := r.in.Send(r.ctx, inbox.Draft{Kind: channel.SMS, ThreadID: ev.ID, Groups: []recipient.Group{recipient.Booked}, ScheduledFor: due,
+		Template: mustParse(t, ptemplate.Source{Name: "when", Text: "Pilates: {{ .Event.Start }}"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := r.delivery(moved.Deliveries[0].ID); d.Text != "Pilates: Tue 3 March, 18:00" {
+		t.Fatalf("C8: a scheduled delivery holds its rendering of when it was scheduled: %q", d.Text)
+	}
+	gift := ptemplate.Values{ptemplate.ScopeGiftCard: map[string]any{"Code": "GIFT-7Q2X"}}
+	kept, err := r.in.Send(r.ctx, inbox.Draft{Kind: channel.SMS, ThreadID: ev.ID, Groups: []recipient.Group{recipient.Booked}, ScheduledFor: due,
+		Values: gift, Template: mustParse(t, ptemplate.Source{Name: "gift", Text: "Your card {{ .GiftCard.Code }}"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.dir.PutEvent(store.EventInfo{ID: "pilates", Name: "Pilates", Start: time.Date(2026, 3, 4, 19, 0, 0, 0, time.UTC),
+		Attendees: []recipient.Attendee{{Contact: ana, Group: recipient.Booked}}})
+	r.clock.Set(due)
+	if _, err := r.in.Dispatch(r.ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if d := r.delivery(moved.Deliveries[0].ID); d.Status.Current != status.Validated || d.Text != "Pilates: Wed 4 March, 19:00" {
+		t.Fatalf("C8: the event moved before the message went: %s, %q", d.Status.Current, d.Text)
+	}
+	if d := r.delivery(kept.Deliveries[0].ID); d.Status.Current != status.Validated || d.Text != "Your card GIFT-7Q2X" {
+		t.Fatalf("C8: a template that needs its send's values goes as rendered when scheduled: %s (%s), %q", d.Status.Current, d.Reason, d.Text)
+	}
+	texts := map[string]bool{}
+	for _, s := range r.fakes[channel.SMS].Sent() {
+		texts[s.Message.Text] = true
+	}
+	if !texts["Pilates: Wed 4 March, 19:00"] || !texts["Your card GIFT-7Q2X"] {
+		t.Fatalf("C8: sent %v", texts)
+	}
+	th := r.thread(contactT("ana"))
+	p, err := r.in.Preflight(r.ctx, inbox.Draft{Kind: channel.WhatsApp, ThreadID: th.ID, WhatsApp: wa, Values: gift, ScheduledFor: due.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(p.Err(), inbox.ErrInvalidArgument) {
+		t.Fatalf("C8, C10: a scheduled WhatsApp template filled by the send's values: %v", p.Err())
+	}
+	if p, _ := r.in.Preflight(r.ctx, inbox.Draft{Kind: channel.WhatsApp, ThreadID: th.ID, WhatsApp: wa, Values: gift}); p.Err() != nil {
+		t.Fatalf("C10: sent now, it may: %v", p.Err())
+	}
+}

@@ -257,7 +257,9 @@ type Outgoing struct {
 	// records a message that is not sent yet.
 	Message Message
 	// Deliveries are its recipients; IDs, MessageID, ThreadID, Kind and
-	// CreatedAt are set by the inbox. A direct message has one.
+	// CreatedAt are set by the inbox. A direct message has one. A delivery
+	// without content of its own gets the message's (what its recipient is
+	// sent) unless the message is Templated.
 	Deliveries []Delivery
 }
 
@@ -293,6 +295,9 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 		ds = make([]Delivery, len(o.Deliveries))
 		for i, d := range o.Deliveries {
 			d.ID, d.MessageID, d.ThreadID, d.Kind, d.CreatedAt = in.newID(), m.ID, t.ID, m.Kind, now
+			if d.Subject == "" && d.Text == "" && d.HTML == "" && !m.Templated {
+				d.Subject, d.Text, d.HTML = m.Subject, m.Text, m.HTML // what its recipient is sent
+			}
 			if d.Campaign == "" {
 				d.Campaign = m.Broadcast
 			}

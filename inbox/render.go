@@ -23,13 +23,12 @@ import (
 // only when it has a source here.
 type sources struct {
 	subject  Subject
-	account  map[string]any // Options.Account
-	agent    map[string]any // the author agent, from an AgentDirectory
-	event    map[string]any // an event thread's event
-	audience map[string]any // an audience thread's audience
-	values   ptemplate.Values
+	shared   ptemplate.Values // the account, the author agent, the event or audience of the thread
+	values   ptemplate.Values // the draft's own
 	perRcpt  map[string]ptemplate.Values
-	balance  bool // the template uses Contact.Balance: look it up in the details when no attribute has it
+	balance  bool            // the template uses Contact.Balance: look it up in the details when no attribute has it
+	fields   map[string]bool // the contact fields the template uses; nil: every one
+	sorted   []string        // the keys of fields, sorted
 	declared []ptemplate.Scope
 }
 
@@ -38,27 +37,27 @@ type sources struct {
 // author agent, the account, the draft's values, and the scopes the host's
 // TemplateData declares.
 func (in *Inbox) sources(ctx context.Context, th Thread, ev *EventInfo, aud *AudienceInfo, author Author, d *Draft) (*sources, error) {
-	src := &sources{subject: th.Subject, declared: []ptemplate.Scope{ptemplate.ScopeContact}}
+	src := &sources{subject: th.Subject, shared: ptemplate.Values{}, declared: []ptemplate.Scope{ptemplate.ScopeContact}}
 	if in.account != nil {
-		src.account = in.account
+		src.shared[ptemplate.ScopeAccount] = in.account
 		src.declared = append(src.declared, ptemplate.ScopeAccount)
 	}
 	if ad, ok := in.dir.(AgentDirectory); ok && author.Agent != "" {
 		a, err := ad.Agent(ctx, author.Agent)
 		switch {
 		case err == nil:
-			src.agent = agentValues(a)
+			src.shared[ptemplate.ScopeAgent] = agentValues(a)
 			src.declared = append(src.declared, ptemplate.ScopeAgent)
 		case !errors.Is(err, ErrNotFound):
 			return nil, fmt.Errorf("inbox: agent %s: %w", author.Agent, err)
 		}
 	}
 	if ev != nil {
-		src.event = eventValues(*ev)
+		src.shared[ptemplate.ScopeEvent] = eventValues(*ev)
 		src.declared = append(src.declared, ptemplate.ScopeEvent)
 	}
 	if aud != nil {
-		src.audience = nonBlank(map[string]any{"Name": aud.Name, "MemberCount": len(aud.Members)})
+		src.shared[ptemplate.ScopeAudience] = nonBlank(map[string]any{"Name": aud.Name, "MemberCount": len(aud.Members)})
 		src.declared = append(src.declared, ptemplate.ScopeAudience)
 	}
 	src.declared = append(src.declared, in.templateScopes...)
@@ -73,67 +72,140 @@ func (in *Inbox) sources(ctx context.Context, th Thread, ev *EventInfo, aud *Aud
 			}
 		}
 		src.declared = append(src.declared, d.Scopes...)
-		src.balance = usesBalance(d.Template, d.WhatsApp)
+		src.setUses(d.Template, d.WhatsApp)
 	}
 	slices.Sort(src.declared)
 	src.declared = slices.Compact(src.declared)
 	return src, nil
 }
 
-// layered resolves a scope from the first resolver that has it.
-type layered []ptemplate.Resolver
-
-func (l layered) Resolve(s ptemplate.Scope) (any, bool) {
-	for _, r := range l {
-		if r == nil {
-			continue
-		}
-		if v, ok := r.Resolve(s); ok {
-			return v, true
+// setUses records what of the contact scope a template uses: its
+// recipients' values are built with those fields only.
+func (src *sources) setUses(t *ptemplate.Template, w *ptemplate.WhatsAppTemplate) {
+	var paths []string
+	if t != nil {
+		paths = t.Variables()
+	}
+	if w != nil {
+		for _, p := range w.Params {
+			paths = append(paths, "."+strings.TrimPrefix(p, "."))
 		}
 	}
-	return nil, false
+	src.fields = map[string]bool{}
+	for _, p := range paths {
+		if p == ".Contact" {
+			src.fields = nil // the whole scope
+			break
+		}
+		if rest, ok := strings.CutPrefix(p, ".Contact."); ok {
+			field, _, _ := strings.Cut(rest, ".")
+			src.fields[field] = true
+		}
+	}
+	src.balance = src.fields == nil || src.fields["Balance"]
+	src.sorted = nil
+	for f := range src.fields {
+		src.sorted = append(src.sorted, f)
+	}
+	slices.Sort(src.sorted)
 }
 
-// resolver returns one recipient's template values (C5): the draft's values
-// for that recipient, then the draft's values, then the host's
+// values are one recipient's template values (C5), looked up in order:
+// the draft's values for that recipient, the draft's values, the host's
 // Options.TemplateData, then the inbox's own: the contact, and the account,
 // agent, event and audience of the send.
-func (in *Inbox) resolver(ctx context.Context, src *sources, c recipient.Contact) (ptemplate.Resolver, error) {
-	own := ptemplate.Values{ptemplate.ScopeContact: in.contactValues(ctx, src, c)}
-	for s, v := range map[ptemplate.Scope]map[string]any{ptemplate.ScopeAccount: src.account, ptemplate.ScopeAgent: src.agent,
-		ptemplate.ScopeEvent: src.event, ptemplate.ScopeAudience: src.audience} {
-		if v != nil {
-			own[s] = v
+type values struct {
+	src     *sources
+	own     ptemplate.Values // this recipient's draft values
+	host    ptemplate.Resolver
+	contact map[string]any
+}
+
+// Resolve implements ptemplate.Resolver.
+func (v *values) Resolve(s ptemplate.Scope) (any, bool) {
+	if x, ok := v.own[s]; ok {
+		return x, true
+	}
+	if x, ok := v.src.values[s]; ok {
+		return x, true
+	}
+	if v.host != nil {
+		if x, ok := v.host.Resolve(s); ok {
+			return x, true
 		}
 	}
-	l := layered{src.perRcpt[c.ID], src.values}
+	if s == ptemplate.ScopeContact {
+		return v.contact, true
+	}
+	x, ok := v.src.shared[s]
+	return x, ok
+}
+
+// key returns a key of everything a rendering with v can read, so that
+// recipients with equal keys get the same rendering; false when v holds
+// values it cannot key (the host's or the draft's own, the whole contact
+// scope, values that are not strings).
+func (v *values) key() (string, bool) {
+	if v.host != nil || v.own != nil || v.src.fields == nil {
+		return "", false
+	}
+	var b strings.Builder
+	for _, f := range v.src.sorted {
+		if x, ok := v.contact[f]; ok {
+			s, ok := x.(string)
+			if !ok {
+				return "", false
+			}
+			b.WriteString(s)
+		}
+		b.WriteByte(0)
+	}
+	return b.String(), true
+}
+
+// resolver returns one recipient's template values (C5).
+func (in *Inbox) resolver(ctx context.Context, src *sources, c recipient.Contact) (*values, error) {
+	v := &values{src: src, own: src.perRcpt[c.ID], contact: in.contactValues(ctx, src, c)}
 	if in.templateData != nil {
 		host, err := in.templateData(ctx, c, src.subject)
 		if err != nil {
 			return nil, fmt.Errorf("inbox: template data of %s: %w", c.ID, err)
 		}
-		l = append(l, host)
+		v.host = host
 	}
-	return append(l, own), nil
+	return v, nil
 }
 
 // contactValues are the contact scope (C5): every catalog variable of the
 // scope, and the contact's attributes. A blank field is left out, so that
 // a template renders it only with a default.
 func (in *Inbox) contactValues(ctx context.Context, src *sources, c recipient.Contact) map[string]any {
-	v := make(map[string]any, 8+len(c.Attributes))
+	all := src.fields == nil
+	size := len(src.fields)
+	if all {
+		size = 8 + len(c.Attributes)
+	}
+	v := make(map[string]any, size)
 	for k, x := range c.Attributes {
-		if !strings.HasPrefix(k, "parley.") {
+		if (all || src.fields[k]) && !strings.HasPrefix(k, "parley.") {
 			v[k] = x
 		}
 	}
-	for k, x := range map[string]string{"ID": c.ID, "FirstName": c.FirstName, "LastName": c.LastName, "FullName": c.Name(),
-		"Name": c.Name(), "Email": c.Email, "Phone": c.Phone} {
-		if strings.TrimSpace(x) != "" {
+	set := func(k, x string) {
+		if (all || src.fields[k]) && strings.TrimSpace(x) != "" {
 			v[k] = x
 		}
 	}
+	set("ID", c.ID)
+	set("FirstName", c.FirstName)
+	set("LastName", c.LastName)
+	if all || src.fields["FullName"] || src.fields["Name"] {
+		name := c.Name()
+		set("FullName", name)
+		set("Name", name)
+	}
+	set("Email", c.Email)
+	set("Phone", c.Phone)
 	if _, ok := v["Balance"]; !ok && src.balance && in.details != nil && !isAddressSubject(Subject{Kind: store.Contact, ID: c.ID}) {
 		if det, err := in.details.Details(ctx, Subject{Kind: store.Contact, ID: c.ID}); err == nil && det.Contact != nil && det.Contact.Currency != "" {
 			v["Balance"] = money(det.Contact.Balance, det.Contact.Currency)
@@ -270,30 +342,49 @@ func (c *content) templated() bool { return c.tpl != nil || c.wa != nil }
 
 // render renders c for one recipient with the values of src.
 func (in *Inbox) render(ctx context.Context, c *content, src *sources, rc recipient.Contact) (rendered, error) {
-	var out rendered
-	switch {
-	case c.tpl != nil:
-		data, err := in.resolver(ctx, src, rc)
-		if err != nil {
-			return out, err
-		}
-		o, err := c.tpl.Render(ctx, formatOf(c.kind), data)
-		if err != nil {
-			return out, fmt.Errorf("inbox: render %s for %s: %w", c.tpl.Name(), rc.ID, err)
-		}
-		out.subject, out.text, out.html = o.Subject, o.Text, o.HTML
-	case c.wa != nil:
-		data, err := in.resolver(ctx, src, rc)
-		if err != nil {
-			return out, err
-		}
-		if out.params, err = c.wa.Render(in.catalog, data); err != nil {
-			return out, fmt.Errorf("inbox: render whatsapp template %s for %s: %w", c.wa.Name, rc.ID, err)
-		}
-		out.text = c.wa.Text(out.params)
-	default:
-		out.subject, out.text, out.html = c.subject, c.text, c.html
+	if !c.templated() {
+		return rendered{subject: c.subject, text: c.text, html: c.html}, nil
 	}
+	data, err := in.resolver(ctx, src, rc)
+	if err != nil {
+		return rendered{}, err
+	}
+	out, err := in.renderWith(ctx, c, data)
+	if err != nil {
+		return rendered{}, c.renderError(rc.ID, err)
+	}
+	return out, nil
+}
+
+// renderError names the template and the recipient of a rendering error.
+func (c *content) renderError(contactID string, err error) error {
+	if c.wa != nil {
+		return fmt.Errorf("inbox: render whatsapp template %s for %s: %w", c.wa.Name, contactID, err)
+	}
+	return fmt.Errorf("inbox: render %s for %s: %w", c.tpl.Name(), contactID, err)
+}
+
+// renderWith renders a template message with data.
+func (in *Inbox) renderWith(ctx context.Context, c *content, data ptemplate.Resolver) (rendered, error) {
+	var out rendered
+	if c.wa != nil {
+		params, err := c.wa.Render(in.catalog, data)
+		if err != nil {
+			return out, err
+		}
+		out.params, out.text = params, c.wa.Text(params)
+		return out, nil
+	}
+	o, err := c.tpl.Render(ctx, formatOf(c.kind), data)
+	if errors.Is(err, ptemplate.ErrTimeBudget) {
+		// a budget is wall-clock time: a render descheduled on a busy
+		// machine gets a second chance before it is judged
+		o, err = c.tpl.Render(ctx, formatOf(c.kind), data)
+	}
+	if err != nil {
+		return out, err
+	}
+	out.subject, out.text, out.html = o.Subject, o.Text, o.HTML
 	return out, nil
 }
 
@@ -310,18 +401,43 @@ func (in *Inbox) measure(r *rendered, kind channel.Kind, address string, lastWha
 }
 
 // renderAll renders c for every target, in parallel when there are many;
-// errs[i] is target i's failure.
+// errs[i] is target i's failure. Recipients whose values are equal (the
+// same first name, when that is all the template reads) share one
+// rendering and its measurement.
 func (in *Inbox) renderAll(ctx context.Context, c *content, src *sources, targets []target) []error {
 	errs := make([]error, len(targets))
-	one := func(i int) {
+	type result struct {
+		r   rendered
+		err error
+	}
+	one := func(i int, cache map[string]*result) {
 		t := &targets[i]
-		r, err := in.render(ctx, c, src, t.contact)
+		data, err := in.resolver(ctx, src, t.contact)
 		if err != nil {
 			errs[i] = err
 			return
 		}
-		in.measure(&r, c.kind, t.address, lastWA(t.contact), c.wa)
-		t.out = r
+		key, keyed := data.key()
+		res := cache[key]
+		if !keyed || res == nil {
+			res = &result{}
+			res.r, res.err = in.renderWith(ctx, c, data)
+			if res.err == nil && (c.kind == channel.SMS || c.kind == channel.MMS) {
+				res.r.sms = sms.Measure(res.r.text)
+			}
+			if keyed {
+				cache[key] = res
+			}
+		}
+		if res.err != nil {
+			errs[i] = c.renderError(t.contact.ID, res.err)
+			return
+		}
+		t.out = res.r
+		if in.prices != nil {
+			open := c.kind == channel.WhatsApp && in.rules.WhatsAppWindowOpen(lastWA(t.contact))
+			t.out.cost = in.prices.estimate(c.kind, t.address, t.out.sms.Segments, open, c.wa)
+		}
 	}
 	if !c.templated() {
 		// one text for everyone: measured once, priced per address
@@ -341,19 +457,14 @@ func (in *Inbox) renderAll(ctx context.Context, c *content, src *sources, target
 		}
 		return errs
 	}
-	workers := min(runtime.GOMAXPROCS(0), (len(targets)+255)/256)
-	if workers <= 1 {
-		for i := range targets {
-			one(i)
-		}
-		return errs
-	}
-	var wg sync.WaitGroup
+	workers := max(1, min(runtime.GOMAXPROCS(0), (len(targets)+255)/256))
 	chunk := (len(targets) + workers - 1) / workers
+	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
+			cache := map[string]*result{}
 			for i := w * chunk; i < min(len(targets), (w+1)*chunk); i++ {
-				one(i)
+				one(i, cache)
 			}
 		})
 	}

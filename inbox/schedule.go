@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -332,7 +331,7 @@ func (in *Inbox) newDispatchJob(ctx context.Context, messageID string) (*dispatc
 		if job.src, err = in.sources(ctx, th, ev, aud, m.Author, nil); err != nil {
 			return nil, err
 		}
-		job.src.balance = usesBalance(job.content.tpl, job.content.wa)
+		job.src.setUses(job.content.tpl, job.content.wa)
 	}
 	return job, nil
 }
@@ -429,15 +428,6 @@ func (in *Inbox) dispatchOne(ctx context.Context, job *dispatchJob, d Delivery) 
 		}
 	}
 	return nil
-}
-
-// usesBalance reports whether a template uses the contact's balance,
-// which may have to be looked up in the contact's details (C5).
-func usesBalance(t *ptemplate.Template, w *ptemplate.WhatsAppTemplate) bool {
-	if t != nil && slices.Contains(t.Variables(), ".Contact.Balance") {
-		return true
-	}
-	return w != nil && slices.ContainsFunc(w.Params, func(p string) bool { return strings.TrimPrefix(p, ".") == "Contact.Balance" })
 }
 
 // markSent applies the thread rules of a sent message once its scheduled

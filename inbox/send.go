@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -84,6 +85,12 @@ type Draft struct {
 	// position. Preflight renders the message for every recipient: one
 	// whose values leave a variable without a value is reported
 	// (RecipientCheck.Problem) and not sent to.
+	//
+	// Values are not kept: a scheduled message is rendered again when it
+	// goes, with the records as they are then, and a template that needs
+	// its send's values then goes as it was rendered when it was scheduled.
+	// A scheduled WhatsApp template, whose parameters are rendered when it
+	// goes, cannot take them from Values.
 	Values ptemplate.Values
 	// RecipientValues are per-recipient values by contact ID (each guest's
 	// booking); a recipient's values come before Values.
@@ -291,6 +298,16 @@ func (in *Inbox) plan(ctx context.Context, d Draft) (*plan, error) {
 	if d.WhatsApp != nil && (d.ScheduledFor.After(in.now()) || d.Anchor != nil) && in.waTemplates == nil {
 		problem(fmt.Errorf("inbox: %w: a scheduled WhatsApp template is looked up again when it is sent: set Options.WhatsAppTemplates", ErrInvalidArgument))
 	}
+	if d.WhatsApp != nil && (d.ScheduledFor.After(in.now()) || d.Anchor != nil) {
+		// its parameters are rendered again when it goes, and a send's own
+		// values are not kept until then
+		for _, path := range d.WhatsApp.Params {
+			root, _, _ := strings.Cut(strings.TrimPrefix(path, "."), ".")
+			if scope, ok := in.catalog.ScopeOf(root); ok && in.draftOnly(p, d, scope) {
+				problem(fmt.Errorf("inbox: %w: a scheduled WhatsApp template is rendered again when it goes: parameter %s needs the %s scope, which only this send's Values provide", ErrInvalidArgument, path, scope))
+			}
+		}
+	}
 	if d.WhatsApp != nil && !d.WhatsApp.Approved() {
 		problem(fmt.Errorf("inbox: %w", templateState(d.WhatsApp)))
 	}
@@ -306,6 +323,22 @@ func (in *Inbox) plan(ctx context.Context, d Draft) (*plan, error) {
 		in.renderTargets(ctx, p)
 	}
 	return p, nil
+}
+
+// draftOnly reports whether only the draft's own values (not kept for a
+// scheduled message) provide scope.
+func (in *Inbox) draftOnly(p *plan, d Draft, scope ptemplate.Scope) bool {
+	_, given := d.Values[scope]
+	for _, v := range d.RecipientValues {
+		if _, ok := v[scope]; ok {
+			given = true
+		}
+	}
+	if !given || scope == ptemplate.ScopeContact || slices.Contains(in.templateScopes, scope) || slices.Contains(d.Scopes, scope) {
+		return false
+	}
+	_, shared := p.src.shared[scope]
+	return !shared
 }
 
 // templateState is the refusal of a WhatsApp template that is not approved
@@ -451,21 +484,20 @@ func (in *Inbox) recipients(ctx context.Context, p *plan, d Draft) error {
 			p.groups = append(p.groups, g.String())
 		}
 	}
-	chosen := sel.Selected()
+	chosen := sel
 	if d.Selection != nil && p.thread.Subject.Kind != store.Contact {
-		chosen = d.Selection.Selected()
+		chosen = d.Selection
 		for _, g := range d.Selection.Groups() {
 			if d.Selection.GroupSelected(g) {
 				p.groups = append(p.groups, g.String())
 			}
 		}
 	}
-	isChosen := make(map[string]bool, len(chosen))
-	for _, id := range chosen {
-		isChosen[id] = true
-	}
-	for _, m := range sel.Members() {
-		ok := isChosen[m.Contact.ID] && m.Selectable()
+	members := sel.Members()
+	p.Recipients = make([]RecipientCheck, 0, len(members))
+	p.targets = make([]target, 0, chosen.Count())
+	for _, m := range members {
+		ok := chosen.IsSelected(m.Contact.ID) && m.Selectable()
 		p.Recipients = append(p.Recipients, RecipientCheck{ContactID: m.Contact.ID, Address: m.Contact.Address(d.Kind), Verdict: m.Verdict, Selected: ok})
 		if ok {
 			p.Selected++
