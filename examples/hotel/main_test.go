@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 )
@@ -57,6 +58,10 @@ func TestHotelStory(t *testing.T) {
 		{"C15", "check-in Fri 3 Apr 15:00 CEST (13:00 UTC) → MoveAnchor moved 1 message, due Wed 1 Apr 10:00 CEST (08:00 UTC)"},
 		{"C15, C8", "dispatcher at Sat 28 Mar 10:00 CET (09:00 UTC), the old due time: 0 sent"},
 		{"C15, C8", "dispatcher at Wed 1 Apr 10:00 CEST (08:00 UTC), the new due time: 1 sent"},
+		// C5, C8, M1: the template is rendered again when it goes, with the
+		// moved booking; the delivery stores what went, the message when.
+		{"C5", `rendered for Hélène now: "Hôtel des Tilleuls: we look forward to your arrival on Mon 30 March, 15:00. Reply with your arrival time, Hélène!"`},
+		{"C8, M1", `stored: scheduled for Wed 1 Apr 10:00 CEST (08:00 UTC), sent Wed 1 Apr 10:00 CEST (08:00 UTC), 2 segment(s): "Hôtel des Tilleuls: we look forward to your arrival on Fri 3 April, 15:00. Reply with your arrival time, Hélène!"`},
 		// S2, S3: shuffled, duplicated webhooks; the highest status is kept
 		// and the history holds every distinct event once, in event-time
 		// order (a "sent" that arrives after "delivered" still shows).
@@ -81,5 +86,25 @@ func TestHotelStory(t *testing.T) {
 func TestHotelStoryIsDeterministic(t *testing.T) {
 	if a, b := runStory(t), runStory(t); a != b {
 		t.Fatalf("two runs differ:\n%s\n----\n%s", a, b)
+	}
+}
+
+// With PARLEY_POSTGRES_DSN set, the story on PostgreSQL is the story on
+// memstore, line for line: every field the story reads back (rendered
+// texts, scheduled and sent times, anchor rules, histories) is stored.
+func TestHotelPostgresSameStory(t *testing.T) {
+	if os.Getenv("PARLEY_POSTGRES_DSN") == "" {
+		t.Skip("PARLEY_POSTGRES_DSN not set")
+	}
+	var pg, mem bytes.Buffer
+	if err := run(context.Background(), &pg); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PARLEY_POSTGRES_DSN", "")
+	if err := run(context.Background(), &mem); err != nil {
+		t.Fatal(err)
+	}
+	if pg.String() != mem.String() {
+		t.Fatalf("postgres:\n%s\nmemstore:\n%s", pg.String(), mem.String())
 	}
 }

@@ -212,6 +212,15 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	last := smsFake.Sent()
 	fmt.Fprintf(out, "session message rendered for the booked attendee: %q\n", last[len(last)-1].Message.Text)
+	// What exactly did we send Marc? One call: each delivery to his number
+	// keeps the text he got and its status (M1, M7).
+	toMarc, err := ib.Sent(ctx, inbox.SentQuery{Phone: marc.Phone})
+	if err != nil {
+		return err
+	}
+	for _, d := range toMarc.Deliveries {
+		fmt.Fprintf(out, "   sent to Marc: %q (%s, %d segment(s))\n", d.Text, d.Status.Current, d.SMS.Segments)
+	}
 	_, err = ib.Send(ctx, inbox.Draft{Kind: channel.SMS, ThreadID: pilates.ID, Template: tpl, Groups: []recipient.Group{recipient.Booked}})
 	fmt.Fprintf(out, "the gift-card template to the session is refused: %v\n", err != nil)
 
