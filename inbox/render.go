@@ -410,24 +410,43 @@ func (in *Inbox) renderAll(ctx context.Context, c *content, src *sources, target
 		r   rendered
 		err error
 	}
-	one := func(i int, cache map[string]*result) {
+	// a worker's cache: dropped when it serves too few recipients (an
+	// audience whose every member renders differently)
+	type cache struct {
+		m          map[string]*result
+		hits, seen int
+	}
+	one := func(i int, ch *cache) {
 		t := &targets[i]
 		data, err := in.resolver(ctx, src, t.contact)
 		if err != nil {
 			errs[i] = err
 			return
 		}
-		key, keyed := data.key()
-		res := cache[key]
-		if !keyed || res == nil {
+		var key string
+		keyed := ch.m != nil
+		if keyed {
+			key, keyed = data.key()
+		}
+		var res *result
+		if keyed {
+			ch.seen++
+			if res = ch.m[key]; res != nil {
+				ch.hits++
+			}
+		}
+		if res == nil {
 			res = &result{}
 			res.r, res.err = in.renderWith(ctx, c, data)
 			if res.err == nil && (c.kind == channel.SMS || c.kind == channel.MMS) {
 				res.r.sms = sms.Measure(res.r.text)
 			}
 			if keyed {
-				cache[key] = res
+				ch.m[key] = res
 			}
+		}
+		if ch.seen == 1024 && ch.hits < ch.seen/8 {
+			ch.m = nil
 		}
 		if res.err != nil {
 			errs[i] = c.renderError(t.contact.ID, res.err)
@@ -462,9 +481,9 @@ func (in *Inbox) renderAll(ctx context.Context, c *content, src *sources, target
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			cache := map[string]*result{}
+			ch := &cache{m: map[string]*result{}}
 			for i := w * chunk; i < min(len(targets), (w+1)*chunk); i++ {
-				one(i, cache)
+				one(i, ch)
 			}
 		})
 	}
