@@ -268,9 +268,9 @@ type Outgoing struct {
 // the sending pipeline's work (or the host's); recording it applies the
 // thread rules: it moves the thread to its send time even when muted (T4),
 // marks the thread read when an agent wrote it there (T5: not a mirrored
-// broadcast, M3, nor an automation), reopens and restores it (T9, T10), ends the
-// author's typing indicator (T16), and wakes a dormant thread unless it is
-// automatic (T18). A message scheduled for later changes only the thread's
+// broadcast, M3, nor an automation), reopens and restores it (T9, T10),
+// ends the author's typing indicator (T16), and wakes a dormant thread
+// unless it is automatic (T18). A message scheduled for later changes only the thread's
 // message count until it is sent.
 func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Delivery, error) {
 	m := o.Message
@@ -342,8 +342,9 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 // idempotent and order-independent: the delivery keeps the highest status
 // and every distinct provider event in its history, ordered by the
 // provider's event time (the arrival time when the update has none); an
-// event already recorded changes nothing. An update for a provider ID no delivery has returns an error
-// matching channel.ErrUnknownMessage, so that it can be retried later.
+// event already recorded changes nothing. An update for a provider ID no
+// delivery has returns an error matching channel.ErrUnknownMessage, so that
+// it can be retried later.
 func (in *Inbox) ApplyStatus(ctx context.Context, u channel.StatusUpdate) error {
 	_, err := in.ApplyStatusUpdate(ctx, u)
 	return err

@@ -340,6 +340,27 @@ type content struct {
 
 func (c *content) templated() bool { return c.tpl != nil || c.wa != nil }
 
+// uses reports whether the template uses a variable under one of roots
+// ("Event").
+func (c *content) uses(roots ...string) bool {
+	var paths []string
+	if c.tpl != nil {
+		paths = c.tpl.Variables()
+	}
+	if c.wa != nil {
+		for _, p := range c.wa.Params {
+			paths = append(paths, "."+strings.TrimPrefix(p, "."))
+		}
+	}
+	for _, p := range paths {
+		root, _, _ := strings.Cut(strings.TrimPrefix(p, "."), ".")
+		if slices.Contains(roots, root) {
+			return true
+		}
+	}
+	return false
+}
+
 // render renders c for one recipient with the values of src.
 func (in *Inbox) render(ctx context.Context, c *content, src *sources, rc recipient.Contact) (rendered, error) {
 	if !c.templated() {

@@ -321,7 +321,9 @@ func (in *Inbox) newDispatchJob(ctx context.Context, messageID string) (*dispatc
 	if job.content.templated() {
 		var ev *EventInfo
 		var aud *AudienceInfo
-		if th.Subject.Kind != store.Contact && in.dir != nil {
+		// the thread's event or audience, read only when the template uses
+		// it: a large audience is not read again for every round
+		if th.Subject.Kind != store.Contact && in.dir != nil && job.content.uses("Event", "Audience") {
 			p := &plan{thread: th}
 			if err := in.groupOf(ctx, p); err != nil && !errors.Is(err, ErrNotFound) {
 				return nil, err
@@ -428,6 +430,27 @@ func (in *Inbox) dispatchOne(ctx context.Context, job *dispatchJob, d Delivery) 
 		}
 	}
 	return nil
+}
+
+// latestDelivered returns the ID of the newest message of a thread that
+// was received or sent, "" when there is none (T6).
+func (in *Inbox) latestDelivered(ctx context.Context, threadID string) (string, error) {
+	q := store.MessageQuery{ThreadID: threadID, Newest: true, Limit: 20}
+	for {
+		page, err := in.store.Messages(ctx, q)
+		if err != nil {
+			return "", wrapStore("latest message", err)
+		}
+		for _, m := range page {
+			if m.Direction == store.Inbound || !m.SentAt.IsZero() {
+				return m.ID, nil
+			}
+		}
+		if len(page) < q.Limit {
+			return "", nil
+		}
+		q.After = page[len(page)-1].ID
+	}
 }
 
 // markSent applies the thread rules of a sent message once its scheduled

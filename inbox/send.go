@@ -248,19 +248,17 @@ func (in *Inbox) plan(ctx context.Context, d Draft) (*plan, error) {
 		p.caps = channel.DefaultCapabilities(d.Kind)
 	}
 	// content (C2, C3, C5, C12)
-	p.content = content{kind: d.Kind, tpl: d.Template, wa: d.WhatsApp, subject: d.Subject, text: d.Text, html: d.HTML}
-	subject, text := d.Subject, d.Text
-	if d.Template != nil {
-		src := d.Template.Source()
-		subject, text = src.Subject, src.Text
-		if text == "" {
-			text = src.HTML
-		}
-		p.content.subject, p.content.text, p.content.html = "", "", ""
+	subject := d.Subject
+	switch {
+	case d.WhatsApp != nil:
+		p.content = content{kind: d.Kind, wa: d.WhatsApp}
+	case d.Template != nil:
+		p.content = content{kind: d.Kind, tpl: d.Template}
+	default:
+		p.content = content{kind: d.Kind, subject: d.Subject, text: d.Text, html: d.HTML}
 	}
-	if d.WhatsApp != nil {
-		text = d.WhatsApp.Body
-		p.content.tpl, p.content.subject, p.content.text, p.content.html = nil, "", "", ""
+	if d.Template != nil {
+		subject = d.Template.Source().Subject
 	}
 	if p.caps.SubjectRequired && strings.TrimSpace(subject) == "" {
 		problem(fmt.Errorf("inbox: %s: %w", d.Kind, ErrSubjectRequired))
@@ -721,7 +719,7 @@ func (in *Inbox) mirror1(ctx context.Context, m Message, d Delivery) error {
 	}
 	mm := Message{Kind: m.Kind, Origin: m.Origin, Subject: d.Subject, Text: d.Text, HTML: d.HTML, Attachments: m.Attachments,
 		Identity: m.Identity, Address: d.Address, Author: m.Author, Broadcast: m.Broadcast, Template: m.Template,
-		Templated: m.Templated, Marketing: m.Marketing, Cost: d.Cost, SMS: d.SMS, MirrorOf: m.ID, Groups: m.Groups}
+		Marketing: m.Marketing, Cost: d.Cost, SMS: d.SMS, MirrorOf: m.ID, Groups: m.Groups}
 	_, _, err = in.RecordOutbound(ctx, Outgoing{ThreadID: th.ID, Message: mm})
 	return err
 }

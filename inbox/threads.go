@@ -303,27 +303,6 @@ func (in *Inbox) MarkUnread(ctx context.Context, id string) (Thread, error) {
 	})
 }
 
-// latestDelivered returns the ID of the newest message of a thread that
-// was received or sent, "" when there is none (T6).
-func (in *Inbox) latestDelivered(ctx context.Context, threadID string) (string, error) {
-	q := store.MessageQuery{ThreadID: threadID, Newest: true, Limit: 20}
-	for {
-		page, err := in.store.Messages(ctx, q)
-		if err != nil {
-			return "", wrapStore("latest message", err)
-		}
-		for _, m := range page {
-			if m.Direction == store.Inbound || !m.SentAt.IsZero() {
-				return m.ID, nil
-			}
-		}
-		if len(page) < q.Limit {
-			return "", nil
-		}
-		q.After = page[len(page)-1].ID
-	}
-}
-
 // MarkMessageUnread marks one inbound message unread (T6); the thread's
 // unread count then includes it. A message already unread is left as is.
 // Outbound messages give an error matching ErrMarkUnreadNotAllowed.
