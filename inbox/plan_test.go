@@ -509,3 +509,29 @@ func TestC8ScheduledTemplateRenderedWhenItGoes(t *testing.T) {
 		t.Fatalf("C10: sent now, it may: %v", p.Err())
 	}
 }
+
+// C8, T4: a direct scheduled template is rendered again when it goes; the
+// thread's preview then shows what the contact got, as the delivery does.
+func TestC8DirectScheduledPreviewIsWhatWent(t *testing.T) {
+	r := newRig(t, inbox.Options{}, nil)
+	th := r.thread(contactT("ana"))
+	due := t0.Add(time.Hour)
+	res, err := r.in.Send(r.ctx, inbox.Draft{Kind: channel.SMS, ThreadID: th.ID, ScheduledFor: due,
+		Template: mustParse(t, ptemplate.Source{Name: "hi", Text: "See you tomorrow, {{ .Contact.FirstName }}"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	renamed := ana
+	renamed.FirstName = "Anabela"
+	if err := r.dir.PutContact(renamed); err != nil {
+		t.Fatal(err)
+	}
+	r.clock.Set(due)
+	if _, err := r.in.Dispatch(r.ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	got := r.thread(contactT("ana"))
+	if d := r.delivery(res.Deliveries[0].ID); d.Text != "See you tomorrow, Anabela" || got.Preview != d.Text {
+		t.Fatalf("C8: delivery %q, thread preview %q; want both what went", d.Text, got.Preview)
+	}
+}

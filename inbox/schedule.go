@@ -261,7 +261,7 @@ func (in *Inbox) Dispatch(ctx context.Context, limit int) (int, error) {
 	}
 	for _, job := range msgs {
 		if job.sent > 0 {
-			if err := in.markSent(ctx, job.msg); err != nil {
+			if err := in.markSent(ctx, job.msg, job.preview); err != nil {
 				return len(ds), err
 			}
 		}
@@ -276,7 +276,8 @@ type dispatchJob struct {
 	content content  // what the message sends, rendered for each delivery
 	src     *sources // where its template values come from
 	sent    int
-	missing error // why the message cannot be sent any more
+	preview string // the thread's preview once sent: what a direct message's recipient got
+	missing error  // why the message cannot be sent any more
 }
 
 func (in *Inbox) newDispatchJob(ctx context.Context, messageID string) (*dispatchJob, error) {
@@ -425,6 +426,10 @@ func (in *Inbox) dispatchOne(ctx context.Context, job *dispatchJob, d Delivery) 
 	}
 	if out.Status.Current != status.Scheduled && out.Status.Current != status.Failed {
 		job.sent++
+		job.preview = job.msg.Text
+		if job.thread.Subject.Kind == store.Contact {
+			job.preview = out.Text
+		}
 		if in.mirrors(job.msg, job.thread) {
 			return in.mirror1(ctx, job.msg, out)
 		}
@@ -454,8 +459,9 @@ func (in *Inbox) latestDelivered(ctx context.Context, threadID string) (string, 
 }
 
 // markSent applies the thread rules of a sent message once its scheduled
-// time came (T4, T9, T10, T18) and records when it went (C8).
-func (in *Inbox) markSent(ctx context.Context, m Message) error {
+// time came (T4, T9, T10, T18) and records when it went (C8); the thread's
+// preview becomes text.
+func (in *Inbox) markSent(ctx context.Context, m Message, text string) error {
 	_, err := in.modify(ctx, m.ThreadID, func(t *Thread, w *store.ThreadWrite) error {
 		now := in.now()
 		changed := false
@@ -464,7 +470,7 @@ func (in *Inbox) markSent(ctx context.Context, m Message) error {
 			changed = true
 		}
 		if t.LastMessageAt.Before(now) {
-			touch(t, m.Text, now)
+			touch(t, text, now)
 			t.SortTime = maxTime(t.SortTime, now)
 			t.Closed, t.Archived = false, false
 			if m.Origin != store.Automatic && m.Origin != store.Scheduled {
