@@ -222,6 +222,8 @@ type StatusUpdate struct {
 	// ErrorCode and ErrorMessage are the provider's error, if any.
 	ErrorCode    string
 	ErrorMessage string
-	// At is when the change happened at the provider.
+	// At is when the change happened at the provider; zero when the
+	// provider does not say (Twilio), and the receiver then keeps the
+	// arrival time (S3).
 	At time.Time
 }

@@ -39,7 +39,8 @@ var (
 // none of the permanent markers. An unclassified error is not retryable, so a
 // send that may have reached the provider is never repeated blindly.
 func Retryable(err error) bool {
-	if err == nil || errors.Is(err, ErrPermanent) || errors.Is(err, ErrOptedOut) || errors.Is(err, ErrWindowClosed) {
+	if err == nil || errors.Is(err, ErrPermanent) || errors.Is(err, ErrOptedOut) || errors.Is(err, ErrWindowClosed) ||
+		errors.Is(err, ErrTemplateNotApproved) {
 		return false
 	}
 	return errors.Is(err, ErrTransient)

@@ -23,6 +23,8 @@ type (
 	EventDetails    = store.EventDetails
 	// Booking is a guest's booking.
 	Booking = store.Booking
+	// AgentInfo is a staff user of the host.
+	AgentInfo = store.AgentInfo
 )
 
 // Directory is how the inbox finds the host's contacts, audiences and events:
@@ -40,6 +42,14 @@ type Directory interface {
 	Audience(ctx context.Context, id string) (AudienceInfo, error)
 	// Event returns the event with the given ID.
 	Event(ctx context.Context, id string) (EventInfo, error)
+}
+
+// AgentDirectory is implemented by a Directory that knows the host's agents
+// (staff users). With it, a message an agent writes (Draft.Author.Agent)
+// can use the agent scope of templates (C5); without it that scope is not
+// provided. Agent returns an error matching ErrNotFound for an unknown ID.
+type AgentDirectory interface {
+	Agent(ctx context.Context, id string) (AgentInfo, error)
 }
 
 // DetailsResolver supplies the details pane of a thread's subject (T19).

@@ -19,6 +19,27 @@
 // Time comes from Options.Now and IDs from Options.NewID, so tests are
 // deterministic.
 //
+// # Sending
+//
+// Preflight and Send come from one plan (C14): it checks the draft, picks
+// the recipients (R2–R4), renders a template once for each of them with the
+// values of the scopes the send provides (C5), and measures each rendered
+// text's SMS segments and cost (C6, C13); Send records and sends exactly
+// that. The scopes a send provides are the contact's in every thread, the
+// audience's in an audience thread, the event's in an event thread (both
+// from the Directory), the account's with Options.Account, the author
+// agent's with an AgentDirectory, and those of Options.TemplateScopes,
+// Draft.Scopes, Draft.Values and Draft.RecipientValues; a variable of any
+// other scope is a preflight problem with its position.
+//
+// What a send stores: one message in the thread (for a direct message what
+// the contact received; for a group message the template with its
+// variables by their labels, and its Source) and one delivery per
+// recipient holding what that recipient was sent (rendered subject, text
+// and HTML, SMS measurement, cost) with its status and status history
+// (S2, S3). With Options.MirrorBroadcasts each recipient's own thread also
+// shows what they received (M3).
+//
 // # Concurrency
 //
 // An Inbox is safe for concurrent use, and several Inboxes may share one
@@ -31,6 +52,8 @@
 // Errors match ErrNotFound, ErrInvalidArgument, ErrMarkUnreadNotAllowed and
 // ErrConflict with errors.Is, and the channel package's sentinels where a
 // channel rule is concerned (channel.ErrInvalidMessage,
-// channel.ErrUnknownMessage). A context's error is returned as is. A failed
+// channel.ErrUnknownMessage, channel.ErrWindowClosed, and
+// channel.ErrTemplateNotApproved with a *channel.TemplateStateError for a
+// WhatsApp template that is not approved). A context's error is returned as is. A failed
 // store write leaves the inbox as it was.
 package inbox

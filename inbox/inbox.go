@@ -75,10 +75,17 @@ type Options struct {
 	// Catalog is the template catalog WhatsApp templates render with.
 	// Default: ptemplate.NewCatalog().
 	Catalog *ptemplate.Catalog
-	// TemplateData returns a recipient's template values (C5). Default: the
-	// contact's fields and attributes, and Account as the account scope.
+	// TemplateData, when set, returns a recipient's template values for
+	// the scopes the host provides (C5): the scopes it resolves come before
+	// the inbox's own (the contact, the account, the agent, the thread's
+	// event or audience; see Draft.Values). Declare the scopes it provides
+	// in TemplateScopes (or per send in Draft.Scopes): an undeclared scope
+	// is not provided, and preflight reports its variables.
 	TemplateData func(ctx context.Context, c recipient.Contact, s Subject) (ptemplate.Resolver, error)
-	// Account is the account scope's values for the default TemplateData.
+	// TemplateScopes are the scopes TemplateData provides on every send.
+	TemplateScopes []ptemplate.Scope
+	// Account is the account scope's values (C5): the business's name,
+	// phone, email, address, website. Nil: no account scope.
 	Account map[string]any
 	// Prices are the host's price table for cost estimates (C13). Default:
 	// every message costs nothing.
@@ -130,21 +137,22 @@ type Inbox struct {
 
 	closed atomic.Bool
 
-	channels     *channel.Registry
-	rules        *recipient.Rules
-	catalog      *ptemplate.Catalog
-	templateData func(ctx context.Context, c recipient.Contact, s Subject) (ptemplate.Resolver, error)
-	account      map[string]any
-	prices       *Prices
-	concurrency  int
-	rateLimits   []RateLimit
-	retry        Retry
-	mirror       bool
-	lease        time.Duration
-	replyAddress func(threadID string) string
-	waTemplates  func(name, language string) (*ptemplate.WhatsAppTemplate, bool)
-	limMu        sync.Mutex
-	limiters     map[string]*rate.Limiter
+	channels       *channel.Registry
+	rules          *recipient.Rules
+	catalog        *ptemplate.Catalog
+	templateData   func(ctx context.Context, c recipient.Contact, s Subject) (ptemplate.Resolver, error)
+	templateScopes []ptemplate.Scope
+	account        map[string]any
+	prices         *Prices
+	concurrency    int
+	rateLimits     []RateLimit
+	retry          Retry
+	mirror         bool
+	lease          time.Duration
+	replyAddress   func(threadID string) string
+	waTemplates    func(name, language string) (*ptemplate.WhatsAppTemplate, bool)
+	limMu          sync.Mutex
+	limiters       map[string]*rate.Limiter
 }
 
 // New returns an Inbox on s. The options are validated once: a negative
@@ -167,7 +175,7 @@ func New(s Store, opts Options) (*Inbox, error) {
 		resume: opts.ResumeWindow, always: opts.AlwaysResume, visible: opts.VisibilityWindow,
 		dormant: opts.DormantThreads, typingTL: opts.TypingTTL, keywords: kw, log: opts.Logger,
 		typing:   make(map[string]map[string]time.Time),
-		channels: opts.Channels, rules: opts.Rules, catalog: opts.Catalog, templateData: opts.TemplateData,
+		channels: opts.Channels, rules: opts.Rules, catalog: opts.Catalog, templateData: opts.TemplateData, templateScopes: opts.TemplateScopes,
 		account: opts.Account, prices: opts.Prices, concurrency: opts.Concurrency, rateLimits: opts.RateLimits,
 		retry: opts.Retry, mirror: opts.MirrorBroadcasts, lease: opts.ClaimLease, replyAddress: opts.ReplyAddress, waTemplates: opts.WhatsAppTemplates, limiters: map[string]*rate.Limiter{},
 	}
@@ -178,9 +186,6 @@ func New(s Store, opts Options) (*Inbox, error) {
 	}
 	if in.catalog == nil {
 		in.catalog = ptemplate.NewCatalog()
-	}
-	if in.templateData == nil {
-		in.templateData = in.defaultTemplateData
 	}
 	if in.concurrency == 0 {
 		in.concurrency = 16

@@ -82,18 +82,26 @@ func (in *Inbox) retireDevice(ctx context.Context, d Delivery) {
 // pushMetadata is the metadata of a push delivery's channel message: the
 // thread, message and contact, so the recipient's app can open the
 // conversation.
-func pushMetadata(m Message, c recipient.Contact) map[string]string {
-	return map[string]string{channel.MetaThreadID: m.ThreadID, channel.MetaMessageID: m.ID, channel.MetaContactID: c.ID}
+func pushMetadata(m Message, contactID string) map[string]string {
+	return map[string]string{channel.MetaThreadID: m.ThreadID, channel.MetaMessageID: m.ID, channel.MetaContactID: contactID}
 }
 
-// retiredBeforeSend returns the error of a push delivery whose token was
-// retired after the delivery was addressed (a scheduled push), so that it is
-// not sent to a dead device; nil otherwise.
-func retiredBeforeSend(d Delivery, c recipient.Contact) error {
+// readdress moves a scheduled push delivery whose token was retired after
+// it was addressed to the contact's current device (the first token that is
+// not retired), so that it is never sent to a dead device. The caller has
+// checked that the contact is still eligible, so it has such a token.
+func (in *Inbox) readdress(ctx context.Context, d Delivery, c recipient.Contact) (Delivery, error) {
 	if d.Kind != channel.Push || !slices.Contains(c.RetiredPushTokens, d.Address) {
-		return nil
+		return d, nil
 	}
-	return fmt.Errorf("inbox: push token retired before the send: %w: %w", channel.ErrAddressRetired, channel.ErrPermanent)
+	to := normalizeAddress(channel.Push, c.Address(channel.Push))
+	if to == "" || to == d.Address {
+		return d, nil
+	}
+	return in.updateDeliveryFrom(ctx, d, func(d *Delivery) bool {
+		d.Address = to
+		return true
+	})
 }
 
 // PushOpened records that the recipient opened a push notification, as the
@@ -126,6 +134,13 @@ func (in *Inbox) PushOpened(ctx context.Context, deliveryID string, at time.Time
 		if d.Kind != channel.Push {
 			refused = fmt.Errorf("inbox: push opened: %w: delivery %s is %s, not push", ErrInvalidArgument, d.ID, d.Kind)
 			return false
+		}
+		// a notification is opened once: a repeated report (the app
+		// retrying, or reporting again later) is the same event
+		for _, c := range d.Status.History {
+			if c.Raw == "opened" {
+				return false
+			}
 		}
 		changed, _ = d.Status.Apply(status.Change{Status: status.Read, At: at, Raw: "opened"})
 		return changed

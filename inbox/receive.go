@@ -257,7 +257,9 @@ type Outgoing struct {
 	// records a message that is not sent yet.
 	Message Message
 	// Deliveries are its recipients; IDs, MessageID, ThreadID, Kind and
-	// CreatedAt are set by the inbox. A direct message has one.
+	// CreatedAt are set by the inbox. A direct message has one. A delivery
+	// without content of its own gets the message's (what its recipient is
+	// sent) unless the message is Templated.
 	Deliveries []Delivery
 }
 
@@ -265,9 +267,10 @@ type Outgoing struct {
 // deliveries, and returns it with the deliveries as stored. Sending it is
 // the sending pipeline's work (or the host's); recording it applies the
 // thread rules: it moves the thread to its send time even when muted (T4),
-// marks the thread read (T5), reopens and restores it (T9, T10), ends the
-// author's typing indicator (T16), and wakes a dormant thread unless it is
-// automatic (T18). A message scheduled for later changes only the thread's
+// marks the thread read when an agent wrote it there (T5: not a mirrored
+// broadcast, M3, nor an automation), reopens and restores it (T9, T10),
+// ends the author's typing indicator (T16), and wakes a dormant thread
+// unless it is automatic (T18). A message scheduled for later changes only the thread's
 // message count until it is sent.
 func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Delivery, error) {
 	m := o.Message
@@ -292,6 +295,9 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 		ds = make([]Delivery, len(o.Deliveries))
 		for i, d := range o.Deliveries {
 			d.ID, d.MessageID, d.ThreadID, d.Kind, d.CreatedAt = in.newID(), m.ID, t.ID, m.Kind, now
+			if d.Subject == "" && d.Text == "" && d.HTML == "" && !m.Templated {
+				d.Subject, d.Text, d.HTML = m.Subject, m.Text, m.HTML // what its recipient is sent
+			}
 			if d.Campaign == "" {
 				d.Campaign = m.Broadcast
 			}
@@ -303,7 +309,9 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 		if !scheduled {
 			touch(t, m.Text, m.SentAt)
 			t.SortTime = maxTime(t.SortTime, m.SentAt)
-			if t.Unread > 0 {
+			// only an agent's own message in the thread reads it (T5): a
+			// mirrored broadcast or an automation leaves it unanswered (M3)
+			if t.Unread > 0 && m.Author.Agent != "" && m.MirrorOf == "" {
 				t.Unread = 0
 				w.ReadAll = true
 			}
@@ -331,9 +339,12 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 
 // ApplyStatus merges a provider's status update into the delivery with its
 // provider ID (S2, S3); it implements channel.Receiver. Updates are
-// idempotent and order-independent: one that does not raise the status is
-// ignored. An update for a provider ID no delivery has returns an error
-// matching channel.ErrUnknownMessage, so that it can be retried later.
+// idempotent and order-independent: the delivery keeps the highest status
+// and every distinct provider event in its history, ordered by the
+// provider's event time (the arrival time when the update has none); an
+// event already recorded changes nothing. An update for a provider ID no
+// delivery has returns an error matching channel.ErrUnknownMessage, so that
+// it can be retried later.
 func (in *Inbox) ApplyStatus(ctx context.Context, u channel.StatusUpdate) error {
 	_, err := in.ApplyStatusUpdate(ctx, u)
 	return err
@@ -357,7 +368,8 @@ func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) 
 		if err != nil {
 			return Delivery{}, wrapStore("delivery", err)
 		}
-		accepted, err := d.Status.Apply(status.Change{Status: u.Status, At: at, Raw: u.Raw, ErrorCode: u.ErrorCode, ErrorMessage: u.ErrorMessage})
+		accepted, err := d.Status.Apply(status.Change{Status: u.Status, At: at, Raw: u.Raw, ErrorCode: u.ErrorCode,
+			ErrorMessage: u.ErrorMessage, Arrived: u.At.IsZero()})
 		if err != nil {
 			return Delivery{}, fmt.Errorf("inbox: %w", err)
 		}

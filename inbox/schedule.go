@@ -97,6 +97,7 @@ func (in *Inbox) MoveAnchor(ctx context.Context, ref string, at time.Time) (int,
 		return 0, wrapStore("scheduled", err)
 	}
 	n := 0
+	moved := map[string]time.Time{} // message ID → its new due time
 	for _, d := range ds {
 		a, err := decodeAnchor(ref, d.AnchorRule, at)
 		if err != nil {
@@ -107,19 +108,45 @@ func (in *Inbox) MoveAnchor(ctx context.Context, ref string, at time.Time) (int,
 			return n, err
 		}
 		now := in.now()
+		changed := false
 		_, err = in.updateDelivery(ctx, d.ID, func(d *Delivery) bool {
+			changed = false
 			if d.Status.Current != status.Scheduled || d.ClaimedUntil.After(now) || d.DueAt.Equal(due) {
 				return false
 			}
-			d.DueAt = due
-			n++
+			d.DueAt, changed = due, true
 			return true
 		})
 		if err != nil {
 			return n, err
 		}
+		if changed {
+			n++
+			moved[d.MessageID] = due
+		}
+	}
+	for id, due := range moved {
+		if err := in.reschedule(ctx, id, due); err != nil {
+			return n, err
+		}
 	}
 	return n, nil
+}
+
+// reschedule sets the ScheduledFor of a stored message that moved (C15).
+func (in *Inbox) reschedule(ctx context.Context, messageID string, due time.Time) error {
+	m, err := in.store.Message(ctx, messageID)
+	if err != nil {
+		return wrapStore("message "+messageID, err)
+	}
+	if m.ScheduledFor.Equal(due) {
+		return nil
+	}
+	_, err = in.modify(ctx, m.ThreadID, func(t *Thread, w *store.ThreadWrite) error {
+		w.Times = &store.MessageTimes{MessageID: m.ID, ScheduledFor: due, SentAt: m.SentAt}
+		return nil
+	})
+	return err
 }
 
 // CancelAnchor cancels every pending message anchored to ref (the booking
@@ -234,7 +261,7 @@ func (in *Inbox) Dispatch(ctx context.Context, limit int) (int, error) {
 	}
 	for _, job := range msgs {
 		if job.sent > 0 {
-			if err := in.markSent(ctx, job.msg); err != nil {
+			if err := in.markSent(ctx, job.msg, job.preview); err != nil {
 				return len(ds), err
 			}
 		}
@@ -246,8 +273,11 @@ type dispatchJob struct {
 	msg     Message
 	thread  Thread
 	f       *fanout
+	content content  // what the message sends, rendered for each delivery
+	src     *sources // where its template values come from
 	sent    int
-	missing error // why the message cannot be rendered any more
+	preview string // the thread's preview once sent: what a direct message's recipient got
+	missing error  // why the message cannot be sent any more
 }
 
 func (in *Inbox) newDispatchJob(ctx context.Context, messageID string) (*dispatchJob, error) {
@@ -259,28 +289,52 @@ func (in *Inbox) newDispatchJob(ctx context.Context, messageID string) (*dispatc
 	if err != nil {
 		return nil, err
 	}
-	job := &dispatchJob{msg: m, thread: th, f: &fanout{in: in, msg: m, subject: th.Subject, replyTo: in.replyAddress}}
+	job := &dispatchJob{msg: m, thread: th, f: &fanout{in: in, msg: m, replyTo: in.replyAddress}, content: content{kind: m.Kind}}
 	if in.channels == nil {
 		return job, nil
 	}
 	job.f.sender, _ = in.channels.Sender(m.Kind)
 	job.f.ident, _ = in.channels.Identity(m.Kind, m.Identity)
 	if ref, ok := strings.CutPrefix(m.Template, "whatsapp:"); ok && m.Kind == channel.WhatsApp {
+		// the template is looked up again: it may have been paused or
+		// withdrawn since it was scheduled (C10)
 		name, lang, _ := strings.Cut(ref, ":")
+		var w *ptemplate.WhatsAppTemplate
 		if in.waTemplates != nil {
-			if w, found := in.waTemplates(name, lang); found && w.Approved() {
-				job.f.wa = w
-				return job, nil
-			}
+			w, _ = in.waTemplates(name, lang)
 		}
-		job.missing = fmt.Errorf("inbox: whatsapp template %q (%s) is not approved or not known any more: %w", name, lang, channel.ErrPermanent)
-		return job, nil
-	}
-	if m.Templated {
-		job.f.tpl, err = ptemplate.Parse(in.catalog, ptemplate.Source{Name: m.Template, Subject: m.Subject, Text: m.Text, HTML: m.HTML}, ptemplate.Options{})
+		switch {
+		case w == nil:
+			job.missing = fmt.Errorf("inbox: whatsapp template %q (%s) is not known any more: %w", name, lang, channel.ErrPermanent)
+			return job, nil
+		case !w.Approved():
+			job.missing = fmt.Errorf("inbox: %w: %w", channel.ErrPermanent, templateState(w))
+			return job, nil
+		}
+		job.f.wa, job.content.wa = w, w
+	} else if m.Templated && !m.Source.IsZero() {
+		job.content.tpl, err = ptemplate.Parse(in.catalog, ptemplate.Source{Name: m.Template, Subject: m.Source.Subject, Text: m.Source.Text, HTML: m.Source.HTML}, ptemplate.Options{})
 		if err != nil {
 			job.missing = fmt.Errorf("inbox: template %q: %w: %w", m.Template, channel.ErrPermanent, err)
+			return job, nil
 		}
+	}
+	if job.content.templated() {
+		var ev *EventInfo
+		var aud *AudienceInfo
+		// the thread's event or audience, read only when the template uses
+		// it: a large audience is not read again for every round
+		if th.Subject.Kind != store.Contact && in.dir != nil && job.content.uses("Event", "Audience") {
+			p := &plan{thread: th}
+			if err := in.groupOf(ctx, p); err != nil && !errors.Is(err, ErrNotFound) {
+				return nil, err
+			}
+			ev, aud = p.event, p.audience
+		}
+		if job.src, err = in.sources(ctx, th, ev, aud, m.Author, nil); err != nil {
+			return nil, err
+		}
+		job.src.setUses(job.content.tpl, job.content.wa)
 	}
 	return job, nil
 }
@@ -288,11 +342,11 @@ func (in *Inbox) newDispatchJob(ctx context.Context, messageID string) (*dispatc
 func (in *Inbox) dispatchOne(ctx context.Context, job *dispatchJob, d Delivery) error {
 	now := in.now()
 	if job.f.sender == nil {
-		_, err := job.f.finish(ctx, d, channel.Receipt{}, fmt.Errorf("inbox: %s: %w", job.msg.Kind, channel.ErrNotRegistered), 0)
+		_, err := job.f.finish(ctx, d, channel.Receipt{}, fmt.Errorf("inbox: %s: %w", job.msg.Kind, channel.ErrNotRegistered), 0, false)
 		return err
 	}
 	if job.missing != nil {
-		_, err := job.f.finish(ctx, d, channel.Receipt{}, job.missing, 0)
+		_, err := job.f.finish(ctx, d, channel.Receipt{}, job.missing, 0, false)
 		return err
 	}
 	c, err := in.contactOf(ctx, Subject{Kind: store.Contact, ID: d.ContactID})
@@ -319,7 +373,8 @@ func (in *Inbox) dispatchOne(ctx context.Context, job *dispatchJob, d Delivery) 
 	if job.msg.Marketing {
 		purpose = recipient.Marketing
 	}
-	facts := recipient.Facts{Automatic: true, ApprovedTemplate: job.msg.Templated && job.msg.Kind == channel.WhatsApp}
+	// an approved WhatsApp template is what the job looked up (C10)
+	facts := recipient.Facts{Automatic: true, ApprovedTemplate: job.f.wa != nil}
 	if c.Attributes != nil {
 		facts.LastInboundWhatsApp, _ = c.Attributes[lastWAKey].(time.Time)
 		facts.GuestWrote, _ = c.Attributes[guestKey].(bool)
@@ -338,31 +393,98 @@ func (in *Inbox) dispatchOne(ctx context.Context, job *dispatchJob, d Delivery) 
 			d.DueAt, d.ClaimedUntil = at, time.Time{}
 			return true
 		})
+		if err == nil && job.msg.Recipients == 1 {
+			err = in.reschedule(ctx, job.msg.ID, at)
+		}
 		return err
 	}
-	out, err := job.f.one(ctx, in.limiter(job.f.ident), d, c)
+	// a push token retired since the delivery was addressed: the contact's
+	// current device instead (R2)
+	if d, err = in.readdress(ctx, d, c); err != nil {
+		return err
+	}
+	// what the recipient is sent, rendered now with the current records
+	// (C5, C8); the values given with the send are not kept, so a template
+	// that needs them goes as it was rendered when it was scheduled
+	var params []string
+	rendered := false
+	switch {
+	case job.content.templated():
+		r, err := in.render(ctx, &job.content, job.src, c)
+		switch {
+		case err == nil:
+			in.measure(&r, job.msg.Kind, d.Address, lastWA(c), job.f.wa)
+			d.Subject, d.Text, d.HTML, d.SMS, d.Cost = r.subject, r.text, r.html, r.smsInfo(), r.cost
+			params, rendered = r.params, true
+		case job.content.tpl != nil && (d.Text != "" || d.HTML != ""):
+		default:
+			_, err := job.f.finish(ctx, d, channel.Receipt{}, fmt.Errorf("%w: %w", channel.ErrPermanent, err), 0, false)
+			return err
+		}
+	case d.Subject == "" && d.Text == "" && d.HTML == "":
+		// recorded without its recipient's content: the message's
+		d.Subject, d.Text, d.HTML = job.msg.Subject, job.msg.Text, job.msg.HTML
+	}
+	out, err := job.f.one(ctx, in.limiter(job.f.ident), d, params, rendered)
 	if err != nil {
 		return err
 	}
 	if out.Status.Current != status.Scheduled && out.Status.Current != status.Failed {
 		job.sent++
+		job.preview = job.msg.Text
+		if job.thread.Subject.Kind == store.Contact {
+			job.preview = out.Text
+		}
+		if in.mirrors(job.msg, job.thread) {
+			return in.mirror1(ctx, job.msg, out)
+		}
 	}
 	return nil
 }
 
+// latestDelivered returns the ID of the newest message of a thread that
+// was received or sent, "" when there is none (T6).
+func (in *Inbox) latestDelivered(ctx context.Context, threadID string) (string, error) {
+	q := store.MessageQuery{ThreadID: threadID, Newest: true, Limit: 20}
+	for {
+		page, err := in.store.Messages(ctx, q)
+		if err != nil {
+			return "", wrapStore("latest message", err)
+		}
+		for _, m := range page {
+			if m.Direction == store.Inbound || !m.SentAt.IsZero() {
+				return m.ID, nil
+			}
+		}
+		if len(page) < q.Limit {
+			return "", nil
+		}
+		q.After = page[len(page)-1].ID
+	}
+}
+
 // markSent applies the thread rules of a sent message once its scheduled
-// time came (T4, T5, T9, T10, T18).
-func (in *Inbox) markSent(ctx context.Context, m Message) error {
+// time came (T4, T9, T10, T18) and records when it went (C8); the thread's
+// preview becomes text.
+func (in *Inbox) markSent(ctx context.Context, m Message, text string) error {
 	_, err := in.modify(ctx, m.ThreadID, func(t *Thread, w *store.ThreadWrite) error {
 		now := in.now()
-		if !t.LastMessageAt.Before(now) {
-			return errNoChange
+		changed := false
+		if m.SentAt.IsZero() {
+			w.Times = &store.MessageTimes{MessageID: m.ID, ScheduledFor: m.ScheduledFor, SentAt: now}
+			changed = true
 		}
-		touch(t, m.Text, now)
-		t.SortTime = maxTime(t.SortTime, now)
-		t.Closed, t.Archived = false, false
-		if m.Origin != store.Automatic && m.Origin != store.Scheduled {
-			t.Dormant = false
+		if t.LastMessageAt.Before(now) {
+			touch(t, text, now)
+			t.SortTime = maxTime(t.SortTime, now)
+			t.Closed, t.Archived = false, false
+			if m.Origin != store.Automatic && m.Origin != store.Scheduled {
+				t.Dormant = false
+			}
+			changed = true
+		}
+		if !changed {
+			return errNoChange
 		}
 		return nil
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -51,7 +52,8 @@ type Draft struct {
 	// Subject, Text and HTML are the content. With Template set they are
 	// ignored.
 	Subject, Text, HTML string
-	// Template, when set, is rendered per recipient (C4, C5).
+	// Template, when set, is rendered for each recipient (C4, C5) with the
+	// values of the scopes the send provides; see Values.
 	Template *ptemplate.Template
 	// WhatsApp, when set, sends an approved WhatsApp template (C10).
 	WhatsApp *ptemplate.WhatsAppTemplate
@@ -68,8 +70,33 @@ type Draft struct {
 	// Broadcast names a campaign; with Options.MirrorBroadcasts every
 	// recipient's own thread shows the message too (M3).
 	Broadcast string
-	// Scopes are extra template scopes the host provides for this send
-	// (booking, gift card, appointment …) beyond those of the thread (C5).
+	// Values are this send's own template values (C5): scopes that belong
+	// to the message rather than to the thread or the recipient's records
+	// (a gift card, an appointment, a booking). Each scope in Values is
+	// provided, so preflight accepts its variables.
+	//
+	// The scopes a send provides are: the contact (always); the account
+	// when Options.Account is set; the agent when Author.Agent is set and
+	// the Directory is an AgentDirectory that knows the agent; the event of
+	// an event thread and the audience of an audience thread, from the
+	// Directory; Options.TemplateScopes and Scopes (filled by
+	// Options.TemplateData); and those of Values and RecipientValues. A
+	// template variable of any other scope is a preflight problem, with its
+	// position. Preflight renders the message for every recipient: one
+	// whose values leave a variable without a value is reported
+	// (RecipientCheck.Problem) and not sent to.
+	//
+	// Values are not kept: a scheduled message is rendered again when it
+	// goes, with the records as they are then, and a template that needs
+	// its send's values then goes as it was rendered when it was scheduled.
+	// A scheduled WhatsApp template, whose parameters are rendered when it
+	// goes, cannot take them from Values.
+	Values ptemplate.Values
+	// RecipientValues are per-recipient values by contact ID (each guest's
+	// booking); a recipient's values come before Values.
+	RecipientValues map[string]ptemplate.Values
+	// Scopes declares scopes that Options.TemplateData provides for this
+	// send only (C5).
 	Scopes []ptemplate.Scope
 	// Selection is the composer's recipient selection for a group send
 	// (R3, R4); nil means the default selection (audience: every valid
@@ -102,18 +129,39 @@ type Preflight struct {
 	Recipients []RecipientCheck
 	// Selected is the number of recipients the message would go to.
 	Selected int
-	// SMS is the measurement of the body for SMS and MMS (C6).
+	// Scopes are the template scopes the send provides (C5): a variable
+	// picker offers the catalog's Variables of these scopes.
+	Scopes []ptemplate.Scope
+	// SMS is the measurement (C6), for SMS and MMS, of the text a selected
+	// recipient receives: for a group message, the one with the most
+	// segments. Like the cost, it is measured on each recipient's rendered
+	// text, as Send sends it.
 	SMS sms.Measurement
+	// Segments is the total number of SMS segments over the selected
+	// recipients; MinSegments and MaxSegments are the fewest and the most
+	// one recipient gets.
+	Segments, MinSegments, MaxSegments int
 	// Cost is the estimated total cost (C13).
 	Cost channel.Cost
 }
 
-// RecipientCheck is one recipient's verdict in a preflight.
+// RecipientCheck is one recipient's verdict in a preflight, and for a
+// selected recipient what they would be sent.
 type RecipientCheck struct {
 	ContactID string
 	Address   string
 	Verdict   recipient.Verdict
 	Selected  bool
+	// Problem is why the message cannot be rendered for this recipient (a
+	// *ptemplate.RenderError: a variable without a value, C5); such a
+	// recipient is not selected.
+	Problem error
+	// Subject, Text and HTML are the message rendered for the recipient.
+	Subject, Text, HTML string
+	// Segments and Cost are the SMS segments (C6) and the cost (C13) of
+	// what the recipient would be sent.
+	Segments int
+	Cost     channel.Cost
 }
 
 // Err returns the blocking problems joined, or nil when the message can go.
@@ -124,6 +172,8 @@ func (p Preflight) Err() error {
 		for _, r := range p.Recipients {
 			if err := r.Verdict.Err(); err != nil {
 				errs = append(errs, err)
+			} else if r.Problem != nil {
+				errs = append(errs, r.Problem)
 			}
 		}
 	}
@@ -133,22 +183,30 @@ func (p Preflight) Err() error {
 	return fmt.Errorf("inbox: cannot send: %w", errors.Join(errs...))
 }
 
-// plan is a preflight with what sending needs.
+// plan is a preflight with what sending needs: Preflight and Send come
+// from one plan, so that Send sends what Preflight reported.
 type plan struct {
 	Preflight
-	thread  Thread
-	ident   channel.Identity
-	caps    channel.Capabilities
-	sender  channel.Sender
-	origin  Origin
-	targets []target
-	groups  []string
-	scopes  []ptemplate.Scope
+	thread   Thread
+	ident    channel.Identity
+	caps     channel.Capabilities
+	sender   channel.Sender
+	origin   Origin
+	targets  []target
+	groups   []string
+	content  content
+	src      *sources
+	event    *EventInfo
+	audience *AudienceInfo
 }
 
+// target is a selected recipient: the contact, the address and what it is
+// sent, rendered once by the plan.
 type target struct {
 	contact recipient.Contact
 	address string
+	check   int // index in Preflight.Recipients
+	out     rendered
 }
 
 // Preflight checks a draft without sending or recording anything (C14).
@@ -190,16 +248,17 @@ func (in *Inbox) plan(ctx context.Context, d Draft) (*plan, error) {
 		p.caps = channel.DefaultCapabilities(d.Kind)
 	}
 	// content (C2, C3, C5, C12)
-	subject, text := d.Subject, d.Text
-	if d.Template != nil {
-		src := d.Template.Source()
-		subject, text = src.Subject, src.Text
-		if text == "" {
-			text = src.HTML
-		}
+	subject := d.Subject
+	switch {
+	case d.WhatsApp != nil:
+		p.content = content{kind: d.Kind, wa: d.WhatsApp}
+	case d.Template != nil:
+		p.content = content{kind: d.Kind, tpl: d.Template}
+	default:
+		p.content = content{kind: d.Kind, subject: d.Subject, text: d.Text, html: d.HTML}
 	}
-	if d.WhatsApp != nil {
-		text = d.WhatsApp.Body
+	if d.Template != nil {
+		subject = d.Template.Source().Subject
 	}
 	if p.caps.SubjectRequired && strings.TrimSpace(subject) == "" {
 		problem(fmt.Errorf("inbox: %s: %w", d.Kind, ErrSubjectRequired))
@@ -213,39 +272,137 @@ func (in *Inbox) plan(ctx context.Context, d Draft) (*plan, error) {
 	if !p.caps.FreeForm && d.Template == nil && d.WhatsApp == nil {
 		problem(fmt.Errorf("inbox: %s: %w", d.Kind, ErrFreeFormNotAllowed))
 	}
-	p.scopes = in.scopesFor(th.Subject.Kind, d.Scopes)
+	// the thread's event or audience: recipients and template values (C5)
+	if err := in.groupOf(ctx, p); err != nil {
+		return nil, err
+	}
+	if p.src, err = in.sources(ctx, th, p.event, p.audience, d.Author, &d); err != nil {
+		return nil, err
+	}
+	p.Scopes = p.src.declared
+	renderable := true
 	if d.Template != nil {
-		if err := d.Template.Check(p.scopes...); err != nil {
+		if err := d.Template.Check(p.Scopes...); err != nil {
 			problem(err)
+			renderable = false
+		}
+	}
+	if d.WhatsApp != nil {
+		if err := in.checkWhatsAppScopes(d.WhatsApp, p.Scopes); err != nil {
+			problem(err)
+			renderable = false
 		}
 	}
 	if d.WhatsApp != nil && (d.ScheduledFor.After(in.now()) || d.Anchor != nil) && in.waTemplates == nil {
 		problem(fmt.Errorf("inbox: %w: a scheduled WhatsApp template is looked up again when it is sent: set Options.WhatsAppTemplates", ErrInvalidArgument))
 	}
+	if d.WhatsApp != nil && (d.ScheduledFor.After(in.now()) || d.Anchor != nil) {
+		// its parameters are rendered again when it goes, and a send's own
+		// values are not kept until then
+		for _, path := range d.WhatsApp.Params {
+			root, _, _ := strings.Cut(strings.TrimPrefix(path, "."), ".")
+			if scope, ok := in.catalog.ScopeOf(root); ok && in.draftOnly(p, d, scope) {
+				problem(fmt.Errorf("inbox: %w: a scheduled WhatsApp template is rendered again when it goes: parameter %s needs the %s scope, which only this send's Values provide", ErrInvalidArgument, path, scope))
+			}
+		}
+	}
 	if d.WhatsApp != nil && !d.WhatsApp.Approved() {
-		problem(fmt.Errorf("inbox: whatsapp template %q is %s: %w", d.WhatsApp.Name, d.WhatsApp.State, channel.ErrWindowClosed))
+		problem(fmt.Errorf("inbox: %w", templateState(d.WhatsApp)))
 	}
 	if err := p.caps.Attachments.Validate(d.Attachments); err != nil {
 		problem(err)
-	}
-	if d.Kind == channel.SMS || d.Kind == channel.MMS {
-		p.SMS = sms.Measure(text)
 	}
 	// recipients (R2–R4, C10, C11)
 	if err := in.recipients(ctx, p, d); err != nil {
 		return nil, err
 	}
-	// cost (C13)
-	if in.prices != nil {
-		now := in.now()
-		for _, t := range p.targets {
-			open := d.Kind == channel.WhatsApp && now.Sub(lastWA(t.contact)) < 24*time.Hour
-			c := in.prices.estimate(d.Kind, t.address, p.SMS.Segments, open, d.WhatsApp)
-			p.Cost.Micros += c.Micros
-			p.Cost.Currency = c.Currency
-		}
+	// what each recipient is sent, its segments and cost (C5, C6, C13)
+	if renderable {
+		in.renderTargets(ctx, p)
 	}
 	return p, nil
+}
+
+// draftOnly reports whether only the draft's own values (not kept for a
+// scheduled message) provide scope.
+func (in *Inbox) draftOnly(p *plan, d Draft, scope ptemplate.Scope) bool {
+	_, given := d.Values[scope]
+	for _, v := range d.RecipientValues {
+		if _, ok := v[scope]; ok {
+			given = true
+		}
+	}
+	if !given || scope == ptemplate.ScopeContact || slices.Contains(in.templateScopes, scope) || slices.Contains(d.Scopes, scope) {
+		return false
+	}
+	_, shared := p.src.shared[scope]
+	return !shared
+}
+
+// templateState is the refusal of a WhatsApp template that is not approved
+// (C10).
+func templateState(w *ptemplate.WhatsAppTemplate) *channel.TemplateStateError {
+	return &channel.TemplateStateError{Name: w.Name, Language: w.Language, State: string(w.State), Reason: w.RejectionReason}
+}
+
+// groupOf reads the event or audience of a group thread.
+func (in *Inbox) groupOf(ctx context.Context, p *plan) error {
+	s := p.thread.Subject
+	if s.Kind == store.Contact {
+		return nil
+	}
+	if in.dir == nil {
+		return fmt.Errorf("inbox: %s: no directory: %w", s, ErrNotFound)
+	}
+	switch s.Kind {
+	case store.Audience:
+		a, err := in.dir.Audience(ctx, s.ID)
+		if err != nil {
+			return fmt.Errorf("inbox: audience %s: %w", s.ID, err)
+		}
+		p.audience = &a
+	case store.Event:
+		e, err := in.dir.Event(ctx, s.ID)
+		if err != nil {
+			return fmt.Errorf("inbox: event %s: %w", s.ID, err)
+		}
+		p.event = &e
+	}
+	return nil
+}
+
+// renderTargets renders the message for every selected recipient, once:
+// a recipient it cannot be rendered for is deselected with the reason, and
+// the SMS measurement and cost add up over the others (C5, C6, C13).
+func (in *Inbox) renderTargets(ctx context.Context, p *plan) {
+	errs := in.renderAll(ctx, &p.content, p.src, p.targets)
+	kept := p.targets[:0]
+	for i, t := range p.targets {
+		rc := &p.Recipients[t.check]
+		if errs[i] != nil {
+			rc.Selected, rc.Problem = false, errs[i]
+			p.Selected--
+			if p.thread.Subject.Kind == store.Contact {
+				p.Problems = append(p.Problems, errs[i])
+			}
+			continue
+		}
+		rc.Subject, rc.Text, rc.HTML, rc.Segments, rc.Cost = t.out.subject, t.out.text, t.out.html, t.out.sms.Segments, t.out.cost
+		if t.out.sms.Segments > p.SMS.Segments || t.out.sms.Segments == p.SMS.Segments && t.out.sms.Units > p.SMS.Units {
+			p.SMS = t.out.sms
+		}
+		if len(kept) == 0 || t.out.sms.Segments < p.MinSegments {
+			p.MinSegments = t.out.sms.Segments
+		}
+		p.MaxSegments = max(p.MaxSegments, t.out.sms.Segments)
+		p.Segments += t.out.sms.Segments
+		p.Cost.Micros += t.out.cost.Micros
+		if t.out.cost.Currency != "" {
+			p.Cost.Currency = t.out.cost.Currency
+		}
+		kept = append(kept, t)
+	}
+	p.targets = kept
 }
 
 // lastWA returns the contact's latest inbound WhatsApp time as addFacts
@@ -256,18 +413,6 @@ func lastWA(c recipient.Contact) time.Time {
 }
 
 const lastWAKey = "parley.lastWhatsApp"
-
-// scopesFor returns the template scopes a send context provides (C5).
-func (in *Inbox) scopesFor(k SubjectKind, extra []ptemplate.Scope) []ptemplate.Scope {
-	s := []ptemplate.Scope{ptemplate.ScopeContact, ptemplate.ScopeAccount, ptemplate.ScopeAgent}
-	switch k {
-	case store.Audience:
-		s = append(s, ptemplate.ScopeAudience)
-	case store.Event:
-		s = append(s, ptemplate.ScopeEvent)
-	}
-	return append(s, extra...)
-}
 
 // recipients fills the plan's recipients and verdicts.
 func (in *Inbox) recipients(ctx context.Context, p *plan, d Draft) error {
@@ -305,22 +450,16 @@ func (in *Inbox) recipients(ctx context.Context, p *plan, d Draft) error {
 			return fmt.Errorf("inbox: %w", err)
 		}
 	case store.Audience:
-		a, err := in.dir.Audience(ctx, p.thread.Subject.ID)
-		if err != nil {
-			return fmt.Errorf("inbox: audience %s: %w", p.thread.Subject.ID, err)
-		}
-		members := a.Members
+		members := p.audience.Members
 		if err := in.addFacts(ctx, members, d.Kind, nil); err != nil {
 			return err
 		}
+		var err error
 		if sel, err = in.rules.Audience(members, tgt); err != nil {
 			return fmt.Errorf("inbox: %w", err)
 		}
 	case store.Event:
-		e, err := in.dir.Event(ctx, p.thread.Subject.ID)
-		if err != nil {
-			return fmt.Errorf("inbox: event %s: %w", p.thread.Subject.ID, err)
-		}
+		e := p.event
 		cs := make([]recipient.Contact, len(e.Attendees))
 		for i, a := range e.Attendees {
 			cs[i] = a.Contact
@@ -332,6 +471,7 @@ func (in *Inbox) recipients(ctx context.Context, p *plan, d Draft) error {
 		for i, a := range e.Attendees {
 			att[i] = recipient.Attendee{Contact: cs[i], Group: a.Group}
 		}
+		var err error
 		if sel, err = in.rules.Event(att, tgt); err != nil {
 			return fmt.Errorf("inbox: %w", err)
 		}
@@ -342,25 +482,24 @@ func (in *Inbox) recipients(ctx context.Context, p *plan, d Draft) error {
 			p.groups = append(p.groups, g.String())
 		}
 	}
-	chosen := sel.Selected()
+	chosen := sel
 	if d.Selection != nil && p.thread.Subject.Kind != store.Contact {
-		chosen = d.Selection.Selected()
+		chosen = d.Selection
 		for _, g := range d.Selection.Groups() {
 			if d.Selection.GroupSelected(g) {
 				p.groups = append(p.groups, g.String())
 			}
 		}
 	}
-	isChosen := make(map[string]bool, len(chosen))
-	for _, id := range chosen {
-		isChosen[id] = true
-	}
-	for _, m := range sel.Members() {
-		ok := isChosen[m.Contact.ID] && m.Selectable()
+	members := sel.Members()
+	p.Recipients = make([]RecipientCheck, 0, len(members))
+	p.targets = make([]target, 0, chosen.Count())
+	for _, m := range members {
+		ok := chosen.IsSelected(m.Contact.ID) && m.Selectable()
 		p.Recipients = append(p.Recipients, RecipientCheck{ContactID: m.Contact.ID, Address: m.Contact.Address(d.Kind), Verdict: m.Verdict, Selected: ok})
 		if ok {
 			p.Selected++
-			p.targets = append(p.targets, target{contact: m.Contact, address: m.Contact.Address(d.Kind)})
+			p.targets = append(p.targets, target{contact: m.Contact, address: m.Contact.Address(d.Kind), check: len(p.Recipients) - 1})
 		}
 	}
 	if p.thread.Subject.Kind == store.Contact && p.Selected == 0 {
@@ -483,52 +622,42 @@ func (in *Inbox) Send(ctx context.Context, d Draft) (SendResult, error) {
 		anchor, rule = d.Anchor.Ref, d.Anchor.encode()
 	}
 	scheduled := due.After(now)
-	msg := Message{Kind: d.Kind, Origin: p.origin, Subject: d.Subject, Text: d.Text, HTML: d.HTML,
-		Attachments: d.Attachments, Identity: p.ident.ID, Author: d.Author, Broadcast: d.Broadcast,
-		Marketing: d.Marketing, Groups: p.groups, Cost: p.Cost,
-		SMS: store.SMSInfo{Encoding: p.SMS.Encoding.String(), Segments: p.SMS.Segments, Units: p.SMS.Units}}
-	if scheduled {
-		msg.ScheduledFor, msg.SentAt = due, due
-		if msg.Origin == store.Direct || msg.Origin == store.Manual {
-			msg.Origin = store.Scheduled
-		}
+	direct := p.thread.Subject.Kind == store.Contact
+	msg := Message{Kind: d.Kind, Origin: p.origin, Attachments: d.Attachments, Identity: p.ident.ID, Author: d.Author,
+		Broadcast: d.Broadcast, Marketing: d.Marketing, Groups: p.groups, Cost: p.Cost}
+	// the thread shows what the contact receives, or for a group the
+	// message with its variables by their labels (M2)
+	switch {
+	case direct:
+		o := p.targets[0].out
+		msg.Subject, msg.Text, msg.HTML = o.subject, o.text, o.html
+	default:
+		msg.Subject, msg.Text, msg.HTML = in.display(ctx, &p.content)
 	}
 	if d.Template != nil {
 		src := d.Template.Source()
-		msg.Subject, msg.Text, msg.HTML, msg.Template = src.Subject, src.Text, src.HTML, d.Template.Name()
-		msg.Templated = true
+		msg.Template, msg.Templated = d.Template.Name(), true
+		msg.Source = store.TemplateSource{Subject: src.Subject, Text: src.Text, HTML: src.HTML}
 	}
 	if d.WhatsApp != nil {
-		msg.Text, msg.Template, msg.Templated = d.WhatsApp.Body, whatsAppRef(d.WhatsApp), true
+		msg.Template, msg.Templated = whatsAppRef(d.WhatsApp), true
 	}
-	direct := p.thread.Subject.Kind == store.Contact && len(p.targets) == 1
-	if direct && d.WhatsApp != nil {
-		// the thread shows the template as the contact receives it
-		data, err := in.templateData(ctx, p.targets[0].contact, p.thread.Subject)
-		if err != nil {
-			return SendResult{}, fmt.Errorf("inbox: template data: %w", err)
+	if scheduled {
+		msg.ScheduledFor = due
+		if msg.Origin == store.Direct || msg.Origin == store.Manual {
+			msg.Origin = store.Scheduled
 		}
-		params, err := d.WhatsApp.Render(in.catalog, data)
-		if err != nil {
-			return SendResult{}, fmt.Errorf("inbox: %w", err)
-		}
-		msg.Text, msg.Templated = d.WhatsApp.Text(params), false
-	}
-	if direct && msg.Templated && d.WhatsApp == nil {
-		// a direct message shows what the contact receives
-		out, err := in.render(ctx, d.Template, d.Kind, p.targets[0].contact, p.thread.Subject)
-		if err != nil {
-			return SendResult{}, err
-		}
-		msg.Subject, msg.Text, msg.HTML, msg.Templated = out.Subject, out.Text, out.HTML, false
 	}
 	st := status.Pending
 	if scheduled {
 		st = status.Scheduled
 	}
 	ds := make([]Delivery, len(p.targets))
+	var total store.SMSInfo
 	for i, t := range p.targets {
+		o := &t.out
 		ds[i] = Delivery{ContactID: t.contact.ID, Address: normalizeAddress(d.Kind, t.address), Identity: p.ident.ID,
+			Subject: o.subject, Text: o.text, HTML: o.html, SMS: o.smsInfo(), Cost: o.cost,
 			Status: status.Record{Current: st, History: []status.Change{{Status: st, At: now}}}, Anchor: anchor, AnchorRule: rule}
 		if scheduled {
 			ds[i].DueAt = due
@@ -536,22 +665,34 @@ func (in *Inbox) Send(ctx context.Context, d Draft) (SendResult, error) {
 		if s, ok := d.Stays[t.contact.ID]; ok {
 			ds[i].CheckIn, ds[i].CheckOut = s.CheckIn, s.CheckOut
 		}
+		if ds[i].SMS.Encoding != "" && (total.Encoding == "" || ds[i].SMS.Encoding != sms.GSM7.String()) {
+			total.Encoding = ds[i].SMS.Encoding
+		}
+		total.Segments += ds[i].SMS.Segments
+		total.Units += ds[i].SMS.Units
 	}
+	msg.SMS = total
 	m, ds, err := in.RecordOutbound(ctx, Outgoing{ThreadID: p.thread.ID, Message: msg, Deliveries: ds})
 	if err != nil {
 		return SendResult{}, err
 	}
 	res := SendResult{Message: m, Deliveries: ds, Preflight: p.Preflight}
-	if in.mirror && d.Broadcast != "" && !direct {
-		if err := in.mirrorBroadcast(ctx, m, p.targets); err != nil {
-			return res, err
-		}
-	}
 	if scheduled {
+		// a scheduled broadcast is mirrored as each delivery goes (M3)
 		return res, nil
 	}
-	job := &fanout{in: in, msg: m, tpl: d.Template, wa: d.WhatsApp, sender: p.sender, ident: p.ident,
-		subject: p.thread.Subject, contacts: p.targets, replyTo: in.replyAddress}
+	if in.mirrors(m, p.thread) {
+		for _, dl := range ds {
+			if err := in.mirror1(ctx, m, dl); err != nil {
+				return res, err
+			}
+		}
+	}
+	params := make([][]string, len(p.targets))
+	for i, t := range p.targets {
+		params[i] = t.out.params
+	}
+	job := &fanout{in: in, msg: m, wa: d.WhatsApp, sender: p.sender, ident: p.ident, params: params, replyTo: in.replyAddress}
 	err = job.run(ctx, ds)
 	res.Deliveries = ds
 	if err == nil {
@@ -566,71 +707,37 @@ func whatsAppRef(w *ptemplate.WhatsAppTemplate) string {
 	return "whatsapp:" + w.Name + ":" + w.Language
 }
 
-// mirrorBroadcast records the broadcast in every recipient's own thread
-// (M3), without deliveries: the group message holds them.
-func (in *Inbox) mirrorBroadcast(ctx context.Context, m Message, targets []target) error {
-	for _, t := range targets {
-		th, _, err := in.threadFor(ctx, Subject{Kind: store.Contact, ID: t.contact.ID}, nil)
-		if err != nil {
-			return err
-		}
-		mm := m
-		mm.MirrorOf, mm.Recipients, mm.Counts = m.ID, 0, status.Counts{}
-		if _, _, err := in.RecordOutbound(ctx, Outgoing{ThreadID: th.ID, Message: mm}); err != nil {
-			return err
-		}
-	}
-	return nil
+// mirrors reports whether a group message m in thread th is a broadcast
+// that every recipient's own thread shows (M3).
+func (in *Inbox) mirrors(m Message, th Thread) bool {
+	return in.mirror && m.Broadcast != "" && th.Subject.Kind != store.Contact
 }
 
-// render renders a template for one recipient.
-func (in *Inbox) render(ctx context.Context, t *ptemplate.Template, kind channel.Kind, c recipient.Contact, s Subject) (ptemplate.Output, error) {
-	data, err := in.templateData(ctx, c, s)
+// mirror1 records broadcast m in the own thread of delivery d's recipient
+// (M3), without a delivery (the group message holds it), as that recipient
+// received it. It does not mark the thread read: the recipient's own
+// messages there are still unanswered (T5).
+func (in *Inbox) mirror1(ctx context.Context, m Message, d Delivery) error {
+	th, _, err := in.threadFor(ctx, Subject{Kind: store.Contact, ID: d.ContactID}, nil)
 	if err != nil {
-		return ptemplate.Output{}, fmt.Errorf("inbox: template data: %w", err)
+		return err
 	}
-	f := ptemplate.FormatText
-	switch kind {
-	case channel.Email:
-		f = ptemplate.FormatEmail
-	case channel.Airbnb:
-		f = ptemplate.FormatAirbnb
-	}
-	out, err := t.Render(ctx, f, data)
-	if err != nil {
-		return ptemplate.Output{}, fmt.Errorf("inbox: render %s for %s: %w", t.Name(), c.ID, err)
-	}
-	return *out, nil
-}
-
-// DefaultTemplateData gives a template the contact's fields and attributes
-// (scope contact), the thread's audience or event name, and the account
-// values of Options.Account.
-func (in *Inbox) defaultTemplateData(ctx context.Context, c recipient.Contact, s Subject) (ptemplate.Resolver, error) {
-	contact := map[string]any{"ID": c.ID, "FirstName": c.FirstName, "LastName": c.LastName, "Email": c.Email, "Phone": c.Phone, "Name": c.Name()}
-	for k, v := range c.Attributes {
-		if !strings.HasPrefix(k, "parley.") {
-			contact[k] = v
-		}
-	}
-	v := ptemplate.Values{ptemplate.ScopeContact: contact}
-	if in.account != nil {
-		v[ptemplate.ScopeAccount] = in.account
-	}
-	return v, nil
+	mm := Message{Kind: m.Kind, Origin: m.Origin, Subject: d.Subject, Text: d.Text, HTML: d.HTML, Attachments: m.Attachments,
+		Identity: m.Identity, Address: d.Address, Author: m.Author, Broadcast: m.Broadcast, Template: m.Template,
+		Marketing: m.Marketing, Cost: d.Cost, SMS: d.SMS, MirrorOf: m.ID, Groups: m.Groups}
+	_, _, err = in.RecordOutbound(ctx, Outgoing{ThreadID: th.ID, Message: mm})
+	return err
 }
 
 // fanout sends the deliveries of one message.
 type fanout struct {
-	in       *Inbox
-	msg      Message
-	tpl      *ptemplate.Template
-	wa       *ptemplate.WhatsAppTemplate
-	sender   channel.Sender
-	ident    channel.Identity
-	subject  Subject
-	contacts []target
-	replyTo  func(threadID string) string
+	in      *Inbox
+	msg     Message
+	wa      *ptemplate.WhatsAppTemplate
+	sender  channel.Sender
+	ident   channel.Identity
+	params  [][]string // the WhatsApp template's parameters per delivery
+	replyTo func(threadID string) string
 }
 
 func (f *fanout) run(ctx context.Context, ds []Delivery) error {
@@ -649,7 +756,7 @@ func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 				if i >= len(ds) || gctx.Err() != nil {
 					return nil
 				}
-				d, err := f.one(gctx, lim, ds[i], f.contacts[i].contact)
+				d, err := f.one(gctx, lim, ds[i], f.params[i], false)
 				ds[i] = d
 				if err != nil {
 					mu.Lock()
@@ -683,41 +790,23 @@ func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 	return firstErr
 }
 
-// one sends one delivery with retries and records the outcome. It returns
-// a store error only; channel failures are recorded on the delivery.
-func (f *fanout) one(ctx context.Context, lim *rate.Limiter, d Delivery, c recipient.Contact) (Delivery, error) {
+// one sends delivery d, whose Subject, Text and HTML are what its recipient
+// is sent (params: the WhatsApp template's parameters), with retries, and
+// records the outcome; rendered says d's content and measurement were
+// rendered just now and are recorded with it. It returns a store error
+// only; channel failures are recorded on the delivery.
+func (f *fanout) one(ctx context.Context, lim *rate.Limiter, d Delivery, params []string, rendered bool) (Delivery, error) {
 	in := f.in
-	msg := &channel.Message{Kind: f.msg.Kind, From: f.ident, To: d.Address, Subject: f.msg.Subject, Text: f.msg.Text,
-		HTML: f.msg.HTML, Attachments: f.msg.Attachments, Reference: d.ID}
+	msg := &channel.Message{Kind: f.msg.Kind, From: f.ident, To: d.Address, Subject: d.Subject, Text: d.Text,
+		HTML: d.HTML, Attachments: f.msg.Attachments, Reference: d.ID}
 	if f.replyTo != nil && f.msg.Kind == channel.Email {
 		msg.ReplyTo = f.replyTo(f.msg.ThreadID)
 	}
 	if f.msg.Kind == channel.Push {
-		if err := retiredBeforeSend(d, c); err != nil {
-			return f.finish(ctx, d, channel.Receipt{}, err, 0)
-		}
-		msg.Metadata = pushMetadata(f.msg, c)
+		msg.Metadata = pushMetadata(f.msg, d.ContactID)
 	}
-	if f.wa != nil || f.msg.Templated {
-		switch {
-		case f.wa != nil:
-			data, err := in.templateData(ctx, c, f.subject)
-			if err == nil {
-				var params []string
-				params, err = f.wa.Render(in.catalog, data)
-				msg.Template = &channel.TemplateRef{Name: f.wa.Name, Language: f.wa.Language, Params: params}
-				msg.Text = f.wa.Text(params)
-			}
-			if err != nil {
-				return f.finish(ctx, d, channel.Receipt{}, fmt.Errorf("inbox: %w: %w", channel.ErrPermanent, err), 0)
-			}
-		case f.tpl != nil:
-			out, err := in.render(ctx, f.tpl, f.msg.Kind, c, f.subject)
-			if err != nil {
-				return f.finish(ctx, d, channel.Receipt{}, fmt.Errorf("%w: %w", channel.ErrPermanent, err), 0)
-			}
-			msg.Subject, msg.Text, msg.HTML = out.Subject, out.Text, out.HTML
-		}
+	if f.wa != nil {
+		msg.Template = &channel.TemplateRef{Name: f.wa.Name, Language: f.wa.Language, Params: params}
 	}
 	attempts := 0
 	backoff := in.retry.Backoff
@@ -730,18 +819,18 @@ func (f *fanout) one(ctx context.Context, lim *rate.Limiter, d Delivery, c recip
 				if attempts == 0 {
 					return d, nil // not attempted: the caller records it
 				}
-				return f.finish(ctx, d, channel.Receipt{}, err, attempts)
+				return f.finish(ctx, d, channel.Receipt{}, err, attempts, rendered)
 			}
 		}
 		attempts++
 		r, err := f.sender.Send(ctx, msg)
 		if err == nil || !channel.Retryable(err) || attempts >= in.retry.Attempts || ctx.Err() != nil {
-			return f.finish(ctx, d, r, err, attempts)
+			return f.finish(ctx, d, r, err, attempts, rendered)
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
 		if ra := channel.RetryAfter(err); ra > in.retry.MaxBackoff {
 			// the provider asks for a longer wait than the policy allows
-			return f.finish(ctx, d, r, err, attempts)
+			return f.finish(ctx, d, r, err, attempts, rendered)
 		} else if ra > wait {
 			wait = ra
 		}
@@ -749,7 +838,7 @@ func (f *fanout) one(ctx context.Context, lim *rate.Limiter, d Delivery, c recip
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return f.finish(ctx, d, channel.Receipt{}, err, attempts)
+			return f.finish(ctx, d, channel.Receipt{}, err, attempts, rendered)
 		case <-t.C:
 		}
 		backoff = min(2*backoff, in.retry.MaxBackoff)
@@ -757,7 +846,7 @@ func (f *fanout) one(ctx context.Context, lim *rate.Limiter, d Delivery, c recip
 }
 
 // finish records a send's outcome on its delivery.
-func (f *fanout) finish(ctx context.Context, d Delivery, r channel.Receipt, sendErr error, attempts int) (Delivery, error) {
+func (f *fanout) finish(ctx context.Context, d Delivery, r channel.Receipt, sendErr error, attempts int, rendered bool) (Delivery, error) {
 	in := f.in
 	now := in.now()
 	wctx := context.WithoutCancel(ctx)
@@ -776,7 +865,7 @@ func (f *fanout) finish(ctx context.Context, d Delivery, r channel.Receipt, send
 			t := time.NewTimer(in.retry.Backoff << (try - 1))
 			<-t.C
 		}
-		out, err = in.recordOutcome(wctx, d, r, sendErr, attempts, now)
+		out, err = in.recordOutcome(wctx, d, r, sendErr, attempts, now, rendered)
 		if err == nil {
 			break
 		}
@@ -792,9 +881,15 @@ func (f *fanout) finish(ctx context.Context, d Delivery, r channel.Receipt, send
 }
 
 // recordOutcome writes a send's outcome on its delivery, first on the
-// version the caller holds (usually still current), then on a fresh read.
-func (in *Inbox) recordOutcome(ctx context.Context, d Delivery, r channel.Receipt, sendErr error, attempts int, now time.Time) (Delivery, error) {
+// version the caller holds (usually still current), then on a fresh read;
+// with rendered, also the content and measurement d holds (rendered when
+// it went).
+func (in *Inbox) recordOutcome(ctx context.Context, d Delivery, r channel.Receipt, sendErr error, attempts int, now time.Time, rendered bool) (Delivery, error) {
+	sent := d
 	return in.updateDeliveryFrom(ctx, d, func(d *Delivery) bool {
+		if rendered {
+			d.Subject, d.Text, d.HTML, d.SMS, d.Cost = sent.Subject, sent.Text, sent.HTML, sent.SMS, sent.Cost
+		}
 		d.Attempts += attempts
 		switch {
 		case sendErr == nil:

@@ -182,8 +182,9 @@ func TestC5TemplateScopes(t *testing.T) {
 	if len(sent) != 2 || !texts["Hi Ana, see you at Pilates"] || !texts["Hi Ben, see you at Pilates"] {
 		t.Fatalf("C5: rendered per recipient: %+v", sent)
 	}
-	if res.Message.Text != "Hi {{ .Contact.FirstName }}, see you at Pilates" || !res.Message.Templated || len(res.Message.Groups) != 2 {
-		t.Fatalf("M2: the event thread shows the template: %+v", res.Message)
+	if res.Message.Source.Text != "Hi {{ .Contact.FirstName }}, see you at Pilates" || res.Message.Text != "Hi {First name}, see you at Pilates" ||
+		!res.Message.Templated || len(res.Message.Groups) != 2 {
+		t.Fatalf("M2: the event thread shows the template, its variables by their labels: %+v", res.Message)
 	}
 }
 

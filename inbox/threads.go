@@ -281,23 +281,24 @@ func (in *Inbox) Read(ctx context.Context, id string) (Thread, error) {
 	})
 }
 
-// MarkUnread marks a thread unread (T6): allowed only when it has messages
-// and none unread, else an error matching ErrMarkUnreadNotAllowed. Its
-// latest message becomes unread, so the thread counts exactly one.
+// MarkUnread marks a thread unread (T6): allowed only when it has a
+// message that was received or sent (a scheduled one not yet sent does not
+// count) and none unread, else an error matching ErrMarkUnreadNotAllowed.
+// Its latest such message becomes unread, so the thread counts exactly one.
 func (in *Inbox) MarkUnread(ctx context.Context, id string) (Thread, error) {
 	return in.change(ctx, id, EventThreadChanged, func(t *Thread, w *store.ThreadWrite) error {
 		if t.Messages == 0 || t.Unread > 0 {
 			return fmt.Errorf("inbox: thread %s has %d messages, %d unread: %w", t.ID, t.Messages, t.Unread, ErrMarkUnreadNotAllowed)
 		}
-		latest, err := in.store.Messages(ctx, store.MessageQuery{ThreadID: t.ID, Newest: true, Limit: 1})
+		latest, err := in.latestDelivered(ctx, t.ID)
 		if err != nil {
-			return wrapStore("latest message", err)
+			return err
 		}
-		if len(latest) == 0 {
-			return fmt.Errorf("inbox: thread %s: %w: no message", t.ID, ErrMarkUnreadNotAllowed)
+		if latest == "" {
+			return fmt.Errorf("inbox: thread %s: %w: no message received or sent", t.ID, ErrMarkUnreadNotAllowed)
 		}
 		t.Unread = 1
-		w.Unread = []string{latest[0].ID}
+		w.Unread = []string{latest}
 		return nil
 	})
 }

@@ -7,10 +7,11 @@
 //
 // and a delivery keeps the highest it has seen (S2): Merge is commutative,
 // associative and idempotent, so webhooks can be applied in any order and any
-// number of times. A Record keeps the accepted changes with their time, raw
-// provider value and error code (S3). ParseTwilio, ParseWhatsApp and
-// ParseEmailEvent map provider values to statuses (S4), and Counts tallies
-// many deliveries per status (S5).
+// number of times. A Record keeps every distinct event with its time, raw
+// provider value and error code, once, in event-time order (S3): its history,
+// like its status, is the same whatever the order and number of arrivals.
+// ParseTwilio, ParseWhatsApp and ParseEmailEvent map provider values to
+// statuses (S4), and Counts tallies many deliveries per status (S5).
 //
 // # Concurrency
 //

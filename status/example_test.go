@@ -2,6 +2,7 @@ package status_test
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/parleyhq/parley/status"
 )
@@ -29,21 +30,25 @@ func ExampleParseTwilio() {
 }
 
 func ExampleRecord() {
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	var r status.Record
 	for _, c := range []status.Change{
-		{Status: status.Sent, Raw: "sent"},
-		{Status: status.Validated, Raw: "queued"}, // late, ignored
-		{Status: status.Delivered, Raw: "delivered"},
-		{Status: status.Delivered, Raw: "delivered"}, // duplicate, ignored
+		{Status: status.Delivered, At: t0.Add(2 * time.Second), Raw: "delivered"},
+		{Status: status.Sent, At: t0.Add(time.Second), Raw: "sent"},               // late: kept, before delivered
+		{Status: status.Delivered, At: t0.Add(2 * time.Second), Raw: "delivered"}, // duplicate: ignored
 	} {
 		ok, _ := r.Apply(c)
 		fmt.Println(c.Raw, ok)
 	}
-	fmt.Println(r.Current, len(r.History))
+	fmt.Println("current:", r.Current)
+	for _, h := range r.History {
+		fmt.Println(h.At.Format("15:04:05"), h.Status)
+	}
 	// Output:
-	// sent true
-	// queued false
 	// delivered true
+	// sent true
 	// delivered false
-	// delivered 2
+	// current: delivered
+	// 10:00:01 sent
+	// 10:00:02 delivered
 }

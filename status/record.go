@@ -1,7 +1,10 @@
 package status
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -20,34 +23,98 @@ type Change struct {
 	ErrorCode string `json:"error_code,omitempty"`
 	// ErrorMessage is the provider's error text, if any.
 	ErrorMessage string `json:"error_message,omitempty"`
+	// Arrived marks a change whose At is the time its report arrived,
+	// because the provider gave no time of its own.
+	Arrived bool `json:"arrived,omitempty"`
 }
 
 // Record is the status of one delivery with its history (S2, S3). The zero
 // Record has status Unknown and no history. A Record is a plain value; it is
 // not safe for concurrent mutation.
 type Record struct {
-	// Current is the merged status: the highest-ranked status seen.
+	// Current is the merged status: the highest-ranked status seen (S2).
 	Current Status `json:"status"`
-	// History holds every accepted change in the order it was accepted.
+	// History holds every distinct event reported, once, ordered by event
+	// time (S3); see Apply.
 	History []Change `json:"history,omitempty"`
 }
 
-// Apply merges c into the record (S2) and reports whether it was accepted.
-// A change is accepted, and appended to History (S3), only when it raises the
-// rank of Current; a duplicated or out-of-order change that does not is
-// ignored, so the same webhook delivered twice is recorded once. A change
-// with an invalid status gives an error matching ErrUnknown and leaves the
-// record unchanged.
+// Apply merges c into the record and reports whether the record changed.
+//
+// Current becomes the higher-ranked of Current and c.Status (S2). c joins
+// History unless the same event is already there (S3): two changes are one
+// event when they have the same Status, Raw and ErrorCode and either the
+// same provider time At, or both no provider time (Arrived), in which case
+// the event keeps the earliest arrival. Of two reports of one event that
+// differ only in ErrorMessage, the larger text is kept. History is ordered
+// by At, then rank, Raw, ErrorCode and ErrorMessage, so that the record is
+// the same whatever the order and number of arrivals: a "sent" that arrives
+// after "delivered" is recorded, before it, and a duplicate changes
+// nothing.
+//
+// A change with an invalid status gives an error matching ErrUnknown and
+// leaves the record unchanged.
 func (r *Record) Apply(c Change) (bool, error) {
 	if !c.Status.Valid() {
 		return false, fmt.Errorf("status: %w: %s", ErrUnknown, c.Status)
 	}
-	if c.Status.Rank() <= r.Current.Rank() {
-		return false, nil
+	changed := false
+	if c.Status.Rank() > r.Current.Rank() {
+		r.Current = c.Status
+		changed = true
 	}
-	r.Current = c.Status
-	r.History = append(r.History, c)
+	for i := range r.History {
+		h := &r.History[i]
+		if !sameEvent(h, &c) {
+			continue
+		}
+		moved := false
+		if c.Arrived && c.At.Before(h.At) {
+			h.At, moved, changed = c.At, true, true
+		}
+		if c.ErrorMessage > h.ErrorMessage {
+			h.ErrorMessage, moved, changed = c.ErrorMessage, true, true
+		}
+		if moved {
+			slices.SortStableFunc(r.History, compareChanges)
+		}
+		return changed, nil
+	}
+	i, _ := slices.BinarySearchFunc(r.History, c, compareChanges)
+	r.History = slices.Insert(r.History, i, c)
 	return true, nil
+}
+
+// sameEvent reports whether a and b report one provider event (S3).
+func sameEvent(a, b *Change) bool {
+	if a.Status != b.Status || a.Raw != b.Raw || a.ErrorCode != b.ErrorCode || a.Arrived != b.Arrived {
+		return false
+	}
+	return a.Arrived || a.At.Equal(b.At)
+}
+
+// compareChanges is the order of a history: event time, then rank and the
+// provider's values, so that equal times still give one order.
+func compareChanges(a, b Change) int {
+	if c := a.At.Compare(b.At); c != 0 {
+		return c
+	}
+	if a.Status != b.Status {
+		return cmp.Compare(a.Status.Rank(), b.Status.Rank())
+	}
+	if c := strings.Compare(a.Raw, b.Raw); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.ErrorCode, b.ErrorCode); c != 0 {
+		return c
+	}
+	if a.Arrived != b.Arrived {
+		if a.Arrived {
+			return 1
+		}
+		return -1
+	}
+	return strings.Compare(a.ErrorMessage, b.ErrorMessage)
 }
 
 // Clone returns a deep copy of r whose History shares nothing with r.

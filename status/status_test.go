@@ -105,8 +105,9 @@ func TestS2EveryPermutationOneAnswer(t *testing.T) {
 	}
 }
 
-// S3: an accepted change is kept with time, raw status and error code; a
-// change that does not raise the rank is not recorded again.
+// S3: every distinct event is kept with time, raw status and error code;
+// a lower status is kept in the history without lowering the status (S2);
+// a duplicate is not recorded again.
 func TestS3History(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	var r status.Record
@@ -120,8 +121,8 @@ func TestS3History(t *testing.T) {
 	if !apply(status.Sent, "sent", "", 1) {
 		t.Fatal("first change not accepted")
 	}
-	if apply(status.Validated, "queued", "", 0) {
-		t.Fatal("a lower status was accepted after sent")
+	if !apply(status.Validated, "queued", "", 0) || r.Current != status.Sent {
+		t.Fatalf("a late queued event: recorded, status stays sent; got %s", r.Current)
 	}
 	if apply(status.Sent, "sent", "", 1) {
 		t.Fatal("a duplicate was accepted")
@@ -132,11 +133,14 @@ func TestS3History(t *testing.T) {
 	if !apply(status.Delivered, "delivered", "", 3) {
 		t.Fatal("delivered not accepted after undelivered")
 	}
-	if r.Current != status.Delivered || len(r.History) != 3 {
-		t.Fatalf("record = %s with %d changes, want delivered with 3", r.Current, len(r.History))
+	if r.Current != status.Delivered || len(r.History) != 4 {
+		t.Fatalf("record = %s with %d changes, want delivered with 4", r.Current, len(r.History))
 	}
-	if h := r.History[1]; h.Raw != "undelivered" || h.ErrorCode != "30007" || !h.At.Equal(t0.Add(2*time.Minute)) {
-		t.Fatalf("history[1] = %+v", h)
+	if h := r.History[2]; h.Raw != "undelivered" || h.ErrorCode != "30007" || !h.At.Equal(t0.Add(2*time.Minute)) {
+		t.Fatalf("history[2] = %+v", h)
+	}
+	if r.History[0].Raw != "queued" {
+		t.Fatalf("history[0] = %+v, want the queued event first (event-time order)", r.History[0])
 	}
 	if _, err := r.Apply(status.Change{Status: 42}); !errors.Is(err, status.ErrUnknown) {
 		t.Fatalf("invalid status: err = %v, want ErrUnknown", err)

@@ -22,11 +22,15 @@ const (
 // ApprovalState is where a WhatsApp template stands in the provider's review.
 type ApprovalState string
 
-// Approval states. A rejected template carries the provider's reason.
+// Approval states. A rejected template carries the provider's reason. The
+// provider pauses an approved template whose quality dropped and disables
+// one paused repeatedly; neither can be sent until approved again.
 const (
 	ApprovalPending  ApprovalState = "pending"
 	ApprovalApproved ApprovalState = "approved"
 	ApprovalRejected ApprovalState = "rejected"
+	ApprovalPaused   ApprovalState = "paused"
+	ApprovalDisabled ApprovalState = "disabled"
 )
 
 // WhatsAppBodyLimit is the maximum length of a WhatsApp template body, in characters.
@@ -81,9 +85,9 @@ func (w *WhatsAppTemplate) Validate(cat *Catalog, existing ...WhatsAppTemplate) 
 		add(KindInvalid, 0, "", "category %q must be utility, marketing or authentication", w.Category)
 	}
 	switch w.State {
-	case "", ApprovalPending, ApprovalApproved, ApprovalRejected:
+	case "", ApprovalPending, ApprovalApproved, ApprovalRejected, ApprovalPaused, ApprovalDisabled:
 	default:
-		add(KindInvalid, 0, "", "approval state %q must be pending, approved or rejected", w.State)
+		add(KindInvalid, 0, "", "approval state %q must be pending, approved, rejected, paused or disabled", w.State)
 	}
 	body := strings.TrimSpace(w.Body)
 	if body == "" {

@@ -147,3 +147,19 @@ func TestWhatsAppRenderC10(t *testing.T) {
 		t.Error("approved template not approved")
 	}
 }
+
+// C10: the provider pauses or disables a template; both are states a
+// template can be checked in, and neither is approved.
+func TestWhatsAppPausedAndDisabled(t *testing.T) {
+	cat := NewCatalog()
+	for _, st := range []ApprovalState{ApprovalPaused, ApprovalDisabled} {
+		w := WhatsAppTemplate{Name: "class_reminder", Language: "en", Category: CategoryUtility, State: st,
+			Body: "Hi {{1}}, see you soon.", Params: []string{"Contact.FirstName"}}
+		if err := w.Validate(cat); err != nil {
+			t.Errorf("%s: Validate = %v", st, err)
+		}
+		if w.Approved() {
+			t.Errorf("%s template counts as approved", st)
+		}
+	}
+}

@@ -527,7 +527,9 @@ func parseEvent(p url.Values, now time.Time) (event, error) {
 		Raw:          raw,
 		ErrorCode:    p.Get("ErrorCode"),
 		ErrorMessage: p.Get("ErrorMessage"),
-		At:           now,
+		// Twilio's status callbacks carry no event time: At stays zero
+		// and the inbox keeps the arrival time, marked as such (S3), so
+		// a retried callback is recognised as the same event
 	}
 	return event{status: &u}, nil
 }

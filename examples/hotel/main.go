@@ -9,7 +9,9 @@
 //
 // Every channel is a channeltest fake registered in a channel.Registry, and
 // the clock is the story's own, so the program needs no network and prints
-// the same story every time.
+// the same story every time. With PARLEY_POSTGRES_DSN set it runs on
+// PostgreSQL (inbox/pgstore) instead of the in-memory store, and prints the
+// same story.
 package main
 
 import (
@@ -24,10 +26,13 @@ import (
 	"time"
 	_ "time/tzdata" // the venue's time zone works on machines without a zoneinfo database
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/channel/channeltest"
 	"github.com/parleyhq/parley/inbox"
 	"github.com/parleyhq/parley/inbox/memstore"
+	"github.com/parleyhq/parley/inbox/pgstore"
 	"github.com/parleyhq/parley/recipient"
 	"github.com/parleyhq/parley/status"
 	ptemplate "github.com/parleyhq/parley/template"
@@ -126,8 +131,13 @@ func run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	clk := &clock{t: time.Date(2026, 3, 20, 9, 0, 0, 0, loc)}
+	st, closeStore, err := openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
 	s := &story{out: out, clk: clk, loc: loc}
-	if err := s.setUp(ctx); err != nil {
+	if err := s.setUp(ctx, st); err != nil {
 		return err
 	}
 	defer s.ib.Close()
@@ -139,8 +149,33 @@ func run(ctx context.Context, out io.Writer) error {
 	return nil
 }
 
-// setUp builds the PMS, registers the fake channels and creates the inbox.
-func (s *story) setUp(ctx context.Context) error {
+// openStore returns memstore, or PostgreSQL when PARLEY_POSTGRES_DSN is set
+// (a fresh tenant per run, so the story's IDs never collide with an
+// earlier run's).
+func openStore(ctx context.Context) (inbox.Store, func(), error) {
+	dsn := os.Getenv("PARLEY_POSTGRES_DSN")
+	if dsn == "" {
+		return memstore.New(), func() {}, nil
+	}
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := pgstore.Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	st, err := pgstore.Open(ctx, pool, fmt.Sprintf("hotel-%d", time.Now().UnixNano()))
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return st, pool.Close, nil
+}
+
+// setUp builds the PMS, registers the fake channels and creates the inbox
+// on st.
+func (s *story) setUp(ctx context.Context, st inbox.Store) error {
 	s.say("== 1. The hotel, its guests and its channels")
 	s.hotel = &pms{loc: s.loc, dir: memstore.NewDirectory(), guests: map[string]*guest{}}
 	at := func(d time.Month, day, h int) time.Time { return time.Date(2026, d, day, h, 0, 0, 0, s.loc) }
@@ -188,8 +223,9 @@ func (s *story) setUp(ctx context.Context) error {
 	fmt.Fprintln(s.out, "prices: SMS 0.072 EUR per segment to +33, 0.009 to +1; WhatsApp templates to +33: utility 0.030, marketing 0.110")
 
 	n := 0
-	ib, err := inbox.New(memstore.New(), inbox.Options{Now: s.clk.Now, Directory: s.hotel.dir, Channels: reg, Prices: prices,
-		TemplateData: s.hotel.templateData, NewID: func() string { n++; return fmt.Sprintf("id%04d", n) }})
+	ib, err := inbox.New(st, inbox.Options{Now: s.clk.Now, Directory: s.hotel.dir, Channels: reg, Prices: prices,
+		TemplateData: s.hotel.templateData, TemplateScopes: []ptemplate.Scope{ptemplate.ScopeBooking},
+		NewID: func() string { n++; return fmt.Sprintf("id%04d", n) }})
 	if err != nil {
 		return err
 	}
@@ -334,13 +370,19 @@ func (s *story) relativeSchedule(ctx context.Context) error {
 	g := s.hotel.guests["g-helene"]
 	ten := recipient.Clock{Hour: 10}
 	ref := "booking:" + g.booking.ID
+	tpl, err := ptemplate.Parse(ptemplate.NewCatalog(), ptemplate.Source{Name: "pre-arrival",
+		Text: "Hôtel des Tilleuls: we look forward to your arrival on {{ .Booking.CheckIn }}. Reply with your arrival time, {{ .Contact.FirstName }}!"},
+		ptemplate.Options{})
+	if err != nil {
+		return err
+	}
 	res, err := s.ib.Send(ctx, inbox.Draft{Kind: channel.SMS, ThreadID: th.ID, Origin: inbox.Automatic,
-		Author: inbox.Author{Automation: "pre-arrival"},
-		Text:   "Hôtel des Tilleuls: we look forward to your arrival. Reply with your arrival time and we will have your room ready.",
+		Author: inbox.Author{Automation: "pre-arrival"}, Template: tpl,
 		Anchor: &inbox.Anchor{Ref: ref, At: g.booking.CheckIn, Offset: -48 * time.Hour, Clock: &ten, TimeZone: venueZone}})
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(s.out, "template %q, rendered for Hélène now: %q\n", tpl.Source().Text, res.Deliveries[0].Text)
 	if len(res.Deliveries) != 1 {
 		return fmt.Errorf("hotel: the reminder has %d deliveries, want 1", len(res.Deliveries))
 	}
@@ -382,11 +424,24 @@ func (s *story) relativeSchedule(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(s.out, "   %s to %s: %q\n", last.Receipt.ProviderID, last.Message.To, last.Message.Text)
+	// rendered again when it went, with the booking as the PMS has it now;
+	// the delivery keeps what went out, the message when
+	page, err = s.ib.Deliveries(ctx, res.Message.ID, "", 10)
+	if err != nil {
+		return err
+	}
+	m, err := s.ib.Message(ctx, res.Message.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.out, "   stored: scheduled for %s, sent %s, %d segment(s): %q\n", s.stamp(m.ScheduledFor), s.stamp(m.SentAt),
+		page.Deliveries[0].SMS.Segments, page.Deliveries[0].Text)
 	return nil
 }
 
 // statuses: the providers' webhooks arrive shuffled and twice; each delivery
-// keeps the highest status and the history of accepted changes (S2, S3).
+// keeps the highest status (S2) and every distinct event once, in the
+// providers' event-time order (S3).
 func (s *story) statuses(ctx context.Context) error {
 	s.say("\n== 6. Delivery statuses, shuffled and duplicated (S2, S3)")
 	s.clk.Set(s.clk.Now().Add(2 * time.Minute))
@@ -407,7 +462,7 @@ func (s *story) statuses(ctx context.Context) error {
 		return err
 	}
 	ds := sent.Deliveries
-	s.say("every delivery, newest first; a status below the kept one is ignored and left out of the history:")
+	s.say("every delivery, newest first; the status is the highest seen, the history every event once, in event order:")
 	for _, d := range ds {
 		var hist []string
 		for _, c := range d.Status.History {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 )
@@ -57,12 +58,19 @@ func TestHotelStory(t *testing.T) {
 		{"C15", "check-in Fri 3 Apr 15:00 CEST (13:00 UTC) → MoveAnchor moved 1 message, due Wed 1 Apr 10:00 CEST (08:00 UTC)"},
 		{"C15, C8", "dispatcher at Sat 28 Mar 10:00 CET (09:00 UTC), the old due time: 0 sent"},
 		{"C15, C8", "dispatcher at Wed 1 Apr 10:00 CEST (08:00 UTC), the new due time: 1 sent"},
+		// C5, C8, M1: the template is rendered again when it goes, with the
+		// moved booking; the delivery stores what went, the message when.
+		{"C5", `rendered for Hélène now: "Hôtel des Tilleuls: we look forward to your arrival on Mon 30 March, 15:00. Reply with your arrival time, Hélène!"`},
+		{"C8, M1", `stored: scheduled for Wed 1 Apr 10:00 CEST (08:00 UTC), sent Wed 1 Apr 10:00 CEST (08:00 UTC), 2 segment(s): "Hôtel des Tilleuls: we look forward to your arrival on Fri 3 April, 15:00. Reply with your arrival time, Hélène!"`},
 		// S2, S3: shuffled, duplicated webhooks; the highest status is kept
-		// and only accepted changes are in the history.
+		// and the history holds every distinct event once, in event-time
+		// order (a "sent" that arrives after "delivered" still shows).
 		{"S2", "webhook wamid.000003 sent → keeps delivered"},
-		{"S2, S3", "whatsapp wamid.000003 to +33612345678 read history pending → validated → delivered → read"},
+		{"S2, S3", "whatsapp wamid.000003 to +33612345678 read history pending → validated → sent → delivered → read"},
 		{"S2, S3", "whatsapp wamid.000002 to +33612345678 read history pending → validated → sent → delivered → read"},
 		{"S3", "sms SM000001 to +33612345678 delivered history scheduled → validated → sent → delivered"},
+		// T4, C8: the thread's preview is what went out.
+		{"T4, C8", `Hélène Martin 5 messages, 1 unread, last Wed 1 Apr 10:00 CEST (08:00 UTC) "Hôtel des Tilleuls: we look forward to your arrival on Fri 3 April, 15:00.`},
 		// T19: the details pane shows the booking as the PMS now has it.
 		{"T19", "details pane: Hélène Martin, booking BK-1042, room 12, Fri 3 Apr 15:00 → Mon 6 Apr 11:00"},
 	} {
@@ -80,5 +88,25 @@ func TestHotelStory(t *testing.T) {
 func TestHotelStoryIsDeterministic(t *testing.T) {
 	if a, b := runStory(t), runStory(t); a != b {
 		t.Fatalf("two runs differ:\n%s\n----\n%s", a, b)
+	}
+}
+
+// With PARLEY_POSTGRES_DSN set, the story on PostgreSQL is the story on
+// memstore, line for line: every field the story reads back (rendered
+// texts, scheduled and sent times, anchor rules, histories) is stored.
+func TestHotelPostgresSameStory(t *testing.T) {
+	if os.Getenv("PARLEY_POSTGRES_DSN") == "" {
+		t.Skip("PARLEY_POSTGRES_DSN not set")
+	}
+	var pg, mem bytes.Buffer
+	if err := run(context.Background(), &pg); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PARLEY_POSTGRES_DSN", "")
+	if err := run(context.Background(), &mem); err != nil {
+		t.Fatal(err)
+	}
+	if pg.String() != mem.String() {
+		t.Fatalf("postgres:\n%s\nmemstore:\n%s", pg.String(), mem.String())
 	}
 }

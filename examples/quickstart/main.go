@@ -79,13 +79,21 @@ func run(ctx context.Context, out io.Writer) error {
 		}
 	}
 
-	fmt.Fprintln(out, "\n== 3. Statuses merged out of order (S2)")
-	webhooks := []status.Status{status.Delivered, status.Validated, status.Sent, status.Delivered}
+	fmt.Fprintln(out, "\n== 3. Statuses merged out of order (S2, S3)")
+	webhooks := []struct {
+		s   status.Status
+		sec int // the provider's event time, seconds after 08:00
+	}{{status.Delivered, 3}, {status.Validated, 1}, {status.Sent, 2}, {status.Delivered, 3}}
 	var rec status.Record
-	for _, s := range webhooks {
-		ok, _ := rec.Apply(status.Change{Status: s, At: clk.now(), Raw: s.String()})
-		fmt.Fprintf(out, "webhook %-9s -> kept %-9s (recorded: %v)\n", s, rec.Current, ok)
+	for _, w := range webhooks {
+		ok, _ := rec.Apply(status.Change{Status: w.s, At: clk.now().Add(time.Duration(w.sec) * time.Second), Raw: w.s.String()})
+		fmt.Fprintf(out, "webhook %-9s -> kept %-9s (new event: %v)\n", w.s, rec.Current, ok)
 	}
+	var timeline []string
+	for _, h := range rec.History {
+		timeline = append(timeline, h.Status.String()+" "+h.At.Format("15:04:05"))
+	}
+	fmt.Fprintln(out, "history:", strings.Join(timeline, " → "))
 
 	fmt.Fprintln(out, "\n== 4. Templates (C5)")
 	cat := ptemplate.NewCatalog()
@@ -204,6 +212,15 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	last := smsFake.Sent()
 	fmt.Fprintf(out, "session message rendered for the booked attendee: %q\n", last[len(last)-1].Message.Text)
+	// What exactly did we send Marc? One call: each delivery to his number
+	// keeps the text he got and its status (M1, M7).
+	toMarc, err := ib.Sent(ctx, inbox.SentQuery{Phone: marc.Phone})
+	if err != nil {
+		return err
+	}
+	for _, d := range toMarc.Deliveries {
+		fmt.Fprintf(out, "   sent to Marc: %q (%s, %d segment(s))\n", d.Text, d.Status.Current, d.SMS.Segments)
+	}
 	_, err = ib.Send(ctx, inbox.Draft{Kind: channel.SMS, ThreadID: pilates.ID, Template: tpl, Groups: []recipient.Group{recipient.Booked}})
 	fmt.Fprintf(out, "the gift-card template to the session is refused: %v\n", err != nil)
 

@@ -68,7 +68,7 @@ func TestWebhooksFeedTheInbox(t *testing.T) {
 		{"M4", `09:11 email guest ← helene.martin@example.fr "Could we have a quiet room, away from the street?"`},
 		{"M4", `09:12 email guest ← h.martin@work.example "Please send the invoice to my company, Atelier Martin SARL."`},
 		{"M5, T5", "thread Dan Walker: 2 messages, 1 unread, last 09:03"},
-		{"S3", "sms SM00000000000000000000000000000001 delivered history pending → validated → delivered"},
+		{"S3", "sms SM00000000000000000000000000000001 delivered history pending → validated → sent → delivered"},
 		{"S3", "whatsapp wamid.OUT000001 read history pending → validated → read"},
 		{"S1", "email out-000001 validated history pending → validated"},
 	} {

@@ -11,9 +11,9 @@ import (
 	"github.com/parleyhq/parley/recipient"
 )
 
-// Directory is an in-memory directory of contacts, audiences and events,
-// for examples, tests and small hosts: it implements inbox.Directory and
-// inbox.DetailsResolver. Like the Store, it keeps nothing across restarts.
+// Directory is an in-memory directory of contacts, audiences, events and
+// agents, for examples, tests and small hosts: it implements
+// inbox.Directory, inbox.AgentDirectory and inbox.DetailsResolver. Like the Store, it keeps nothing across restarts.
 // It is safe for concurrent use.
 type Directory struct {
 	mu        sync.RWMutex
@@ -21,13 +21,15 @@ type Directory struct {
 	byAddr    map[addrKey]string // address → contact ID
 	audiences map[string]store.AudienceInfo
 	events    map[string]store.EventInfo
+	agents    map[string]store.AgentInfo
 	details   map[store.Subject]store.Details
 }
 
 // NewDirectory returns an empty Directory.
 func NewDirectory() *Directory {
 	return &Directory{contacts: map[string]recipient.Contact{}, byAddr: map[addrKey]string{},
-		audiences: map[string]store.AudienceInfo{}, events: map[string]store.EventInfo{}, details: map[store.Subject]store.Details{}}
+		audiences: map[string]store.AudienceInfo{}, events: map[string]store.EventInfo{}, agents: map[string]store.AgentInfo{},
+		details: map[store.Subject]store.Details{}}
 }
 
 // addrKey keys an address: SMS, MMS and WhatsApp share the phone.
@@ -83,6 +85,24 @@ func (d *Directory) PutEvent(e store.EventInfo) {
 	defer d.mu.Unlock()
 	e.Attendees = slices.Clone(e.Attendees)
 	d.events[e.ID] = e
+}
+
+// PutAgent adds or replaces an agent (a staff user).
+func (d *Directory) PutAgent(a store.AgentInfo) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.agents[a.ID] = a
+}
+
+// Agent implements inbox.AgentDirectory.
+func (d *Directory) Agent(ctx context.Context, id string) (store.AgentInfo, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	a, ok := d.agents[id]
+	if !ok {
+		return store.AgentInfo{}, fmt.Errorf("memstore: agent %q: %w", id, store.ErrNotFound)
+	}
+	return a, nil
 }
 
 // PutDetails sets the details pane of a subject (T19).
@@ -167,7 +187,7 @@ func (d *Directory) Details(ctx context.Context, s store.Subject) (store.Details
 		if err != nil {
 			return store.Details{}, err
 		}
-		ed := &store.EventDetails{Start: e.Start}
+		ed := &store.EventDetails{Start: e.Start, Teacher: e.Teacher, Room: e.Room, Address: e.Address, Online: e.OnlineURL != ""}
 		for _, at := range e.Attendees {
 			switch at.Group {
 			case recipient.Booked:

@@ -51,6 +51,7 @@ type msgRare struct {
 	html         string
 	broadcast    string
 	template     string
+	source       store.TemplateSource
 	mirrorOf     string
 	attachments  []channel.Attachment
 	scheduledFor time.Time
@@ -78,10 +79,10 @@ func (s *Store) newMsgRec(m *store.Message, num uint32) *msgRec {
 		m.Templated || m.Marketing {
 		r.out = &msgOut{author: m.Author, cost: m.Cost, sms: m.SMS, recipients: m.Recipients, templated: m.Templated, marketing: m.Marketing}
 	}
-	if m.Subject != "" || m.HTML != "" || m.Broadcast != "" || m.Template != "" || m.MirrorOf != "" ||
+	if m.Subject != "" || m.HTML != "" || m.Broadcast != "" || m.Template != "" || !m.Source.IsZero() || m.MirrorOf != "" ||
 		len(m.Attachments) > 0 || !m.ScheduledFor.IsZero() || len(m.InReplyTo) > 0 || len(m.Groups) > 0 || exact {
 		r.rare = &msgRare{
-			subject: m.Subject, html: m.HTML, broadcast: m.Broadcast, template: m.Template, mirrorOf: m.MirrorOf,
+			subject: m.Subject, html: m.HTML, broadcast: m.Broadcast, template: m.Template, source: m.Source, mirrorOf: m.MirrorOf,
 			attachments: cloneAttachments(m.Attachments), scheduledFor: m.ScheduledFor,
 			inReplyTo: slices.Clone(m.InReplyTo), groups: slices.Clone(m.Groups),
 		}
@@ -91,6 +92,30 @@ func (s *Store) newMsgRec(m *store.Message, num uint32) *msgRec {
 		}
 	}
 	return r
+}
+
+// setTimes sets a stored message's ScheduledFor and SentAt
+// (store.ThreadWrite.Times). Call it under the write lock.
+func (s *Store) setTimes(r *msgRec, scheduled, sent time.Time) {
+	ns, loc, ok := s.locs.encode(sent)
+	if ok && (r.rare == nil || !r.rare.exact) {
+		r.sent, r.sentLoc = ns, loc
+	} else {
+		if r.rare == nil {
+			r.rare = &msgRare{}
+		}
+		if !r.rare.exact {
+			r.rare.exact, r.rare.exactCreated = true, s.createdAt(r)
+			r.created, r.createdLoc = 0, 0
+		}
+		r.rare.exactSent, r.sent, r.sentLoc = sent, 0, 0
+	}
+	if !scheduled.IsZero() && r.rare == nil {
+		r.rare = &msgRare{}
+	}
+	if r.rare != nil {
+		r.rare.scheduledFor = scheduled
+	}
 }
 
 // createdAt returns the message's CreatedAt.
@@ -132,7 +157,7 @@ func (s *Store) value(r *msgRec) store.Message {
 		m.Templated, m.Marketing = o.templated, o.marketing
 	}
 	if x := r.rare; x != nil {
-		m.Subject, m.HTML, m.Broadcast, m.Template, m.MirrorOf = x.subject, x.html, x.broadcast, x.template, x.mirrorOf
+		m.Subject, m.HTML, m.Broadcast, m.Template, m.Source, m.MirrorOf = x.subject, x.html, x.broadcast, x.template, x.source, x.mirrorOf
 		m.Attachments = cloneAttachments(x.attachments)
 		m.ScheduledFor = x.scheduledFor
 		m.InReplyTo = slices.Clone(x.inReplyTo)

@@ -70,6 +70,9 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 	for _, id := range w.Unread {
 		s.msgs[id].unread = true
 	}
+	if tm := w.Times; tm != nil {
+		s.setTimes(s.msgs[tm.MessageID], tm.ScheduledFor, tm.SentAt)
+	}
 	if a := w.Assignment; a != nil {
 		entry := *a
 		entry.ThreadID = nt.ID
@@ -129,6 +132,11 @@ func (s *Store) checkNew(w *store.ThreadWrite, rec *threadRec) error {
 		}
 		if err := s.checkProviderID(d.ProviderID, d.ID, ""); err != nil {
 			return err
+		}
+	}
+	if tm := w.Times; tm != nil && (m == nil || tm.MessageID != m.ID) {
+		if r, ok := s.msgs[tm.MessageID]; !ok || rec == nil || s.threadOf(r) != rec {
+			return fmt.Errorf("memstore: message %q of thread %q: %w", tm.MessageID, w.Thread.ID, store.ErrNotFound)
 		}
 	}
 	for _, id := range w.Unread {

@@ -19,7 +19,8 @@ import (
 
 // deliveryCols are the columns scanDelivery reads, in order.
 const deliveryCols = `id, message_id, thread_id, kind, contact_id, address, identity, provider_id, status, history,
-	reason, attempts, created_at, due_at, anchor, claimed_until, campaign, check_in, check_out, version`
+	reason, attempts, created_at, due_at, anchor, claimed_until, campaign, check_in, check_out, version,
+	anchor_rule, subject, body, html, sms_encoding, sms_segments, sms_units, cost_micros, cost_currency`
 
 func scanDelivery(row pgx.Row) (store.Delivery, error) {
 	var (
@@ -28,15 +29,17 @@ func scanDelivery(row pgx.Row) (store.Delivery, error) {
 		pid                                      *string
 		st                                       string
 		history                                  []byte
-		attempts                                 int32
+		attempts, segments, units                int32
 		created, due, claimed, checkIn, checkOut *time.Time
 	)
 	err := row.Scan(&d.ID, &d.MessageID, &d.ThreadID, &kind, &d.ContactID, &d.Address, &d.Identity, &pid, &st, &history,
-		&d.Reason, &attempts, &created, &due, &d.Anchor, &claimed, &d.Campaign, &checkIn, &checkOut, &d.Version)
+		&d.Reason, &attempts, &created, &due, &d.Anchor, &claimed, &d.Campaign, &checkIn, &checkOut, &d.Version,
+		&d.AnchorRule, &d.Subject, &d.Text, &d.HTML, &d.SMS.Encoding, &segments, &units, &d.Cost.Micros, &d.Cost.Currency)
 	if err != nil {
 		return store.Delivery{}, err
 	}
 	d.Kind, d.ProviderID, d.Attempts = channel.Kind(kind), stringOf(pid), int(attempts)
+	d.SMS.Segments, d.SMS.Units = int(segments), int(units)
 	d.CreatedAt, d.DueAt, d.ClaimedUntil = timeOf(created), timeOf(due), timeOf(claimed)
 	d.CheckIn, d.CheckOut = timeOf(checkIn), timeOf(checkOut)
 	if d.Status.Current, err = parseStatus(st); err != nil {
@@ -200,7 +203,9 @@ func (s *Store) WriteDelivery(ctx context.Context, d store.Delivery) error {
 	args := []any{s.tenant, d.ID, d.Version, d.MessageID, d.ThreadID, nullString(d.ProviderID),
 		int16(d.Kind), d.ContactID, d.Address, d.Identity, d.Status.Current.String(), h, d.Reason, int32(d.Attempts),
 		nullTime(d.CreatedAt), -micros(d.CreatedAt), nullTime(d.DueAt), micros(d.DueAt), d.Anchor,
-		nullTime(d.ClaimedUntil), d.Campaign, nullTime(d.CheckIn), nullTime(d.CheckOut)}
+		nullTime(d.ClaimedUntil), d.Campaign, nullTime(d.CheckIn), nullTime(d.CheckOut),
+		d.AnchorRule, d.Subject, d.Text, d.HTML, d.SMS.Encoding, int32(d.SMS.Segments), int32(d.SMS.Units),
+		d.Cost.Micros, d.Cost.Currency}
 	var (
 		curVersion            int64
 		curMsg, curThread, st string
@@ -277,7 +282,8 @@ const writeDeliverySQL = `WITH cur AS (
 		UPDATE parley_deliveries d SET kind = $7, contact_id = $8, address = $9, identity = $10, status = $11,
 			history = $12, reason = $13, attempts = $14, created_at = $15, sent_rank = $16, due_at = $17,
 			due_us = $18, anchor = $19, claimed_until = $20, campaign = $21, check_in = $22, check_out = $23,
-			version = d.version + 1
+			anchor_rule = $24, subject = $25, body = $26, html = $27, sms_encoding = $28, sms_segments = $29,
+			sms_units = $30, cost_micros = $31, cost_currency = $32, version = d.version + 1
 		FROM cur
 		WHERE d.tenant_id = $1 AND d.id = cur.id AND cur.version = $3 AND cur.message_id = $4
 			AND cur.thread_id = $5 AND cur.provider_id IS NOT DISTINCT FROM $6

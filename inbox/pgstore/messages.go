@@ -20,7 +20,7 @@ import (
 const messageCols = `id, thread_id, direction, kind, origin, subject, body, html, attachments, identity, address,
 	author_agent, author_automation, broadcast, template, created_at, scheduled_for, sent_at, provider_id,
 	in_reply_to, cost_micros, cost_currency, sms_encoding, sms_segments, sms_units, unread, recipients,
-	groups, mirror_of, counts`
+	groups, mirror_of, counts, templated, marketing, source_subject, source_text, source_html`
 
 func scanMessage(row pgx.Row) (store.Message, error) {
 	var (
@@ -34,7 +34,8 @@ func scanMessage(row pgx.Row) (store.Message, error) {
 	err := row.Scan(&m.ID, &m.ThreadID, &dir, &kind, &origin, &m.Subject, &m.Text, &m.HTML, &attachments,
 		&m.Identity, &m.Address, &m.Author.Agent, &m.Author.Automation, &m.Broadcast, &m.Template,
 		&created, &scheduled, &sent, &pid, &m.InReplyTo, &m.Cost.Micros, &m.Cost.Currency,
-		&m.SMS.Encoding, &segments, &units, &m.Unread, &recips, &m.Groups, &m.MirrorOf, &counts)
+		&m.SMS.Encoding, &segments, &units, &m.Unread, &recips, &m.Groups, &m.MirrorOf, &counts,
+		&m.Templated, &m.Marketing, &m.Source.Subject, &m.Source.Text, &m.Source.HTML)
 	if err != nil {
 		return store.Message{}, err
 	}

@@ -208,6 +208,13 @@ func TestMigrateVersion2(t *testing.T) {
 	writePlanThreads(t, s)
 	// Back to version 1 as that version left it.
 	for _, stmt := range []string{
+		// version 3
+		`ALTER TABLE parley_messages DROP COLUMN templated, DROP COLUMN marketing, DROP COLUMN source_subject,
+			DROP COLUMN source_text, DROP COLUMN source_html`,
+		`ALTER TABLE parley_deliveries DROP COLUMN anchor_rule, DROP COLUMN subject, DROP COLUMN body, DROP COLUMN html,
+			DROP COLUMN sms_encoding, DROP COLUMN sms_segments, DROP COLUMN sms_units, DROP COLUMN cost_micros, DROP COLUMN cost_currency`,
+		"DELETE FROM parley_schema_migrations WHERE version = 3",
+		// version 2
 		"DROP INDEX parley_threads_activity",
 		"DROP INDEX parley_threads_rank",
 		"DROP INDEX parley_threads_message_words",

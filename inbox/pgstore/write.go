@@ -182,6 +182,11 @@ func (s *Store) writeBatch(w *store.ThreadWrite) (*pgx.Batch, []rowCheck, error)
 		add(want(int64(len(ids)), fmt.Errorf("pgstore: a message to mark unread is not of thread %q: %w", t.ID, store.ErrNotFound)),
 			"UPDATE parley_messages SET unread = true WHERE tenant_id = $1 AND thread_id = $2 AND id = ANY($3)", s.tenant, t.ID, ids)
 	}
+	if tm := w.Times; tm != nil {
+		add(want(1, fmt.Errorf("pgstore: message %q of thread %q: %w", tm.MessageID, t.ID, store.ErrNotFound)),
+			"UPDATE parley_messages SET scheduled_for = $4, sent_at = $5 WHERE tenant_id = $1 AND thread_id = $2 AND id = $3",
+			s.tenant, t.ID, tm.MessageID, nullTime(tm.ScheduledFor), nullTime(tm.SentAt))
+	}
 	if a := w.Assignment; a != nil {
 		add(nil, `INSERT INTO parley_assignments (tenant_id, thread_id, from_agent, to_agent, by_agent, at)
 			VALUES ($1, $2, $3, $4, $5, $6)`, s.tenant, t.ID, a.From, a.To, a.By, nullTime(a.At))
@@ -258,7 +263,7 @@ func messageValues(tenant int64, m *store.Message, counts status.Counts, words [
 		m.Broadcast, m.Template, nullTime(m.CreatedAt), micros(m.CreatedAt), nullTime(m.ScheduledFor), nullTime(m.SentAt),
 		nullString(m.ProviderID), m.InReplyTo, m.Cost.Micros, m.Cost.Currency,
 		m.SMS.Encoding, int32(m.SMS.Segments), int32(m.SMS.Units), m.Unread, int32(m.Recipients), m.Groups, m.MirrorOf,
-		cj, words,
+		cj, words, m.Templated, m.Marketing, m.Source.Subject, m.Source.Text, m.Source.HTML,
 	}, nil
 }
 
@@ -266,9 +271,10 @@ const insertMessageSQL = `INSERT INTO parley_messages (tenant_id, id, thread_id,
 	subject, body, html, attachments, identity, address, author_agent, author_automation,
 	broadcast, template, created_at, created_us, scheduled_for, sent_at,
 	provider_id, in_reply_to, cost_micros, cost_currency,
-	sms_encoding, sms_segments, sms_units, unread, recipients, groups, mirror_of, counts, search_words)
+	sms_encoding, sms_segments, sms_units, unread, recipients, groups, mirror_of, counts, search_words,
+	templated, marketing, source_subject, source_text, source_html)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-	$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)
+	$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38)
 	ON CONFLICT (tenant_id, id) DO NOTHING`
 
 // claimDeliveryPIDsSQL claims the provider IDs $3 for the deliveries $4 of
@@ -287,6 +293,9 @@ func deliveryArrays(ds []store.Delivery) ([]any, error) {
 	var (
 		ids, msgs, threads, contacts, addrs, idents, statuses, reasons = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		anchors, campaigns, histories                                  = make([]string, n), make([]string, n), make([]*string, n)
+		rules, subjects, texts, htmls, encodings, currencies           = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		segments, units                                                = make([]int32, n), make([]int32, n)
+		costs                                                          = make([]int64, n)
 		pids                                                           = make([]*string, n)
 		kinds                                                          = make([]int16, n)
 		attempts                                                       = make([]int32, n)
@@ -316,9 +325,13 @@ func deliveryArrays(ds []store.Delivery) ([]any, error) {
 		ranks[i], dues[i] = -micros(d.CreatedAt), micros(d.DueAt)
 		created[i], dueAt[i], claimed[i] = ptrTime(d.CreatedAt), ptrTime(d.DueAt), ptrTime(d.ClaimedUntil)
 		checkIn[i], checkOut[i] = ptrTime(d.CheckIn), ptrTime(d.CheckOut)
+		rules[i], subjects[i], texts[i], htmls[i] = d.AnchorRule, d.Subject, d.Text, d.HTML
+		encodings[i], segments[i], units[i] = d.SMS.Encoding, int32(d.SMS.Segments), int32(d.SMS.Units)
+		costs[i], currencies[i] = d.Cost.Micros, d.Cost.Currency
 	}
 	return []any{ids, msgs, threads, kinds, contacts, addrs, idents, pids, statuses, histories, reasons, attempts,
-		created, ranks, dueAt, dues, anchors, claimed, campaigns, checkIn, checkOut}, nil
+		created, ranks, dueAt, dues, anchors, claimed, campaigns, checkIn, checkOut,
+		rules, subjects, texts, htmls, encodings, segments, units, costs, currencies}, nil
 }
 
 // historyJSON encodes a status history; nil for none.
@@ -336,13 +349,17 @@ func historyJSON(r status.Record) (*string, error) {
 
 const insertDeliveriesSQL = `INSERT INTO parley_deliveries (tenant_id, id, message_id, thread_id, kind, contact_id,
 	address, identity, provider_id, status, history, reason, attempts, created_at, sent_rank, due_at, due_us,
-	anchor, claimed_until, campaign, check_in, check_out, version)
+	anchor, claimed_until, campaign, check_in, check_out, anchor_rule, subject, body, html,
+	sms_encoding, sms_segments, sms_units, cost_micros, cost_currency, version)
 	SELECT $1, id, msg, th, kind, contact, addr, ident, pid, st, hist::jsonb, reason, attempts, created, rank,
-		due, due_us, anchor, claimed, campaign, check_in, check_out, 1
+		due, due_us, anchor, claimed, campaign, check_in, check_out, rule, subject, body, html,
+		encoding, segments, units, cost, currency, 1
 	FROM unnest($2::text[], $3::text[], $4::text[], $5::smallint[], $6::text[], $7::text[],
 		$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::integer[], $14::timestamptz[],
 		$15::bigint[], $16::timestamptz[], $17::bigint[], $18::text[], $19::timestamptz[], $20::text[],
-		$21::timestamptz[], $22::timestamptz[])
+		$21::timestamptz[], $22::timestamptz[], $23::text[], $24::text[], $25::text[], $26::text[],
+		$27::text[], $28::integer[], $29::integer[], $30::bigint[], $31::text[])
 		AS u(id, msg, th, kind, contact, addr, ident, pid, st, hist, reason, attempts, created, rank,
-		due, due_us, anchor, claimed, campaign, check_in, check_out)
+		due, due_us, anchor, claimed, campaign, check_in, check_out, rule, subject, body, html,
+		encoding, segments, units, cost, currency)
 	ON CONFLICT (tenant_id, id) DO NOTHING`

@@ -12,8 +12,9 @@ var ErrInvalid = errors.New("invalid value")
 
 // Check reports what is wrong with a write on its own, before any store
 // looks at what it holds: a thread without ID or with an invalid subject
-// kind, a negative version, deliveries without a message, a message or
-// delivery that belongs to another thread (ErrInvalid), a delivery ID twice
+// kind, a negative version, deliveries without a message, message times
+// without a message ID, a message or delivery that belongs to another
+// thread (ErrInvalid), a delivery ID twice
 // (ErrConflict) or a provider ID twice among its deliveries (ErrDuplicate).
 // Stores call it first in WriteThread; it takes time linear in the number of
 // deliveries.
@@ -56,6 +57,9 @@ func (w *ThreadWrite) Check() error {
 			}
 			pids[d.ProviderID] = struct{}{}
 		}
+	}
+	if w.Times != nil && w.Times.MessageID == "" {
+		return fmt.Errorf("%w: thread %q: message times without a message ID", ErrInvalid, t.ID)
 	}
 	if a := w.Assignment; a != nil && a.ThreadID != "" && a.ThreadID != t.ID {
 		return fmt.Errorf("%w: assignment of thread %q written to thread %q", ErrInvalid, a.ThreadID, t.ID)

@@ -28,6 +28,8 @@ func TestThreadWriteCheck(t *testing.T) {
 		{"delivery twice", store.ThreadWrite{Thread: th, Message: m, Deliveries: []store.Delivery{many[0], many[0]}}, store.ErrConflict},
 		{"provider ID twice", store.ThreadWrite{Thread: th, Message: m, Deliveries: []store.Delivery{many[0], {ID: "x", MessageID: "m1", ThreadID: "t1", ProviderID: "p0"}}}, store.ErrDuplicate},
 		{"assignment of another thread", store.ThreadWrite{Thread: th, Assignment: &store.Assignment{ThreadID: "t9"}}, store.ErrInvalid},
+		{"message times without a message", store.ThreadWrite{Thread: th, Times: &store.MessageTimes{}}, store.ErrInvalid},
+		{"message times", store.ThreadWrite{Thread: th, Times: &store.MessageTimes{MessageID: "m0"}}, nil},
 	}
 	for _, c := range cases {
 		err := c.w.Check()

@@ -19,15 +19,35 @@ type AudienceInfo struct {
 }
 
 // EventInfo is a scheduled occurrence with attendees (a class, a session),
-// as the host's directory returns it.
+// as the host's directory returns it. Its fields are also the event scope
+// of templates sent to the event (C5): a blank one is a variable without a
+// value.
 type EventInfo struct {
 	ID   string
 	Name string
-	// Start is when it takes place; TimeZone is the venue's IANA zone.
+	// Start and End are when it takes place; TimeZone is the venue's IANA
+	// zone, the one templates print the times in.
 	Start    time.Time
+	End      time.Time
 	TimeZone string
+	// Teacher, Room and Address say who gives it and where; OnlineURL is
+	// the link to join an online event.
+	Teacher   string
+	Room      string
+	Address   string
+	OnlineURL string
 	// Attendees are its booked, waitlisted and cancelled attendees (R4).
 	Attendees []recipient.Attendee
+}
+
+// AgentInfo is a staff user of the host, as a directory that knows agents
+// returns it: the agent scope of the templates an agent sends (C5).
+type AgentInfo struct {
+	ID        string
+	FirstName string
+	LastName  string
+	// Signature closes the agent's messages ("Léa, front desk").
+	Signature string
 }
 
 // Booking is a guest's booking, shown in a contact's details (T19).

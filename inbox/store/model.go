@@ -218,16 +218,28 @@ type Message struct {
 	Author Author
 	// Broadcast is the broadcast or campaign name (M3, M7).
 	Broadcast string
-	// Template is the template reference the message was rendered from.
+	// Template names the template the message was written from: a
+	// template's name, or "whatsapp:name:language" for an approved WhatsApp
+	// template.
 	Template string
-	// Templated marks a group or scheduled message whose Subject, Text and
-	// HTML are template sources, rendered per recipient when sent.
+	// Source is the source of the template the message was written from
+	// (C4, C5); zero for a message written as plain text and for a WhatsApp
+	// template, which Template names.
+	Source TemplateSource
+	// Templated marks a message written from a template and rendered for
+	// each recipient: each delivery holds what its recipient was sent, and
+	// a scheduled one is rendered again (from Source, or the WhatsApp
+	// template) when it goes. Subject, Text and HTML are what the thread
+	// shows: what the contact received for a direct message, the template
+	// with every variable shown by its label ("Hi {First name}") for a group
+	// message.
 	Templated bool
 	// Marketing marks a promotional message (R2 consent, R8 quiet hours);
 	// false means transactional.
 	Marketing bool
 	// CreatedAt is when it was recorded; ScheduledFor when it is due (zero
-	// for immediate sends); SentAt when it was sent or received.
+	// for immediate sends; it follows a moved anchor, C15); SentAt when it
+	// was sent or received (zero until a scheduled message goes, C8).
 	CreatedAt    time.Time
 	ScheduledFor time.Time
 	SentAt       time.Time
@@ -236,9 +248,12 @@ type Message struct {
 	ProviderID string
 	// InReplyTo holds provider IDs the inbound message answers.
 	InReplyTo []string
-	// Cost is the cost estimate (C13).
+	// Cost is the cost estimate (C13): for a group message, the total over
+	// its deliveries when it was recorded.
 	Cost channel.Cost
-	// SMS is the SMS measurement, for SMS and MMS.
+	// SMS is the SMS measurement of what was sent, for SMS and MMS (C6): for
+	// a group message Segments and Units are totals over its deliveries and
+	// Encoding is UCS-2 when any delivery needs it.
 	SMS SMSInfo
 	// Unread marks an unread message (T5, T6).
 	Unread bool
@@ -255,8 +270,19 @@ type Message struct {
 	Counts status.Counts
 }
 
+// TemplateSource is the source of a template (C4): subject, text and HTML
+// bodies with their variables.
+type TemplateSource struct {
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// IsZero reports whether s holds no source.
+func (s TemplateSource) IsZero() bool { return s == TemplateSource{} }
+
 // Delivery is one recipient of an outbound message, with its status (M1,
-// S1–S3). Stores keep it as a value.
+// S1–S3) and what that recipient was sent. Stores keep it as a value.
 type Delivery struct {
 	// ID is unique in the store.
 	ID string
@@ -270,6 +296,16 @@ type Delivery struct {
 	Address   string
 	// Identity is the sender identity ID used.
 	Identity string
+	// Subject, Text and HTML are what this recipient was sent, rendered for
+	// them when the message is a template (C5). A scheduled delivery holds
+	// the rendering of when it was scheduled until it goes, then what went.
+	Subject string
+	Text    string
+	HTML    string
+	// SMS is the SMS measurement of Text, for SMS and MMS (C6).
+	SMS SMSInfo
+	// Cost is the cost estimate of this delivery (C13).
+	Cost channel.Cost
 	// ProviderID is the provider's message ID once sent; unique in the store
 	// when not empty.
 	ProviderID string

@@ -165,6 +165,18 @@ type ThreadWrite struct {
 	Unread []string
 	// Assignment, when not nil, is appended to the ownership history (T12).
 	Assignment *Assignment
+	// Times, when not nil, sets the ScheduledFor and SentAt of a message of
+	// the thread already stored (a scheduled message that moved or went, C8,
+	// C15); nothing else of a stored message ever changes. A message that
+	// is not of the thread fails with ErrNotFound.
+	Times *MessageTimes
+}
+
+// MessageTimes are the new times of a stored message (ThreadWrite.Times).
+type MessageTimes struct {
+	MessageID    string
+	ScheduledFor time.Time
+	SentAt       time.Time
 }
 
 // StatusFilter is the status filter of T11. The zero value is All.

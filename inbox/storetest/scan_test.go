@@ -278,7 +278,36 @@ func (s *scanStore) Deliveries(ctx context.Context, mid, after string, limit int
 }
 
 func (s *scanStore) Sent(ctx context.Context, q store.SentQuery) ([]store.Delivery, error) {
-	return nil, nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in := func(t, from, to time.Time) bool {
+		return (from.IsZero() || !t.Before(from)) && (to.IsZero() || t.Before(to))
+	}
+	var out []store.Delivery
+	for _, d := range s.dels {
+		if (q.Address == "" || d.Address == q.Address) && (q.Campaign == "" || d.Campaign == q.Campaign) &&
+			(q.Kind == 0 || d.Kind == q.Kind) && (q.Status == 0 || d.Status.Current == q.Status) &&
+			in(d.CheckIn, q.CheckInFrom, q.CheckInTo) && in(d.CheckOut, q.CheckOutFrom, q.CheckOutTo) {
+			d.Status = d.Status.Clone()
+			out = append(out, d)
+		}
+	}
+	order := func(a, b store.Delivery) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	}
+	slices.SortFunc(out, order)
+	if q.After != "" {
+		i := slices.IndexFunc(s.dels, func(d store.Delivery) bool { return d.ID == q.After })
+		if i < 0 {
+			return nil, nf(q.After)
+		}
+		cur := s.dels[i]
+		out = slices.DeleteFunc(out, func(d store.Delivery) bool { return order(cur, d) >= 0 })
+	}
+	return out[:min(q.Limit, len(out))], nil
 }
 
 func (s *scanStore) pidTaken(pid string) bool {
@@ -328,10 +357,19 @@ func (s *scanStore) WriteThread(ctx context.Context, w store.ThreadWrite) error 
 			return nf(id)
 		}
 	}
+	timed := -1
+	if tm := w.Times; tm != nil {
+		if timed = slices.IndexFunc(s.messages, func(m store.Message) bool { return m.ID == tm.MessageID && m.ThreadID == t.ID }); timed < 0 {
+			return nf(tm.MessageID)
+		}
+	}
 	t.Version++
 	s.threads[t.ID] = t
 	if t.Version == 1 {
 		s.live[t.Subject] = t.ID
+	}
+	if timed >= 0 {
+		s.messages[timed].ScheduledFor, s.messages[timed].SentAt = w.Times.ScheduledFor, w.Times.SentAt
 	}
 	for i := range s.messages {
 		if s.messages[i].ThreadID == t.ID {
