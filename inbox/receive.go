@@ -91,7 +91,7 @@ func (in *Inbox) ReceiveMessage(ctx context.Context, msg channel.Inbound) (Messa
 			ID: in.newID(), ThreadID: t.ID, Direction: store.Inbound, Kind: msg.Kind,
 			Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML, Attachments: msg.Attachments,
 			Address: normalizeAddress(msg.Kind, msg.From), ProviderID: msg.ProviderID,
-			InReplyTo: msg.InReplyTo, CreatedAt: now, SentAt: at, Unread: true,
+			InReplyTo: msg.InReplyTo, Truncated: msg.Truncated, CreatedAt: now, SentAt: at, Unread: true,
 		}
 		if id, ok := in.identityFor(msg); ok {
 			m.Identity = id

@@ -20,7 +20,7 @@ import (
 const messageCols = `id, thread_id, direction, kind, origin, subject, body, html, attachments, identity, address,
 	author_agent, author_automation, broadcast, template, created_at, scheduled_for, sent_at, provider_id,
 	in_reply_to, cost_micros, cost_currency, sms_encoding, sms_segments, sms_units, unread, recipients,
-	groups, mirror_of, counts`
+	groups, mirror_of, counts, truncated`
 
 func scanMessage(row pgx.Row) (store.Message, error) {
 	var (
@@ -34,7 +34,7 @@ func scanMessage(row pgx.Row) (store.Message, error) {
 	err := row.Scan(&m.ID, &m.ThreadID, &dir, &kind, &origin, &m.Subject, &m.Text, &m.HTML, &attachments,
 		&m.Identity, &m.Address, &m.Author.Agent, &m.Author.Automation, &m.Broadcast, &m.Template,
 		&created, &scheduled, &sent, &pid, &m.InReplyTo, &m.Cost.Micros, &m.Cost.Currency,
-		&m.SMS.Encoding, &segments, &units, &m.Unread, &recips, &m.Groups, &m.MirrorOf, &counts)
+		&m.SMS.Encoding, &segments, &units, &m.Unread, &recips, &m.Groups, &m.MirrorOf, &counts, &m.Truncated)
 	if err != nil {
 		return store.Message{}, err
 	}
@@ -93,12 +93,13 @@ func (s *Store) Message(ctx context.Context, id string) (store.Message, error) {
 	return s.messageWhere(ctx, "message", id, "id = $2")
 }
 
-// MessageByProviderID implements store.Store.
+// MessageByProviderID implements store.Store: it finds inbound messages
+// only, through the index parley_messages_inbound_provider.
 func (s *Store) MessageByProviderID(ctx context.Context, providerID string) (store.Message, error) {
 	if providerID == "" {
-		return store.Message{}, notFound("message with provider ID", providerID)
+		return store.Message{}, notFound("inbound message with provider ID", providerID)
 	}
-	return s.messageWhere(ctx, "message with provider ID", providerID, "provider_id = $2")
+	return s.messageWhere(ctx, "inbound message with provider ID", providerID, "provider_id = $2 AND direction = 1")
 }
 
 // Messages implements store.Store. It reads the thread's messages in order

@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Store_Promises", testStorePromises},
 		{"Stress", testStress},
 	}
+	scenarios = append(scenarios, issue12Scenarios...)
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) { sc.fn(t, newStore) })
 	}
