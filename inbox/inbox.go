@@ -69,8 +69,10 @@ type Options struct {
 	// Channels are the host's registered channels, used by Send (C1).
 	// Default: none, so every send is refused with channel.ErrNotRegistered.
 	Channels *channel.Registry
-	// Rules are the recipient rules (R2–R8). Default: recipient.NewRules
-	// with zero options.
+	// Rules are the recipient rules (R2–R8). Their phone parsing and
+	// default region also normalise every address entering the inbox (T2,
+	// R6). Default: recipient.NewRules with zero options (international
+	// numbers only).
 	Rules *recipient.Rules
 	// Catalog is the template catalog WhatsApp templates render with.
 	// Default: ptemplate.NewCatalog().
