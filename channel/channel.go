@@ -201,10 +201,12 @@ type Inbound struct {
 	// ThreadToken is a routing token taken from a per-thread reply address,
 	// if the message came to one.
 	ThreadToken string
+	// Truncated reports that the provider's payload held more than could be
+	// parsed (parts or nesting beyond the parser's limits): the text kept is
+	// incomplete.
+	Truncated bool
 	// ReceivedAt is when the provider received it.
 	ReceivedAt time.Time
-	// Truncated reports that the provider's payload held more than could be parsed (parts or nesting beyond the parser's limits): the text kept is incomplete.
-	Truncated bool
 }
 
 // StatusUpdate is a delivery status report from a provider (S4).

@@ -11,8 +11,9 @@ var (
 	// ErrNoIdentity reports a sender identity that does not exist for the kind,
 	// or a kind with no default identity when a send names none.
 	ErrNoIdentity = errors.New("no such sender identity")
-	// ErrInvalidMessage reports an outbound message that is malformed (no
-	// recipient, nil message, invalid kind).
+	// ErrInvalidMessage reports a message that is malformed (no recipient,
+	// nil message, invalid kind), or inbound input a Receiver can never
+	// store: retrying it cannot help.
 	ErrInvalidMessage = errors.New("invalid message")
 	// ErrTransient marks a send failure that may succeed if retried (timeouts,
 	// rate limits, provider outages). Senders wrap it; retries happen only for
@@ -29,7 +30,8 @@ var (
 	// 24-hour service window is closed (C10). It is permanent.
 	ErrWindowClosed = errors.New("service window closed")
 	// ErrUnknownMessage reports a status update or a reference to a provider
-	// message ID that no stored message has.
+	// message ID that no stored message has. A Receiver's ApplyStatus
+	// returns it only after it gave up waiting; handlers acknowledge it.
 	ErrUnknownMessage = errors.New("unknown provider message")
 	// ErrAttachment is matched by every attachment validation error (C7).
 	ErrAttachment = errors.New("attachment not allowed")

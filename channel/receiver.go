@@ -13,17 +13,20 @@ import "context"
 //
 // ApplyStatus merges a status update into the delivery it concerns (S2, S3),
 // idempotently and in any order. An update for a provider ID no delivery has
-// returns, once the Receiver has waited a bounded time for a send still in
-// flight to record its provider ID, an error matching ErrUnknownMessage: the
-// message was sent outside Parley or its send was never recorded, and a
-// retry would not find it either. Handlers acknowledge it (2xx) and log it;
-// it never fails the other updates of its batch.
+// may be racing the write of its own send's outcome, so the Receiver waits
+// a bounded time for the delivery to appear; it then returns an error
+// matching ErrUnknownMessage, having reported the update (the inbox
+// publishes an event and logs it): the message was sent outside Parley or
+// its send was never recorded, and a retry would not find it either.
+// Handlers acknowledge it (2xx) and log it; it never fails the other
+// updates of its batch.
 //
 // Errors matching ErrInvalidMessage or ErrPermanent mean the input can never
-// be stored, a retry will not help (a Receiver wraps its store's refusal of
-// invalid input in one of them): handlers answer 4xx with the reason, or 2xx
-// and log it when their provider retries 4xx answers too. Any other error
-// means the input was not stored this time and a retry may store it: handlers
+// be stored, even cleaned, and a retry will not help (a Receiver wraps its
+// store's refusal of invalid input in one of them): handlers answer 4xx with
+// the reason, or 2xx and log it when their provider retries 4xx answers too,
+// never a 5xx that the provider would retry for hours. Any other error means
+// the input was not stored this time and a retry may store it: handlers
 // answer 5xx.
 type Receiver interface {
 	Receive(ctx context.Context, in Inbound) error

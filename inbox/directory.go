@@ -57,9 +57,15 @@ type DetailsResolver interface {
 	Details(ctx context.Context, s Subject) (Details, error)
 }
 
-// snapshotOf asks the directory for a subject's searchable fields. An
-// unknown subject, or no directory, gives the fields the subject ID implies.
+// snapshotOf asks the directory for a subject's searchable fields, as
+// clean text (see ErrUnstorable). An unknown subject, or no directory, gives
+// the fields the subject ID implies.
 func (in *Inbox) snapshotOf(ctx context.Context, s Subject) (Snapshot, error) {
+	snap, err := in.directorySnapshot(ctx, s)
+	return cleanSnapshot(snap), err
+}
+
+func (in *Inbox) directorySnapshot(ctx context.Context, s Subject) (Snapshot, error) {
 	if in.dir == nil || isAddressSubject(s) {
 		return addressSnapshot(s), nil
 	}

@@ -39,21 +39,38 @@
 // and HTML, SMS measurement, cost) with its status and status history
 // (S2, S3). With Options.MirrorBroadcasts each recipient's own thread also
 // shows what they received (M3).
+// # Input
+//
+// One input policy, in the inbox rather than in each store, makes whatever
+// enters it storable by every store: text from providers, the host's
+// directory and composers is cleaned to valid UTF-8 without NUL (invalid
+// bytes become U+FFFD), over-long provider IDs and addresses are keyed so
+// that they stay unique and searchable by their first characters, indexed
+// words are capped (internal/textindex), and addresses are normalised with
+// the recipient rules' phone parsing and default region (T2, R6), so that
+// one person is one subject and one opt-out. Inbound messages and outbound
+// deliveries have separate provider-ID namespaces (M5).
 //
 // # Concurrency
 //
 // An Inbox is safe for concurrent use, and several Inboxes may share one
-// Store: writes use optimistic concurrency and retry on conflict. Event
-// subscribers each have a bounded buffer; a slow one misses events (and is
-// told how many) but never blocks the inbox.
+// Store: writes use optimistic concurrency, and a write that lost a race
+// retries from a fresh read after a pause with capped exponential backoff
+// and jitter. Event subscribers each have a bounded buffer; a slow one
+// misses events (and is told how many) but never blocks the inbox.
 //
 // # Errors
 //
-// Errors match ErrNotFound, ErrInvalidArgument, ErrMarkUnreadNotAllowed and
-// ErrConflict with errors.Is, and the channel package's sentinels where a
-// channel rule is concerned (channel.ErrInvalidMessage,
+// Errors match ErrNotFound, ErrInvalidArgument, ErrMarkUnreadNotAllowed,
+// ErrConflict and ErrUnstorable with errors.Is, and the channel package's
+// sentinels where a channel rule is concerned (channel.ErrInvalidMessage,
 // channel.ErrUnknownMessage, channel.ErrWindowClosed, and
 // channel.ErrTemplateNotApproved with a *channel.TemplateStateError for a
-// WhatsApp template that is not approved). A context's error is returned as is. A failed
-// store write leaves the inbox as it was.
+// WhatsApp template that is not approved). For webhook handlers, the
+// Receiver methods return errors matching channel.ErrInvalidMessage for
+// input that can never be stored (ErrUnstorable among them) and
+// channel.ErrUnknownMessage for a status update whose delivery did not
+// appear within Options.StatusWait: both are acknowledged, never retried;
+// any other error may succeed when retried. A context's error is returned
+// as is. A failed store write leaves the inbox as it was.
 package inbox

@@ -22,7 +22,8 @@ const (
 	// EventStatusChanged: a delivery's status rose (S2).
 	EventStatusChanged
 	// EventUnknownStatus: a status update named a provider ID no delivery
-	// has; it was not applied.
+	// has, even after Options.StatusWait; it was acknowledged, not applied.
+	// ProviderID, Status, Kind and Address (the recipient) say which.
 	EventUnknownStatus
 	// EventThreadStarted: a thread was created.
 	EventThreadStarted
@@ -68,7 +69,8 @@ type Event struct {
 	ProviderID string
 	// Agent is the agent of typing events.
 	Agent string
-	// Kind and Address are set on opt-out and device-retired events.
+	// Kind and Address are set on opt-out, device-retired and unknown-status
+	// events.
 	Kind    channel.Kind
 	Address string
 	// Status is the new status of status events.

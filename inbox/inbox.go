@@ -69,8 +69,10 @@ type Options struct {
 	// Channels are the host's registered channels, used by Send (C1).
 	// Default: none, so every send is refused with channel.ErrNotRegistered.
 	Channels *channel.Registry
-	// Rules are the recipient rules (R2–R8). Default: recipient.NewRules
-	// with zero options.
+	// Rules are the recipient rules (R2–R8). Their phone parsing and
+	// default region also normalise every address entering the inbox (T2,
+	// R6). Default: recipient.NewRules with zero options (international
+	// numbers only).
 	Rules *recipient.Rules
 	// Catalog is the template catalog WhatsApp templates render with.
 	// Default: ptemplate.NewCatalog().
@@ -110,6 +112,16 @@ type Options struct {
 	// ClaimLease is how long a dispatcher holds a claimed scheduled delivery
 	// (C8). Default: one minute.
 	ClaimLease time.Duration
+	// StatusWait is how long ApplyStatus keeps looking for the delivery of
+	// a status update whose provider ID no delivery has yet: the update may
+	// race the write of its own send's outcome. After that the update is
+	// acknowledged and reported (EventUnknownStatus, the Logger) with an
+	// error matching channel.ErrUnknownMessage. Zero means
+	// DefaultStatusWait; a negative value means not to wait. A handler
+	// that applies the statuses of a batch one by one may wait this long
+	// for each unknown one, so keep it well below the providers' webhook
+	// timeouts.
+	StatusWait time.Duration
 }
 
 // Inbox is the inbox service: threads, messages, every inbox rule, queries
@@ -153,6 +165,8 @@ type Inbox struct {
 	waTemplates    func(name, language string) (*ptemplate.WhatsAppTemplate, bool)
 	limMu          sync.Mutex
 	limiters       map[string]*rate.Limiter
+	statusWait     time.Duration
+	unknown        unknownIDs
 }
 
 // New returns an Inbox on s. The options are validated once: a negative
@@ -178,6 +192,13 @@ func New(s Store, opts Options) (*Inbox, error) {
 		channels: opts.Channels, rules: opts.Rules, catalog: opts.Catalog, templateData: opts.TemplateData, templateScopes: opts.TemplateScopes,
 		account: opts.Account, prices: opts.Prices, concurrency: opts.Concurrency, rateLimits: opts.RateLimits,
 		retry: opts.Retry, mirror: opts.MirrorBroadcasts, lease: opts.ClaimLease, replyAddress: opts.ReplyAddress, waTemplates: opts.WhatsAppTemplates, limiters: map[string]*rate.Limiter{},
+		statusWait: opts.StatusWait,
+	}
+	switch {
+	case in.statusWait == 0:
+		in.statusWait = DefaultStatusWait
+	case in.statusWait < 0:
+		in.statusWait = 0
 	}
 	if in.rules == nil {
 		if in.rules, err = recipient.NewRules(recipient.Options{Now: opts.Now}); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -28,31 +29,56 @@ func (in *Inbox) Receive(ctx context.Context, msg channel.Inbound) error {
 
 // ReceiveMessage stores an inbound message and returns it.
 //
-// A message whose provider ID is already stored is not stored again: the
-// stored one is returned (M5). The message goes to the sender's contact
-// thread (found through the directory by address, T2; a reply to a group
-// message lands there too, M4), or to the thread its per-thread reply
-// address names when that is a contact thread. It is unread (T5); it moves
-// the thread up to its receive time unless the thread is muted (T4); it
-// reopens a closed thread (T10), restores an archived one (T9) and wakes a
-// dormant one (T18). An SMS, MMS or WhatsApp message whose whole text is a
-// stop or start keyword opts the sender out of, or back into, that channel
-// (R5) before the message is stored.
-func (in *Inbox) ReceiveMessage(ctx context.Context, msg channel.Inbound) (Message, error) {
+// A message whose provider ID an inbound message already has is not stored
+// again: the stored one is returned (M5); outbound provider IDs do not
+// count (an email carrying the Message-ID of one of our own is a new
+// message). The message goes to the sender's contact thread (found through
+// the directory by address, T2; a reply to a group message lands there
+// too, M4), or to the thread its per-thread reply address names when that
+// is a contact thread. It is unread (T5); it moves the thread up to its
+// receive time unless the thread is muted (T4); it reopens a closed thread
+// (T10), restores an archived one (T9) and wakes a dormant one (T18). An
+// SMS, MMS or WhatsApp message whose whole text is a stop or start keyword
+// opts the sender out of, or back into, that channel (R5) before the
+// message is stored, unless it is a duplicate (M5 before R5: a STOP
+// delivered again after a START does not opt out again).
+//
+// The input is made storable first (see ErrUnstorable): text becomes valid
+// UTF-8 without NUL, over-long provider IDs and addresses are keyed, a
+// provider time out of range becomes the arrival time, and the sender's
+// phone number is normalised with the recipient rules' default region
+// (R6). A message the store still refuses gives an error matching
+// ErrUnstorable and channel.ErrInvalidMessage; any other error may succeed
+// when retried.
+func (in *Inbox) ReceiveMessage(ctx context.Context, raw channel.Inbound) (_ Message, err error) {
+	defer func() { err = unstorable(err) }()
 	if err := ctx.Err(); err != nil {
 		return Message{}, err
 	}
-	if !msg.Kind.Valid() {
-		return Message{}, fmt.Errorf("inbox: receive: %w: kind %d", channel.ErrInvalidMessage, uint8(msg.Kind))
+	if !raw.Kind.Valid() {
+		return Message{}, fmt.Errorf("inbox: receive: %w: kind %d", channel.ErrInvalidMessage, uint8(raw.Kind))
 	}
-	if strings.TrimSpace(msg.From) == "" && msg.ThreadToken == "" {
+	msg := cleanInbound(raw)
+	msg.From = in.address(msg.Kind, msg.From)
+	if msg.From == "" && msg.ThreadToken == "" {
 		return Message{}, fmt.Errorf("inbox: receive: %w: no sender", channel.ErrInvalidMessage)
 	}
-	// Duplicates (M5) are caught by the store's unique provider IDs when the
-	// message is written; the keyword is applied first, idempotently, so a
-	// retried webhook whose first delivery failed midway still opts out.
-	if err := in.applyKeyword(ctx, msg); err != nil {
-		return Message{}, err
+	if kw := in.keyword(msg); kw != recipient.NoKeyword {
+		// M5 before R5: only a message not stored yet applies its keyword.
+		// A webhook whose first delivery failed after the keyword was
+		// applied is not stored, so its retry applies it again, harmlessly.
+		if msg.ProviderID != "" {
+			m, err := in.store.MessageByProviderID(ctx, msg.ProviderID)
+			if err == nil {
+				return m, nil
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				return Message{}, wrapStore("dedup", err)
+			}
+		}
+		if err := in.applyKeyword(ctx, msg, kw); err != nil {
+			return Message{}, err
+		}
 	}
 	subject, err := in.inboundSubject(ctx, msg)
 	if err != nil {
@@ -77,7 +103,10 @@ func (in *Inbox) ReceiveMessage(ctx context.Context, msg channel.Inbound) (Messa
 		}
 		return wrapStore("dedup", err)
 	}
-	for range maxRetries {
+	for try := range maxRetries {
+		if err := in.conflictPause(ctx, try); err != nil {
+			return Message{}, err
+		}
 		// a duplicate never starts a thread: checked before one is created
 		t, _, err := in.threadFor(ctx, subject, checkDup)
 		if errors.Is(err, errNoChange) && dup != nil {
@@ -90,8 +119,8 @@ func (in *Inbox) ReceiveMessage(ctx context.Context, msg channel.Inbound) (Messa
 		m := Message{
 			ID: in.newID(), ThreadID: t.ID, Direction: store.Inbound, Kind: msg.Kind,
 			Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML, Attachments: msg.Attachments,
-			Address: normalizeAddress(msg.Kind, msg.From), ProviderID: msg.ProviderID,
-			InReplyTo: msg.InReplyTo, CreatedAt: now, SentAt: at, Unread: true,
+			Address: msg.From, ProviderID: msg.ProviderID,
+			InReplyTo: msg.InReplyTo, Truncated: msg.Truncated, CreatedAt: now, SentAt: at, Unread: true,
 		}
 		if id, ok := in.identityFor(msg); ok {
 			m.Identity = id
@@ -148,35 +177,39 @@ func (in *Inbox) inboundSubject(ctx context.Context, msg channel.Inbound) (Subje
 		case err != nil && !errors.Is(err, store.ErrNotFound):
 			return Subject{}, wrapStore("thread token", err)
 		}
-		if strings.TrimSpace(msg.From) == "" {
+		if msg.From == "" {
 			return Subject{}, fmt.Errorf("inbox: receive: %w: thread token %q names no contact thread and there is no sender", channel.ErrInvalidMessage, msg.ThreadToken)
 		}
 	}
 	return in.subjectForAddress(ctx, msg.Kind, msg.From)
 }
 
-// applyKeyword applies a stop or start keyword (R5).
-func (in *Inbox) applyKeyword(ctx context.Context, msg channel.Inbound) error {
-	if msg.Kind != channel.SMS && msg.Kind != channel.MMS && msg.Kind != channel.WhatsApp {
-		return nil
+// keyword classifies an inbound SMS, MMS or WhatsApp text as a stop or
+// start keyword (R5); other kinds, and a message without a sender, have
+// none.
+func (in *Inbox) keyword(msg channel.Inbound) recipient.Keyword {
+	if msg.From == "" || msg.Kind != channel.SMS && msg.Kind != channel.MMS && msg.Kind != channel.WhatsApp {
+		return recipient.NoKeyword
 	}
-	var out bool
-	switch in.keywords.Classify(msg.Text) {
-	case recipient.Stop:
-		out = true
-	case recipient.Start:
-		out = false
-	default:
-		return nil
+	switch k := in.keywords.Classify(msg.Text); k {
+	case recipient.Stop, recipient.Start:
+		return k
 	}
-	addr := normalizeAddress(msg.Kind, msg.From)
+	return recipient.NoKeyword
+}
+
+// applyKeyword applies a stop or start keyword (R5) of a message whose
+// sender is in canonical form.
+func (in *Inbox) applyKeyword(ctx context.Context, msg channel.Inbound, kw recipient.Keyword) error {
+	out := kw == recipient.Stop
+	addr := msg.From
 	kinds := []channel.Kind{msg.Kind}
 	if msg.Kind != channel.WhatsApp {
 		kinds = []channel.Kind{channel.SMS, channel.MMS} // one number, one carrier opt-out
 	}
 	for _, k := range kinds {
-		if err := in.store.SetOptOut(ctx, k, addr, out); err != nil {
-			return wrapStore("opt-out", err)
+		if err := in.setOptOut(ctx, k, addr, out); err != nil {
+			return err
 		}
 	}
 	ev := EventOptedIn
@@ -188,12 +221,13 @@ func (in *Inbox) applyKeyword(ctx context.Context, msg channel.Inbound) error {
 }
 
 // OptedOut reports whether address opted out of kind through a stop keyword
-// or a provider report (R5).
+// or a provider report (R5). The address may be written in any format the
+// recipient rules read (R6).
 func (in *Inbox) OptedOut(ctx context.Context, kind channel.Kind, address string) (bool, error) {
-	addr := normalizeAddress(kind, address)
-	m, err := in.store.OptedOut(ctx, kind, []string{addr})
+	addr := in.address(kind, address)
+	m, err := in.optedOut(ctx, kind, []string{addr})
 	if err != nil {
-		return false, wrapStore("opt-out", err)
+		return false, err
 	}
 	return m[addr], nil
 }
@@ -202,12 +236,12 @@ func (in *Inbox) OptedOut(ctx context.Context, kind channel.Kind, address string
 // a provider's report (an unsubscribed-recipient error) or the host says
 // (R5).
 func (in *Inbox) SetOptedOut(ctx context.Context, kind channel.Kind, address string, out bool) error {
-	if !kind.Valid() || strings.TrimSpace(address) == "" {
+	addr := in.address(kind, address)
+	if !kind.Valid() || addr == "" {
 		return fmt.Errorf("inbox: %w: kind %s, address %q", ErrInvalidArgument, kind, address)
 	}
-	addr := normalizeAddress(kind, address)
-	if err := in.store.SetOptOut(ctx, kind, addr, out); err != nil {
-		return wrapStore("opt-out", err)
+	if err := in.setOptOut(ctx, kind, addr, out); err != nil {
+		return err
 	}
 	ev := EventOptedIn
 	if out {
@@ -272,11 +306,30 @@ type Outgoing struct {
 // ends the author's typing indicator (T16), and wakes a dormant thread
 // unless it is automatic (T18). A message scheduled for later changes only the thread's
 // message count until it is sent.
+//
+// Texts are stored clean (see ErrUnstorable), recipients' addresses in
+// canonical form (R6); a time outside years 1 to 9999 is refused with
+// ErrInvalidArgument.
 func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Delivery, error) {
 	m := o.Message
 	if !m.Kind.Valid() {
 		return Message{}, nil, fmt.Errorf("inbox: record: %w: kind %d", ErrInvalidArgument, uint8(m.Kind))
 	}
+	if !validTime(m.ScheduledFor) || !validTime(m.SentAt) {
+		return Message{}, nil, fmt.Errorf("inbox: record: %w: time out of range", ErrInvalidArgument)
+	}
+	cleanMessage(&m)
+	deliveries := make([]Delivery, len(o.Deliveries))
+	for i, d := range o.Deliveries {
+		if !validTime(d.DueAt) || !validTime(d.CheckIn) || !validTime(d.CheckOut) || !validTime(d.ClaimedUntil) ||
+			slices.ContainsFunc(d.Status.History, func(c status.Change) bool { return !validTime(c.At) }) {
+			return Message{}, nil, fmt.Errorf("inbox: record: %w: delivery time out of range", ErrInvalidArgument)
+		}
+		cleanDelivery(&d)
+		d.Address = in.address(m.Kind, d.Address)
+		deliveries[i] = d
+	}
+	o.Deliveries = deliveries
 	var (
 		ds  []Delivery
 		err error
@@ -342,16 +395,24 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 // idempotent and order-independent: the delivery keeps the highest status
 // and every distinct provider event in its history, ordered by the
 // provider's event time (the arrival time when the update has none); an
-// event already recorded changes nothing. An update for a provider ID no
-// delivery has returns an error matching channel.ErrUnknownMessage, so that
-// it can be retried later.
+// event already recorded changes nothing.
+//
+// An update for a provider ID no delivery has may be racing the write of
+// its own send's outcome: ApplyStatus looks again, with growing pauses, for
+// up to Options.StatusWait. When no delivery appears it gives up — a
+// message sent outside Parley, say — publishes EventUnknownStatus, logs it
+// and returns an error matching channel.ErrUnknownMessage, which webhook
+// handlers acknowledge: retrying cannot help. A provider ID it gave up on
+// recently is looked up once, without waiting again.
 func (in *Inbox) ApplyStatus(ctx context.Context, u channel.StatusUpdate) error {
 	_, err := in.ApplyStatusUpdate(ctx, u)
 	return err
 }
 
 // ApplyStatusUpdate is ApplyStatus returning the delivery as it is now.
-func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) (Delivery, error) {
+func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) (_ Delivery, err error) {
+	defer func() { err = unstorable(err) }()
+	u = cleanStatus(u)
 	if u.ProviderID == "" || !u.Status.Valid() {
 		return Delivery{}, fmt.Errorf("inbox: status update: %w: provider ID %q, status %s", channel.ErrInvalidMessage, u.ProviderID, u.Status)
 	}
@@ -359,13 +420,17 @@ func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) 
 	if at.IsZero() {
 		at = in.now()
 	}
-	for range maxRetries {
-		d, err := in.store.DeliveryByProviderID(ctx, u.ProviderID)
-		if errors.Is(err, store.ErrNotFound) {
-			in.publish(Event{Type: EventUnknownStatus, Address: u.Recipient, ProviderID: u.ProviderID, Status: u.Status, At: in.now()})
-			return Delivery{}, fmt.Errorf("inbox: status %s for %s: %w", u.Status, u.ProviderID, channel.ErrUnknownMessage)
+	for try := range maxRetries {
+		if err := in.conflictPause(ctx, try); err != nil {
+			return Delivery{}, err
 		}
-		if err != nil {
+		d, err := in.store.DeliveryByProviderID(ctx, u.ProviderID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			if d, err = in.awaitDelivery(ctx, u); err != nil {
+				return Delivery{}, err
+			}
+		case err != nil:
 			return Delivery{}, wrapStore("delivery", err)
 		}
 		accepted, err := d.Status.Apply(status.Change{Status: u.Status, At: at, Raw: u.Raw, ErrorCode: u.ErrorCode,

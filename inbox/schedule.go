@@ -544,11 +544,9 @@ func (in *Inbox) Sent(ctx context.Context, q SentQuery) (DeliveryPage, error) {
 	if err != nil {
 		return DeliveryPage{}, err
 	}
-	addr := normalizeAddress(channel.Email, q.Email)
+	addr := in.address(channel.Email, q.Email)
 	if q.Phone != "" {
-		if addr, err = in.rules.ParsePhone(q.Phone); err != nil {
-			addr = normalizeAddress(channel.SMS, q.Phone)
-		}
+		addr = in.address(channel.SMS, q.Phone)
 	}
 	ds, err := in.store.Sent(ctx, store.SentQuery{Address: addr, Campaign: q.Campaign, Kind: q.Kind, Status: q.Status,
 		CheckInFrom: q.CheckInFrom, CheckInTo: q.CheckInTo, CheckOutFrom: q.CheckOutFrom, CheckOutTo: q.CheckOutTo,

@@ -546,15 +546,15 @@ func (in *Inbox) addFacts(ctx context.Context, cs []recipient.Contact, kind chan
 	addrs := make([]string, 0, len(cs))
 	for _, c := range cs {
 		if a := c.Address(kind); a != "" {
-			addrs = append(addrs, normalizeAddress(kind, a))
+			addrs = append(addrs, in.address(kind, a))
 		}
 	}
-	out, err := in.store.OptedOut(ctx, kind, addrs)
+	out, err := in.optedOut(ctx, kind, addrs)
 	if err != nil {
-		return wrapStore("opt-outs", err)
+		return err
 	}
 	for i := range cs {
-		if out[normalizeAddress(kind, cs[i].Address(kind))] {
+		if out[in.address(kind, cs[i].Address(kind))] {
 			cs[i].OptedOut = cs[i].OptedOut.With(kind)
 		}
 		if kind != channel.WhatsApp && kind != channel.Airbnb {
@@ -656,7 +656,7 @@ func (in *Inbox) Send(ctx context.Context, d Draft) (SendResult, error) {
 	var total store.SMSInfo
 	for i, t := range p.targets {
 		o := &t.out
-		ds[i] = Delivery{ContactID: t.contact.ID, Address: normalizeAddress(d.Kind, t.address), Identity: p.ident.ID,
+		ds[i] = Delivery{ContactID: t.contact.ID, Address: in.address(d.Kind, t.address), Identity: p.ident.ID,
 			Subject: o.subject, Text: o.text, HTML: o.html, SMS: o.smsInfo(), Cost: o.cost,
 			Status: status.Record{Current: st, History: []status.Change{{Status: st, At: now}}}, Anchor: anchor, AnchorRule: rule}
 		if scheduled {
@@ -920,6 +920,9 @@ func (in *Inbox) updateDelivery(ctx context.Context, id string, fn func(*Deliver
 func (in *Inbox) updateDeliveryFrom(ctx context.Context, held Delivery, fn func(*Delivery) bool) (Delivery, error) {
 	id := held.ID
 	for try := range maxRetries {
+		if err := in.conflictPause(ctx, try); err != nil {
+			return Delivery{}, err
+		}
 		d := held
 		if try > 0 || held.Version == 0 {
 			var err error
@@ -932,6 +935,7 @@ func (in *Inbox) updateDeliveryFrom(ctx context.Context, held Delivery, fn func(
 		if !fn(&d) {
 			return d, nil
 		}
+		cleanDelivery(&d) // a provider's ID and error text, as every store keeps them
 		err := in.store.WriteDelivery(ctx, d)
 		if errors.Is(err, store.ErrConflict) {
 			continue

@@ -11,20 +11,17 @@ import (
 	"github.com/parleyhq/parley/inbox/store"
 )
 
-// maxRetries bounds how often a write is retried after an optimistic
-// concurrency conflict before ErrConflict is returned.
-const maxRetries = 16
-
 // modify reads thread id, lets fn change it and describe the write, and
-// stores it, retrying from a fresh read when a concurrent write won. fn must
-// not have side effects outside t and w: it may run more than once. When fn
-// returns errNoChange nothing is written.
+// stores it, retrying from a fresh read, after a backoff pause (see
+// conflictPause), when a concurrent write won. fn must not have side
+// effects outside t and w: it may run more than once. When fn returns
+// errNoChange nothing is written.
 func (in *Inbox) modify(ctx context.Context, id string, fn func(t *Thread, w *store.ThreadWrite) error) (Thread, error) {
 	if id == "" {
 		return Thread{}, fmt.Errorf("inbox: %w: empty thread ID", ErrInvalidArgument)
 	}
-	for range maxRetries {
-		if err := ctx.Err(); err != nil {
+	for try := range maxRetries {
+		if err := in.conflictPause(ctx, try); err != nil {
 			return Thread{}, err
 		}
 		t, err := in.store.Thread(ctx, id)
@@ -61,60 +58,15 @@ func wrapStore(what string, err error) error {
 	return fmt.Errorf("inbox: %s: %w", what, err)
 }
 
-// Address subjects: a sender the host's directory does not know is a contact
-// subject whose ID is its address with a reserved prefix.
-var addressPrefixes = map[channel.Kind]string{
-	channel.SMS: "tel:", channel.MMS: "tel:", channel.WhatsApp: "tel:",
-	channel.Email: "mailto:", channel.Push: "push:", channel.Airbnb: "airbnb:",
-}
+// maxSubjectIDBytes is the longest subject ID the inbox accepts: stores
+// index subject IDs as keys. Address subjects are far shorter (see
+// addressSubject).
+const maxSubjectIDBytes = 1024
 
-// AddressSubject returns the subject of a sender the directory does not
-// know: a contact subject whose ID is the address with a prefix ("tel:",
-// "mailto:", "push:", "airbnb:"). Host contact IDs must not start with
-// those prefixes. SMS, MMS and WhatsApp share "tel:", so one number is one
-// subject whatever the kind.
-func AddressSubject(kind channel.Kind, address string) Subject {
-	return Subject{Kind: store.Contact, ID: addressPrefixes[kind] + normalizeAddress(kind, address)}
-}
-
-func normalizeAddress(kind channel.Kind, a string) string {
-	a = strings.TrimSpace(a)
-	switch kind {
-	case channel.SMS, channel.MMS, channel.WhatsApp:
-		a = strings.TrimPrefix(a, "whatsapp:")
-		if a != "" && a[0] != '+' && strings.Trim(a, "0123456789") == "" {
-			a = "+" + a
-		}
-	case channel.Email:
-		a = strings.ToLower(a)
-	}
-	return a
-}
-
-func isAddressSubject(s Subject) bool {
-	if s.Kind != store.Contact {
-		return false
-	}
-	for _, p := range []string{"tel:", "mailto:", "push:", "airbnb:"} {
-		if strings.HasPrefix(s.ID, p) {
-			return true
-		}
-	}
-	return false
-}
-
-func addressSnapshot(s Subject) Snapshot {
-	switch {
-	case strings.HasPrefix(s.ID, "tel:"):
-		return Snapshot{Phone: strings.TrimPrefix(s.ID, "tel:")}
-	case strings.HasPrefix(s.ID, "mailto:"):
-		return Snapshot{Email: strings.TrimPrefix(s.ID, "mailto:")}
-	}
-	return Snapshot{}
-}
-
+// validSubject refuses a subject of an invalid kind, or whose ID is blank,
+// not clean text (invalid UTF-8, NUL) or longer than maxSubjectIDBytes.
 func validSubject(s Subject) error {
-	if !s.Kind.Valid() || strings.TrimSpace(s.ID) == "" {
+	if !s.Kind.Valid() || strings.TrimSpace(s.ID) == "" || cleanText(s.ID) != s.ID || len(s.ID) > maxSubjectIDBytes {
 		return fmt.Errorf("inbox: %w: subject %q", ErrInvalidArgument, s.String())
 	}
 	return nil
@@ -139,21 +91,27 @@ func (in *Inbox) Start(ctx context.Context, s Subject) (Thread, error) {
 
 // StartWithAddress starts or resumes a conversation with whoever owns an
 // address (T2): the directory's contact that owns it when there is one,
-// else the address itself as the subject.
+// else the address itself as the subject. A phone number may be written in
+// any format the recipient rules' default region parses (R6):
+// "06 12 34 56 78" with region FR finds the contact whose phone is
+// +33612345678.
 func (in *Inbox) StartWithAddress(ctx context.Context, kind channel.Kind, address string) (Thread, error) {
-	if !kind.Valid() || strings.TrimSpace(address) == "" {
+	addr := in.address(kind, address)
+	if !kind.Valid() || addr == "" {
 		return Thread{}, fmt.Errorf("inbox: %w: kind %s, address %q", ErrInvalidArgument, kind, address)
 	}
-	s, err := in.subjectForAddress(ctx, kind, address)
+	s, err := in.subjectForAddress(ctx, kind, addr)
 	if err != nil {
 		return Thread{}, err
 	}
 	return in.Start(ctx, s)
 }
 
-func (in *Inbox) subjectForAddress(ctx context.Context, kind channel.Kind, address string) (Subject, error) {
+// subjectForAddress returns the subject of whoever owns an address in its
+// canonical form (see Inbox.address).
+func (in *Inbox) subjectForAddress(ctx context.Context, kind channel.Kind, addr string) (Subject, error) {
 	if in.dir != nil {
-		c, err := in.dir.ContactByAddress(ctx, kind, normalizeAddress(kind, address))
+		c, err := in.dir.ContactByAddress(ctx, kind, addr)
 		switch {
 		case err == nil:
 			return Subject{Kind: store.Contact, ID: c.ID}, nil
@@ -161,7 +119,7 @@ func (in *Inbox) subjectForAddress(ctx context.Context, kind channel.Kind, addre
 			return Subject{}, fmt.Errorf("inbox: directory: %w", err)
 		}
 	}
-	return AddressSubject(kind, address), nil
+	return addressSubject(kind, addr), nil
 }
 
 // threadFor returns the subject's thread to write into, creating it when
@@ -170,8 +128,8 @@ func (in *Inbox) subjectForAddress(ctx context.Context, kind channel.Kind, addre
 // beforeCreate, when not nil, runs before a new thread is created; its
 // error is returned as is.
 func (in *Inbox) threadFor(ctx context.Context, s Subject, beforeCreate func() error) (Thread, bool, error) {
-	for range maxRetries {
-		if err := ctx.Err(); err != nil {
+	for try := range maxRetries {
+		if err := in.conflictPause(ctx, try); err != nil {
 			return Thread{}, false, err
 		}
 		now := in.now()

@@ -209,7 +209,7 @@ func (s *Store) WriteDelivery(ctx context.Context, d store.Delivery) error {
 	if d.MessageID != cur.MessageID || d.ThreadID != cur.ThreadID {
 		return invalid("delivery %q moved from message %q to %q", d.ID, cur.MessageID, d.MessageID)
 	}
-	if err := s.checkProviderID(d.ProviderID, d.ID, d.MessageID); err != nil {
+	if err := s.checkProviderID(d.ProviderID, store.Outbound, d.ID, d.MessageID); err != nil {
 		return err
 	}
 	s.updateDelivery(cur, d)

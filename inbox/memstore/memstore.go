@@ -37,8 +37,9 @@ type Store struct {
 	live      map[store.Subject]*threadRec
 
 	msgs      map[string]*msgRec
-	msgThread []uint32 // thread number by message number
-	msgByPID  map[string]*msgRec
+	msgThread []uint32           // thread number by message number
+	msgByPID  map[string]*msgRec // inbound messages (M5)
+	outByPID  map[string]*msgRec // outbound messages, one namespace with delByPID
 
 	dels     map[string]*store.Delivery
 	delByPID map[string]*store.Delivery
@@ -89,6 +90,7 @@ func New() *Store {
 		live:      make(map[store.Subject]*threadRec),
 		msgs:      make(map[string]*msgRec),
 		msgByPID:  make(map[string]*msgRec),
+		outByPID:  make(map[string]*msgRec),
 		dels:      make(map[string]*store.Delivery),
 		delByPID:  make(map[string]*store.Delivery),
 		due:       btree.NewG(btreeDegree, lessDue),

@@ -134,12 +134,23 @@ func TestVersionsAndAtomicity(t *testing.T) {
 	if page, _ := s.Threads(ctx, store.ThreadQuery{Status: store.Favourites, Limit: 10}); len(page) != 0 {
 		t.Fatal("failed write changed the list index")
 	}
-	// A delivery's provider ID is in the same namespace.
-	err = s.WriteThread(ctx, store.ThreadWrite{Thread: cur, Message: &store.Message{ID: "m3", ThreadID: "t1", Direction: store.Outbound},
-		Deliveries: []store.Delivery{{ID: "d1", MessageID: "m3", ThreadID: "t1", ProviderID: "p1"}}})
-	if !errors.Is(err, store.ErrDuplicate) {
-		t.Fatalf("delivery with a message's provider ID: %v, want ErrDuplicate", err)
+	// A delivery's provider ID is in the namespace of outbound messages
+	// (M5 per direction): an outbound message's is taken, an inbound one's
+	// is not.
+	if err := s.WriteThread(ctx, store.ThreadWrite{Thread: cur, Message: &store.Message{ID: "o1", ThreadID: "t1", Direction: store.Outbound, ProviderID: "po"}}); err != nil {
+		t.Fatal(err)
 	}
+	cur, _ = s.Thread(ctx, "t1")
+	err = s.WriteThread(ctx, store.ThreadWrite{Thread: cur, Message: &store.Message{ID: "m3", ThreadID: "t1", Direction: store.Outbound},
+		Deliveries: []store.Delivery{{ID: "d1", MessageID: "m3", ThreadID: "t1", ProviderID: "po"}}})
+	if !errors.Is(err, store.ErrDuplicate) {
+		t.Fatalf("delivery with an outbound message's provider ID: %v, want ErrDuplicate", err)
+	}
+	if err := s.WriteThread(ctx, store.ThreadWrite{Thread: cur, Message: &store.Message{ID: "m3", ThreadID: "t1", Direction: store.Outbound},
+		Deliveries: []store.Delivery{{ID: "d1", MessageID: "m3", ThreadID: "t1", ProviderID: "p1"}}}); err != nil {
+		t.Fatalf("delivery with an inbound message's provider ID: %v", err)
+	}
+	cur, _ = s.Thread(ctx, "t1")
 	// T6: marking an unknown message unread fails.
 	if err := s.WriteThread(ctx, store.ThreadWrite{Thread: cur, Unread: []string{"m-other"}}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unread of a foreign message: %v, want ErrNotFound", err)

@@ -57,6 +57,7 @@ type msgRare struct {
 	scheduledFor time.Time
 	inReplyTo    []string
 	groups       []string
+	truncated    bool
 	// exact marks CreatedAt and SentAt that have no stamp: they are kept
 	// here, and created and sent are zero.
 	exact        bool
@@ -80,11 +81,11 @@ func (s *Store) newMsgRec(m *store.Message, num uint32) *msgRec {
 		r.out = &msgOut{author: m.Author, cost: m.Cost, sms: m.SMS, recipients: m.Recipients, templated: m.Templated, marketing: m.Marketing}
 	}
 	if m.Subject != "" || m.HTML != "" || m.Broadcast != "" || m.Template != "" || !m.Source.IsZero() || m.MirrorOf != "" ||
-		len(m.Attachments) > 0 || !m.ScheduledFor.IsZero() || len(m.InReplyTo) > 0 || len(m.Groups) > 0 || exact {
+		len(m.Attachments) > 0 || !m.ScheduledFor.IsZero() || len(m.InReplyTo) > 0 || len(m.Groups) > 0 || m.Truncated || exact {
 		r.rare = &msgRare{
 			subject: m.Subject, html: m.HTML, broadcast: m.Broadcast, template: m.Template, source: m.Source, mirrorOf: m.MirrorOf,
 			attachments: cloneAttachments(m.Attachments), scheduledFor: m.ScheduledFor,
-			inReplyTo: slices.Clone(m.InReplyTo), groups: slices.Clone(m.Groups),
+			inReplyTo: slices.Clone(m.InReplyTo), groups: slices.Clone(m.Groups), truncated: m.Truncated,
 		}
 		if exact {
 			r.created, r.sent, r.createdLoc, r.sentLoc = 0, 0, 0, 0
@@ -162,6 +163,7 @@ func (s *Store) value(r *msgRec) store.Message {
 		m.ScheduledFor = x.scheduledFor
 		m.InReplyTo = slices.Clone(x.inReplyTo)
 		m.Groups = slices.Clone(x.groups)
+		m.Truncated = x.truncated
 		if x.exact {
 			m.CreatedAt, m.SentAt = x.exactCreated, x.exactSent
 		}
@@ -216,7 +218,8 @@ func (s *Store) Message(ctx context.Context, id string) (store.Message, error) {
 	return s.value(r), nil
 }
 
-// MessageByProviderID implements store.Store.
+// MessageByProviderID implements store.Store: it finds inbound messages
+// only.
 func (s *Store) MessageByProviderID(ctx context.Context, providerID string) (store.Message, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Message{}, err

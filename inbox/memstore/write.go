@@ -122,7 +122,7 @@ func (s *Store) checkNew(w *store.ThreadWrite, rec *threadRec) error {
 		if _, ok := s.msgs[m.ID]; ok {
 			return fmt.Errorf("memstore: message %q exists: %w", m.ID, store.ErrConflict)
 		}
-		if err := s.checkProviderID(m.ProviderID, "", ""); err != nil {
+		if err := s.checkProviderID(m.ProviderID, m.Direction, "", ""); err != nil {
 			return err
 		}
 	}
@@ -130,7 +130,7 @@ func (s *Store) checkNew(w *store.ThreadWrite, rec *threadRec) error {
 		if _, ok := s.dels[d.ID]; ok {
 			return fmt.Errorf("memstore: delivery %q exists: %w", d.ID, store.ErrConflict)
 		}
-		if err := s.checkProviderID(d.ProviderID, d.ID, ""); err != nil {
+		if err := s.checkProviderID(d.ProviderID, store.Outbound, d.ID, ""); err != nil {
 			return err
 		}
 	}
@@ -150,20 +150,28 @@ func (s *Store) checkNew(w *store.ThreadWrite, rec *threadRec) error {
 	return nil
 }
 
-// checkProviderID checks that pid (when not empty) belongs to no message
-// and to no delivery but delivery deliveryID. Message and delivery provider
-// IDs are one namespace (M5), except that a direct outbound message shares
-// its one delivery's: messageID, when not "", is the delivery's message,
-// whose provider ID pid may be.
-func (s *Store) checkProviderID(pid, deliveryID, messageID string) error {
+// checkProviderID checks that pid (when not empty) is free in the
+// namespace of direction dir (M5). Inbound messages are one namespace.
+// Outbound messages and deliveries are the other: pid must belong to no
+// outbound message and to no delivery but delivery deliveryID, except that
+// a direct outbound message shares its one delivery's: messageID, when not
+// "", is the delivery's message, whose provider ID pid may be. A message
+// whose direction is not Inbound is outbound.
+func (s *Store) checkProviderID(pid string, dir store.Direction, deliveryID, messageID string) error {
 	if pid == "" {
 		return nil
 	}
-	if m, ok := s.msgByPID[pid]; ok && (messageID == "" || m.id != messageID) {
-		return fmt.Errorf("memstore: provider ID %q: %w", pid, store.ErrDuplicate)
+	if dir == store.Inbound {
+		if _, ok := s.msgByPID[pid]; ok {
+			return fmt.Errorf("memstore: inbound provider ID %q: %w", pid, store.ErrDuplicate)
+		}
+		return nil
+	}
+	if m, ok := s.outByPID[pid]; ok && (messageID == "" || m.id != messageID) {
+		return fmt.Errorf("memstore: outbound provider ID %q: %w", pid, store.ErrDuplicate)
 	}
 	if d, ok := s.delByPID[pid]; ok && (deliveryID == "" || d.ID != deliveryID) {
-		return fmt.Errorf("memstore: provider ID %q: %w", pid, store.ErrDuplicate)
+		return fmt.Errorf("memstore: outbound provider ID %q: %w", pid, store.ErrDuplicate)
 	}
 	return nil
 }
@@ -195,7 +203,11 @@ func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Del
 	s.msgs[r.id] = r
 	s.msgThread = append(s.msgThread, rec.num)
 	if r.providerID != "" {
-		s.msgByPID[r.providerID] = r
+		if r.dir == store.Inbound {
+			s.msgByPID[r.providerID] = r
+		} else {
+			s.outByPID[r.providerID] = r
+		}
 	}
 	if n := len(rec.msgs); n == 0 || s.msgBefore(rec.msgs[n-1], r) {
 		rec.msgs = append(rec.msgs, r)

@@ -30,8 +30,11 @@
 //     its subject's row in parley_live_threads, conditional on ReplacesLive
 //     (T1); updating one is UPDATE … WHERE version = $v, which takes the row
 //     lock, so racing instances serialise and the loser gets
-//     store.ErrConflict. Provider IDs are claimed in parley_provider_ids,
-//     whose primary key makes the database reject duplicates (M5).
+//     store.ErrConflict. Provider IDs of outbound messages and deliveries
+//     are claimed in parley_provider_ids, whose primary key makes the
+//     database reject duplicates; those of inbound messages, a namespace of
+//     their own, by the unique partial index
+//     parley_messages_inbound_provider (M5).
 //   - The thread list (T3, T11, T12) is read in order from partial B-tree
 //     indexes on (tenant, [assignee,] archived, closed, category, list_pin,
 //     list_rank, id), one per filter family. list_pin is NOT favourite and

@@ -20,7 +20,7 @@ import (
 const messageCols = `id, thread_id, direction, kind, origin, subject, body, html, attachments, identity, address,
 	author_agent, author_automation, broadcast, template, created_at, scheduled_for, sent_at, provider_id,
 	in_reply_to, cost_micros, cost_currency, sms_encoding, sms_segments, sms_units, unread, recipients,
-	groups, mirror_of, counts, templated, marketing, source_subject, source_text, source_html`
+	groups, mirror_of, counts, templated, marketing, source_subject, source_text, source_html, truncated`
 
 func scanMessage(row pgx.Row) (store.Message, error) {
 	var (
@@ -35,7 +35,7 @@ func scanMessage(row pgx.Row) (store.Message, error) {
 		&m.Identity, &m.Address, &m.Author.Agent, &m.Author.Automation, &m.Broadcast, &m.Template,
 		&created, &scheduled, &sent, &pid, &m.InReplyTo, &m.Cost.Micros, &m.Cost.Currency,
 		&m.SMS.Encoding, &segments, &units, &m.Unread, &recips, &m.Groups, &m.MirrorOf, &counts,
-		&m.Templated, &m.Marketing, &m.Source.Subject, &m.Source.Text, &m.Source.HTML)
+		&m.Templated, &m.Marketing, &m.Source.Subject, &m.Source.Text, &m.Source.HTML, &m.Truncated)
 	if err != nil {
 		return store.Message{}, err
 	}
@@ -94,12 +94,13 @@ func (s *Store) Message(ctx context.Context, id string) (store.Message, error) {
 	return s.messageWhere(ctx, "message", id, "id = $2")
 }
 
-// MessageByProviderID implements store.Store.
+// MessageByProviderID implements store.Store: it finds inbound messages
+// only, through the index parley_messages_inbound_provider.
 func (s *Store) MessageByProviderID(ctx context.Context, providerID string) (store.Message, error) {
 	if providerID == "" {
-		return store.Message{}, notFound("message with provider ID", providerID)
+		return store.Message{}, notFound("inbound message with provider ID", providerID)
 	}
-	return s.messageWhere(ctx, "message with provider ID", providerID, "provider_id = $2")
+	return s.messageWhere(ctx, "inbound message with provider ID", providerID, "provider_id = $2 AND direction = 1")
 }
 
 // Messages implements store.Store. It reads the thread's messages in order

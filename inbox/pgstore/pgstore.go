@@ -86,8 +86,9 @@ func invalid(format string, args ...any) error {
 }
 
 // mapErr turns a database error into the store's errors: the context's
-// error unwrapped when it has ended, ErrInvalid for text PostgreSQL cannot
-// hold (NUL bytes, invalid UTF-8), ErrDuplicate for a provider ID unique
+// error unwrapped when it has ended, ErrInvalid for a value PostgreSQL
+// cannot hold (NUL bytes, invalid UTF-8, a time out of its range, a key too
+// large for its index), ErrDuplicate for a provider ID unique
 // violation, ErrConflict for another unique violation (a row written
 // concurrently) or a serialization failure, and a wrapped error otherwise.
 func mapErr(ctx context.Context, what string, err error) error {
@@ -103,10 +104,11 @@ func mapErr(ctx context.Context, what string, err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
-		case "22021", "22P05", "22P02": // character_not_in_repertoire, untranslatable_character, invalid_text_representation
+		case "22021", "22P05", "22P02", // character_not_in_repertoire, untranslatable_character, invalid_text_representation
+			"22008", "54000": // datetime_field_overflow, program_limit_exceeded (an index row too large)
 			return fmt.Errorf("pgstore: %s: %w: %s", what, ErrInvalid, pgErr.Message)
 		case "23505": // unique_violation
-			if pgErr.ConstraintName == "parley_messages_provider" || pgErr.ConstraintName == "parley_deliveries_provider" ||
+			if pgErr.ConstraintName == "parley_messages_inbound_provider" || pgErr.ConstraintName == "parley_deliveries_provider" ||
 				pgErr.ConstraintName == "parley_provider_ids_pkey" {
 				return fmt.Errorf("pgstore: %s: %w", what, store.ErrDuplicate)
 			}

@@ -19,8 +19,10 @@ import (
 // the thread row is created (with its live-subject row, conditional on
 // ReplacesLive) or updated with a conditional UPDATE on its version, which
 // takes the row lock, so two instances writing the same thread serialise
-// and the later one gets ErrConflict. Provider IDs are claimed in
-// parley_provider_ids, whose primary key rejects duplicates (M5). New
+// and the later one gets ErrConflict. Provider IDs of outbound messages and
+// deliveries are claimed in parley_provider_ids, whose primary key rejects
+// duplicates; those of inbound messages are another namespace, kept unique
+// by the partial index parley_messages_inbound_provider (M5). New
 // deliveries are stored with Version 1; a new message's Counts come from
 // its deliveries.
 func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
@@ -138,7 +140,7 @@ func (s *Store) writeBatch(w *store.ThreadWrite) (*pgx.Batch, []rowCheck, error)
 		add(want(1, errVersion), updateThreadSQL, append(tv, t.Version)...)
 	}
 	if m := w.Message; m != nil {
-		if m.ProviderID != "" {
+		if m.ProviderID != "" && m.Direction != store.Inbound {
 			add(want(1, fmt.Errorf("pgstore: provider ID %q: %w", m.ProviderID, store.ErrDuplicate)),
 				`INSERT INTO parley_provider_ids (tenant_id, provider_id, message_id, message_claim)
 				VALUES ($1, $2, $3, true) ON CONFLICT DO NOTHING`, s.tenant, m.ProviderID, m.ID)
@@ -263,7 +265,7 @@ func messageValues(tenant int64, m *store.Message, counts status.Counts, words [
 		m.Broadcast, m.Template, nullTime(m.CreatedAt), micros(m.CreatedAt), nullTime(m.ScheduledFor), nullTime(m.SentAt),
 		nullString(m.ProviderID), m.InReplyTo, m.Cost.Micros, m.Cost.Currency,
 		m.SMS.Encoding, int32(m.SMS.Segments), int32(m.SMS.Units), m.Unread, int32(m.Recipients), m.Groups, m.MirrorOf,
-		cj, words, m.Templated, m.Marketing, m.Source.Subject, m.Source.Text, m.Source.HTML,
+		cj, words, m.Templated, m.Marketing, m.Source.Subject, m.Source.Text, m.Source.HTML, m.Truncated,
 	}, nil
 }
 
@@ -272,9 +274,9 @@ const insertMessageSQL = `INSERT INTO parley_messages (tenant_id, id, thread_id,
 	broadcast, template, created_at, created_us, scheduled_for, sent_at,
 	provider_id, in_reply_to, cost_micros, cost_currency,
 	sms_encoding, sms_segments, sms_units, unread, recipients, groups, mirror_of, counts, search_words,
-	templated, marketing, source_subject, source_text, source_html)
+	templated, marketing, source_subject, source_text, source_html, truncated)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-	$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38)
+	$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39)
 	ON CONFLICT (tenant_id, id) DO NOTHING`
 
 // claimDeliveryPIDsSQL claims the provider IDs $3 for the deliveries $4 of

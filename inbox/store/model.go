@@ -244,10 +244,15 @@ type Message struct {
 	ScheduledFor time.Time
 	SentAt       time.Time
 	// ProviderID is the provider's ID of an inbound message (M5) or of a
-	// direct outbound message's one delivery.
+	// direct outbound message's one delivery. Inbound and outbound provider
+	// IDs are separate namespaces (see Store.WriteThread).
 	ProviderID string
 	// InReplyTo holds provider IDs the inbound message answers.
 	InReplyTo []string
+	// Truncated reports that the provider's payload held more than could
+	// be parsed (parts or nesting beyond the parser's limits): the text kept
+	// is incomplete (channel.Inbound.Truncated).
+	Truncated bool
 	// Cost is the cost estimate (C13): for a group message, the total over
 	// its deliveries when it was recorded.
 	Cost channel.Cost

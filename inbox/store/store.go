@@ -20,7 +20,8 @@ var (
 	// reads again and retries.
 	ErrConflict = errors.New("conflicting write")
 	// ErrDuplicate: a message or delivery with that provider ID is already
-	// stored (M5). Nothing was written.
+	// stored in the same direction (M5; see WriteThread). Nothing was
+	// written.
 	ErrDuplicate = errors.New("duplicate provider message ID")
 )
 
@@ -74,8 +75,10 @@ type Store interface {
 	// Message returns the message with the given ID, or ErrNotFound.
 	Message(ctx context.Context, id string) (Message, error)
 
-	// MessageByProviderID returns the message whose ProviderID is id
-	// (inbound messages and direct outbound ones), or ErrNotFound.
+	// MessageByProviderID returns the inbound message whose ProviderID is
+	// id (M5), or ErrNotFound. Outbound messages are not looked up by it:
+	// their provider IDs are another namespace, reached through
+	// DeliveryByProviderID.
 	MessageByProviderID(ctx context.Context, providerID string) (Message, error)
 
 	// Messages returns up to q.Limit messages of one thread matching q,
@@ -115,15 +118,21 @@ type Store interface {
 	// when the thread does not exist). The subject of a thread never
 	// changes.
 	//
-	// A message whose ProviderID (or a delivery whose ProviderID) is not
-	// empty and already stored fails with ErrDuplicate. Message and
+	// Provider IDs are unique per direction (M5): inbound messages are one
+	// namespace; outbound messages and deliveries are another, in which a
+	// direct outbound message may share the provider ID of one of its own
+	// deliveries. A message or delivery whose ProviderID is not empty and
+	// already taken in its namespace fails with ErrDuplicate; an inbound
+	// message that carries the provider ID of an outbound delivery (a mail
+	// client's redirect keeps the Message-ID) is stored. Message and
 	// deliveries must belong to w.Thread.ID.
 	WriteThread(ctx context.Context, w ThreadWrite) error
 
 	// WriteDelivery stores a changed delivery. The stored version must equal
 	// d.Version (else ErrConflict; ErrNotFound for an unknown ID). A
-	// ProviderID set on it must not belong to another delivery or message
-	// (ErrDuplicate). The store updates the Counts of the delivery's message
+	// ProviderID set on it must not belong to another delivery or to an
+	// outbound message other than its own (ErrDuplicate); inbound messages
+	// do not count. The store updates the Counts of the delivery's message
 	// (S5). MessageID and ThreadID never change.
 	WriteDelivery(ctx context.Context, d Delivery) error
 

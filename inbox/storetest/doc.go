@@ -8,8 +8,11 @@
 // Run drives every inbox rule (T1–T20, M1–M6, R5, S2–S5, C8) through a real
 // inbox.Inbox on a fresh store per scenario, checks the Store contract's
 // own promises (copies, optimistic versions, duplicate provider IDs, atomic
-// failure, cancelled contexts), and runs a concurrency stress test whose
-// result is compared with a scan of every thread.
+// failure, cancelled contexts), runs a concurrency stress test whose
+// result is compared with a scan of every thread and 8 writers on one
+// thread that must all succeed, and feeds the inbox input that cannot be
+// stored as it came (invalid UTF-8, NUL bytes, provider IDs, addresses and
+// words of 3,000 bytes), which every store must then keep alike.
 //
 // # Concurrency
 //

@@ -136,6 +136,12 @@ func newEnv(t *testing.T, newStore func(t *testing.T) store.Store, opts inbox.Op
 	c := &clock{t: t0}
 	s := newStore(t)
 	opts.Now = c.Now
+	if opts.StatusWait == 0 {
+		opts.StatusWait = -1 // unknown statuses answer at once, but where a scenario waits
+	}
+	if opts.Logger == nil {
+		opts.Logger = quietLogger
+	}
 	if opts.NewID == nil {
 		opts.NewID = ids("id")
 	}

@@ -45,6 +45,7 @@ func testRoundTrip(t *testing.T, ns func(*testing.T) store.Store) {
 	f.fill(reflect.ValueOf(&m).Elem(), "Message")
 	m.ThreadID = th.ID
 	m.Counts = status.Counts{}
+	m.Direction = store.Outbound // with deliveries; an inbound copy is checked below
 	ds := make([]store.Delivery, 2)
 	for i := range ds {
 		f.fill(reflect.ValueOf(&ds[i]).Elem(), "Delivery")
@@ -89,9 +90,11 @@ func testRoundTrip(t *testing.T, ns func(*testing.T) store.Store) {
 	gm, err := s.Message(ctx, m.ID)
 	e.must(err)
 	checkMessage("Message", gm)
-	gm, err = s.MessageByProviderID(ctx, m.ProviderID)
-	e.must(err)
-	checkMessage("MessageByProviderID", gm)
+	// an outbound message's provider ID is its delivery's namespace (M5):
+	// MessageByProviderID finds inbound messages only
+	if _, err := s.MessageByProviderID(ctx, m.ProviderID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("round trip: MessageByProviderID found an outbound message (err %v), want ErrNotFound", err)
+	}
 	ms, err := s.Messages(ctx, store.MessageQuery{ThreadID: th.ID, Limit: 10})
 	e.must(err)
 	if len(ms) != 1 {
@@ -136,6 +139,22 @@ func testRoundTrip(t *testing.T, ns func(*testing.T) store.Store) {
 		}
 	}
 	readDeliveries(ds)
+
+	// an inbound message, every field filled, through MessageByProviderID
+	var in store.Message
+	f.fill(reflect.ValueOf(&in).Elem(), "Message")
+	in.ThreadID, in.Direction, in.Counts = th.ID, store.Inbound, status.Counts{}
+	e.must(s.WriteThread(ctx, store.ThreadWrite{Thread: th, Message: &in}))
+	th.Version++
+	for how, read := range map[string]func() (store.Message, error){
+		"Message (inbound)":   func() (store.Message, error) { return s.Message(ctx, in.ID) },
+		"MessageByProviderID": func() (store.Message, error) { return s.MessageByProviderID(ctx, in.ProviderID) },
+	} {
+		got, err := read()
+		e.must(err)
+		got.Counts = status.Counts{}
+		check(how, in, got)
+	}
 
 	// WriteDelivery stores a delivery whose every changeable field holds a
 	// new value (the provider ID too).

@@ -191,7 +191,7 @@ func (s *scanStore) MessageByProviderID(ctx context.Context, pid string) (store.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, m := range s.messages {
-		if m.ProviderID == pid && pid != "" {
+		if m.ProviderID == pid && pid != "" && m.Direction == store.Inbound {
 			return s.withCounts(m), nil
 		}
 	}
@@ -310,17 +310,20 @@ func (s *scanStore) Sent(ctx context.Context, q store.SentQuery) ([]store.Delive
 	return out[:min(q.Limit, len(out))], nil
 }
 
-func (s *scanStore) pidTaken(pid string) bool {
+// pidTaken reports whether pid is taken in the namespace of direction dir
+// (M5): inbound messages, or outbound messages (but message ownMsg) and
+// deliveries.
+func (s *scanStore) pidTaken(pid string, dir store.Direction, ownMsg string) bool {
 	if pid == "" {
 		return false
 	}
 	for _, m := range s.messages {
-		if m.ProviderID == pid {
+		if m.ProviderID == pid && (m.Direction == store.Inbound) == (dir == store.Inbound) && m.ID != ownMsg {
 			return true
 		}
 	}
 	for _, d := range s.dels {
-		if d.ProviderID == pid {
+		if d.ProviderID == pid && dir != store.Inbound {
 			return true
 		}
 	}
@@ -344,11 +347,11 @@ func (s *scanStore) WriteThread(ctx context.Context, w store.ThreadWrite) error 
 	} else if old.Version != t.Version {
 		return store.ErrConflict
 	}
-	if w.Message != nil && s.pidTaken(w.Message.ProviderID) {
+	if w.Message != nil && s.pidTaken(w.Message.ProviderID, w.Message.Direction, "") {
 		return store.ErrDuplicate
 	}
 	for _, d := range w.Deliveries {
-		if s.pidTaken(d.ProviderID) {
+		if s.pidTaken(d.ProviderID, store.Outbound, "") {
 			return store.ErrDuplicate
 		}
 	}
@@ -406,7 +409,7 @@ func (s *scanStore) WriteDelivery(ctx context.Context, d store.Delivery) error {
 			if old.Version != d.Version {
 				return store.ErrConflict
 			}
-			if d.ProviderID != old.ProviderID && s.pidTaken(d.ProviderID) {
+			if d.ProviderID != old.ProviderID && s.pidTaken(d.ProviderID, store.Outbound, d.MessageID) {
 				return store.ErrDuplicate
 			}
 			d.Version++

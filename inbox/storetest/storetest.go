@@ -61,6 +61,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Store_MessageTimes", testMessageTimes},
 		{"Stress", testStress},
 	}
+	scenarios = append(scenarios, issue12Scenarios...)
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) { sc.fn(t, newStore) })
 	}

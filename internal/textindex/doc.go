@@ -12,7 +12,9 @@
 //     the message's MessageWords (whole words).
 //
 // Everything is folded with internal/fold: case- and accent-insensitive
-// ("helene" finds "Hélène").
+// ("helene" finds "Hélène"). Words, digit forms and query terms are cut to
+// MaxWordBytes, so that what a store indexes stays small whatever the input
+// (a 3,000-character address is still found by its first characters).
 //
 // # Concurrency
 //

@@ -16,18 +16,54 @@ import (
 // minPhoneDigits is the shortest digit-only query taken as a phone search.
 const minPhoneDigits = 3
 
+// MaxWordBytes is the longest word, in bytes, that search indexes and
+// matches. Longer words of snapshots and messages, phone digit forms and
+// query terms are cut to their first MaxWordBytes bytes (at a character
+// boundary): a store's index entries stay small (PostgreSQL refuses a GIN
+// entry over about 2,700 bytes, and a store indexing every prefix of a word
+// would otherwise keep quadratic bytes), and a word of any length is still
+// found by its first characters. Two words that share their first
+// MaxWordBytes bytes are one word to search.
+const MaxWordBytes = 64
+
+// capWord returns w cut to at most MaxWordBytes bytes at a character
+// boundary.
+func capWord(w string) string {
+	if len(w) <= MaxWordBytes {
+		return w
+	}
+	return w[:capLen(w)]
+}
+
+// capLen returns the length of the prefix of w that capWord keeps.
+func capLen[S ~string | ~[]byte](w S) int {
+	if len(w) <= MaxWordBytes {
+		return len(w)
+	}
+	i := MaxWordBytes
+	for i > 0 && !utf8.RuneStart(w[i]) {
+		i--
+	}
+	return i
+}
+
 // ParseQuery parses what a user typed in the search box (T13). When q,
 // without spaces, '+', '-', '.', '(' and ')', is made only of digits and
-// holds at least three, it is a phone search: Search{Phone: digits}.
-// Otherwise Terms are the whitespace-separated chunks of the folded query,
-// without duplicates, in the order typed. A blank query gives the zero
-// Search, which matches everything.
+// holds at least three, it is a phone search: Search{Phone: digits}. A
+// number written internationally, with "+" or the international prefix
+// "00", is searched by its E.164 digits: "0033 6 12 34 56 78" and
+// "+33 (0)6 12 34 56 78" (the trunk prefix written after the country code)
+// both search "33612345678". Otherwise Terms are the whitespace-separated
+// chunks of the folded query, without duplicates, in the order typed. Terms
+// and digits are cut to MaxWordBytes. A blank query gives the zero Search,
+// which matches everything.
 func ParseQuery(q string) store.Search {
 	if digits, ok := phoneQuery(q); ok {
-		return store.Search{Phone: digits}
+		return store.Search{Phone: capWord(digits)}
 	}
 	var terms []string
 	for _, t := range strings.Fields(fold.String(q)) {
+		t = capWord(t)
 		if !slices.Contains(terms, t) {
 			terms = append(terms, t)
 		}
@@ -35,15 +71,22 @@ func ParseQuery(q string) store.Search {
 	return store.Search{Terms: terms}
 }
 
-// phoneQuery returns the digits of q when q is a phone query.
+// phoneQuery returns the digits a phone query searches when q is one.
 func phoneQuery(q string) (string, bool) {
 	b := make([]byte, 0, len(q))
+	plus := false
 	for i := 0; i < len(q); i++ {
 		c := q[i]
 		switch {
 		case c >= '0' && c <= '9':
 			b = append(b, c)
-		case c == ' ' || c == '\t' || c == '+' || c == '-' || c == '.' || c == '(' || c == ')':
+		case c == '+':
+			plus = plus || len(b) == 0
+		case c == '(' && (plus && len(b) > 0 || len(b) > 2 && b[0] == '0' && b[1] == '0') && strings.HasPrefix(q[i:], "(0)"):
+			// "+33 (0)6…": the trunk prefix, which international numbers
+			// leave out
+			i += len("(0)") - 1
+		case c == ' ' || c == '\t' || c == '-' || c == '.' || c == '(' || c == ')':
 		default:
 			return "", false
 		}
@@ -51,7 +94,25 @@ func phoneQuery(q string) (string, bool) {
 	if len(b) < minPhoneDigits {
 		return "", false
 	}
-	return string(b), true
+	digits := string(b)
+	intl := ""
+	switch {
+	case plus:
+		intl = digits
+	case strings.HasPrefix(digits, "00"):
+		intl = digits[2:] // the international prefix of most regions
+	}
+	if len(intl) < minPhoneDigits {
+		return digits, true
+	}
+	// The parser drops a trunk prefix typed after the country code
+	// ("+330612…") when what is left is a possible number.
+	if num, err := phonenumbers.Parse("+"+intl, "ZZ"); err == nil {
+		if e := strconv.Itoa(int(num.GetCountryCode())) + phonenumbers.GetNationalSignificantNumber(num); len(e) >= minPhoneDigits {
+			return e, true
+		}
+	}
+	return intl, true
 }
 
 // SubjectWords returns the searchable words of a thread subject's snapshot
@@ -59,8 +120,8 @@ func phoneQuery(q string) (string, bool) {
 // and Email split at every character that is neither a letter nor a digit,
 // plus each whitespace-separated folded chunk whole, so that
 // "marie@example.com" and "jean-pierre" match whole and "pierre" matches
-// too. A term matches the subject when it is a prefix of one of them. The
-// phone is searched through PhoneForms instead.
+// too, each cut to MaxWordBytes. A term matches the subject when it is a
+// prefix of one of them. The phone is searched through PhoneForms instead.
 func SubjectWords(s store.Snapshot) []string {
 	var words []string
 	for _, field := range [...]string{s.FirstName, s.LastName, s.Name, s.Email} {
@@ -69,7 +130,7 @@ func SubjectWords(s store.Snapshot) []string {
 		}
 		f := fold.String(field)
 		for _, chunk := range strings.Fields(f) {
-			words = appendUnique(words, chunk)
+			words = appendUnique(words, capWord(chunk))
 		}
 		words = appendWords(words, f)
 	}
@@ -82,22 +143,25 @@ func SubjectWords(s store.Snapshot) []string {
 // digits of the national format with its trunk prefix ("0612345678"; for
 // NANP numbers "2015550123"). A phone query matches when it is a prefix of
 // one of them. A number that cannot be parsed gives only its digits; one
-// with no digits gives nil.
+// with no digits gives nil. Forms are cut to MaxWordBytes.
 func PhoneForms(e164 string) []string {
 	digits := fold.Digits(e164)
 	if digits == "" {
 		return nil
 	}
-	forms := []string{digits}
+	forms := []string{capWord(digits)}
 	num := e164Number(e164, digits)
 	if num == nil {
+		if len(digits) > MaxWordBytes {
+			return forms // no phone number is that long
+		}
 		var err error
 		if num, err = phonenumbers.Parse(e164, ""); err != nil {
 			return forms
 		}
 	}
-	forms = appendUnique(forms, phonenumbers.GetNationalSignificantNumber(num))
-	forms = appendUnique(forms, fold.Digits(phonenumbers.Format(num, phonenumbers.NATIONAL)))
+	forms = appendUnique(forms, capWord(phonenumbers.GetNationalSignificantNumber(num)))
+	forms = appendUnique(forms, capWord(fold.Digits(phonenumbers.Format(num, phonenumbers.NATIONAL))))
 	return slices.DeleteFunc(forms, func(f string) bool { return f == "" })
 }
 
@@ -132,8 +196,8 @@ func e164Number(e164, digits string) *phonenumbers.PhoneNumber {
 }
 
 // MessageWords returns the distinct folded words of a message text (T13,
-// T14), split at every character that is neither a letter nor a digit, in
-// order of first appearance.
+// T14), split at every character that is neither a letter nor a digit and
+// cut to MaxWordBytes, in order of first appearance.
 func MessageWords(text string) []string {
 	return AppendMessageWords(nil, text)
 }
@@ -202,8 +266,8 @@ func anyPrefix(words []string, prefix string) bool {
 	return false
 }
 
-// appendWords appends to dst the words of the folded string f that dst
-// does not hold yet. The words are substrings of f.
+// appendWords appends to dst the words of the folded string f, cut to
+// MaxWordBytes, that dst does not hold yet. The words are substrings of f.
 func appendWords(dst []string, f string) []string {
 	start := -1
 	for i := 0; i < len(f); {
@@ -216,13 +280,13 @@ func appendWords(dst []string, f string) []string {
 				start = i
 			}
 		} else if start >= 0 {
-			dst = appendUnique(dst, f[start:i])
+			dst = appendUnique(dst, capWord(f[start:i]))
 			start = -1
 		}
 		i += size
 	}
 	if start >= 0 {
-		dst = appendUnique(dst, f[start:])
+		dst = appendUnique(dst, capWord(f[start:]))
 	}
 	return dst
 }

@@ -65,6 +65,7 @@ func (s *Splitter) Split(text string) [][]byte {
 }
 
 func (s *Splitter) addWord(w []byte) {
+	w = w[:capLen(w)]
 	for _, have := range s.words {
 		if bytes.Equal(have, w) {
 			return
