@@ -61,6 +61,11 @@ var bombs = []bomb{
 	text("fromJson expansion", `{{ $j := fromJson (print "[" (repeat 20000 "[],") "[]]") }}`, ErrLimit, "fromJson", LimitAlloc),
 	text("split into a map", `{{ $m := split "" (repeat 60000 "x") }}`, ErrLimit, "split", LimitList),
 
+	// CPU: one call whose work grows faster than its input (a non-ASCII cutset is
+	// searched for each rune trimmed: 3.6 billion steps).
+	text("trimAll cutset", `{{ $x := trimAll (repeat 30000 "é") (print "a" (repeat 30000 "é")) }}`, ErrLimit, "trimAll", LimitWork),
+	text("regex work", `{{ regexMatch "(?:a|aa|aaa|b)*c(?:a|b){200}" (repeat 60000 "a") }}`, ErrLimit, "regexMatch", LimitWork),
+
 	// Host data that refers to itself (a fatal stack overflow when printed).
 	text("cyclic map printed", `{{ .Contact.Self }}`, ErrLimit, "print", LimitCycle),
 	text("cyclic list printed", `{{ .Contact.Loop }}`, ErrLimit, "print", LimitCycle),

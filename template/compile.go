@@ -346,7 +346,7 @@ func (c *compiler) operand(n parse.Node, dot dotCtx, tolerant bool, t reflect.Ty
 		start = max(start, 0)
 		op := &fieldOp{names: a.Ident, tolerant: tolerant, pos: start, ref: a.String()}
 		if path, ok := dot.join(a.Ident); ok {
-			c.ref(path, start, int(a.Pos))
+			c.ref(path, start)
 			op.ref = "." + path
 		}
 		return op
@@ -358,7 +358,7 @@ func (c *compiler) operand(n parse.Node, dot dotCtx, tolerant bool, t reflect.Ty
 		if a.Ident[0] == "$" && len(a.Ident) > 1 {
 			// The parser places `$.X` at its first field; move to the `$`.
 			op.pos = int(a.Pos) - 1
-			c.ref(strings.Join(a.Ident[1:], "."), op.pos, int(a.Pos))
+			c.ref(strings.Join(a.Ident[1:], "."), op.pos)
 			op.ref = "." + strings.Join(a.Ident[1:], ".")
 		}
 		return op
@@ -399,9 +399,9 @@ func (c *compiler) subPipe(p *parse.PipeNode, dot dotCtx, cond bool) *pipeline {
 	return out
 }
 
-func (c *compiler) ref(path string, pos, node int) {
+func (c *compiler) ref(path string, pos int) {
 	line, col := position(c.f.src, pos)
-	c.f.refs = append(c.f.refs, ref{path: path, pos: pos, node: node, line: line, col: col})
+	c.f.refs = append(c.f.refs, ref{path: path, line: line, col: col})
 }
 
 func funcName(cmd *parse.CommandNode) string {

@@ -100,8 +100,6 @@ func (ft funcTable) names() map[string]any {
 var (
 	tString = reflect.TypeFor[string]()
 	tInt    = reflect.TypeFor[int]()
-	tTime   = reflect.TypeFor[time.Time]()
-	tMap    = reflect.TypeFor[map[string]any]()
 	tAny    reflect.Type // nil: any value, no conversion
 )
 

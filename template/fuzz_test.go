@@ -122,7 +122,7 @@ func FuzzRender(f *testing.F) {
 // themselves, widths, repetition counts, regular expressions, earlier results), some in
 // loops, and renders them under the same checks as the bombs: a typed error or a
 // result, the budgets respected, and no render allocating more than renderAllocBound
-// (measured with runtime/metrics). Its seeds also run in the memory-capped child of
+// (measured with runtime.ReadMemStats). Its seeds also run in the memory-capped child of
 // TestBombsUnderMemoryCapC5. When fuzzing on Linux, the worker process is capped too,
 // with room for the fuzzing engine's own buffers (it allocates 100 MB per mutation).
 func FuzzPipelines(f *testing.F) {
@@ -188,7 +188,7 @@ var pipelineAtoms = []string{
 func pipelineSource(program []byte) string {
 	const maxSteps = 12
 	var b strings.Builder
-	b.WriteString(`{{ $s := repeat 30000 "ab" }}{{ $t := "a,b,c" }}{{ $n := 7 }}{{ $l := list $s $t $n }}{{ $m := dict "k" $s "l" $l }}`)
+	b.WriteString(pipelinePrelude)
 	steps := min(len(program)/3, maxSteps)
 	for i := range steps {
 		fmt.Fprintf(&b, "{{ $v%d := 0 }}", i)
@@ -230,6 +230,32 @@ func pipelineSource(program []byte) string {
 		fmt.Fprintf(&b, "{{ $v%d }}", steps-1)
 	}
 	return b.String()
+}
+
+// pipelinePrelude declares the variables the pipeline fuzzer's steps use.
+const pipelinePrelude = `{{ $s := repeat 30000 "ab" }}{{ $t := "a,b,c" }}{{ $n := 7 }}{{ $l := list $s $t $n }}{{ $m := dict "k" $s "l" $l }}`
+
+// fuzzFindings are templates FuzzPipelines found: calls whose cost was underestimated
+// or that walked host data without the guards. Each runs under the same checks.
+var fuzzFindings = []string{
+	// spf13/cast prints a value it cannot convert into its error: a list that contains
+	// itself overflowed the stack.
+	`{{ $x := ceil .Contact.Loop }}`,
+	`{{ $x := add .Contact.Self 1 }}`,
+	// strconv copies, and cast quotes, a string that is not a number into their errors.
+	pipelinePrelude + `{{ range until 241 }}{{ $x := add $s }}{{ end }}`,
+	pipelinePrelude + `{{ range until 41 }}{{ $x := duration $s }}{{ end }}`,
+	// typeIsLike concatenates "*" and its first argument.
+	pipelinePrelude + `{{ range until 201 }}{{ $x := typeIsLike $s "a*" }}{{ end }}`,
+}
+
+// Regression tests for what FuzzPipelines found (issue 13).
+func TestFuzzFindingsC5(t *testing.T) {
+	for _, src := range fuzzFindings {
+		if _, err := renderPipeline(src); err != nil {
+			t.Error(err)
+		}
+	}
 }
 
 // pipelineSeeds are programs the fuzzer starts from (see pipelineSource).

@@ -15,13 +15,14 @@ import (
 // (text, if, with, range, variables) while every pipeline is evaluated by this package's
 // executor, with its budget, limits and printing rules:
 //
-//	{{ .Contact.FirstName | upper }}  →  {{ parleyEval $parleyState 3 . }}
-//	{{ range $i, $x := .List }}       →  {{ range $i, $x := parleyEval $parleyState 4 . }}{{ $parleyTick := parleyTick $parleyState }}
+//	{{ .Contact.FirstName | upper }}  →  {{ parleyEval3 $parleyState . }}
+//	{{ range $i, $x := .List }}       →  {{ range $i, $x := parleyEval4 $parleyState . }}{{ $parleyTick := parleyTick $parleyState }}
+//	{{ printf "%d" $i }}              →  {{ parleyEval5 $parleyState . $i }}
 //
 // html/template then appends its escapers to the rewritten pipelines. The render state
 // is the data given to Execute, stored at the top in $parleyState (templates cannot name
-// variables starting with $parley); each pipeline receives dot and the variables it
-// reads.
+// variables starting with $parley); each pipeline has its own function, which receives
+// dot and the variables the pipeline reads.
 
 // htmlMode is what a rewritten pipeline's value is used for.
 type htmlMode uint8
@@ -58,9 +59,8 @@ func (c *compiler) rewrite(orig *parse.PipeNode, mode htmlMode) *parse.PipeNode 
 	id := len(c.pipes) - 1
 	pos := orig.Pos
 	args := []parse.Node{
-		parse.NewIdentifier(fnEval).SetPos(pos),
+		parse.NewIdentifier(fnEval + strconv.Itoa(id)).SetPos(pos),
 		&parse.VariableNode{NodeType: parse.NodeVariable, Pos: pos, Ident: []string{stateVar}},
-		&parse.NumberNode{NodeType: parse.NodeNumber, Pos: pos, IsInt: true, IsUint: true, IsFloat: true, Int64: int64(id), Uint64: uint64(id), Float64: float64(id), Text: strconv.Itoa(id)},
 		&parse.DotNode{NodeType: parse.NodeDot, Pos: pos},
 	}
 	for _, name := range c.pipes[id].free {
@@ -129,7 +129,10 @@ func newHTMLProgram(name Field, src string, tree *parse.Tree, pipes []htmlPipe) 
 		Cmds: []*parse.CommandNode{{NodeType: parse.NodeCommand, Args: []parse.Node{&parse.DotNode{NodeType: parse.NodeDot}}}},
 	}}
 	tree.Root.Nodes = append([]parse.Node{declare}, tree.Root.Nodes...)
-	funcs := htmltemplate.FuncMap{fnEval: h.eval, fnTick: tick}
+	funcs := htmltemplate.FuncMap{fnTick: tick}
+	for id := range pipes {
+		funcs[fnEval+strconv.Itoa(id)] = h.evalFunc(id)
+	}
 	ht, err := htmltemplate.New(string(name)).Funcs(funcs).AddParseTree(string(name), tree)
 	if err != nil {
 		return nil, []Problem{syntaxProblem(name, src, err)}
@@ -171,16 +174,28 @@ func (h *htmlProgram) execute(st *renderState) error {
 	return nil
 }
 
+// evalFunc returns the function text/template calls for pipeline id: without the
+// variadic form when it reads fewer than three variables, which spares text/template a
+// slice per call.
+func (h *htmlProgram) evalFunc(id int) any {
+	switch len(h.pipes[id].free) {
+	case 0:
+		return func(st *renderState, dot any) (any, error) { return h.eval(st, id, dot, nil) }
+	case 1:
+		return func(st *renderState, dot, v0 any) (any, error) { return h.eval(st, id, dot, []any{v0}) }
+	case 2:
+		return func(st *renderState, dot, v0, v1 any) (any, error) { return h.eval(st, id, dot, []any{v0, v1}) }
+	}
+	return func(st *renderState, dot any, vars ...any) (any, error) { return h.eval(st, id, dot, vars) }
+}
+
 // eval evaluates pipeline id for text/template, with dot and the variables it reads.
-func (h *htmlProgram) eval(st *renderState, id int, dot any, vars ...any) (any, error) {
+func (h *htmlProgram) eval(st *renderState, id int, dot any, vars []any) (any, error) {
 	if st == nil || st.ctx == nil {
 		return nil, renderf("no render in progress")
 	}
 	if st.err != nil {
 		return nil, st.err
-	}
-	if id < 0 || id >= len(h.pipes) {
-		return nil, st.fail(renderf("unknown pipeline %d", id))
 	}
 	p := &h.pipes[id]
 	if d, ok := dot.(*renderState); ok && d == st {

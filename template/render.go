@@ -8,11 +8,13 @@ import (
 
 // Resolver supplies the values of the scopes a send context provides, for one recipient.
 // A scope's value may be a map with string keys (map[string]any, map[string]string …) or
-// a struct (or pointer to one) whose exported fields and niladic methods are the
-// variables. Resolve returns ok == false when the context does not provide the scope.
+// a struct (or pointer to one) whose exported fields and methods without arguments are
+// the variables. Resolve returns ok == false when the context does not provide the scope.
 //
-// Templates can read every exported field and call every exported niladic method of the
-// values they are given: give them plain data.
+// Templates can read every exported field and call every exported method without
+// arguments of the values they are given, and never change them. Resolve and those
+// methods are host code that the render's limits do not bound: give templates plain
+// data.
 type Resolver interface {
 	Resolve(s Scope) (value any, ok bool)
 }

@@ -123,8 +123,6 @@ type field struct {
 // ref is a variable reference found in a field.
 type ref struct {
 	path      string // absolute path without the leading dot: "Booking.CheckIn"
-	pos       int    // byte offset in the field's source
-	node      int    // the parser's offset of the node (where exec errors point)
 	line, col int
 }
 
