@@ -78,7 +78,7 @@ func TestBombsUnderMemoryCapC5(t *testing.T) {
 		}
 	}
 	if err != nil {
-		t.Fatalf("the child process died while rendering %q: %v\n%s", started, err, tail(out, 40))
+		t.Fatalf("the child process died while rendering %q: %v: %s\n%s", started, err, crashReason(out), tail(out, 20))
 	}
 	var largest string
 	var report strings.Builder
@@ -193,6 +193,17 @@ func TestMemoryCapChild(t *testing.T) {
 		}
 		childReport("peak\t%d", peakRSS())
 	}
+}
+
+// crashReason returns the runtime's reason for a crash in a child's output.
+func crashReason(out string) string {
+	for line := range strings.Lines(out) {
+		if strings.HasPrefix(line, "fatal error:") || strings.HasPrefix(line, "runtime: out of memory") ||
+			strings.HasPrefix(line, "runtime: goroutine stack exceeds") {
+			return strings.TrimSpace(line)
+		}
+	}
+	return "no reason in its output"
 }
 
 func tail(s string, n int) string {

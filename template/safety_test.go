@@ -160,13 +160,15 @@ func TestCyclesAndDepthC5(t *testing.T) {
 	}
 	shared := []string{"s"}
 	dag := map[string]any{"a": shared, "b": shared, "c": []any{shared, shared}}
+	prefix := make([]any, 2) // holds a shorter slice of itself: not a cycle
+	prefix[0], prefix[1] = "p", prefix[:1]
 	type node struct {
 		Name string
 		Next *node
 	}
 	ring := &node{Name: "ring"}
 	ring.Next = ring
-	data := Values{ScopeContact: map[string]any{"Self": self, "Loop": loop, "Deep": deep, "DAG": dag, "Ring": ring}}
+	data := Values{ScopeContact: map[string]any{"Self": self, "Loop": loop, "Deep": deep, "DAG": dag, "Ring": ring, "Prefix": prefix}}
 	for _, tt := range []struct {
 		text  string
 		fn    string
@@ -197,8 +199,8 @@ func TestCyclesAndDepthC5(t *testing.T) {
 			}
 		}
 	}
-	out, err := mustParse(t, Source{Text: `{{ .Contact.DAG }} {{ toJson .Contact.DAG }} {{ .Contact.Ring.Name }}`}).Render(bg, FormatText, data)
-	if want := `map[a:[s] b:[s] c:[[s] [s]]] {"a":["s"],"b":["s"],"c":[["s"],["s"]]} ring`; err != nil || out.Text != want {
+	out, err := mustParse(t, Source{Text: `{{ .Contact.DAG }} {{ toJson .Contact.DAG }} {{ .Contact.Ring.Name }} {{ .Contact.Prefix }}`}).Render(bg, FormatText, data)
+	if want := `map[a:[s] b:[s] c:[[s] [s]]] {"a":["s"],"b":["s"],"c":[["s"],["s"]]} ring [p [p]]`; err != nil || out.Text != want {
 		t.Errorf("shared values: %+v, %v, want %q", out, err, want)
 	}
 }

@@ -15,9 +15,10 @@ import (
 // depth and size bounds.
 
 var (
-	errorType    = reflect.TypeFor[error]()
-	stringerType = reflect.TypeFor[fmt.Stringer]()
-	anyType      = reflect.TypeFor[any]()
+	reflectValueType = reflect.TypeFor[reflect.Value]()
+	errorType        = reflect.TypeFor[error]()
+	stringerType     = reflect.TypeFor[fmt.Stringer]()
+	anyType          = reflect.TypeFor[any]()
 )
 
 func missingf(format string, args ...any) error {
@@ -189,7 +190,7 @@ func canBeNil(t reflect.Type) bool {
 	case reflect.Chan, reflect.Func, reflect.Interface, reflect.Map, reflect.Pointer, reflect.Slice:
 		return true
 	case reflect.Struct:
-		return t == reflect.TypeFor[reflect.Value]()
+		return t == reflectValueType
 	}
 	return false
 }
@@ -557,8 +558,16 @@ type measurer struct {
 	opts  measureOpts
 	left  int64
 	total int64
-	path  []uintptr // references on the current path, for cycle detection
+	path  []reference // references on the current path, for cycle detection
 	fn    string
+}
+
+// reference identifies a map, a slice or a pointer on a walk's path: a value contains
+// itself when the same reference (address, length and type) is met again below it.
+type reference struct {
+	ptr uintptr
+	n   int
+	t   reflect.Type
 }
 
 func (m *measurer) add(n int64) error {
@@ -598,16 +607,20 @@ func (m *measurer) value(v any, depth int) error {
 	return m.reflect(reflect.ValueOf(v), depth)
 }
 
-func (m *measurer) enter(p uintptr, depth int) error {
+func (m *measurer) enter(v reflect.Value, depth int) error {
 	if depth > MaxDataDepth {
 		return &LimitError{Func: m.fn, Limit: LimitDepth, Want: int64(depth), Left: MaxDataDepth}
 	}
+	r := reference{ptr: v.Pointer(), t: v.Type()}
+	if v.Kind() == reflect.Slice {
+		r.n = v.Len()
+	}
 	for _, q := range m.path {
-		if q == p {
+		if q == r {
 			return &LimitError{Func: m.fn, Limit: LimitCycle}
 		}
 	}
-	m.path = append(m.path, p)
+	m.path = append(m.path, r)
 	return nil
 }
 
@@ -716,7 +729,7 @@ func (m *measurer) reflect(v reflect.Value, depth int) error {
 		}
 		switch k := v.Elem().Kind(); {
 		case m.opts.json, k == reflect.Struct || k == reflect.Map || k == reflect.Slice || k == reflect.Array:
-			if err := m.enter(v.Pointer(), depth); err != nil {
+			if err := m.enter(v, depth); err != nil {
 				return err
 			}
 			defer m.leave()
@@ -733,7 +746,7 @@ func (m *measurer) reflect(v reflect.Value, depth int) error {
 				return m.add(2)
 			}
 			if n > 0 {
-				if err := m.enter(v.Pointer(), depth); err != nil {
+				if err := m.enter(v, depth); err != nil {
 					return err
 				}
 				defer m.leave()
@@ -760,7 +773,7 @@ func (m *measurer) reflect(v reflect.Value, depth int) error {
 		if v.IsNil() {
 			return m.add(5)
 		}
-		if err := m.enter(v.Pointer(), depth); err != nil {
+		if err := m.enter(v, depth); err != nil {
 			return err
 		}
 		defer m.leave()
@@ -779,6 +792,10 @@ func (m *measurer) reflect(v reflect.Value, depth int) error {
 		}
 		return nil
 	case reflect.Struct:
+		if v.Type() == reflectValueType && v.CanInterface() {
+			// fmt prints the value a reflect.Value holds.
+			return m.reflect(v.Interface().(reflect.Value), depth+1)
+		}
 		if depth > MaxDataDepth {
 			return &LimitError{Func: m.fn, Limit: LimitDepth, Want: int64(depth), Left: MaxDataDepth}
 		}
