@@ -270,7 +270,7 @@ func (c *compiler) pipe(p *parse.PipeNode, dot dotCtx, cond bool, mode htmlMode)
 	return out
 }
 
-// slot returns the slot of the variable name in scope (the parser checked that it is).
+// slot returns the slot of the variable name in scope, or -1 when it was never declared.
 func (c *compiler) slot(name string) int {
 	if c.html {
 		for i, v := range c.free {
@@ -286,7 +286,7 @@ func (c *compiler) slot(name string) int {
 			return i
 		}
 	}
-	return 0
+	return -1 // assigned without a declaration, which the parser lets through
 }
 
 func (c *compiler) command(cmd *parse.CommandNode, dot dotCtx, bare, tolerantArgs, piped bool) command {

@@ -95,6 +95,30 @@ func ExampleTemplate_Render_missingValue() {
 	// Hi there
 }
 
+// Every render has an allocation budget (Options.MaxAlloc, 1 MiB by default) that each
+// function call is charged before it allocates: a template that would exceed it is
+// refused, naming the function, before the memory is taken.
+func ExampleLimitError() {
+	tpl, _ := ptemplate.Parse(ptemplate.NewCatalog(), ptemplate.Source{
+		Text: `{{ range until 100 }}{{ $wide := printf "%60000d" 1 }}{{ end }}done`,
+	}, ptemplate.Options{})
+	_, err := tpl.Render(context.Background(), ptemplate.FormatText, nil)
+	var limit *ptemplate.LimitError
+	if errors.As(err, &limit) {
+		fmt.Println(errors.Is(err, ptemplate.ErrLimit), limit.Func, limit.Limit, limit.Want > limit.Left)
+	}
+
+	// A budget large enough for the whole loop lets it through; Output says what it used.
+	tpl, _ = ptemplate.Parse(ptemplate.NewCatalog(), ptemplate.Source{
+		Text: `{{ range until 100 }}{{ $wide := printf "%60000d" 1 }}{{ end }}done`,
+	}, ptemplate.Options{MaxAlloc: 64 << 20})
+	out, _ := tpl.Render(context.Background(), ptemplate.FormatText, nil)
+	fmt.Println(out.Text, out.Iterations, out.Alloc > 100*60000)
+	// Output:
+	// true printf MaxAlloc true
+	// done 100 true
+}
+
 // A subject override for one send leaves the template unchanged.
 func ExampleTemplate_WithSubject() {
 	tpl, _ := ptemplate.Parse(ptemplate.NewCatalog(), ptemplate.Source{Subject: "News", Text: "Hello"}, ptemplate.Options{})

@@ -281,6 +281,9 @@ func (st *renderState) evalPipe(p *pipeline, dot any) (any, error) {
 		}
 	}
 	for _, s := range p.decl {
+		if s < 0 {
+			return nil, at(p.pos, "", renderf("assignment to an undefined variable"))
+		}
 		st.vars[s] = v
 	}
 	return v, nil
@@ -414,6 +417,9 @@ func (o *fieldOp) eval(_ *renderState, dot any) (any, error) {
 }
 
 func (o *varOp) eval(st *renderState, _ any) (any, error) {
+	if o.slot < 0 {
+		return nil, at(o.pos, "", renderf("undefined variable: %s", o.ref))
+	}
 	v := st.vars[o.slot]
 	if len(o.names) == 0 {
 		return v, nil

@@ -302,6 +302,13 @@ func TestRenderErrorsOther(t *testing.T) {
 	if !errors.Is(err, ErrRender) {
 		t.Errorf("range over channel: %v", err)
 	}
+	// The parser lets an assignment declare a variable; text/template refuses it when it
+	// runs, and so does Render (it once assigned to $ instead).
+	for _, src := range []string{`{{ with $x = $x }}{{ end }}`, `{{ $y = 1 }}{{ $y }}`} {
+		if _, err := render(t, Source{Text: src}, FormatText, nil); !errors.Is(err, ErrRender) {
+			t.Errorf("%s: %v", src, err)
+		}
+	}
 	// Overwriting $ cannot switch the guards off.
 	out, err := render(t, Source{Text: `{{ $ = 1 }}{{ range 3 }}x{{ end }}{{ $ }}`}, FormatText, nil)
 	if err != nil || out.Text != "xxx1" || out.Iterations != 3 {

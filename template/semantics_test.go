@@ -97,10 +97,20 @@ var semanticsCorpus = []string{
 	`{{- " trimmed " -}} {{/* a comment */}} x`,
 }
 
+// rawFuncs are Sprig's functions for text/template, without the removed ones, and with
+// a sortAlpha that sorts a copy: Sprig's sorts the data it is given (issue 13), which
+// would change the data the comparisons share.
 func rawFuncs() map[string]any {
 	fm := sprig.TxtFuncMap()
 	for _, name := range removedFuncs {
 		delete(fm, name)
+	}
+	sortAlpha := fm["sortAlpha"].(func(any) []string)
+	fm["sortAlpha"] = func(list any) []string {
+		if l, ok := list.([]string); ok {
+			list = slices.Clone(l)
+		}
+		return sortAlpha(list)
 	}
 	return fm
 }
@@ -226,4 +236,68 @@ func TestFunctionListDocumented(t *testing.T) {
 	if len(ft) < 150 {
 		t.Errorf("only %d functions: %v", len(ft), slices.Sorted(maps.Keys(ft)))
 	}
+}
+
+// FuzzSemantics renders any template that the executor renders without an error with
+// text/template and Sprig too (with missingkey=default, which gives the nil that default
+// and if see here), on the same data and clock: the outputs must be the same, and
+// text/template may fail only on a field lookup that this package tolerates.
+func FuzzSemantics(f *testing.F) {
+	for _, src := range semanticsCorpus {
+		f.Add(src)
+	}
+	fixed := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return fixed }
+	funcs := rawFuncs()
+	funcs["now"] = clock
+	funcs["date"] = func(layout string, d any) string {
+		return timeOf(&renderState{now: clock}, d).In(time.Local).Format(layout)
+	}
+	funcs["htmlDate"] = func(d any) string { return timeOf(&renderState{now: clock}, d).In(time.Local).Format("2006-01-02") }
+	cat := NewCatalog()
+	values := Values{}
+	for key, v := range semanticsData {
+		scope := Scope("test:" + key)
+		if err := cat.RegisterScope(ScopeInfo{Scope: scope, Root: key}); err != nil {
+			f.Fatal(err)
+		}
+		values[scope] = v
+	}
+	tolerated := regexp.MustCompile(`can't evaluate field|nil pointer evaluating|is an unexported field|error calling [A-Z]`)
+	// Functions whose results depend on map iteration order.
+	unordered := regexp.MustCompile(`\b(keys|values|pluck)\b`)
+	f.Fuzz(func(t *testing.T, src string) {
+		if unordered.MatchString(src) {
+			return
+		}
+		tpl, err := Parse(cat, Source{Text: src}, Options{Now: clock, MaxOutput: 4096, Timeout: time.Hour})
+		if err != nil {
+			return
+		}
+		out, err := tpl.Render(bg, FormatText, values)
+		if err != nil {
+			return
+		}
+		raw, err := texttemplate.New("t").Funcs(funcs).Parse(src)
+		if err != nil {
+			t.Fatalf("Parse accepted what text/template refuses: %v\n%q", err, src)
+		}
+		// A render's root holds the scopes the template names, and only those.
+		data := map[string]any{}
+		for _, r := range tpl.roots {
+			data[r.root] = semanticsData[r.root]
+		}
+		var want strings.Builder
+		if err := raw.Execute(&want, data); err != nil {
+			// A field that cannot be read is missing, not an error, where a missing value
+			// is tolerated (default, coalesce, empty, and, or, not, if, with).
+			if tolerated.MatchString(err.Error()) {
+				return
+			}
+			t.Fatalf("Render succeeded where text/template fails: %v\n%q\ngot %q", err, src, out.Text)
+		}
+		if out.Text != want.String() {
+			t.Fatalf("%q:\n got %q\nwant %q", src, out.Text, want.String())
+		}
+	})
 }
