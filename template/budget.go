@@ -95,8 +95,10 @@ type renderState struct {
 }
 
 // charge records that fn is about to allocate n bytes, or refuses with a [*LimitError]
-// when n exceeds what is left of the budget.
+// when n exceeds what is left of the budget. The allocator rounds each allocation up to
+// its size class, by at most an eighth: n is charged with that eighth.
 func (st *renderState) charge(fn string, n int64) error {
+	n = addCost(n, n/8)
 	if left := st.lim.maxAlloc - st.alloc; n > left || n < 0 {
 		if n < 0 {
 			n = math.MaxInt64
@@ -106,6 +108,11 @@ func (st *renderState) charge(fn string, n int64) error {
 	st.alloc += n
 	return nil
 }
+
+// growth is what building a result by appending costs, per byte of the result: the
+// buffer is reallocated as it grows (by a quarter at a time once it is large, so the
+// reallocations add up to about 5 times the result), then copied into the string.
+const growth = 6
 
 // left returns the bytes left in the budget.
 func (st *renderState) left() int64 { return st.lim.maxAlloc - st.alloc }

@@ -87,7 +87,7 @@ func strval(st *renderState, fn string, v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := st.charge(fn, 2*n); err != nil {
+	if err := st.charge(fn, mulCost(n, growth)); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("%v", v), nil
@@ -150,7 +150,7 @@ func quoteAll(st *renderState, fn string, a []any, double bool) (string, error) 
 				return "", err
 			}
 			// strconv.Quote writes at most 4 bytes per byte (\x00), plus the quotes.
-			if err := st.charge(fn, addCost(mulCost(int64(len(x)), 8), 8)); err != nil {
+			if err := st.charge(fn, mulCost(addCost(mulCost(int64(len(x)), 4), 2), growth)); err != nil {
 				return "", err
 			}
 			s = strconv.Quote(x)
@@ -159,7 +159,7 @@ func quoteAll(st *renderState, fn string, a []any, double bool) (string, error) 
 			if err != nil {
 				return "", err
 			}
-			if err := st.charge(fn, addCost(mulCost(m, 2), 8)); err != nil {
+			if err := st.charge(fn, mulCost(addCost(m, 2), growth)); err != nil {
 				return "", err
 			}
 			s = fmt.Sprintf("'%v'", v)
@@ -384,8 +384,7 @@ func builtinPrintf(st *renderState, a []any) (any, error) {
 			total = addCost(total, s)
 		}
 	}
-	// fmt's buffer grows by doubling, then the string is copied.
-	if err := st.charge("printf", mulCost(total, 3)); err != nil {
+	if err := st.charge("printf", mulCost(total, growth)); err != nil {
 		return nil, err
 	}
 	return fmt.Sprintf(format, args...), nil
@@ -494,7 +493,7 @@ func jsonFunc(name string) callFunc {
 		if err != nil {
 			return nil, err
 		}
-		if err := st.charge(name, mulCost(n, 3)); err != nil {
+		if err := st.charge(name, mulCost(n, 4)); err != nil {
 			return nil, err
 		}
 		var out []byte

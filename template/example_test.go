@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	ptemplate "github.com/parleyhq/parley/template"
 )
@@ -99,9 +100,8 @@ func ExampleTemplate_Render_missingValue() {
 // function call is charged before it allocates: a template that would exceed it is
 // refused, naming the function, before the memory is taken.
 func ExampleLimitError() {
-	tpl, _ := ptemplate.Parse(ptemplate.NewCatalog(), ptemplate.Source{
-		Text: `{{ range until 100 }}{{ $wide := printf "%60000d" 1 }}{{ end }}done`,
-	}, ptemplate.Options{})
+	src := ptemplate.Source{Text: `{{ range until 10 }}{{ $wide := printf "%60000d" 1 }}{{ end }}done`}
+	tpl, _ := ptemplate.Parse(ptemplate.NewCatalog(), src, ptemplate.Options{})
 	_, err := tpl.Render(context.Background(), ptemplate.FormatText, nil)
 	var limit *ptemplate.LimitError
 	if errors.As(err, &limit) {
@@ -109,14 +109,16 @@ func ExampleLimitError() {
 	}
 
 	// A budget large enough for the whole loop lets it through; Output says what it used.
-	tpl, _ = ptemplate.Parse(ptemplate.NewCatalog(), ptemplate.Source{
-		Text: `{{ range until 100 }}{{ $wide := printf "%60000d" 1 }}{{ end }}done`,
-	}, ptemplate.Options{MaxAlloc: 64 << 20})
-	out, _ := tpl.Render(context.Background(), ptemplate.FormatText, nil)
-	fmt.Println(out.Text, out.Iterations, out.Alloc > 100*60000)
+	tpl, _ = ptemplate.Parse(ptemplate.NewCatalog(), src, ptemplate.Options{MaxAlloc: 16 << 20, Timeout: time.Minute})
+	out, err := tpl.Render(context.Background(), ptemplate.FormatText, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(out.Text, out.Iterations, out.Alloc > 10*60000)
 	// Output:
 	// true printf MaxAlloc true
-	// done 100 true
+	// done 10 true
 }
 
 // A subject override for one send leaves the template unchanged.

@@ -155,13 +155,14 @@ func newFuncTable() funcTable {
 		lt, err := less(a[0], a[1])
 		return !lt, err
 	})
-	native("print", sig(tAny), true, printCost("print", 1), func(_ *renderState, a []any) (any, error) { return fmt.Sprint(a...), nil })
-	native("println", sig(tAny), true, printCost("println", 1), func(_ *renderState, a []any) (any, error) { return fmt.Sprintln(a...), nil })
+	native("print", sig(tAny), true, printCost("print", 0), func(_ *renderState, a []any) (any, error) { return fmt.Sprint(a...), nil })
+	native("println", sig(tAny), true, printCost("println", 0), func(_ *renderState, a []any) (any, error) { return fmt.Sprintln(a...), nil })
 	native("printf", sig(tString, tAny), true, nil, builtinPrintf)
-	// Escapers print their arguments, then escape: at most 6 bytes per byte (\u003c).
+	// Escapers print their arguments, then escape: html and urlquery write at most 6 and
+	// 3 bytes per byte; js formats each rune it escapes with fmt (\u00E9), 10 at most.
 	native("html", sig(tAny), true, printCost("html", 6), func(_ *renderState, a []any) (any, error) { return texttemplate.HTMLEscaper(a...), nil })
-	native("js", sig(tAny), true, printCost("js", 6), func(_ *renderState, a []any) (any, error) { return texttemplate.JSEscaper(a...), nil })
-	native("urlquery", sig(tAny), true, printCost("urlquery", 6), func(_ *renderState, a []any) (any, error) {
+	native("js", sig(tAny), true, printCost("js", 10), func(_ *renderState, a []any) (any, error) { return texttemplate.JSEscaper(a...), nil })
+	native("urlquery", sig(tAny), true, printCost("urlquery", 3), func(_ *renderState, a []any) (any, error) {
 		return texttemplate.URLQueryEscaper(a...), nil
 	})
 
@@ -180,8 +181,8 @@ func newFuncTable() funcTable {
 	wrap("mustDateModify", stringCost(8, 128, 0))
 	alias("must_date_modify", "mustDateModify")
 	wrap("duration", stringCost(8, 64, 0))
-	wrap("toDate", stringCost(8, 256, 0, 1))
-	wrap("mustToDate", stringCost(8, 256, 0, 1))
+	wrap("toDate", stringCost(16, 256, 0, 1))
+	wrap("mustToDate", stringCost(16, 256, 0, 1))
 	wrap("unixEpoch", fixedCost(32))
 
 	// Strings. Case mapping may grow a string 3× (an invalid byte becomes U+FFFD), plus
@@ -213,7 +214,7 @@ func newFuncTable() funcTable {
 	wrap("sha256sum", stringCost(1, 256, 0))
 	wrap("sha512sum", stringCost(1, 256, 0))
 	wrap("adler32sum", stringCost(1, 256, 0))
-	wrap("regexQuoteMeta", stringCost(2, 16, 0))
+	wrap("regexQuoteMeta", stringCost(4, 16, 0))
 	wrap("base", stringCost(2, 16, 0))
 	wrap("dir", stringCost(2, 16, 0))
 	wrap("clean", stringCost(2, 16, 0))
@@ -260,8 +261,8 @@ func newFuncTable() funcTable {
 			return 0, renderf("indent: negative count %d", spaces)
 		}
 		lines := int64(strings.Count(s, "\n") + 1)
-		// The padding, the result, and the strings.Replace builder.
-		return addCost(mulCost(2, addCost(int64(len(s)), mulCost(lines, int64(spaces)))), int64(spaces)+16), nil
+		// The padding and "\n"+padding, the replaced text, and the result they make.
+		return addCost(mulCost(2, addCost(int64(len(s)), mulCost(lines, int64(spaces)))), mulCost(int64(spaces), 3)+64), nil
 	}
 	native("indent", sig(tInt, tString), false, indentCost, indent(""))
 	native("nindent", sig(tInt, tString), false, indentCost, indent("\n"))
@@ -273,8 +274,9 @@ func newFuncTable() funcTable {
 		return strings.ReplaceAll(a[2].(string), a[0].(string), a[1].(string)), nil
 	})
 	wrapCost := func(l int, sep, s string) int64 {
-		// goutils' builder: the result (each line plus a separator) and its growth.
-		return mulCost(3, addCost(int64(len(s)), mulCost(int64(len(s)/max(l, 1)+1), int64(max(len(sep), 1)))))
+		// goutils' bytes.Buffer: the result (each line plus a separator), its growth, and
+		// the string copied out of it.
+		return mulCost(5, addCost(int64(len(s)), mulCost(int64(len(s)/max(l, 1)+1), int64(max(len(sep), 1)))))
 	}
 	native("wrap", sig(tInt, tString), false, func(_ *renderState, a []any) (int64, error) {
 		return wrapCost(a[0].(int), "\n", a[1].(string)), nil
@@ -286,7 +288,7 @@ func newFuncTable() funcTable {
 	}, func(_ *renderState, a []any) (any, error) {
 		return sprigFuncs["wrapWith"].(func(int, string, string) string)(a[0].(int), a[1].(string), a[2].(string)), nil
 	})
-	native("cat", sig(tAny), true, printCost("cat", 2), func(_ *renderState, a []any) (any, error) {
+	native("cat", sig(tAny), true, printCost("cat", 0), func(_ *renderState, a []any) (any, error) {
 		var parts []any
 		for _, v := range a {
 			if v != nil {
@@ -337,8 +339,12 @@ func newFuncTable() funcTable {
 	// Numbers, converted by spf13/cast, which prints a value it cannot convert into its
 	// error (%#v): such values are walked and charged first.
 	for _, name := range []string{"atoi", "int64", "int", "float64", "add1", "add", "sub", "div", "mod", "mul",
-		"add1f", "addf", "subf", "divf", "mulf", "biggest", "max", "min", "maxf", "minf", "ceil", "floor", "round"} {
-		wrap(name, castCost(name, 0))
+		"biggest", "max", "min", "maxf", "minf", "ceil", "floor", "round"} {
+		wrap(name, castCost(name, 0, 1024))
+	}
+	// The float operations go through shopspring/decimal: big integers per operand.
+	for _, name := range []string{"add1f", "addf", "subf", "divf", "mulf"} {
+		wrap(name, castCost(name, 0, 2048))
 	}
 	native("toDecimal", sig(tAny), false, printCost("toDecimal", 1), func(_ *renderState, a []any) (any, error) {
 		return sprigFuncs["toDecimal"].(func(any) int64)(a[0]), nil
@@ -466,10 +472,15 @@ func newFuncTable() funcTable {
 		wrap(name, listCost(96, 24))
 	}
 	for _, name := range []string{"has", "mustHas"} {
-		wrap(name, walkCost(name, 0, 1))
+		walk := walkCost(name, 0, 1)
+		wrap(name, func(st *renderState, a []any) (int64, error) {
+			n, err := walk(st, a)
+			// Each item is boxed to be compared.
+			return addCost(n, mulCost(lenOf(a[1]), 48)), err
+		})
 	}
-	wrap("slice", castCost("slice", 1))
-	wrap("mustSlice", castCost("mustSlice", 1))
+	wrap("slice", castCost("slice", 1, 64))
+	wrap("mustSlice", castCost("mustSlice", 1, 64))
 	wrap("dig", nil)
 	wrap("concat", func(_ *renderState, a []any) (int64, error) {
 		n := int64(1)
@@ -581,9 +592,10 @@ func argsCost(per, extra int64) costFunc {
 	return func(_ *renderState, a []any) (int64, error) { return addCost(mulCost(int64(len(a)), per), extra), nil }
 }
 
-// printCost charges what fmt prints for the arguments, times factor for an escaper,
-// after walking them (cycles, depth).
-func printCost(name string, factor int64) costFunc {
+// printCost charges what fmt prints for the arguments, after walking them (cycles,
+// depth), with fmt's growth; an escaper then writes up to escape bytes per byte into a
+// bytes.Buffer (which doubles: 3 bytes per byte of its result, with the copy).
+func printCost(name string, escape int64) costFunc {
 	return func(st *renderState, a []any) (int64, error) {
 		n := int64(len(a) + 16)
 		for _, v := range a {
@@ -593,8 +605,7 @@ func printCost(name string, factor int64) costFunc {
 			}
 			n = addCost(n, m)
 		}
-		// The printed string, its escaped copy, and the builders' growth.
-		return mulCost(n, 2*factor), nil
+		return mulCost(n, growth+3*escape), nil
 	}
 }
 
@@ -619,22 +630,22 @@ func trimCost(name string) costFunc {
 // that is not a number is copied into strconv's error and quoted into cast's (%#v, up to
 // 4 bytes a byte, in a growing buffer); any other value that is not a number is printed
 // into the error with %#v too (type names, quoted strings).
-func castCost(name string, from int) costFunc {
+func castCost(name string, from int, base int64) costFunc {
 	return func(st *renderState, a []any) (int64, error) {
-		n := int64(64)
+		n := addCost(base, mulCost(int64(len(a)), 256))
 		for _, v := range a[min(from, len(a)):] {
 			switch v := v.(type) {
 			case nil, bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
 				continue
 			case string:
-				n = addCost(n, mulCost(int64(len(v)), 10))
+				n = addCost(n, mulCost(int64(len(v)), 4*growth+1))
 				continue
 			}
 			m, err := measureValue(st, name, v, measureOpts{verbose: true, leaf: 24, factor: 4})
 			if err != nil {
 				return 0, err
 			}
-			n = addCost(n, mulCost(m, 2))
+			n = addCost(n, mulCost(m, growth))
 		}
 		return n, nil
 	}

@@ -235,18 +235,21 @@ func locate(pos int, err error) error {
 
 // printHTML returns what html/template escapes for a printed value: nil, strings
 // (typed ones such as template.HTML included), numbers and booleans as they are, other
-// values printed. The escaping is charged: at most 6 bytes per byte (\u003c).
+// values printed. The escaping is charged: at most 6 bytes per byte (\u003c) in a
+// doubling builder, 13 bytes per byte.
+const htmlEscapeCost = 13
+
 func (st *renderState) printHTML(p *pipeline, v any) (any, error) {
 	switch x := v.(type) {
 	case nil, bool, int, int64, float64:
 		return v, nil
 	case string:
-		return v, locate(p.pos, st.charge("print", mulCost(int64(len(x)), 6)))
+		return v, locate(p.pos, st.charge("print", mulCost(int64(len(x)), htmlEscapeCost)))
 	}
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.String:
-		return v, locate(p.pos, st.charge("print", mulCost(int64(rv.Len()), 6)))
+		return v, locate(p.pos, st.charge("print", mulCost(int64(rv.Len()), htmlEscapeCost)))
 	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
 		reflect.Float32, reflect.Float64:
@@ -254,7 +257,7 @@ func (st *renderState) printHTML(p *pipeline, v any) (any, error) {
 	}
 	s, err := st.printValue("print", v)
 	if err == nil {
-		err = st.charge("print", mulCost(int64(len(s)), 6))
+		err = st.charge("print", mulCost(int64(len(s)), htmlEscapeCost))
 	}
 	return s, locate(p.pos, err)
 }

@@ -80,7 +80,7 @@ func regexFunc(name string) *funcDef {
 			if !literal {
 				out = addCost(out, mulCost(int64(strings.Count(repl, "$")), int64(len(s))))
 			}
-			if err := st.charge(name, mulCost(out, 3)); err != nil {
+			if err := st.charge(name, mulCost(out, growth)); err != nil {
 				return nil, err
 			}
 			if literal {
@@ -96,10 +96,10 @@ func regexFunc(name string) *funcDef {
 
 // compileRegexp charges and bounds a regular expression before compiling it: its syntax
 // tree (about 128 bytes a source byte), then its program (about 128 bytes an
-// instruction, with the matcher's queues), and refuses one whose program size times the
-// input length exceeds MaxWork.
+// instruction, with the matchers' queues and bitmap), and refuses one whose program size
+// times the input length exceeds MaxWork.
 func compileRegexp(st *renderState, fn, expr string, input int) (*regexp.Regexp, *syntax.Regexp, error) {
-	if err := st.charge(fn, addCost(mulCost(int64(len(expr)), 128), 256)); err != nil {
+	if err := st.charge(fn, addCost(mulCost(int64(len(expr)), 128), 2048)); err != nil {
 		return nil, nil, err
 	}
 	ast, err := syntax.Parse(expr, syntax.Perl)
@@ -107,7 +107,9 @@ func compileRegexp(st *renderState, fn, expr string, input int) (*regexp.Regexp,
 		return nil, nil, err
 	}
 	size := progSize(ast)
-	if err := st.charge(fn, mulCost(size, 128)); err != nil {
+	// The program and the matchers' queues; a small program is run by a backtracker,
+	// whose visited bitmap has a bit per instruction and input byte (32 KiB at most).
+	if err := st.charge(fn, addCost(mulCost(size, 128), min(mulCost(size, int64(input+1))/8, 33<<10))); err != nil {
 		return nil, nil, err
 	}
 	if work := mulCost(size, int64(max(input, 1))); work > MaxWork {

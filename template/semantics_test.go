@@ -149,7 +149,7 @@ func renderWith(src Source) (*Output, error) {
 		}
 		values[scope] = v
 	}
-	tpl, err := Parse(cat, src, Options{})
+	tpl, err := Parse(cat, src, Options{Timeout: time.Hour})
 	if err != nil {
 		return nil, err
 	}

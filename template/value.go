@@ -525,7 +525,7 @@ func (st *renderState) printValue(fn string, v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := st.charge(fn, n); err != nil {
+	if err := st.charge(fn, mulCost(n, growth)); err != nil {
 		return "", err
 	}
 	return fmt.Sprint(p), nil
@@ -629,7 +629,8 @@ func (m *measurer) leave() { m.path = m.path[:len(m.path)-1] }
 // method measures what a Stringer, error, Formatter or JSON/text marshaler prints, by
 // calling it; ok is false when v has none of these methods.
 func (m *measurer) method(v reflect.Value) (ok bool, err error) {
-	if !v.CanInterface() || (v.Kind() == reflect.Pointer && v.IsNil()) {
+	// Most values have no methods: spare them the box v.Interface() allocates.
+	if v.Type().NumMethod() == 0 || !v.CanInterface() || (v.Kind() == reflect.Pointer && v.IsNil()) {
 		return false, nil
 	}
 	x := v.Interface()
