@@ -65,9 +65,13 @@
 //     compiled) and, for a replacement, its largest expansion; lists and dicts (a slot,
 //     a box and the growth per item); JSON decoding (32 bytes per input byte); and every
 //     value a function prints, joins or encodes, walked beforehand with everything it
-//     holds, a value referenced twice counted twice. Values printed by an action are
-//     charged like print's when they are lists, maps or structs, and HTML bodies are
-//     charged 6 bytes per printed byte for escaping. Not counted: the rendered text
+//     holds, a value referenced twice counted twice. A result built by appending is
+//     charged six times its size (its buffer is reallocated as it grows, then copied),
+//     and every charge an eighth more (the allocator's rounding). Values printed by an
+//     action are charged like print's when they are lists, maps or structs, and HTML
+//     bodies are charged 13 bytes per printed byte for escaping. A test calls every
+//     function on growing arguments and checks that none allocates more than it was
+//     charged. Not counted: the rendered text
 //     (bounded by Options.MaxOutput, 64 KiB per field), the executor's own bookkeeping (a
 //     few bytes per loop iteration, bounded by Options.MaxIterations) and host code
 //     (resolvers, methods). [Output] reports what a render used (Alloc, Iterations).
