@@ -24,7 +24,11 @@
 // An Inbox is safe for concurrent use, and several Inboxes may share one
 // Store: writes use optimistic concurrency and retry on conflict. Event
 // subscribers each have a bounded buffer; a slow one misses events (and is
-// told how many) but never blocks the inbox.
+// told how many) but never blocks the inbox. Events are numbered (Event.Seq)
+// and the inbox keeps the latest ones (Options.EventHistory), so a
+// subscriber that reconnects resumes where it stopped
+// (SubscribeOptions.After), or is told to reload (EventResync) when it
+// stopped too long ago.
 //
 // # Errors
 //
