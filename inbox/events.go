@@ -98,10 +98,11 @@ type Event struct {
 
 // Subscription receives inbox events (T20). Read them from C. A subscriber
 // that falls behind by more than its buffer misses events; it is never
-// allowed to block the inbox, and the next event it gets says how many it
-// missed (Event.Missed), as does Missed.
+// allowed to block the inbox: Lagged tells it at once, the next event it
+// gets says how many it missed (Event.Missed), as does Missed.
 type Subscription struct {
 	c      chan Event
+	lagged chan struct{}
 	mu     sync.Mutex
 	missed uint64 // not yet reported in an event
 	total  uint64
@@ -112,6 +113,13 @@ type Subscription struct {
 // C returns the channel of events. It is closed when the subscription's
 // context ends or the inbox is closed.
 func (s *Subscription) C() <-chan Event { return s.c }
+
+// Lagged receives a value when the subscription has missed an event (one
+// value however many were missed until it is read). A subscriber that
+// cannot wait for the next event to learn of a gap selects on it, and
+// resumes from the inbox's history with SubscribeWith(After: the Seq of
+// the last event it handled).
+func (s *Subscription) Lagged() <-chan struct{} { return s.lagged }
 
 // Missed returns how many events the subscriber has missed in all.
 func (s *Subscription) Missed() uint64 {
@@ -133,6 +141,10 @@ func (s *Subscription) offer(e Event) {
 	default:
 		s.missed++
 		s.total++
+		select {
+		case s.lagged <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -215,7 +227,7 @@ func (in *Inbox) SubscribeWith(ctx context.Context, opts SubscribeOptions) *Subs
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed || ctx.Err() != nil {
-		s := &Subscription{c: make(chan Event), stop: func() bool { return false }}
+		s := &Subscription{c: make(chan Event), lagged: make(chan struct{}, 1), stop: func() bool { return false }}
 		s.close()
 		return s
 	}
@@ -233,7 +245,7 @@ func (in *Inbox) SubscribeWith(ctx context.Context, opts SubscribeOptions) *Subs
 	if resync {
 		extra = 1
 	}
-	s := &Subscription{c: make(chan Event, buf+extra)}
+	s := &Subscription{c: make(chan Event, buf+extra), lagged: make(chan struct{}, 1)}
 	if resync {
 		s.c <- Event{Seq: h.seq, Type: EventResync, At: in.now()}
 	}

@@ -187,8 +187,20 @@ func TestSlowSubscriberMissesThenResumes(t *testing.T) {
 	ib, publish := newEventInbox(t, inbox.Options{EventHistory: 100})
 	ctx := context.Background()
 	sub := ib.SubscribeWith(ctx, inbox.SubscribeOptions{Buffer: 2})
-	for range 5 { // nobody reads: the last three do not fit
+	publish()
+	publish()
+	select {
+	case <-sub.Lagged():
+		t.Fatal("lagged before missing anything")
+	default:
+	}
+	for range 3 { // nobody reads: these do not fit
 		publish()
+	}
+	select {
+	case <-sub.Lagged():
+	default:
+		t.Fatal("not told at once that it missed events")
 	}
 	got := drain(sub)
 	if len(got) != 2 || sub.Missed() != 3 {
