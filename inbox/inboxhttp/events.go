@@ -90,7 +90,7 @@ func (h *Handler) events(c *call) error {
 			if !h.eventVisible(c, e) {
 				continue
 			}
-			writeEvent(&buf, e.Type.String(), e.Seq, eventJSON(e))
+			h.writeEvent(&buf, c.ib, e)
 			// send what else is ready in one write
 			for more := true; more && buf.Len() < 32<<10; {
 				select {
@@ -104,7 +104,7 @@ func (h *Handler) events(c *call) error {
 					}
 					last = e2.Seq
 					if h.eventVisible(c, e2) {
-						writeEvent(&buf, e2.Type.String(), e2.Seq, eventJSON(e2))
+						h.writeEvent(&buf, c.ib, e2)
 					}
 				default:
 					more = false
@@ -124,6 +124,25 @@ func (h *Handler) eventVisible(c *call, e inbox.Event) bool {
 	}
 	t, err := c.ib.Thread(c.ctx, e.ThreadID)
 	return err == nil && c.canSee(t)
+}
+
+// encodedEvent is the SSE text of one event of one inbox, shared by the
+// streams that send it: an event is encoded once, not once per client.
+type encodedEvent struct {
+	ib   *inbox.Inbox
+	seq  uint64
+	text []byte
+}
+
+func (h *Handler) writeEvent(buf *bytes.Buffer, ib *inbox.Inbox, e inbox.Event) {
+	if last := h.lastEvent.Load(); last != nil && last.ib == ib && last.seq == e.Seq {
+		buf.Write(last.text)
+		return
+	}
+	var b bytes.Buffer
+	writeEvent(&b, e.Type.String(), e.Seq, eventJSON(e))
+	h.lastEvent.Store(&encodedEvent{ib: ib, seq: e.Seq, text: b.Bytes()})
+	buf.Write(b.Bytes())
 }
 
 func writeEvent(buf *bytes.Buffer, typ string, id uint64, data EventJSON) {

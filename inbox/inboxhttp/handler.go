@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley/channel"
@@ -54,7 +55,7 @@ type Template struct {
 // Defaults of Options.
 const (
 	DefaultHeartbeat    = 15 * time.Second
-	DefaultEventBuffer  = 64
+	DefaultEventBuffer  = 16
 	DefaultMaxBodyBytes = 1 << 20
 )
 
@@ -110,6 +111,8 @@ type Handler struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	root    http.Handler
+	// lastEvent is the latest event encoded for the event streams.
+	lastEvent atomic.Pointer[encodedEvent]
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -236,7 +239,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 func (c *call) decode(v any) error {
 	if ct := c.r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && mt != "text/plain") {
+		if err != nil || mt != "application/json" {
 			return &Problem{Type: TypeUnsupportedMediaType, Title: "Unsupported media type", Status: http.StatusUnsupportedMediaType,
 				Detail: "request bodies are application/json"}
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/parleyhq/parley/inbox"
 )
@@ -86,7 +87,11 @@ func problemFor(err error) Problem {
 
 func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 	if p.Instance == "" {
-		p.Instance = r.URL.Path
+		// the path the client asked for, before any StripPrefix of the host
+		p.Instance, _, _ = strings.Cut(r.RequestURI, "?")
+		if p.Instance == "" {
+			p.Instance = r.URL.Path
+		}
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
