@@ -57,7 +57,11 @@
 // Store: writes use optimistic concurrency, and a write that lost a race
 // retries from a fresh read after a pause with capped exponential backoff
 // and jitter. Event subscribers each have a bounded buffer; a slow one
-// misses events (and is told how many) but never blocks the inbox.
+// misses events (and is told how many) but never blocks the inbox. Events
+// are numbered (Event.Seq) and the inbox keeps the latest ones
+// (Options.EventHistory), so a subscriber that reconnects resumes where it
+// stopped (SubscribeOptions.After), or is told to reload (EventResync) when
+// it stopped too long ago.
 //
 // # Errors
 //

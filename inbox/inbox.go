@@ -63,6 +63,10 @@ type Options struct {
 	// EventBuffer is each subscriber's buffer (T20). Zero means
 	// DefaultEventBuffer.
 	EventBuffer int
+	// EventHistory is how many recent events the inbox keeps for
+	// subscribers that resume after a given event (SubscribeOptions.After).
+	// Zero means DefaultEventHistory.
+	EventHistory int
 	// Logger receives diagnostics. Default: slog.Default().
 	Logger *slog.Logger
 
@@ -176,7 +180,7 @@ func New(s Store, opts Options) (*Inbox, error) {
 	if s == nil {
 		return nil, fmt.Errorf("inbox: %w: nil store", ErrInvalidArgument)
 	}
-	if opts.ResumeWindow < 0 || opts.VisibilityWindow < 0 || opts.TypingTTL < 0 || opts.EventBuffer < 0 ||
+	if opts.ResumeWindow < 0 || opts.VisibilityWindow < 0 || opts.TypingTTL < 0 || opts.EventBuffer < 0 || opts.EventHistory < 0 ||
 		opts.Concurrency < 0 || opts.Retry.Attempts < 0 || opts.Retry.Backoff < 0 || opts.ClaimLease < 0 {
 		return nil, fmt.Errorf("inbox: %w: negative window, TTL or buffer", ErrInvalidArgument)
 	}
@@ -251,7 +255,7 @@ func New(s Store, opts Options) (*Inbox, error) {
 	if buf == 0 {
 		buf = DefaultEventBuffer
 	}
-	in.events = newHub(buf)
+	in.events = newHub(buf, opts.EventHistory, in.now())
 	return in, nil
 }
 
