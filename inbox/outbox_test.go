@@ -420,3 +420,47 @@ func (f *flakyFinder) Find(ctx context.Context, m *channel.Message) (channel.Rec
 	}
 	return f.Fake.Find(ctx, m)
 }
+
+// Recover leaves alone a delivery its own Inbox is sending, however long
+// the provider takes; another instance takes a mark older than
+// Options.OutcomeRetry for an interrupted send (bound the provider calls
+// below it), and the late end of the send changes nothing then.
+func TestRecoverSkipsSendsInFlight(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, inbox.Options{}, nil)
+		fake := r.fakes[channel.SMS]
+		fake.Hang(true)
+		open := func() *inbox.Inbox {
+			in, err := inbox.New(r.store, inbox.Options{Now: time.Now, Directory: r.dir, Channels: r.reg, OutcomeRetry: time.Minute,
+				Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = in.Close() })
+			return in
+		}
+		in := open()
+		th := r.thread(contactT("ana"))
+		ctx, cancel := context.WithCancel(r.ctx)
+		defer cancel()
+		done := make(chan inbox.SendResult, 1)
+		go func() {
+			res, _ := in.Send(ctx, inbox.Draft{Kind: channel.SMS, ThreadID: th.ID, Text: "x"})
+			done <- res
+		}()
+		time.Sleep(5 * time.Minute)
+		synctest.Wait()
+		if rec, err := in.Recover(r.ctx); err != nil || rec != (inbox.Recovery{}) {
+			t.Fatalf("Recover during its own send = %+v, %v; want nothing", rec, err)
+		}
+		if rec, err := open().Recover(r.ctx); err != nil || rec != (inbox.Recovery{NotSent: 1}) {
+			t.Fatalf("Recover of another instance = %+v, %v; want 1 not sent (the provider never accepted it)", rec, err)
+		}
+		cancel()
+		res := <-done
+		d := r.delivery(res.Deliveries[0].ID)
+		if d.Status.Current != status.Failed || !d.Sending.IsZero() || !strings.Contains(d.Reason, "not sent") {
+			t.Fatalf("after the send ended: %+v, want Recover's verdict kept", d)
+		}
+	})
+}
