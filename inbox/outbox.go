@@ -238,16 +238,25 @@ func (in *Inbox) mark(ctx context.Context, d Delivery) (Delivery, bool, error) {
 // logged and reported (EventOutcomeUnknown), and stays in memory for
 // ApplyStatus and Recover; the delivery keeps its mark in the store.
 func (in *Inbox) record(ctx context.Context, o outcome) (Delivery, error) {
+	// the first write runs on the send's context while it lasts (a write it
+	// cuts short is written again in the background), else on a detached
+	// one
+	wctx := ctx
+	if ctx.Err() != nil {
+		c, cancel := context.WithTimeout(context.WithoutCancel(ctx), in.outcomeRetry)
+		defer cancel()
+		wctx = c
+	}
+	out, err := in.recordOutcome(wctx, &o)
+	if err == nil {
+		in.recorded(&o, out)
+		return out, nil
+	}
 	k := &kept{o: o, end: make(chan struct{})}
 	if o.err == nil {
 		k.pid = storableKey(o.r.ProviderID)
 	}
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), in.outcomeRetry)
-	err := in.writeKept(wctx, k)
-	cancel()
 	switch {
-	case err == nil:
-		return k.out, nil
 	case permanentStoreError(err):
 		in.giveUp(ctx, k, err)
 		return o.d, err
@@ -320,11 +329,16 @@ func (in *Inbox) writeKept(ctx context.Context, k *kept) error {
 	k.done = true
 	in.outbox.forget(k)
 	k.finish(out, nil)
-	if k.o.err == nil {
+	in.recorded(&k.o, out)
+	return nil
+}
+
+// recorded publishes the status of an accepted outcome, written as out.
+func (in *Inbox) recorded(o *outcome, out Delivery) {
+	if o.err == nil {
 		in.publish(Event{Type: EventStatusChanged, ThreadID: out.ThreadID, MessageID: out.MessageID, DeliveryID: out.ID,
 			ProviderID: out.ProviderID, Status: out.Status.Current, At: in.now()})
 	}
-	return nil
 }
 
 // giveUp reports an outcome that could not be written. An accepted one
@@ -522,10 +536,7 @@ func (in *Inbox) resolve(ctx context.Context, d Delivery, rep *Recovery) error {
 	if err != nil {
 		return err
 	}
-	if o.err == nil {
-		in.publish(Event{Type: EventStatusChanged, ThreadID: out.ThreadID, MessageID: out.MessageID, DeliveryID: out.ID,
-			ProviderID: out.ProviderID, Status: out.Status.Current, At: in.now()})
-	}
+	in.recorded(&o, out)
 	return nil
 }
 
