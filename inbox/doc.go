@@ -69,7 +69,9 @@
 // Store: writes use optimistic concurrency, and a write that lost a race
 // retries from a fresh read after a pause with capped exponential backoff
 // and jitter. Event subscribers each have a bounded buffer; a slow one
-// misses events (and is told how many) but never blocks the inbox.
+// misses events (and is told how many) but never blocks the inbox. A send
+// outcome the store refused is written by a goroutine that outlives its
+// send for Options.OutcomeRetry at most; Close waits for those.
 //
 // # Errors
 //
