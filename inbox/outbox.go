@@ -387,12 +387,14 @@ func (in *Inbox) recordOutcome(ctx context.Context, o *outcome) (Delivery, error
 			if mine {
 				d.Sending = time.Time{}
 			}
-			d.ProviderID, d.Reason = pid, ""
-			s := o.r.Status
-			if !s.Valid() {
-				s = status.Validated
+			if d.ProviderID != pid { // else a status report recorded the acceptance already
+				s := o.r.Status
+				if !s.Valid() {
+					s = status.Validated
+				}
+				_, _ = d.Status.Apply(status.Change{Status: s, At: o.at, Raw: "accepted"})
 			}
-			_, _ = d.Status.Apply(status.Change{Status: s, At: o.at, Raw: "accepted"})
+			d.ProviderID, d.Reason = pid, ""
 		case interrupted && o.attempts == 0:
 			// the context ended after the mark and before the provider
 			// was called: not sent

@@ -464,3 +464,40 @@ func TestRecoverSkipsSendsInFlight(t *testing.T) {
 		}
 	})
 }
+
+// S2, S3 (issue 12): on two instances, a status report that carries the
+// delivery's reference reaches one while the other still holds the send's
+// outcome (the store refused it): the report gives the delivery its
+// provider ID at once, and the outcome written later completes it (its
+// attempt, the mark cleared) without a second acceptance in the history.
+func TestStatusByReferenceBeforeOutcome(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		o := newOutboxRig(t)
+		a := o.open(o.reg, inbox.Options{})
+		b := o.open(o.reg, inbox.Options{StatusWait: -1})
+		id, _ := o.send(a)
+		r := o.accepted()
+		o.st.down.Store(false)
+		for _, u := range o.fake.Flush() {
+			if err := b.ApplyStatus(o.ctx, u); err != nil {
+				t.Fatalf("S2: a status with the delivery's reference: %v", err)
+			}
+		}
+		if d := o.delivery(id); d.ProviderID != r.ProviderID || d.Status.Current != status.Delivered || d.Sending.IsZero() {
+			t.Fatalf("after the status report: %+v, want provider ID %s, delivered, still marked", d, r.ProviderID)
+		}
+		time.Sleep(5 * time.Second) // the first instance writes its outcome
+		synctest.Wait()
+		d := o.delivery(id)
+		validated := 0
+		for _, c := range d.Status.History {
+			if c.Status == status.Validated {
+				validated++
+			}
+		}
+		if d.ProviderID != r.ProviderID || d.Status.Current != status.Delivered || !d.Sending.IsZero() || d.Attempts != 1 || validated != 1 {
+			t.Fatalf("S3: after the outcome: %+v, want delivered, unmarked, 1 attempt, one acceptance", d)
+		}
+		o.accepted()
+	})
+}
