@@ -341,7 +341,8 @@ type Delivery struct {
 	// and cleared when the outcome is written. A delivery whose Sending is
 	// not zero may have been accepted by the provider without the store
 	// knowing (a crash, a store outage): the inbox never sends it again, and
-	// resolves it (Inbox.Recover). Zero when no attempt is in flight.
+	// resolves it (Inbox.Recover). It stays set after an attempt that was
+	// interrupted until it is resolved; zero otherwise.
 	Sending time.Time
 	// Campaign is the message's broadcast name, kept for the sent-messages
 	// query (M7).
