@@ -31,7 +31,8 @@ var (
 	ErrWindowClosed = errors.New("service window closed")
 	// ErrUnknownMessage reports a status update or a reference to a provider
 	// message ID that no stored message has. A Receiver's ApplyStatus
-	// returns it only after it gave up waiting; handlers acknowledge it.
+	// returns it only after it gave up waiting; handlers acknowledge it. A
+	// Finder returns it for a message its provider does not have.
 	ErrUnknownMessage = errors.New("unknown provider message")
 	// ErrAttachment is matched by every attachment validation error (C7).
 	ErrAttachment = errors.New("attachment not allowed")

@@ -39,6 +39,18 @@
 // and HTML, SMS measurement, cost) with its status and status history
 // (S2, S3). With Options.MirrorBroadcasts each recipient's own thread also
 // shows what they received (M3).
+//
+// An accepted send is never lost (the outbox): a delivery is marked as
+// sending in the store (Delivery.Sending) before its provider is called,
+// and the mark is cleared with the outcome. An outcome the store refuses
+// (an outage) is kept in memory and written again for Options.OutcomeRetry,
+// also after the send's context ended; a status report for it writes it
+// too. Recover, which RunDispatcher calls every round, resolves the
+// deliveries still marked after that (a crash): it asks the provider when
+// the channel's Sender is a channel.Finder, and otherwise leaves the
+// delivery pending with the reason and publishes EventOutcomeUnknown; it
+// never sends them again. A status report that carries a delivery's
+// reference (channel.StatusUpdate.Reference) gives it its provider ID.
 // # Input
 //
 // One input policy, in the inbox rather than in each store, makes whatever
@@ -61,7 +73,9 @@
 // are numbered (Event.Seq) and the inbox keeps the latest ones
 // (Options.EventHistory), so a subscriber that reconnects resumes where it
 // stopped (SubscribeOptions.After), or is told to reload (EventResync) when
-// it stopped too long ago.
+// it stopped too long ago. A send outcome the store refused is written by a
+// goroutine that outlives its send for Options.OutcomeRetry at most; Close
+// waits for those.
 //
 // # Errors
 //

@@ -52,11 +52,21 @@ const (
 	// it must reload its state. Its Seq is the latest event published
 	// when the subscription started; the events after it follow.
 	EventResync
+	// EventOutcomeUnknown: a send's outcome is not recorded, so the
+	// delivery may have reached its recipient without the inbox knowing
+	// (see Recover). ProviderID is set when the provider accepted the
+	// message and the store refused the outcome for Options.OutcomeRetry:
+	// it is kept in memory and written when the store or Recover allows.
+	// ProviderID is empty when Recover could not ask the provider: the
+	// delivery stays pending with the reason, until a status report that
+	// carries its reference completes it. DeliveryID, MessageID, ThreadID,
+	// Kind and Address say which.
+	EventOutcomeUnknown
 )
 
 var eventNames = [...]string{"", "message-received", "message-sent", "status-changed", "unknown-status",
 	"thread-started", "thread-read", "thread-changed", "assigned", "typing", "typing-stopped", "opted-out", "opted-in",
-	"device-retired", "resync"}
+	"device-retired", "resync", "outcome-unknown"}
 
 // String returns the event type's name ("message-received").
 func (e EventType) String() string {

@@ -97,3 +97,38 @@ func ExampleInbox_Subscribe() {
 	fmt.Println((<-sub.C()).Type, (<-sub.C()).Type)
 	// Output: thread-started message-received
 }
+
+// A restart. The provider did not answer before the send's context ended
+// (a crash would do the same), so the delivery was left marked as sending:
+// it may have been accepted. Recover, called when the host starts, asks the
+// provider (the fake is a channel.Finder) instead of sending it again; this
+// one never got the message, so the delivery fails with the reason.
+func ExampleInbox_Recover() {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	s := memstore.New()
+	fake := channeltest.NewFake(channel.SMS, channeltest.Options{Now: clock})
+	reg := channel.NewRegistry()
+	_ = reg.Register(channel.SMS, fake, channel.Config{})
+	before, _ := inbox.New(s, inbox.Options{Now: clock, Channels: reg})
+	th, _ := before.StartWithAddress(ctx, channel.SMS, "+33612345678")
+	fake.Hang(true)
+	sendCtx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+	res, _ := before.Send(sendCtx, inbox.Draft{Kind: channel.SMS, ThreadID: th.ID, Text: "See you at 6pm"})
+	cancel()
+	id := res.Deliveries[0].ID
+	d, _ := s.Delivery(ctx, id)
+	fmt.Println("marked as sending:", !d.Sending.IsZero())
+
+	now = now.Add(time.Hour) // the host starts again
+	after, _ := inbox.New(s, inbox.Options{Now: clock, Channels: reg})
+	rec, _ := after.Recover(ctx)
+	d, _ = s.Delivery(ctx, id)
+	fmt.Printf("%+v\n", rec)
+	fmt.Println(d.Status.Current, "| marked:", !d.Sending.IsZero(), "| sent again:", fake.Attempts() > 1)
+	// Output:
+	// marked as sending: true
+	// {Accepted:0 NotSent:1 Unknown:0 Deferred:0}
+	// failed | marked: false | sent again: false
+}

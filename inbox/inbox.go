@@ -126,6 +126,14 @@ type Options struct {
 	// for each unknown one, so keep it well below the providers' webhook
 	// timeouts.
 	StatusWait time.Duration
+	// OutcomeRetry is how long the inbox keeps trying to record a send's
+	// outcome that the store refused (an outage after the provider
+	// accepted the message), in the background once the send's context
+	// has ended; what is still not written then is logged, reported
+	// (EventOutcomeUnknown) and left to Recover. It is also the age from
+	// which Recover takes a delivery still marked as sending for
+	// interrupted. Zero means DefaultOutcomeRetry.
+	OutcomeRetry time.Duration
 }
 
 // Inbox is the inbox service: threads, messages, every inbox rule, queries
@@ -171,6 +179,8 @@ type Inbox struct {
 	limiters       map[string]*rate.Limiter
 	statusWait     time.Duration
 	unknown        unknownIDs
+	outcomeRetry   time.Duration
+	outbox         *outbox
 }
 
 // New returns an Inbox on s. The options are validated once: a negative
@@ -181,7 +191,8 @@ func New(s Store, opts Options) (*Inbox, error) {
 		return nil, fmt.Errorf("inbox: %w: nil store", ErrInvalidArgument)
 	}
 	if opts.ResumeWindow < 0 || opts.VisibilityWindow < 0 || opts.TypingTTL < 0 || opts.EventBuffer < 0 || opts.EventHistory < 0 ||
-		opts.Concurrency < 0 || opts.Retry.Attempts < 0 || opts.Retry.Backoff < 0 || opts.ClaimLease < 0 {
+		opts.Concurrency < 0 || opts.Retry.Attempts < 0 || opts.Retry.Backoff < 0 || opts.ClaimLease < 0 ||
+		opts.OutcomeRetry < 0 {
 		return nil, fmt.Errorf("inbox: %w: negative window, TTL or buffer", ErrInvalidArgument)
 	}
 	kw, err := recipient.NewClassifier(opts.Keywords)
@@ -196,7 +207,10 @@ func New(s Store, opts Options) (*Inbox, error) {
 		channels: opts.Channels, rules: opts.Rules, catalog: opts.Catalog, templateData: opts.TemplateData, templateScopes: opts.TemplateScopes,
 		account: opts.Account, prices: opts.Prices, concurrency: opts.Concurrency, rateLimits: opts.RateLimits,
 		retry: opts.Retry, mirror: opts.MirrorBroadcasts, lease: opts.ClaimLease, replyAddress: opts.ReplyAddress, waTemplates: opts.WhatsAppTemplates, limiters: map[string]*rate.Limiter{},
-		statusWait: opts.StatusWait,
+		statusWait: opts.StatusWait, outcomeRetry: opts.OutcomeRetry, outbox: newOutbox(),
+	}
+	if in.outcomeRetry == 0 {
+		in.outcomeRetry = DefaultOutcomeRetry
 	}
 	switch {
 	case in.statusWait == 0:
@@ -262,10 +276,14 @@ func New(s Store, opts Options) (*Inbox, error) {
 // Store returns the store the inbox runs on.
 func (in *Inbox) Store() Store { return in.store }
 
-// Close ends every event subscription. Methods called afterwards still work
-// on the store; Subscribe returns a closed subscription.
+// Close stops the background writes of send outcomes the store refused
+// (see Options.OutcomeRetry), each after one last write, logging and
+// reporting what could not be written, then ends every event subscription.
+// Methods called afterwards still work on the store; Subscribe returns a
+// closed subscription.
 func (in *Inbox) Close() error {
 	if in.closed.CompareAndSwap(false, true) {
+		in.outbox.close()
 		in.events.close()
 	}
 	return nil

@@ -206,6 +206,10 @@ func (in *Inbox) cancelDelivery(ctx context.Context, id, reason string) (bool, e
 	cancelled := false
 	_, err := in.updateDelivery(ctx, id, func(d *Delivery) bool {
 		late, cancelled = false, false
+		if d.Status.Current == status.Pending && !d.Sending.IsZero() {
+			late = true // being sent (C8)
+			return false
+		}
 		if d.Status.Current != status.Scheduled {
 			return false
 		}
@@ -491,8 +495,9 @@ func (in *Inbox) markSent(ctx context.Context, m Message, text string) error {
 	return err
 }
 
-// RunDispatcher calls Dispatch every interval until ctx ends, then returns
-// ctx's error. Errors of single rounds are logged and the loop goes on.
+// RunDispatcher calls Recover and then Dispatch every interval until ctx
+// ends, then returns ctx's error. Errors of single rounds are logged and
+// the loop goes on.
 func (in *Inbox) RunDispatcher(ctx context.Context, every time.Duration) error {
 	if every <= 0 {
 		return fmt.Errorf("inbox: %w: dispatcher interval %v", ErrInvalidArgument, every)
@@ -500,6 +505,12 @@ func (in *Inbox) RunDispatcher(ctx context.Context, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
+		if _, err := in.Recover(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			in.log.Error("inbox: recover", "err", err)
+		}
 		for {
 			n, err := in.Dispatch(ctx, 0)
 			if err != nil {

@@ -600,6 +600,13 @@ type SendResult struct {
 // of transient failures only. A scheduled draft is recorded and sent later
 // by Dispatch (C8, C15).
 //
+// Each delivery is marked as sending in the store before its provider is
+// called (Delivery.Sending, the outbox): one that cannot be marked (the
+// store is down for Options.OutcomeRetry) is not sent, and an outcome the
+// store refuses is kept and written in the background, for
+// Options.OutcomeRetry; a delivery still marked after that is resolved by
+// Recover, never sent again.
+//
 // When ctx ends during the fan-out, deliveries not attempted stay pending
 // with the reason recorded; none is lost and none is sent twice. Send
 // returns ctx's error then; per-recipient failures do not fail the send:
@@ -774,7 +781,7 @@ func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 		for i := range ds {
 			if ds[i].Attempts == 0 && ds[i].Status.Current == status.Pending && ds[i].Reason == "" {
 				d, err := in.updateDelivery(context.WithoutCancel(ctx), ds[i].ID, func(d *Delivery) bool {
-					if d.Attempts > 0 || d.Reason != "" {
+					if d.Attempts > 0 || d.Reason != "" || !d.Sending.IsZero() {
 						return false
 					}
 					d.Reason = "not attempted: " + ctx.Err().Error()
@@ -793,8 +800,10 @@ func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 // one sends delivery d, whose Subject, Text and HTML are what its recipient
 // is sent (params: the WhatsApp template's parameters), with retries, and
 // records the outcome; rendered says d's content and measurement were
-// rendered just now and are recorded with it. It returns a store error
-// only; channel failures are recorded on the delivery.
+// rendered just now and are recorded with it. Before the provider is
+// called, d is marked as sending in the store (the outbox, see mark): a
+// delivery whose mark cannot be written is not sent. It returns a store
+// error only; channel failures are recorded on the delivery.
 func (f *fanout) one(ctx context.Context, lim *rate.Limiter, d Delivery, params []string, rendered bool) (Delivery, error) {
 	in := f.in
 	msg := &channel.Message{Kind: f.msg.Kind, From: f.ident, To: d.Address, Subject: d.Subject, Text: d.Text,
@@ -822,6 +831,28 @@ func (f *fanout) one(ctx context.Context, lim *rate.Limiter, d Delivery, params 
 				return f.finish(ctx, d, channel.Receipt{}, err, attempts, rendered)
 			}
 		}
+		if attempts == 0 {
+			marked, ok, err := in.mark(ctx, d)
+			switch {
+			case err != nil && ctx.Err() != nil:
+				return d, nil // not attempted: the caller records it
+			case err != nil:
+				return d, err
+			case !ok:
+				return marked, nil // sent, being sent or resolved elsewhere
+			}
+			if rendered {
+				// the mark's write kept what is sent when it held it; the
+				// outcome writes it in any case
+				marked.Subject, marked.Text, marked.HTML, marked.SMS, marked.Cost = d.Subject, d.Text, d.HTML, d.SMS, d.Cost
+			}
+			d = marked
+			in.outbox.begin(d.ID)
+			defer in.outbox.end(d.ID)
+			if err := ctx.Err(); err != nil {
+				return f.finish(ctx, d, channel.Receipt{}, err, 0, rendered)
+			}
+		}
 		attempts++
 		r, err := f.sender.Send(ctx, msg)
 		if err == nil || !channel.Retryable(err) || attempts >= in.retry.Attempts || ctx.Err() != nil {
@@ -845,7 +876,7 @@ func (f *fanout) one(ctx context.Context, lim *rate.Limiter, d Delivery, params 
 	}
 }
 
-// finish records a send's outcome on its delivery.
+// finish records a send's outcome on its delivery (see Inbox.record).
 func (f *fanout) finish(ctx context.Context, d Delivery, r channel.Receipt, sendErr error, attempts int, rendered bool) (Delivery, error) {
 	in := f.in
 	now := in.now()
@@ -856,57 +887,7 @@ func (f *fanout) finish(ctx context.Context, d Delivery, r channel.Receipt, send
 	if errors.Is(sendErr, channel.ErrAddressRetired) {
 		in.retireDevice(wctx, d)
 	}
-	// The send happened (or failed): its outcome must be recorded, so a
-	// failing store write is retried a few times before giving up.
-	var out Delivery
-	var err error
-	for try := 0; try < 5; try++ {
-		if try > 0 {
-			t := time.NewTimer(in.retry.Backoff << (try - 1))
-			<-t.C
-		}
-		out, err = in.recordOutcome(wctx, d, r, sendErr, attempts, now, rendered)
-		if err == nil {
-			break
-		}
-	}
-	if err != nil {
-		return d, err
-	}
-	if sendErr == nil {
-		in.publish(Event{Type: EventStatusChanged, ThreadID: out.ThreadID, MessageID: out.MessageID, DeliveryID: out.ID,
-			ProviderID: out.ProviderID, Status: out.Status.Current, At: now})
-	}
-	return out, nil
-}
-
-// recordOutcome writes a send's outcome on its delivery, first on the
-// version the caller holds (usually still current), then on a fresh read;
-// with rendered, also the content and measurement d holds (rendered when
-// it went).
-func (in *Inbox) recordOutcome(ctx context.Context, d Delivery, r channel.Receipt, sendErr error, attempts int, now time.Time, rendered bool) (Delivery, error) {
-	sent := d
-	return in.updateDeliveryFrom(ctx, d, func(d *Delivery) bool {
-		if rendered {
-			d.Subject, d.Text, d.HTML, d.SMS, d.Cost = sent.Subject, sent.Text, sent.HTML, sent.SMS, sent.Cost
-		}
-		d.Attempts += attempts
-		switch {
-		case sendErr == nil:
-			d.ProviderID = r.ProviderID
-			s := r.Status
-			if !s.Valid() {
-				s = status.Validated
-			}
-			_, _ = d.Status.Apply(status.Change{Status: s, At: now, Raw: "accepted"})
-		case errors.Is(sendErr, context.Canceled) || errors.Is(sendErr, context.DeadlineExceeded):
-			d.Reason = "interrupted, outcome unknown: " + sendErr.Error()
-		default:
-			d.Reason = sendErr.Error()
-			_, _ = d.Status.Apply(status.Change{Status: status.Failed, At: now, ErrorMessage: sendErr.Error()})
-		}
-		return true
-	})
+	return in.record(ctx, outcome{d: d, r: r, err: sendErr, attempts: attempts, at: now, rendered: rendered})
 }
 
 // updateDelivery reads a delivery, lets fn change it (false: no change) and

@@ -4,7 +4,9 @@
 // (FailNext, FailAlways, FailWhen), to take time (SetLatency) or to hang
 // until the caller's context ends (Hang), and emits scripted delivery
 // statuses, in order or shuffled and duplicated as real webhooks arrive
-// (Flush, FlushShuffled, Emit), and inbound replies (Reply).
+// (Flush, FlushShuffled, Emit), and inbound replies (Reply). Like a
+// provider that keeps the caller's reference, it reports each message's
+// Reference with its statuses and answers Find (channel.Finder) by it.
 //
 // Nothing happens behind the test's back: statuses are delivered only when
 // the test calls Flush, provider IDs are sequential, and every time comes

@@ -70,6 +70,7 @@ type Sent struct {
 var (
 	_ channel.Sender             = (*Fake)(nil)
 	_ channel.Canceler           = (*Fake)(nil)
+	_ channel.Finder             = (*Fake)(nil)
 	_ channel.CapabilityReporter = (*Fake)(nil)
 )
 
@@ -169,7 +170,7 @@ func (f *Fake) Send(ctx context.Context, msg *channel.Message) (channel.Receipt,
 	f.sent = append(f.sent, Sent{Message: msg.Clone(), Receipt: r})
 	for _, s := range f.steps {
 		f.pending = append(f.pending, channel.StatusUpdate{Kind: f.kind, ProviderID: r.ProviderID,
-			Recipient: msg.To, Status: s, Raw: s.String(), At: now})
+			Recipient: msg.To, Reference: msg.Reference, Status: s, Raw: s.String(), At: now})
 	}
 	f.mu.Unlock()
 	return r, nil
@@ -204,6 +205,28 @@ func (f *Fake) Cancel(ctx context.Context, providerID string) error {
 		return nil
 	}
 	return fmt.Errorf("channeltest: cancel %s: %w: unknown message", providerID, channel.ErrPermanent)
+}
+
+// Find implements channel.Finder: it returns the receipt of the message the
+// fake accepted with msg.Reference (the latest, when several were), and an
+// error matching channel.ErrUnknownMessage when it accepted none, or when
+// msg has no Reference. A nil message or one of another kind is an error
+// matching channel.ErrInvalidMessage.
+func (f *Fake) Find(ctx context.Context, msg *channel.Message) (channel.Receipt, error) {
+	if err := ctx.Err(); err != nil {
+		return channel.Receipt{}, err
+	}
+	if msg == nil || msg.Kind != f.kind {
+		return channel.Receipt{}, fmt.Errorf("channeltest: find: %w: nil message or another kind", channel.ErrInvalidMessage)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := len(f.sent) - 1; i >= 0 && msg.Reference != ""; i-- {
+		if f.sent[i].Message.Reference == msg.Reference {
+			return f.sent[i].Receipt, nil
+		}
+	}
+	return channel.Receipt{}, fmt.Errorf("channeltest: find %q: %w", msg.Reference, channel.ErrUnknownMessage)
 }
 
 // Sent returns copies of the messages the fake accepted, in order.

@@ -207,8 +207,17 @@ func (d *demo) setUp(t timeouts) error {
 		}
 	}
 	n := 0
+	// StatusWait: a status may race the write of its own send's outcome,
+	// and the inbox then looks for the delivery again for a while (5 s by
+	// default) before it acknowledges the status as unknown. Here every
+	// send is recorded before its statuses are posted, and the one unknown
+	// status is for a message sent outside Parley, which no wait would
+	// find: a short wait keeps the demo from sleeping for nothing. A host
+	// keeps a wait above its store's write time and well below its
+	// providers' webhook timeouts.
 	ib, err := inbox.New(memstore.New(), inbox.Options{Now: d.clk.Now, Directory: dir, Channels: reg,
-		NewID: func() string { n++; return fmt.Sprintf("id%04d", n) }})
+		NewID:      func() string { n++; return fmt.Sprintf("id%04d", n) },
+		StatusWait: 50 * time.Millisecond})
 	if err != nil {
 		return err
 	}

@@ -46,6 +46,7 @@ type Store struct {
 	due      *btree.BTreeG[*store.Delivery] // status.Scheduled, by (DueAt, ID)
 	sent     *btree.BTreeG[sentItem]        // all, by (CreatedAt desc, ID)
 	anchors  map[string]map[string]*store.Delivery
+	sending  map[string]*store.Delivery // Sending not zero (the outbox); made when first needed
 
 	lists    listIndex
 	counters counterIndex

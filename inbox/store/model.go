@@ -336,6 +336,14 @@ type Delivery struct {
 	// ClaimedUntil is the lease of a dispatcher that claimed the delivery
 	// (C8); zero when unclaimed.
 	ClaimedUntil time.Time
+	// Sending is the outbox marker: when the inbox began handing the
+	// delivery to its provider. It is written before the provider is called
+	// and cleared when the outcome is written. A delivery whose Sending is
+	// not zero may have been accepted by the provider without the store
+	// knowing (a crash, a store outage): the inbox never sends it again, and
+	// resolves it (Inbox.Recover). It stays set after an attempt that was
+	// interrupted until it is resolved; zero otherwise.
+	Sending time.Time
 	// Campaign is the message's broadcast name, kept for the sent-messages
 	// query (M7).
 	Campaign string

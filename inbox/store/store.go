@@ -326,6 +326,11 @@ type SentQuery struct {
 	// fall in [From, To).
 	CheckInFrom, CheckInTo   time.Time
 	CheckOutFrom, CheckOutTo time.Time
+	// SendingBefore, when not zero, keeps deliveries whose Sending is not
+	// zero and before it: the outbox's attempts whose outcome is not
+	// recorded (see Delivery.Sending). A store finds them without reading
+	// the other deliveries.
+	SendingBefore time.Time
 	// After is the ID of the last delivery of the previous page.
 	After string
 	// Limit is the largest number of deliveries returned; at least 1.

@@ -287,7 +287,8 @@ func (s *scanStore) Sent(ctx context.Context, q store.SentQuery) ([]store.Delive
 	for _, d := range s.dels {
 		if (q.Address == "" || d.Address == q.Address) && (q.Campaign == "" || d.Campaign == q.Campaign) &&
 			(q.Kind == 0 || d.Kind == q.Kind) && (q.Status == 0 || d.Status.Current == q.Status) &&
-			in(d.CheckIn, q.CheckInFrom, q.CheckInTo) && in(d.CheckOut, q.CheckOutFrom, q.CheckOutTo) {
+			in(d.CheckIn, q.CheckInFrom, q.CheckInTo) && in(d.CheckOut, q.CheckOutFrom, q.CheckOutTo) &&
+			(q.SendingBefore.IsZero() || !d.Sending.IsZero() && d.Sending.Before(q.SendingBefore)) {
 			d.Status = d.Status.Clone()
 			out = append(out, d)
 		}
