@@ -20,7 +20,7 @@ func exampleInbox() (*inbox.Inbox, *channeltest.Fake) {
 	clock := func() time.Time { return now }
 	dir := memstore.NewDirectory()
 	_ = dir.PutContact(recipient.Contact{ID: "helene", FirstName: "Hélène", LastName: "Dupont", Phone: "+33612345678"})
-	fake := channeltest.NewFake(channel.SMS, channeltest.Options{Now: clock, IDPrefix: "SM"})
+	fake := channeltest.NewFake(channel.SMS, channeltest.Options{IDPrefix: "SM"})
 	reg := channel.NewRegistry()
 	_ = reg.Register(channel.SMS, fake, channel.Config{})
 	n := 0

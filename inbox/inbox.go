@@ -32,7 +32,13 @@ const DefaultEventBuffer = 256
 
 // Options configure an Inbox. The zero value means every default.
 type Options struct {
-	// Now is the clock. Default: time.Now.
+	// Now is the clock, and the only one: every time the inbox judges or
+	// records comes from it — the WhatsApp service window and quiet hours
+	// of the recipient rules (which take the time from the inbox rather
+	// than hold a clock), the typing TTL, mute expiry, the resume and
+	// visibility windows, scheduling, and the arrival time of provider
+	// reports that carry none (channeltest.Fake's, by default). Default:
+	// time.Now.
 	Now func() time.Time
 	// NewID returns a new unique ID for threads, messages and deliveries.
 	// Default: 26-character time-ordered random IDs.
@@ -201,7 +207,7 @@ func New(s Store, opts Options) (*Inbox, error) {
 		in.statusWait = 0
 	}
 	if in.rules == nil {
-		if in.rules, err = recipient.NewRules(recipient.Options{Now: opts.Now}); err != nil {
+		if in.rules, err = recipient.NewRules(recipient.Options{}); err != nil {
 			return nil, fmt.Errorf("inbox: %w: %w", ErrInvalidArgument, err)
 		}
 	}

@@ -21,7 +21,7 @@ import (
 func pushRig(t *testing.T, opts inbox.Options) (*rig, *channeltest.Fake) {
 	t.Helper()
 	r := newRig(t, opts, nil)
-	fake := channeltest.NewFake(channel.Push, channeltest.Options{Now: r.clock.Now})
+	fake := channeltest.NewFake(channel.Push, channeltest.Options{})
 	if err := r.reg.Register(channel.Push, fake, channel.Config{}); err != nil {
 		t.Fatal(err)
 	}

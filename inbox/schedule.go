@@ -374,7 +374,7 @@ func (in *Inbox) dispatchOne(ctx context.Context, job *dispatchJob, d Delivery) 
 		purpose = recipient.Marketing
 	}
 	// an approved WhatsApp template is what the job looked up (C10)
-	facts := recipient.Facts{Automatic: true, ApprovedTemplate: job.f.wa != nil}
+	facts := recipient.Facts{Now: now, Automatic: true, ApprovedTemplate: job.f.wa != nil}
 	if c.Attributes != nil {
 		facts.LastInboundWhatsApp, _ = c.Attributes[lastWAKey].(time.Time)
 		facts.GuestWrote, _ = c.Attributes[guestKey].(bool)

@@ -420,7 +420,7 @@ func (in *Inbox) recipients(ctx context.Context, p *plan, d Draft) error {
 	if d.Marketing {
 		purpose = recipient.Marketing
 	}
-	facts := recipient.Facts{ApprovedTemplate: d.WhatsApp != nil && d.WhatsApp.Approved(),
+	facts := recipient.Facts{Now: in.now(), ApprovedTemplate: d.WhatsApp != nil && d.WhatsApp.Approved(),
 		Automatic: p.origin == store.Automatic || p.origin == store.Scheduled || !d.ScheduledFor.IsZero() || d.Anchor != nil}
 	if p.ident.ID != "" {
 		id := p.ident

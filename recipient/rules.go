@@ -78,6 +78,10 @@ type Facts struct {
 	// Automatic reports an automatic or scheduled message, which may start
 	// an Airbnb conversation (C11).
 	Automatic bool
+	// Now is when the check is made: the WhatsApp service window (C10) is
+	// judged at it. Rules hold no clock of their own, so that a host's one
+	// clock (the inbox's Options.Now) decides; zero means time.Now().
+	Now time.Time
 	// Identity is the sender identity the message goes out from, if known;
 	// one that cannot receive replies is reported in Verdict.Info (R7).
 	Identity *channel.Identity
@@ -114,8 +118,9 @@ func (v Verdict) Allowed() bool {
 }
 
 // Options configure Rules. The zero value is valid: no default phone region
-// (international numbers only), consent warnings, time.Now, a 24-hour
-// WhatsApp window, no quiet hours, venue in UTC.
+// (international numbers only), consent warnings, a 24-hour WhatsApp window,
+// no quiet hours, venue in UTC. Rules take the time from their caller
+// (Facts.Now, SendTime's due time), so they have no clock to set.
 type Options struct {
 	// DefaultRegion is the ISO 3166-1 alpha-2 region ("FR", "US") that
 	// phone numbers without an international prefix belong to (R6).
@@ -123,8 +128,6 @@ type Options struct {
 	// StrictConsent blocks marketing to contacts without marketing consent
 	// on the channel instead of warning (R2).
 	StrictConsent bool
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
 	// WhatsAppWindow is the WhatsApp customer service window (C10); zero
 	// means 24 hours.
 	WhatsAppWindow time.Duration
@@ -142,7 +145,6 @@ type Options struct {
 type Rules struct {
 	region  string
 	strict  bool
-	now     func() time.Time
 	window  time.Duration
 	quiet   QuietHours
 	venue   *time.Location
@@ -170,15 +172,11 @@ func NewRules(opts Options) (*Rules, error) {
 	r := &Rules{
 		region: region,
 		strict: opts.StrictConsent,
-		now:    opts.Now,
 		window: opts.WhatsAppWindow,
 		quiet:  opts.QuietHours,
 		venue:  opts.Venue,
 		codes:  newCallingCodes(),
 		zones:  make(map[string]*time.Location),
-	}
-	if r.now == nil {
-		r.now = time.Now
 	}
 	if r.window == 0 {
 		r.window = 24 * time.Hour
@@ -227,7 +225,7 @@ func (r *Rules) Check(c Contact, kind channel.Kind, purpose Purpose, facts Facts
 	}
 	switch kind {
 	case channel.WhatsApp:
-		if !facts.ApprovedTemplate && !r.windowOpen(facts.LastInboundWhatsApp) {
+		if !facts.ApprovedTemplate && !r.WhatsAppWindowOpen(facts.LastInboundWhatsApp, facts.Now) {
 			blocking[n] = errWindowClosed
 			n++
 		}
@@ -289,23 +287,6 @@ func (r *Rules) addressProblem(c Contact, kind channel.Kind) error {
 		}
 	}
 	return nil
-}
-
-// windowOpen reports whether the WhatsApp service window that opened with an
-// inbound message at last is still open now (C10).
-func (r *Rules) windowOpen(last time.Time) bool {
-	if last.IsZero() {
-		return false
-	}
-	now, window := time.Now, r.window
-	if r.now != nil {
-		now = r.now
-	}
-	if window == 0 {
-		window = 24 * time.Hour
-	}
-	// A time after now (clock skew between servers) counts as just now.
-	return now().Sub(last) < window
 }
 
 // ParsePhone is the package-level ParsePhone with the default region of the

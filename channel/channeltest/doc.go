@@ -7,8 +7,10 @@
 // (Flush, FlushShuffled, Emit), and inbound replies (Reply).
 //
 // Nothing happens behind the test's back: statuses are delivered only when
-// the test calls Flush, provider IDs are sequential, and every time comes
-// from the injected clock, so tests are deterministic. Latency uses real
+// the test calls Flush, provider IDs are sequential, and the fake reads no
+// clock: its reports carry no time, so the receiver stamps them on arrival
+// with its own (an inbox's Options.Now), unless Options.Now gives the fake
+// a provider clock of its own. Tests are deterministic. Latency uses real
 // timers; run such tests inside testing/synctest to keep them instant.
 //
 // # Concurrency

@@ -18,8 +18,12 @@ var ErrScripted = fmt.Errorf("channeltest: scripted failure: %w", channel.ErrTra
 
 // Options configure a Fake. The zero value is usable.
 type Options struct {
-	// Now is the clock of receipts, status updates and inbound messages.
-	// Default: time.Now.
+	// Now is the provider's clock: the time of receipts, status updates and
+	// inbound messages. Default: none. They then carry no time, as from a
+	// provider that gives none, and the receiver stamps them when they
+	// arrive: an inbox with its own clock (inbox.Options.Now), so a test
+	// sets its clock once, on the inbox. Set Now to give the provider's
+	// event times instead (S3 orders a delivery's history by them).
 	Now func() time.Time
 	// IDPrefix prefixes provider message IDs ("SM" gives "SM000001").
 	// Default: the kind's name in upper case followed by "-".
@@ -77,7 +81,7 @@ var (
 func NewFake(k channel.Kind, opts Options) *Fake {
 	f := &Fake{kind: k, now: opts.Now, pfx: opts.IDPrefix, cancelled: map[string]bool{}}
 	if f.now == nil {
-		f.now = time.Now
+		f.now = func() time.Time { return time.Time{} }
 	}
 	if f.pfx == "" {
 		f.pfx = fmt.Sprintf("%s-", upper(k.String()))

@@ -236,3 +236,25 @@ func TestConcurrentSends(t *testing.T) {
 		t.Fatalf("sent %d, want 400", len(seen))
 	}
 }
+
+// Without Options.Now the fake reads no clock: its receipts, statuses and
+// replies carry no time, so whoever receives them stamps them with its own
+// clock (one clock for a test: the inbox's).
+func TestNoClockByDefault(t *testing.T) {
+	f := channeltest.NewFake(channel.SMS, channeltest.Options{})
+	r, err := f.Send(context.Background(), msg("+33612345678"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.At.IsZero() {
+		t.Errorf("receipt at %v, want no time", r.At)
+	}
+	for _, u := range f.Flush() {
+		if !u.At.IsZero() {
+			t.Errorf("status %s at %v, want no time", u.Status, u.At)
+		}
+	}
+	if in := f.Reply("+33612345678", "+33757000001", "ok"); !in.ReceivedAt.IsZero() {
+		t.Errorf("reply received at %v, want no time", in.ReceivedAt)
+	}
+}

@@ -195,10 +195,10 @@ func (s *story) setUp(ctx context.Context, st inbox.Store) error {
 	}
 
 	reg := channel.NewRegistry()
-	s.wa = channeltest.NewFake(channel.WhatsApp, channeltest.Options{Now: s.clk.Now, IDPrefix: "wamid.",
+	s.wa = channeltest.NewFake(channel.WhatsApp, channeltest.Options{IDPrefix: "wamid.",
 		Statuses: []status.Status{status.Sent, status.Delivered, status.Read}})
-	s.sms = channeltest.NewFake(channel.SMS, channeltest.Options{Now: s.clk.Now, IDPrefix: "SM"})
-	s.airbnb = channeltest.NewFake(channel.Airbnb, channeltest.Options{Now: s.clk.Now, IDPrefix: "AB"})
+	s.sms = channeltest.NewFake(channel.SMS, channeltest.Options{IDPrefix: "SM"})
+	s.airbnb = channeltest.NewFake(channel.Airbnb, channeltest.Options{IDPrefix: "AB"})
 	for _, c := range []struct {
 		f  *channeltest.Fake
 		id channel.Identity

@@ -50,8 +50,8 @@ func run(ctx context.Context, out io.Writer) error {
 
 	fmt.Fprintln(out, "== 1. Channels")
 	reg := channel.NewRegistry()
-	smsFake := channeltest.NewFake(channel.SMS, channeltest.Options{Now: clk.now, IDPrefix: "SM"})
-	emailFake := channeltest.NewFake(channel.Email, channeltest.Options{Now: clk.now, IDPrefix: "EM"})
+	smsFake := channeltest.NewFake(channel.SMS, channeltest.Options{IDPrefix: "SM"})
+	emailFake := channeltest.NewFake(channel.Email, channeltest.Options{IDPrefix: "EM"})
 	if err := reg.Register(channel.SMS, smsFake, channel.Config{Identities: []channel.Identity{
 		{ID: "studio", Address: "+33757000001", TwoWay: true, Default: true}}}); err != nil {
 		return err

@@ -190,9 +190,9 @@ func (d *demo) setUp(t timeouts) error {
 	}
 	// Sending goes through fakes that answer like the providers do, with
 	// provider IDs in each provider's style.
-	d.sms = channeltest.NewFake(channel.SMS, channeltest.Options{Now: d.clk.Now, IDPrefix: twilioSIDPrefix})
-	d.wa = channeltest.NewFake(channel.WhatsApp, channeltest.Options{Now: d.clk.Now, IDPrefix: "wamid.OUT"})
-	d.mail = channeltest.NewFake(channel.Email, channeltest.Options{Now: d.clk.Now, IDPrefix: "out-"})
+	d.sms = channeltest.NewFake(channel.SMS, channeltest.Options{IDPrefix: twilioSIDPrefix})
+	d.wa = channeltest.NewFake(channel.WhatsApp, channeltest.Options{IDPrefix: "wamid.OUT"})
+	d.mail = channeltest.NewFake(channel.Email, channeltest.Options{IDPrefix: "out-"})
 	reg := channel.NewRegistry()
 	for _, c := range []struct {
 		f  *channeltest.Fake
