@@ -75,7 +75,7 @@ func TestOneClockDrivesEverything(t *testing.T) {
 	}
 
 	// T16: the typing indicator expires on the inbox's clock
-	if _, err := in.Typing(ctx, th.ID, "lea"); err != nil {
+	if _, err := in.MarkTyping(ctx, th.ID, "lea"); err != nil {
 		t.Fatal(err)
 	}
 	clk.Advance(inbox.DefaultTypingTTL - time.Second)

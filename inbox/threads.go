@@ -221,9 +221,9 @@ func (in *Inbox) change(ctx context.Context, id string, ev EventType, fn func(t 
 	return t, err
 }
 
-// Read marks every message of a thread read (T5). Reading a muted thread
-// moves its sort time to the time of its latest message (T4).
-func (in *Inbox) Read(ctx context.Context, id string) (Thread, error) {
+// MarkRead marks every message of a thread read (T5). Reading a muted
+// thread moves its sort time to the time of its latest message (T4).
+func (in *Inbox) MarkRead(ctx context.Context, id string) (Thread, error) {
 	return in.change(ctx, id, EventThreadRead, func(t *Thread, w *store.ThreadWrite) error {
 		now := in.now()
 		muted := t.MutedAt(now)
@@ -400,7 +400,7 @@ func (in *Inbox) MarkAllRead(ctx context.Context) (int, error) {
 			if t.Unread == 0 {
 				return nil
 			}
-			if _, err := in.Read(ctx, t.ID); err != nil {
+			if _, err := in.MarkRead(ctx, t.ID); err != nil {
 				return err
 			}
 			n++

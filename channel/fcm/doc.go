@@ -32,7 +32,7 @@
 //
 // FCM reports nothing after it accepts a message: a push that FCM accepted
 // is sent (S1) and stays sent. When the host's app reports that the user
-// opened the notification, inbox.Inbox.PushOpened makes the delivery read.
+// opened the notification, inbox.Inbox.MarkPushOpened makes the delivery read.
 //
 // # Devices and dead tokens
 //

@@ -64,7 +64,7 @@ func pushDemo(ctx context.Context, out io.Writer, ib *inbox.Inbox, reg *channel.
 	fmt.Fprintf(out, "push to the %d members who have the app: %v\n", m.Recipients, m.Counts)
 	// The app reports the notification opened, with the delivery ID of its data.
 	sent := fake.Sent()
-	if _, err := ib.PushOpened(ctx, sent[0].Message.Reference, clk.now()); err != nil {
+	if _, err := ib.MarkPushOpened(ctx, sent[0].Message.Reference, clk.now()); err != nil {
 		return err
 	}
 	m, err = ib.Message(ctx, res.Message.ID)

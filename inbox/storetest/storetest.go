@@ -251,7 +251,7 @@ func testT4(t *testing.T, ns func(*testing.T) store.Store) {
 	if got := e.list(inbox.ThreadQuery{}, 10); got[0] != b.ID {
 		t.Fatalf("T4: muted thread moved up: %v", got)
 	}
-	_, err = e.in.Read(e.ctx, a.ID)
+	_, err = e.in.MarkRead(e.ctx, a.ID)
 	e.must(err)
 	if th := e.thread(a.ID); !th.SortTime.Equal(in2.SentAt) {
 		t.Fatalf("T4: reading a muted thread sets sort time to its latest message: %v want %v", th.SortTime, in2.SentAt)
@@ -271,7 +271,7 @@ func testT5(t *testing.T, ns func(*testing.T) store.Store) {
 	if got := e.thread(th.ID).Unread; got != 2 {
 		t.Fatalf("T5: unread = %d, want 2", got)
 	}
-	_, err := e.in.Read(e.ctx, th.ID)
+	_, err := e.in.MarkRead(e.ctx, th.ID)
 	e.must(err)
 	if got := e.thread(th.ID).Unread; got != 0 {
 		t.Fatalf("T5: after read unread = %d", got)
@@ -301,7 +301,7 @@ func testT6(t *testing.T, ns func(*testing.T) store.Store) {
 	if _, err := e.in.MarkUnread(e.ctx, th.ID); !errors.Is(err, inbox.ErrMarkUnreadNotAllowed) {
 		t.Fatalf("T6: a thread with unread messages: err = %v", err)
 	}
-	_, err := e.in.Read(e.ctx, th.ID)
+	_, err := e.in.MarkRead(e.ctx, th.ID)
 	e.must(err)
 	got, err := e.in.MarkUnread(e.ctx, th.ID)
 	e.must(err)
@@ -669,7 +669,7 @@ func testT15(t *testing.T, ns func(*testing.T) store.Store) {
 func testT16(t *testing.T, ns func(*testing.T) store.Store) {
 	e := newEnv(t, ns, inbox.Options{})
 	th := e.start(contactSubject(helene))
-	exp, err := e.in.Typing(e.ctx, th.ID, "agent-1")
+	exp, err := e.in.MarkTyping(e.ctx, th.ID, "agent-1")
 	e.must(err)
 	if !exp.Equal(e.clock.Now().Add(inbox.DefaultTypingTTL)) {
 		t.Fatalf("T16: expiry %v", exp)
@@ -678,7 +678,7 @@ func testT16(t *testing.T, ns func(*testing.T) store.Store) {
 		t.Fatalf("T16: typers = %v", got)
 	}
 	e.clock.Advance(4 * time.Second)
-	_, err = e.in.Typing(e.ctx, th.ID, "agent-1") // refreshed
+	_, err = e.in.MarkTyping(e.ctx, th.ID, "agent-1") // refreshed
 	e.must(err)
 	e.clock.Advance(4 * time.Second)
 	if got := e.in.Typers(th.ID); len(got) != 1 {
@@ -688,7 +688,7 @@ func testT16(t *testing.T, ns func(*testing.T) store.Store) {
 	if got := e.in.Typers(th.ID); len(got) != 0 {
 		t.Fatalf("T16: the indicator expires by itself: %v", got)
 	}
-	_, err = e.in.Typing(e.ctx, th.ID, "agent-1")
+	_, err = e.in.MarkTyping(e.ctx, th.ID, "agent-1")
 	e.must(err)
 	e.send(th.ID, "sent") // by agent-1: ends the indicator
 	if got := e.in.Typers(th.ID); len(got) != 0 {
@@ -771,7 +771,7 @@ func testT20(t *testing.T, ns func(*testing.T) store.Store) {
 		t.Fatalf("T20: first event %+v", first)
 	}
 	<-sub.C()
-	_, err := e.in.Read(e.ctx, th.ID)
+	_, err := e.in.MarkRead(e.ctx, th.ID)
 	e.must(err)
 	ev := <-sub.C()
 	if ev.Type != inbox.EventThreadRead || ev.Missed != 5 || sub.Missed() != 5 {
