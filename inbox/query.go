@@ -73,6 +73,9 @@ func (in *Inbox) Threads(ctx context.Context, q ThreadQuery) (ThreadPage, error)
 		page.Threads = ts[:limit]
 		page.Next = encodeCursor(store.PositionOf(ts[limit-1]))
 	}
+	for i, t := range page.Threads {
+		page.Threads[i] = in.asOfNow(t)
+	}
 	return page, nil
 }
 

@@ -31,7 +31,7 @@ func (in *Inbox) modify(ctx context.Context, id string, fn func(t *Thread, w *st
 		var w store.ThreadWrite
 		if err := fn(&t, &w); err != nil {
 			if errors.Is(err, errNoChange) {
-				return t, nil
+				return in.asOfNow(t), nil
 			}
 			return Thread{}, err
 		}
@@ -44,9 +44,19 @@ func (in *Inbox) modify(ctx context.Context, id string, fn func(t *Thread, w *st
 			return Thread{}, wrapStore("write thread "+id, err)
 		}
 		t.Version++
-		return t, nil
+		return in.asOfNow(t), nil
 	}
 	return Thread{}, fmt.Errorf("inbox: thread %s: %w", id, ErrConflict)
+}
+
+// asOfNow returns t as it stands at the inbox's now: a mute that expired
+// reads as none (T7), so that callers need not judge MutedUntil. Every
+// thread the inbox returns goes through it; stores keep what was written.
+func (in *Inbox) asOfNow(t Thread) Thread {
+	if t.Muted && !t.MutedAt(in.now()) {
+		t.Muted, t.MutedUntil = false, time.Time{}
+	}
+	return t
 }
 
 var errNoChange = errors.New("no change")
@@ -86,7 +96,7 @@ func (in *Inbox) Start(ctx context.Context, s Subject) (Thread, error) {
 		return Thread{}, err
 	}
 	t, _, err := in.threadFor(ctx, s, nil)
-	return t, err
+	return in.asOfNow(t), err
 }
 
 // StartWithAddress starts or resumes a conversation with whoever owns an
@@ -169,7 +179,8 @@ func (in *Inbox) threadFor(ctx context.Context, s Subject, beforeCreate func() e
 	return Thread{}, false, fmt.Errorf("inbox: start %s: %w", s, ErrConflict)
 }
 
-// Thread returns a thread by ID.
+// Thread returns a thread by ID, as it stands now: a mute that expired
+// reads as none (T7).
 func (in *Inbox) Thread(ctx context.Context, id string) (Thread, error) {
 	if id == "" {
 		return Thread{}, fmt.Errorf("inbox: %w: empty thread ID", ErrInvalidArgument)
@@ -178,7 +189,7 @@ func (in *Inbox) Thread(ctx context.Context, id string) (Thread, error) {
 	if err != nil {
 		return Thread{}, wrapStore("thread "+id, err)
 	}
-	return t, nil
+	return in.asOfNow(t), nil
 }
 
 // RefreshSnapshot copies the subject's current searchable fields from the

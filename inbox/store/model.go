@@ -95,7 +95,10 @@ type Thread struct {
 	// Unread is the number of unread messages (T5, T6).
 	Unread int
 	// Muted marks a muted thread (T7); MutedUntil, when not zero, is when
-	// the mute ends by itself.
+	// the mute ends by itself. A store keeps them as written (and judges
+	// them at ThreadQuery.Now, see MutedAt); every thread the inbox returns
+	// has them as they stand at the inbox's now: a mute that expired reads
+	// as Muted false and MutedUntil zero.
 	Muted      bool
 	MutedUntil time.Time
 	// Favourite pins the thread first (T8).
@@ -120,7 +123,8 @@ type Thread struct {
 func (t *Thread) HasInbound(k channel.Kind) bool { return k.Valid() && t.InboundKinds&(1<<k) != 0 }
 
 // MutedAt reports whether the thread is muted at time now: muted and either
-// with no expiry or an expiry after now (T7).
+// with no expiry or an expiry after now (T7). Stores use it to judge a
+// stored thread; threads from the inbox are already judged at its now.
 func (t *Thread) MutedAt(now time.Time) bool {
 	return t.Muted && (t.MutedUntil.IsZero() || now.Before(t.MutedUntil))
 }
