@@ -84,7 +84,7 @@ func validSubject(s Subject) error {
 
 // resumable reports whether a thread can be resumed at now (T2).
 func (in *Inbox) resumable(t Thread, now time.Time) bool {
-	return in.always || now.Sub(t.LastActivityAt) <= in.resume
+	return in.resume == NoLimit || now.Sub(t.LastActivityAt) <= in.resume
 }
 
 // Start starts a conversation with a subject, or resumes its thread (T2):

@@ -127,12 +127,13 @@ func testT2(t *testing.T, ns func(*testing.T) store.Store) {
 		t.Fatalf("T2: unknown number subject = %v, snapshot %+v", unknown.Subject, unknown.Snapshot)
 	}
 
-	// resume window 0 = always resume
-	e2 := newEnv(t, ns, inbox.Options{AlwaysResume: true})
+	// T2's "0 = always resume" is the window NoLimit (a zero option is
+	// the default, 90 days)
+	e2 := newEnv(t, ns, inbox.Options{ResumeWindow: inbox.NoLimit})
 	th2 := e2.start(contactSubject(marc))
 	e2.clock.Advance(3 * 365 * 24 * time.Hour)
 	if got := e2.start(contactSubject(marc)); got.ID != th2.ID {
-		t.Fatal("T2: AlwaysResume must resume however old")
+		t.Fatal("T2: a ResumeWindow of NoLimit must resume however old")
 	}
 	// a configured window
 	e3 := newEnv(t, ns, inbox.Options{ResumeWindow: 24 * time.Hour})
