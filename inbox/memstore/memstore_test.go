@@ -308,11 +308,11 @@ func TestCounters(t *testing.T) {
 		mustWrite(t, s, store.ThreadWrite{Thread: th})
 	}
 	got, _ := s.Counters(ctx, t0)
-	if got.Attention != 1 || got.ByCategory != [4]int{0, 1, 0, 0} {
+	if got != (store.Counters{Attention: 1, Contacts: 1}) {
 		t.Fatalf("counters now = %+v", got)
 	}
 	got, _ = s.Counters(ctx, t0.Add(time.Hour))
-	if got.Attention != 2 || got.ByCategory != [4]int{0, 1, 0, 1} {
+	if got != (store.Counters{Attention: 2, Contacts: 1, Events: 1}) {
 		t.Fatalf("counters after the mute expired = %+v", got)
 	}
 }
@@ -397,8 +397,7 @@ func checkQueries(t *testing.T, s *memstore.Store, model map[string]store.Thread
 	var want store.Counters
 	for _, th := range all {
 		if th.Unread > 0 && !th.Archived && !th.Dormant && !th.MutedAt(now) {
-			want.Attention++
-			want.ByCategory[th.Subject.Kind]++
+			want.Add(th.Subject.Kind, 1)
 		}
 	}
 	if got, _ := s.Counters(ctx, now); got != want {

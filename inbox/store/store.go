@@ -282,9 +282,39 @@ type Counters struct {
 	// Attention is the number of threads with unread messages that are
 	// neither muted nor archived (nor dormant).
 	Attention int
-	// ByCategory is the same count per subject kind (index with
-	// SubjectKind; index 0 unused).
-	ByCategory [4]int
+	// Contacts, Audiences and Events are the same count per category:
+	// threads whose subject is a contact, an audience or an event (T11).
+	Contacts, Audiences, Events int
+}
+
+// Category returns the count of the category of subject kind k, 0 for an
+// invalid kind.
+func (c Counters) Category(k SubjectKind) int {
+	switch k {
+	case Contact:
+		return c.Contacts
+	case Audience:
+		return c.Audiences
+	case Event:
+		return c.Events
+	}
+	return 0
+}
+
+// Add counts n more threads of subject kind k: in its category and in
+// Attention. An invalid kind counts nowhere.
+func (c *Counters) Add(k SubjectKind, n int) {
+	switch k {
+	case Contact:
+		c.Contacts += n
+	case Audience:
+		c.Audiences += n
+	case Event:
+		c.Events += n
+	default:
+		return
+	}
+	c.Attention += n
 }
 
 // MessageQuery selects messages of one thread (M6, T14).

@@ -157,8 +157,7 @@ func (s *scanStore) Counters(ctx context.Context, now time.Time) (store.Counters
 	var c store.Counters
 	for _, t := range s.threads {
 		if t.Unread > 0 && !t.Archived && !t.Dormant && !t.MutedAt(now) {
-			c.Attention++
-			c.ByCategory[t.Subject.Kind]++
+			c.Add(t.Subject.Kind, 1)
 		}
 	}
 	return c, nil

@@ -678,7 +678,7 @@ func testT15(t *testing.T, ns func(*testing.T) store.Store) {
 	e.must(err)
 	c, err := e.in.Counters(e.ctx)
 	e.must(err)
-	if c.Attention != 2 || c.ByCategory[store.Contact] != 2 || c.ByCategory[store.Audience] != 0 {
+	if c.Attention != 2 || c.Contacts != 2 || c.Category(store.Contact) != 2 || c.Audiences != 0 || c.Events != 0 {
 		t.Fatalf("T15: counters %+v, want attention 2 (contacts 2)", c)
 	}
 	if th := e.thread(j.ID); th.Unread != 1 {
