@@ -75,7 +75,7 @@ func ExampleInbox_Send() {
 	res, _ := ib.Send(ctx, draft)
 	fake.OnStatus(func(u channel.StatusUpdate) { _ = ib.ApplyStatus(ctx, u) })
 	fake.FlushShuffled(1, true)
-	page, _ := ib.Deliveries(ctx, res.Message.ID, "", 1)
+	page, _ := ib.Deliveries(ctx, inbox.DeliveryQuery{MessageID: res.Message.ID, Limit: 1})
 	d := page.Deliveries
 	fmt.Println("delivery:", d[0].Status.Current, d[0].Status.Current == status.Delivered)
 	_, err := ib.Send(ctx, inbox.Draft{Kind: channel.Email, ThreadID: th.ID, Subject: "x", Text: "y"})

@@ -397,7 +397,7 @@ func (s *story) relativeSchedule(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.ib.Deliveries(ctx, res.Message.ID, "", 10)
+	page, err := s.ib.Deliveries(ctx, inbox.DeliveryQuery{MessageID: res.Message.ID, Limit: 10})
 	if err != nil {
 		return err
 	}
@@ -426,7 +426,7 @@ func (s *story) relativeSchedule(ctx context.Context) error {
 	fmt.Fprintf(s.out, "   %s to %s: %q\n", last.Receipt.ProviderID, last.Message.To, last.Message.Text)
 	// rendered again when it went, with the booking as the PMS has it now;
 	// the delivery keeps what went out, the message when
-	page, err = s.ib.Deliveries(ctx, res.Message.ID, "", 10)
+	page, err = s.ib.Deliveries(ctx, inbox.DeliveryQuery{MessageID: res.Message.ID, Limit: 10})
 	if err != nil {
 		return err
 	}

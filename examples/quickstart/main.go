@@ -187,7 +187,7 @@ func run(ctx context.Context, out io.Writer) error {
 	smsFake.FlushShuffled(7, true) // webhooks arrive shuffled and twice (S2)
 	group, _ := ib.Message(ctx, sent.Message.ID)
 	fmt.Fprintf(out, "smartlist message to %d recipients: %v\n", group.Recipients, group.Counts)
-	dp, _ := ib.Deliveries(ctx, group.ID, "", 10)
+	dp, _ := ib.Deliveries(ctx, inbox.DeliveryQuery{MessageID: group.ID, Limit: 10})
 	for _, d := range dp.Deliveries {
 		var hist []string
 		for _, h := range d.Status.History {

@@ -180,8 +180,8 @@ func TestDeliveries(t *testing.T) {
 	}
 	mustWrite(t, s, store.ThreadWrite{Thread: th, Message: &store.Message{ID: "m1", ThreadID: "t1", Direction: store.Outbound, Origin: store.Manual, Recipients: 3, ProviderID: "pm"}, Deliveries: dels})
 
-	page, _ := s.Deliveries(ctx, "m1", "", 2)
-	page2, _ := s.Deliveries(ctx, "m1", "d2", 2)
+	page, _ := s.Deliveries(ctx, store.DeliveryQuery{MessageID: "m1", Limit: 2})
+	page2, _ := s.Deliveries(ctx, store.DeliveryQuery{MessageID: "m1", After: "d2", Limit: 2})
 	if ids(page) != "d1 d2" || ids(page2) != "d3" {
 		t.Fatalf("deliveries pages %q %q", ids(page), ids(page2))
 	}

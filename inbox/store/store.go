@@ -97,9 +97,11 @@ type Store interface {
 	// ErrNotFound.
 	DeliveryByProviderID(ctx context.Context, providerID string) (Delivery, error)
 
-	// Deliveries returns up to limit deliveries of a message in ID order,
-	// after the delivery ID after when it is not "".
-	Deliveries(ctx context.Context, messageID, after string, limit int) ([]Delivery, error)
+	// Deliveries returns up to q.Limit deliveries of message q.MessageID in
+	// ID order, after the delivery ID q.After when it is not "". A message
+	// that does not exist gives ErrNotFound; one without deliveries an
+	// empty list.
+	Deliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, error)
 
 	// Sent returns up to q.Limit deliveries matching q, newest message
 	// first (CreatedAt descending, then ID ascending), starting after
@@ -342,6 +344,17 @@ type MessageQuery struct {
 	// page.
 	After string
 	// Limit is the largest number of messages returned; at least 1.
+	Limit int
+}
+
+// DeliveryQuery selects the deliveries of one message (M2).
+type DeliveryQuery struct {
+	// MessageID is required.
+	MessageID string
+	// After, when not "", is the ID of the last delivery of the previous
+	// page.
+	After string
+	// Limit is the largest number of deliveries returned; at least 1.
 	Limit int
 }
 

@@ -263,17 +263,20 @@ func (s *scanStore) DeliveryByProviderID(ctx context.Context, pid string) (store
 	return s.findDelivery(func(d store.Delivery) bool { return pid != "" && d.ProviderID == pid })
 }
 
-func (s *scanStore) Deliveries(ctx context.Context, mid, after string, limit int) ([]store.Delivery, error) {
+func (s *scanStore) Deliveries(ctx context.Context, q store.DeliveryQuery) ([]store.Delivery, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []store.Delivery
+	if !slices.ContainsFunc(s.messages, func(m store.Message) bool { return m.ID == q.MessageID }) {
+		return nil, nf(q.MessageID)
+	}
+	out := []store.Delivery{}
 	for _, d := range s.dels {
-		if d.MessageID == mid && d.ID > after {
+		if d.MessageID == q.MessageID && d.ID > q.After {
 			out = append(out, d)
 		}
 	}
 	slices.SortFunc(out, func(a, b store.Delivery) int { return strings.Compare(a.ID, b.ID) })
-	return out[:min(limit, len(out))], nil
+	return out[:min(q.Limit, len(out))], nil
 }
 
 func (s *scanStore) Sent(ctx context.Context, q store.SentQuery) ([]store.Delivery, error) {

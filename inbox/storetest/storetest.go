@@ -851,13 +851,21 @@ func testM2(t *testing.T, ns func(*testing.T) store.Store) {
 	if got.Counts[status.Delivered] != 1 || got.Counts[status.Failed] != 1 || got.Counts.Total() != 2 {
 		t.Fatalf("M2/S5: counts %v", got.Counts)
 	}
-	p1, err := e.in.Deliveries(e.ctx, m.ID, "", 1)
+	p1, err := e.in.Deliveries(e.ctx, inbox.DeliveryQuery{MessageID: m.ID, Limit: 1})
 	e.must(err)
-	p2, err := e.in.Deliveries(e.ctx, m.ID, p1.Next, 1)
+	p2, err := e.in.Deliveries(e.ctx, inbox.DeliveryQuery{MessageID: m.ID, Cursor: p1.Next, Limit: 1})
 	e.must(err)
 	all, rest := p1.Deliveries, p2.Deliveries
 	if len(all) != 1 || len(rest) != 1 || all[0].ContactID != helene.ID || rest[0].Status.Current != status.Failed {
 		t.Fatalf("M2: every recipient's status: %+v %+v", all, rest)
+	}
+	var each []string
+	for d, err := range e.in.AllDeliveries(e.ctx, inbox.DeliveryQuery{MessageID: m.ID, Limit: 1}) {
+		e.must(err)
+		each = append(each, d.ContactID)
+	}
+	if !slices.Equal(each, []string{all[0].ContactID, rest[0].ContactID}) {
+		t.Fatalf("M2: AllDeliveries = %v", each)
 	}
 }
 
