@@ -83,8 +83,8 @@ func ExampleInbox_Send() {
 	// Output:
 	// segments: 1 can send: true
 	// delivery: delivered true
-	// inbox: cannot send: channel: email: channel kind not registered
-	// recipient: no address for the channel
+	// inbox: cannot send: channel: email not registered
+	// recipient: no email address
 }
 
 // Events for a live UI (T20).

@@ -342,7 +342,7 @@ func (in *Inbox) newDispatchJob(ctx context.Context, messageID string) (*dispatc
 func (in *Inbox) dispatchOne(ctx context.Context, job *dispatchJob, d Delivery) error {
 	now := in.now()
 	if job.f.sender == nil {
-		_, err := job.f.finish(ctx, d, channel.Receipt{}, fmt.Errorf("inbox: %s: %w", job.msg.Kind, channel.ErrNotRegistered), 0, false)
+		_, err := job.f.finish(ctx, d, channel.Receipt{}, fmt.Errorf("inbox: %s %w", job.msg.Kind, channel.ErrNotRegistered), 0, false)
 		return err
 	}
 	if job.missing != nil {

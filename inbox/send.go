@@ -235,7 +235,7 @@ func (in *Inbox) plan(ctx context.Context, d Draft) (*plan, error) {
 	}
 	problem := func(err error) { p.Problems = append(p.Problems, err) }
 	if in.channels == nil {
-		problem(fmt.Errorf("inbox: %s: %w", d.Kind, channel.ErrNotRegistered))
+		problem(fmt.Errorf("inbox: %s %w", d.Kind, channel.ErrNotRegistered))
 	} else if p.sender, err = in.channels.Sender(d.Kind); err != nil {
 		problem(err)
 	} else {

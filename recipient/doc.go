@@ -35,7 +35,9 @@
 // Verdict reasons and selection errors match sentinels with errors.Is:
 // ErrNoAddress, ErrInvalidAddress, ErrNoDevice (ErrNoValidDevice), ErrNoConsent,
 // ErrGuestNotWritten, ErrRepliesImpossible (information only), and the
-// SDK-wide channel.ErrOptedOut and channel.ErrWindowClosed. Parsing errors
+// SDK-wide channel.ErrOptedOut and channel.ErrWindowClosed; those about a
+// channel are a *KindError (errors.As) whose text names the kind ("recipient:
+// no sms address", "recipient: opted out of whatsapp"). Parsing errors
 // match ErrInvalidPhone (as *PhoneError) or ErrInvalidEmail, and both match
 // ErrInvalidAddress. Selections report ErrUnknownMember, ErrNotSelectable and
 // ErrUnknownGroup; constructors report ErrInvalidOptions, ErrInvalidKeywords

@@ -55,7 +55,7 @@ func ExampleRules_Audience() {
 	// Output:
 	// selected: [m1 m3] count: 2
 	// not selectable: m2 true
-	// warning: m3 recipient: no marketing consent on the channel
+	// warning: m3 recipient: no marketing consent for email
 	// m2 cannot be deselected: it is not selectable
 	// after deselecting m3: [m1]
 }

@@ -148,6 +148,7 @@ type Rules struct {
 	window  time.Duration
 	quiet   QuietHours
 	venue   *time.Location
+	closed  *KindError // the reason of a closed WhatsApp window
 	codes   *callingCodes
 	zonesMu sync.RWMutex
 	zones   map[string]*time.Location
@@ -181,6 +182,7 @@ func NewRules(opts Options) (*Rules, error) {
 	if r.window == 0 {
 		r.window = 24 * time.Hour
 	}
+	r.closed = windowClosed(r.window)
 	if r.venue == nil {
 		r.venue = time.UTC
 	}
@@ -201,6 +203,10 @@ func NewRules(opts Options) (*Rules, error) {
 //     Blocked for it under StrictConsent;
 //   - Eligible otherwise.
 //
+// A reason about the channel (no address, invalid address, opted out, no
+// consent, window closed) is a *KindError naming the kind: "recipient:
+// opted out of sms".
+//
 // Addresses are checked for shape only: an email must look like
 // local@domain.tld, a phone must be E.164 with a known country code. Store
 // contacts normalised (Normalize, ParsePhone, ParseEmail) so that this cheap
@@ -215,18 +221,23 @@ func (r *Rules) Check(c Contact, kind channel.Kind, purpose Purpose, facts Facts
 	}
 	var blocking [4]error
 	n := 0
-	if reason := r.addressProblem(c, kind); reason != nil {
+	reasons := &reasonsOf[kind]
+	if reason := r.addressProblem(c, kind, reasons); reason != nil {
 		blocking[n] = reason
 		n++
 	}
 	if c.OptedOut.Has(kind) {
-		blocking[n] = errOptedOut
+		blocking[n] = reasons.optedOut
 		n++
 	}
 	switch kind {
 	case channel.WhatsApp:
 		if !facts.ApprovedTemplate && !r.WhatsAppWindowOpen(facts.LastInboundWhatsApp, facts.Now) {
-			blocking[n] = errWindowClosed
+			closed := r.closed
+			if closed == nil { // the zero Rules
+				closed = windowClosed(24 * time.Hour)
+			}
+			blocking[n] = closed
 			n++
 		}
 	case channel.Airbnb:
@@ -237,7 +248,7 @@ func (r *Rules) Check(c Contact, kind channel.Kind, purpose Purpose, facts Facts
 	}
 	noConsent := purpose == Marketing && !c.Consent.Has(kind)
 	if noConsent && r.strict {
-		blocking[n] = ErrNoConsent
+		blocking[n] = reasons.noConsent
 		n++
 	}
 	var v Verdict
@@ -247,7 +258,7 @@ func (r *Rules) Check(c Contact, kind channel.Kind, purpose Purpose, facts Facts
 		v.Reasons = append([]error(nil), blocking[:n]...)
 	case noConsent:
 		v.Level = Warning
-		v.Reasons = []error{ErrNoConsent}
+		v.Reasons = []error{reasons.noConsent}
 	default:
 		v.Level = Eligible
 	}
@@ -258,21 +269,21 @@ func (r *Rules) Check(c Contact, kind channel.Kind, purpose Purpose, facts Facts
 }
 
 // addressProblem returns the blocking reason of c's address for kind, or nil.
-func (r *Rules) addressProblem(c Contact, kind channel.Kind) error {
+func (r *Rules) addressProblem(c Contact, kind channel.Kind, reasons *kindReasons) error {
 	switch kind {
 	case channel.Email:
 		if strings.TrimSpace(c.Email) == "" {
-			return ErrNoAddress
+			return reasons.noAddress
 		}
 		if !validEmail(c.Email) {
-			return ErrInvalidAddress
+			return reasons.invalidAddress
 		}
 	case channel.SMS, channel.MMS, channel.WhatsApp:
 		if strings.TrimSpace(c.Phone) == "" {
-			return ErrNoAddress
+			return reasons.noAddress
 		}
 		if !r.codes.validE164(c.Phone) {
-			return ErrInvalidAddress
+			return reasons.invalidAddress
 		}
 	case channel.Push:
 		if c.Address(channel.Push) == "" {
@@ -283,7 +294,7 @@ func (r *Rules) addressProblem(c Contact, kind channel.Kind) error {
 		}
 	case channel.Airbnb:
 		if strings.TrimSpace(c.AirbnbID) == "" {
-			return ErrNoAddress
+			return reasons.noAddress
 		}
 	}
 	return nil

@@ -253,3 +253,28 @@ func TestZeroRules(t *testing.T) {
 		t.Errorf("zero Rules hold a message: %v", got)
 	}
 }
+
+// R2, C10: a reason about a channel says which one (errors.As gives a
+// *KindError with its kind) and matches its sentinel (errors.Is).
+func TestReasonsNameTheirKind(t *testing.T) {
+	rules := newTestRules(t, Options{StrictConsent: true, WhatsAppWindow: 48 * time.Hour})
+	cases := []struct {
+		name string
+		c    Contact
+		kind channel.Kind
+		want error
+	}{
+		{"no address", with(func(c *Contact) { c.Email = "" }), channel.Email, ErrNoAddress},
+		{"invalid address", with(func(c *Contact) { c.Phone = "0612" }), channel.MMS, ErrInvalidAddress},
+		{"opted out", with(func(c *Contact) { c.OptedOut = NewKindSet(channel.SMS) }), channel.SMS, channel.ErrOptedOut},
+		{"no consent", with(func(c *Contact) { c.Consent = 0 }), channel.Email, ErrNoConsent},
+		{"window closed", full(), channel.WhatsApp, channel.ErrWindowClosed},
+	}
+	for _, tc := range cases {
+		v := rules.Check(tc.c, tc.kind, Marketing, Facts{Now: now})
+		var ke *KindError
+		if !errors.As(v.Err(), &ke) || ke.Kind != tc.kind || !errors.Is(ke, tc.want) {
+			t.Errorf("%s: reason %v, want a *KindError of %s matching %v", tc.name, v.Err(), tc.kind, tc.want)
+		}
+	}
+}

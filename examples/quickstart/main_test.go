@@ -16,14 +16,14 @@ func TestQuickstart(t *testing.T) {
 	}
 	for _, want := range []string{
 		"registered: [email sms]",
-		"whatsapp: channel: whatsapp: channel kind not registered",         // C1
+		"whatsapp: channel: whatsapp not registered",                       // C1
 		"smart encoding replaces 5 characters -> GSM-7",                    // C6
 		"webhook sent      -> kept delivered (new event: true)",            // S2
 		"webhook delivered -> kept delivered (new event: false)",           // S3: a duplicate
 		"history: validated 08:00:01 → sent 08:00:02 → delivered 08:00:03", // S3
 		".GiftCard.Value at 1:51 cannot be filled (scope_unavailable)",     // C5
-		"not selectable: m-zoe (recipient: no address for the channel)",    // R3
-		"warning: m-marc (recipient: no marketing consent on the channel)",
+		"not selectable: m-zoe (recipient: no sms address)",                // R3
+		"warning: m-marc (recipient: no marketing consent for sms)",
 		"smartlist message to 3 recipients: delivered=3", // M2, S5
 		`session message rendered for the booked attendee: "Hi Marc, see you at Pilates at 18:00!"`,
 		`sent to Marc: "Hi Marc, see you at Pilates at 18:00!" (validated, 1 segment(s))`, // M1: what he got
