@@ -482,7 +482,7 @@ func (s *story) threadList(ctx context.Context) error {
 		return err
 	}
 	for _, t := range page.Threads {
-		fmt.Fprintf(s.out, "   %-13s %2d messages, %d unread, last %s  %q\n", t.Snapshot.FirstName+" "+t.Snapshot.LastName,
+		fmt.Fprintf(s.out, "   %-13s %2d messages, %d unread, last %s  %q\n", t.DisplayName(),
 			t.Messages, t.Unread, s.stamp(t.LastMessageAt), t.Preview)
 	}
 	th, err := s.ib.Start(ctx, inbox.Subject{Kind: inbox.SubjectContact, ID: "g-helene"})

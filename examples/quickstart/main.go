@@ -317,19 +317,9 @@ func openStore(ctx context.Context) (inbox.Store, func(), error) {
 func names(ts []inbox.Thread) string {
 	var b []string
 	for _, t := range ts {
-		b = append(b, label(t))
+		b = append(b, t.DisplayName())
 	}
 	return "[" + strings.Join(b, ", ") + "]"
-}
-
-func label(t inbox.Thread) string {
-	switch {
-	case t.Snapshot.Name != "":
-		return t.Snapshot.Name
-	case t.Snapshot.FirstName != "":
-		return t.Snapshot.FirstName + " " + t.Snapshot.LastName
-	}
-	return t.Snapshot.Phone
 }
 
 func printList(ctx context.Context, out io.Writer, ib *inbox.Inbox, title string, q inbox.ThreadQuery) {
@@ -354,6 +344,6 @@ func printList(ctx context.Context, out io.Writer, ib *inbox.Inbox, title string
 		if !t.LastMessageAt.IsZero() {
 			last = t.LastMessageAt.Format("15:04")
 		}
-		fmt.Fprintf(out, "   %-22s unread %d  last %s%s  %q\n", label(t), t.Unread, last, flags, t.Preview)
+		fmt.Fprintf(out, "   %-22s unread %d  last %s%s  %q\n", t.DisplayName(), t.Unread, last, flags, t.Preview)
 	}
 }

@@ -521,7 +521,7 @@ func (d *demo) report(ctx context.Context) error {
 		return err
 	}
 	for _, t := range page.Threads {
-		fmt.Fprintf(d.out, "thread %s %s: %d messages, %d unread, last %s\n", t.Snapshot.FirstName, t.Snapshot.LastName,
+		fmt.Fprintf(d.out, "thread %s: %d messages, %d unread, last %s\n", t.DisplayName(),
 			t.Messages, t.Unread, t.LastMessageAt.Format("15:04"))
 		msgs, err := d.ib.Messages(ctx, inbox.MessageQuery{ThreadID: t.ID, Limit: 50})
 		if err != nil {

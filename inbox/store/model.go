@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/channel"
@@ -127,6 +128,27 @@ func (t *Thread) HasInbound(k channel.Kind) bool { return k.Valid() && t.Inbound
 // stored thread; threads from the inbox are already judged at its now.
 func (t *Thread) MutedAt(now time.Time) bool {
 	return t.Muted && (t.MutedUntil.IsZero() || now.Before(t.MutedUntil))
+}
+
+// DisplayName returns how a screen names the thread's subject (T1): a
+// contact's first and last names, else its email, else its phone; an
+// audience's or event's name; for a sender the host does not know, its
+// address ("+33612345678", "guest@example.com"). When the snapshot holds
+// nothing to show, it is the subject's ID.
+func (t *Thread) DisplayName() string {
+	s := &t.Snapshot
+	if t.Subject.Kind == Contact {
+		first, last := strings.TrimSpace(s.FirstName), strings.TrimSpace(s.LastName)
+		if n := strings.TrimSpace(first + " " + last); n != "" {
+			return n
+		}
+	}
+	for _, v := range [...]string{s.Name, s.Email, s.Phone} {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
+	}
+	return t.Subject.ID
 }
 
 // Direction tells inbound messages (from a contact) from outbound ones.
