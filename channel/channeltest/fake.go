@@ -343,13 +343,19 @@ func (f *Fake) Emit(providerID string, s status.Status, errorCode string) {
 }
 
 // Reply simulates an inbound message from the address from to the address
-// to: it builds the channel.Inbound with a fresh provider ID and the fake's
-// clock, passes it to the OnInbound callback if one is set, and returns it.
-func (f *Fake) Reply(from, to, text string) channel.Inbound {
+// to, answering the messages whose provider IDs inReplyTo lists (a reply to
+// a broadcast: the Receipt.ProviderID of what the fake sent to from; M4).
+// It builds the channel.Inbound with a fresh provider ID and the fake's
+// clock (none by default), passes it to the OnInbound callback if one is
+// set, and returns it.
+func (f *Fake) Reply(from, to, text string, inReplyTo ...string) channel.Inbound {
 	f.mu.Lock()
 	f.seq++
 	in := channel.Inbound{Kind: f.kind, From: from, To: to, Text: text,
 		ProviderID: fmt.Sprintf("%sIN%06d", f.pfx, f.seq), ReceivedAt: f.now()}
+	if len(inReplyTo) > 0 {
+		in.InReplyTo = append([]string(nil), inReplyTo...)
+	}
 	cb := f.onInbound
 	f.mu.Unlock()
 	if cb != nil {

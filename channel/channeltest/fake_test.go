@@ -258,3 +258,22 @@ func TestNoClockByDefault(t *testing.T) {
 		t.Errorf("reply received at %v, want no time", in.ReceivedAt)
 	}
 }
+
+// M4: a reply says which message it answers, without building a
+// channel.Inbound by hand.
+func TestReplyInReplyTo(t *testing.T) {
+	f := channeltest.NewFake(channel.SMS, channeltest.Options{IDPrefix: "SM"})
+	r, err := f.Send(context.Background(), msg("+33612345678"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{r.ProviderID}
+	in := f.Reply("+33612345678", "+33757000001", "Je viens", ids...)
+	ids[0] = "changed"
+	if len(in.InReplyTo) != 1 || in.InReplyTo[0] != r.ProviderID {
+		t.Fatalf("InReplyTo = %v, want [%s]", in.InReplyTo, r.ProviderID)
+	}
+	if plain := f.Reply("+33612345678", "+33757000001", "?"); plain.InReplyTo != nil {
+		t.Fatalf("a reply to nothing in particular answers %v", plain.InReplyTo)
+	}
+}
