@@ -46,7 +46,7 @@
 // directory and composers is cleaned to valid UTF-8 without NUL (invalid
 // bytes become U+FFFD), over-long provider IDs and addresses are keyed so
 // that they stay unique and searchable by their first characters, indexed
-// words are capped (internal/textindex), and addresses are normalised with
+// words are capped (inbox/store/textindex), and addresses are normalised with
 // the recipient rules' phone parsing and default region (T2, R6), so that
 // one person is one subject and one opt-out. Inbound messages and outbound
 // deliveries have separate provider-ID namespaces (M5).

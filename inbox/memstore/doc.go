@@ -10,7 +10,7 @@
 // for the name, email and phone search, an inverted index from message
 // words to messages for the keyword search (T13), incremental attention
 // counters (T15), and ordered indexes of scheduled deliveries for the
-// dispatcher (C8, C15). Searches tokenise exactly as internal/textindex
+// dispatcher (C8, C15). Searches tokenise exactly as inbox/store/textindex
 // says, which is what every Parley store does.
 //
 // A search that matches many threads walks the list trees and tests each

@@ -262,17 +262,19 @@ type ThreadQuery struct {
 }
 
 // Search is a parsed search query (T13). The inbox builds it with
-// ParseSearch so that every store matches the same way.
+// textindex.ParseQuery (package inbox/store/textindex), and a thread matches
+// it as textindex.MatchThread says, so that every store matches the same
+// way.
 type Search struct {
-	// Terms are folded words (see package internal/fold): a thread matches
-	// when every term is a prefix of a word of its snapshot (names, email,
-	// audience or event name), or when one of its messages holds every term
-	// as a whole word.
+	// Terms are folded words: a thread matches when every term is a prefix
+	// of one of the textindex.SubjectWords of its snapshot (names, email,
+	// audience or event name), or when one of its messages holds every word
+	// of textindex.MessageTerms(Terms) as a whole word.
 	Terms []string
 	// Phone, when not empty, is a digit string: a thread matches when it is
-	// a prefix of one of the digit forms of the snapshot's phone (E.164
-	// digits, national number with and without trunk prefix). Terms is then
-	// empty.
+	// a prefix of one of the textindex.PhoneForms of the snapshot's phone
+	// (E.164 digits, national number with and without trunk prefix). Terms
+	// is then empty.
 	Phone string
 }
 
@@ -336,7 +338,7 @@ type MessageQuery struct {
 	// groups.
 	Groups []string
 	// Terms, when not empty, keeps messages whose text holds every folded
-	// term as a whole word (T14).
+	// term as a whole word (T14), as textindex.MatchMessage says.
 	Terms []string
 	// Newest orders newest first.
 	Newest bool
