@@ -46,8 +46,8 @@ const (
 )
 
 // installHint says how to get PostgreSQL.
-const installHint = "install PostgreSQL (Debian: apt-get update && apt-get install -y postgresql) " +
-	"or set " + EnvDSN + " to a server's connection string"
+const installHint = "install PostgreSQL (Debian: apt-get install -y postgresql) and the tests start a " +
+	"throw-away server, or set " + EnvDSN + " to a server's connection string"
 
 // Server is a PostgreSQL server for tests.
 type Server struct {
@@ -76,6 +76,14 @@ func Start() *Server {
 
 // Err returns why no server is available, nil when one is.
 func (s *Server) Err() error { return s.err }
+
+// SkipNotice is the one line a test binary prints on stderr when its tests
+// skip for want of a server, so that "go test" without -v still says so:
+// why, how to get a server, and how to make it a failure.
+func (s *Server) SkipNotice(pkg string) string {
+	return fmt.Sprintf("%s: PostgreSQL tests skipped: no server (%v); %s; %s=1 makes this a failure",
+		pkg, s.err, installHint, EnvRequire)
+}
 
 // Required reports whether EnvRequire asks for a server.
 func Required() bool { return os.Getenv(EnvRequire) == "1" }
