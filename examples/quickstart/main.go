@@ -62,7 +62,7 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	fmt.Fprintln(out, "registered:", reg.Kinds())
 	if _, err := reg.Sender(channel.WhatsApp); errors.Is(err, channel.ErrNotRegistered) {
-		fmt.Fprintln(out, "whatsapp:", err)
+		fmt.Fprintf(out, "a WhatsApp send is refused (C1): %v\n", err)
 	}
 
 	fmt.Fprintln(out, "\n== 2. SMS length (C6)")
@@ -222,7 +222,13 @@ func run(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "   sent to Marc: %q (%s, %d segment(s))\n", d.Text, d.Status.Current, d.SMS.Segments)
 	}
 	_, err = ib.Send(ctx, inbox.Draft{Kind: channel.SMS, ThreadID: pilates.ID, Template: tpl, Groups: []recipient.Group{recipient.Booked}})
-	fmt.Fprintf(out, "the gift-card template to the session is refused: %v\n", err != nil)
+	if errors.As(err, &problems) {
+		var vars []string
+		for _, p := range problems.Problems {
+			vars = append(vars, p.Variable)
+		}
+		fmt.Fprintf(out, "the gift-card template is refused for the session: a session message cannot fill %s (C5)\n", strings.Join(vars, ", "))
+	}
 
 	// Schedule a message for tomorrow, then cancel it (C8).
 	later, err := ib.Send(ctx, inbox.Draft{Kind: channel.SMS, ThreadID: yoga.ID, Text: "Reminder: yoga tomorrow",
@@ -231,7 +237,11 @@ func run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	n, err := ib.CancelScheduled(ctx, later.Message.ID)
-	fmt.Fprintf(out, "scheduled for %s, then cancelled %d deliveries (err %v)\n", later.Message.ScheduledFor.Format("Mon 15:04"), n, err)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "a reminder scheduled for %s, then cancelled before it went: %d deliveries cancelled\n",
+		later.Message.ScheduledFor.Format("Mon 15:04"), n)
 
 	// Members reply: replies land in their own threads (M4).
 	clk.advance(10 * time.Minute)
@@ -241,6 +251,7 @@ func run(ctx context.Context, out io.Writer) error {
 	clk.advance(5 * time.Minute)
 	smsFake.Reply("+33700000099", "+33757000001", "Who is this?")
 	printList(ctx, out, ib, "after the replies", inbox.ThreadQuery{})
+	fmt.Fprintln(out, "   (a group thread shows its message with each variable by its label; each member got their own text)")
 
 	marcT, _ := ib.StartWithAddress(ctx, channel.SMS, marc.Phone)
 	heleneT, _ := ib.StartWithAddress(ctx, channel.SMS, helene.Phone)
