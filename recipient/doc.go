@@ -4,6 +4,10 @@
 // quiet hours (R8). It is pure rules: it stores nothing and sends nothing;
 // the inbox and the sending pipeline call it.
 //
+// The behaviour contract, whose rule IDs (T, M, C, R, S) the
+// documentation and tests cite, is
+// https://github.com/parleyhq/parley/blob/main/docs/spec.md.
+//
 // A host builds one *Rules with NewRules and uses it everywhere:
 //
 //   - Rules.Normalize (or ParsePhone and ParseEmail) when a contact is

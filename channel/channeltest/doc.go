@@ -6,6 +6,10 @@
 // statuses, in order or shuffled and duplicated as real webhooks arrive
 // (Flush, FlushShuffled, Emit), and inbound replies (Reply).
 //
+// The behaviour contract, whose rule IDs (T, M, C, R, S) the
+// documentation and tests cite, is
+// https://github.com/parleyhq/parley/blob/main/docs/spec.md.
+//
 // Nothing happens behind the test's back: statuses are delivered only when
 // the test calls Flush, provider IDs are sequential, and the fake reads no
 // clock: its reports carry no time, so the receiver stamps them on arrival

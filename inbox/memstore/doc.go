@@ -3,6 +3,10 @@
 // examples, demos and single-process hosts that accept losing their inbox
 // when the process ends. It keeps nothing across restarts.
 //
+// The behaviour contract, whose rule IDs (T, M, C, R, S) the
+// documentation and tests cite, is
+// https://github.com/parleyhq/parley/blob/main/docs/spec.md.
+//
 // Every query is answered from an index kept in step with every write, so
 // that nothing scans all threads: one ordered B-tree
 // (github.com/google/btree) per combination of the T11 and T12 filters for

@@ -4,6 +4,10 @@
 // share between processes: every instance opens its own pool, and the
 // database arbitrates.
 //
+// The behaviour contract, whose rule IDs (T, M, C, R, S) the
+// documentation and tests cite, is
+// https://github.com/parleyhq/parley/blob/main/docs/spec.md.
+//
 // # Use
 //
 // Apply the embedded, versioned schema with Migrate at start-up (idempotent;
