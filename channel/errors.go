@@ -7,7 +7,7 @@ var (
 	// ErrUnknownKind reports a kind name or value that is not a channel kind.
 	ErrUnknownKind = errors.New("unknown channel kind")
 	// ErrNotRegistered reports a send on a kind the host has not registered (C1).
-	ErrNotRegistered = errors.New("channel kind not registered")
+	ErrNotRegistered = errors.New("not registered")
 	// ErrNoIdentity reports a sender identity that does not exist for the kind,
 	// or a kind with no default identity when a send names none.
 	ErrNoIdentity = errors.New("no such sender identity")

@@ -20,7 +20,7 @@ func exampleInbox() (*inbox.Inbox, *channeltest.Fake) {
 	clock := func() time.Time { return now }
 	dir := memstore.NewDirectory()
 	_ = dir.PutContact(recipient.Contact{ID: "helene", FirstName: "Hélène", LastName: "Dupont", Phone: "+33612345678"})
-	fake := channeltest.NewFake(channel.SMS, channeltest.Options{Now: clock, IDPrefix: "SM"})
+	fake := channeltest.NewFake(channel.SMS, channeltest.Options{IDPrefix: "SM"})
 	reg := channel.NewRegistry()
 	_ = reg.Register(channel.SMS, fake, channel.Config{})
 	n := 0
@@ -75,7 +75,7 @@ func ExampleInbox_Send() {
 	res, _ := ib.Send(ctx, draft)
 	fake.OnStatus(func(u channel.StatusUpdate) { _ = ib.ApplyStatus(ctx, u) })
 	fake.FlushShuffled(1, true)
-	page, _ := ib.Deliveries(ctx, res.Message.ID, "", 1)
+	page, _ := ib.Deliveries(ctx, inbox.DeliveryQuery{MessageID: res.Message.ID, Limit: 1})
 	d := page.Deliveries
 	fmt.Println("delivery:", d[0].Status.Current, d[0].Status.Current == status.Delivered)
 	_, err := ib.Send(ctx, inbox.Draft{Kind: channel.Email, ThreadID: th.ID, Subject: "x", Text: "y"})
@@ -83,8 +83,8 @@ func ExampleInbox_Send() {
 	// Output:
 	// segments: 1 can send: true
 	// delivery: delivered true
-	// inbox: cannot send: channel: email: channel kind not registered
-	// recipient: no address for the channel
+	// inbox: cannot send: channel: email not registered
+	// recipient: no email address
 }
 
 // Events for a live UI (T20).

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,18 @@ import (
 // conversation with its subject still resumes it (T2).
 const DefaultResumeWindow = 90 * 24 * time.Hour
 
+// NoLimit is the value of a window option that has no limit: with
+// ResumeWindow: NoLimit a conversation always resumes its subject's thread
+// however old (SPEC T2's "0 = always resume"), and VisibilityWindow:
+// NoLimit lists every thread (T17; its zero value, the default, is
+// unlimited too). It is the most negative duration; any other negative
+// window is invalid.
+//
+// Why a named value rather than zero: the zero value of every option means
+// its default (a zero Options is a working inbox), and the default resume
+// window is 90 days, so "no limit" needs a name of its own.
+const NoLimit = time.Duration(math.MinInt64)
+
 // DefaultTypingTTL is how long a typing indicator lasts unless refreshed
 // (T16).
 const DefaultTypingTTL = 5 * time.Second
@@ -32,7 +45,13 @@ const DefaultEventBuffer = 256
 
 // Options configure an Inbox. The zero value means every default.
 type Options struct {
-	// Now is the clock. Default: time.Now.
+	// Now is the clock, and the only one: every time the inbox judges or
+	// records comes from it — the WhatsApp service window and quiet hours
+	// of the recipient rules (which take the time from the inbox rather
+	// than hold a clock), the typing TTL, mute expiry, the resume and
+	// visibility windows, scheduling, and the arrival time of provider
+	// reports that carry none (channeltest.Fake's, by default). Default:
+	// time.Now.
 	Now func() time.Time
 	// NewID returns a new unique ID for threads, messages and deliveries.
 	// Default: 26-character time-ordered random IDs.
@@ -43,14 +62,13 @@ type Options struct {
 	// Details resolves the details pane of a thread (T19). Default: the
 	// Directory when it implements DetailsResolver.
 	Details DetailsResolver
-	// ResumeWindow is the resume window of T2. Zero means
-	// DefaultResumeWindow; see AlwaysResume for "0 = always resume".
+	// ResumeWindow is the resume window of T2: a conversation with a
+	// subject whose thread was active within it resumes that thread. Zero
+	// means DefaultResumeWindow (90 days); NoLimit always resumes (T2's
+	// "0 = always resume", named because a zero option is its default).
 	ResumeWindow time.Duration
-	// AlwaysResume makes a conversation always resume its subject's thread,
-	// however old (T2 with a window of 0).
-	AlwaysResume bool
 	// VisibilityWindow leaves threads with no activity inside it out of the
-	// list (T17). Zero means unlimited.
+	// list (T17). Zero, the default, and NoLimit mean unlimited.
 	VisibilityWindow time.Duration
 	// DormantThreads enables the dormant-thread policy of T18.
 	DormantThreads bool
@@ -121,7 +139,8 @@ type Options struct {
 	// race the write of its own send's outcome. After that the update is
 	// acknowledged and reported (EventUnknownStatus, the Logger) with an
 	// error matching channel.ErrUnknownMessage. Zero means
-	// DefaultStatusWait; a negative value means not to wait. A handler
+	// DefaultStatusWait; a negative value means not to wait (NoLimit, a
+	// wait without end, is invalid). A handler
 	// that applies the statuses of a batch one by one may wait this long
 	// for each unknown one, so keep it well below the providers' webhook
 	// timeouts.
@@ -146,8 +165,7 @@ type Inbox struct {
 	newID    func() string
 	dir      Directory
 	details  DetailsResolver
-	resume   time.Duration
-	always   bool
+	resume   time.Duration // NoLimit: always resume
 	visible  time.Duration
 	dormant  bool
 	typingTL time.Duration
@@ -184,15 +202,16 @@ type Inbox struct {
 }
 
 // New returns an Inbox on s. The options are validated once: a negative
-// window or buffer, or invalid keywords, give an error matching
-// ErrInvalidArgument.
+// window other than NoLimit, a negative TTL or buffer, or invalid keywords,
+// give an error matching ErrInvalidArgument.
 func New(s Store, opts Options) (*Inbox, error) {
 	if s == nil {
 		return nil, fmt.Errorf("inbox: %w: nil store", ErrInvalidArgument)
 	}
-	if opts.ResumeWindow < 0 || opts.VisibilityWindow < 0 || opts.TypingTTL < 0 || opts.EventBuffer < 0 || opts.EventHistory < 0 ||
-		opts.Concurrency < 0 || opts.Retry.Attempts < 0 || opts.Retry.Backoff < 0 || opts.ClaimLease < 0 ||
-		opts.OutcomeRetry < 0 {
+	window := func(d time.Duration) bool { return d >= 0 || d == NoLimit }
+	if !window(opts.ResumeWindow) || !window(opts.VisibilityWindow) || opts.TypingTTL < 0 || opts.EventBuffer < 0 ||
+		opts.EventHistory < 0 || opts.Concurrency < 0 || opts.Retry.Attempts < 0 || opts.Retry.Backoff < 0 ||
+		opts.ClaimLease < 0 || opts.OutcomeRetry < 0 || opts.StatusWait == NoLimit {
 		return nil, fmt.Errorf("inbox: %w: negative window, TTL or buffer", ErrInvalidArgument)
 	}
 	kw, err := recipient.NewClassifier(opts.Keywords)
@@ -201,7 +220,7 @@ func New(s Store, opts Options) (*Inbox, error) {
 	}
 	in := &Inbox{
 		store: s, now: opts.Now, newID: opts.NewID, dir: opts.Directory, details: opts.Details,
-		resume: opts.ResumeWindow, always: opts.AlwaysResume, visible: opts.VisibilityWindow,
+		resume: opts.ResumeWindow, visible: opts.VisibilityWindow,
 		dormant: opts.DormantThreads, typingTL: opts.TypingTTL, keywords: kw, log: opts.Logger,
 		typing:   make(map[string]map[string]time.Time),
 		channels: opts.Channels, rules: opts.Rules, catalog: opts.Catalog, templateData: opts.TemplateData, templateScopes: opts.TemplateScopes,
@@ -219,7 +238,7 @@ func New(s Store, opts Options) (*Inbox, error) {
 		in.statusWait = 0
 	}
 	if in.rules == nil {
-		if in.rules, err = recipient.NewRules(recipient.Options{Now: opts.Now}); err != nil {
+		if in.rules, err = recipient.NewRules(recipient.Options{}); err != nil {
 			return nil, fmt.Errorf("inbox: %w: %w", ErrInvalidArgument, err)
 		}
 	}

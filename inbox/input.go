@@ -29,7 +29,7 @@ import (
 //     under any index's entry size;
 //   - a provider's time outside years 1 to 9999 is replaced by the time it
 //     arrived;
-//   - words are indexed to textindex.MaxWordBytes (internal/textindex).
+//   - words are indexed to textindex.MaxWordBytes (inbox/store/textindex).
 //
 // A write a store still refuses (store.ErrInvalid) is reported as
 // ErrUnstorable, which also matches channel.ErrInvalidMessage on the

@@ -177,7 +177,7 @@ func (in *Inbox) CancelScheduled(ctx context.Context, messageID string) (int, er
 	n, after := 0, ""
 	var late error
 	for {
-		ds, err := in.store.Deliveries(ctx, messageID, after, 500)
+		ds, err := in.store.Deliveries(ctx, store.DeliveryQuery{MessageID: messageID, After: after, Limit: 500})
 		if err != nil {
 			return n, wrapStore("deliveries", err)
 		}
@@ -346,7 +346,7 @@ func (in *Inbox) newDispatchJob(ctx context.Context, messageID string) (*dispatc
 func (in *Inbox) dispatchOne(ctx context.Context, job *dispatchJob, d Delivery) error {
 	now := in.now()
 	if job.f.sender == nil {
-		_, err := job.f.finish(ctx, d, channel.Receipt{}, fmt.Errorf("inbox: %s: %w", job.msg.Kind, channel.ErrNotRegistered), 0, false)
+		_, err := job.f.finish(ctx, d, channel.Receipt{}, fmt.Errorf("inbox: %s %w", job.msg.Kind, channel.ErrNotRegistered), 0, false)
 		return err
 	}
 	if job.missing != nil {
@@ -378,7 +378,7 @@ func (in *Inbox) dispatchOne(ctx context.Context, job *dispatchJob, d Delivery) 
 		purpose = recipient.Marketing
 	}
 	// an approved WhatsApp template is what the job looked up (C10)
-	facts := recipient.Facts{Automatic: true, ApprovedTemplate: job.f.wa != nil}
+	facts := recipient.Facts{Now: now, Automatic: true, ApprovedTemplate: job.f.wa != nil}
 	if c.Attributes != nil {
 		facts.LastInboundWhatsApp, _ = c.Attributes[lastWAKey].(time.Time)
 		facts.GuestWrote, _ = c.Attributes[guestKey].(bool)
@@ -543,8 +543,11 @@ type SentQuery struct {
 	// CheckIn and CheckOut ranges: [From, To).
 	CheckInFrom, CheckInTo   time.Time
 	CheckOutFrom, CheckOutTo time.Time
-	Cursor                   string
-	Limit                    int
+	// Cursor is the Next of the previous page; "" for the first page.
+	Cursor string
+	// Limit is the page size: DefaultPageSize when zero, MaxPageSize when
+	// larger; negative is invalid.
+	Limit int
 }
 
 // Sent returns one page of deliveries of sent messages, newest first (M7).
@@ -555,18 +558,22 @@ func (in *Inbox) Sent(ctx context.Context, q SentQuery) (DeliveryPage, error) {
 	if err != nil {
 		return DeliveryPage{}, err
 	}
+	after, err := idCursor(q.Cursor, sentCursor)
+	if err != nil {
+		return DeliveryPage{}, err
+	}
 	addr := in.address(channel.Email, q.Email)
 	if q.Phone != "" {
 		addr = in.address(channel.SMS, q.Phone)
 	}
 	ds, err := in.store.Sent(ctx, store.SentQuery{Address: addr, Campaign: q.Campaign, Kind: q.Kind, Status: q.Status,
 		CheckInFrom: q.CheckInFrom, CheckInTo: q.CheckInTo, CheckOutFrom: q.CheckOutFrom, CheckOutTo: q.CheckOutTo,
-		After: q.Cursor, Limit: n + 1})
+		After: after, Limit: n + 1})
 	if err != nil {
 		return DeliveryPage{}, wrapStore("sent", err)
 	}
 	if len(ds) > n {
-		return DeliveryPage{Deliveries: ds[:n], Next: ds[n-1].ID}, nil
+		return DeliveryPage{Deliveries: ds[:n], Next: encodeCursor(sentCursor, ds[n-1].ID)}, nil
 	}
 	return DeliveryPage{Deliveries: ds}, nil
 }

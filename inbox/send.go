@@ -99,8 +99,9 @@ type Draft struct {
 	// send only (C5).
 	Scopes []ptemplate.Scope
 	// Selection is the composer's recipient selection for a group send
-	// (R3, R4); nil means the default selection (audience: every valid
-	// member; event: the valid members of Groups).
+	// (R3, R4), from Inbox.Selection; nil means the default selection
+	// (audience: every valid member; event: the valid members of Groups).
+	// Only its members who are selectable now are sent to.
 	Selection *recipient.Selection
 	// Groups are the event groups to send to when Selection is nil.
 	Groups []recipient.Group
@@ -226,16 +227,10 @@ func (in *Inbox) plan(ctx context.Context, d Draft) (*plan, error) {
 	if !d.Kind.Valid() {
 		return nil, fmt.Errorf("inbox: %w: kind %d", ErrInvalidArgument, uint8(d.Kind))
 	}
-	p := &plan{thread: th, origin: d.Origin}
-	if p.origin == 0 {
-		p.origin = store.Direct
-		if th.Subject.Kind != store.Contact {
-			p.origin = store.Manual
-		}
-	}
+	p := &plan{thread: th, origin: originOf(d, th)}
 	problem := func(err error) { p.Problems = append(p.Problems, err) }
 	if in.channels == nil {
-		problem(fmt.Errorf("inbox: %s: %w", d.Kind, channel.ErrNotRegistered))
+		problem(fmt.Errorf("inbox: %s %w", d.Kind, channel.ErrNotRegistered))
 	} else if p.sender, err = in.channels.Sender(d.Kind); err != nil {
 		problem(err)
 	} else {
@@ -414,73 +409,12 @@ func lastWA(c recipient.Contact) time.Time {
 
 const lastWAKey = "parley.lastWhatsApp"
 
-// recipients fills the plan's recipients and verdicts.
+// recipients fills the plan's recipients and verdicts, from the selection
+// Selection returns (what a composer shows is what Send sends to).
 func (in *Inbox) recipients(ctx context.Context, p *plan, d Draft) error {
-	purpose := recipient.Transactional
-	if d.Marketing {
-		purpose = recipient.Marketing
-	}
-	facts := recipient.Facts{ApprovedTemplate: d.WhatsApp != nil && d.WhatsApp.Approved(),
-		Automatic: p.origin == store.Automatic || p.origin == store.Scheduled || !d.ScheduledFor.IsZero() || d.Anchor != nil}
-	if p.ident.ID != "" {
-		id := p.ident
-		facts.Identity = &id
-	}
-	tgt := recipient.Target{Kind: d.Kind, Purpose: purpose, Facts: facts,
-		ContactFacts: func(c recipient.Contact, f recipient.Facts) recipient.Facts {
-			if c.Attributes != nil {
-				f.LastInboundWhatsApp, _ = c.Attributes[lastWAKey].(time.Time)
-				f.GuestWrote, _ = c.Attributes[guestKey].(bool)
-			}
-			return f
-		}}
-	var sel *recipient.Selection
-	switch p.thread.Subject.Kind {
-	case store.Contact:
-		c, err := in.contactOf(ctx, p.thread.Subject)
-		if err != nil {
-			return err
-		}
-		members := []recipient.Contact{c}
-		if err := in.addFacts(ctx, members, d.Kind, &p.thread); err != nil {
-			return err
-		}
-		sel, err = in.rules.Audience(members, tgt)
-		if err != nil {
-			return fmt.Errorf("inbox: %w", err)
-		}
-	case store.Audience:
-		members := p.audience.Members
-		if err := in.addFacts(ctx, members, d.Kind, nil); err != nil {
-			return err
-		}
-		var err error
-		if sel, err = in.rules.Audience(members, tgt); err != nil {
-			return fmt.Errorf("inbox: %w", err)
-		}
-	case store.Event:
-		e := p.event
-		cs := make([]recipient.Contact, len(e.Attendees))
-		for i, a := range e.Attendees {
-			cs[i] = a.Contact
-		}
-		if err := in.addFacts(ctx, cs, d.Kind, nil); err != nil {
-			return err
-		}
-		att := make([]recipient.Attendee, len(e.Attendees))
-		for i, a := range e.Attendees {
-			att[i] = recipient.Attendee{Contact: cs[i], Group: a.Group}
-		}
-		var err error
-		if sel, err = in.rules.Event(att, tgt); err != nil {
-			return fmt.Errorf("inbox: %w", err)
-		}
-		for _, g := range d.Groups {
-			if err := sel.SelectGroup(g); err != nil {
-				return fmt.Errorf("inbox: %w: %w", ErrInvalidArgument, err)
-			}
-			p.groups = append(p.groups, g.String())
-		}
+	sel, err := in.selectionFor(ctx, p, d)
+	if err != nil {
+		return err
 	}
 	chosen := sel
 	if d.Selection != nil && p.thread.Subject.Kind != store.Contact {

@@ -69,7 +69,7 @@ func newRig(t *testing.T, opts inbox.Options, fix func(k channel.Kind, c *channe
 		if fix != nil {
 			fix(k, &caps)
 		}
-		f := channeltest.NewFake(k, channeltest.Options{Now: r.clock.Now, Capabilities: &caps})
+		f := channeltest.NewFake(k, channeltest.Options{Capabilities: &caps})
 		r.fakes[k] = f
 		if err := r.reg.Register(k, f, channel.Config{Identities: []channel.Identity{{ID: "main", Address: "+33757000001", TwoWay: true}}}); err != nil {
 			t.Fatal(err)

@@ -3,6 +3,10 @@
 // cannot provide before anything is sent, and safe rendering for every channel (SPEC C4,
 // C5, C10, C11).
 //
+// The behaviour contract, whose rule IDs (T, M, C, R, S) the
+// documentation and tests cite, is
+// https://github.com/parleyhq/parley/blob/main/docs/spec.md.
+//
 // The package name collides with text/template in host code; import it as ptemplate:
 //
 //	import ptemplate "github.com/parleyhq/parley/template"

@@ -18,8 +18,12 @@ var ErrScripted = fmt.Errorf("channeltest: scripted failure: %w", channel.ErrTra
 
 // Options configure a Fake. The zero value is usable.
 type Options struct {
-	// Now is the clock of receipts, status updates and inbound messages.
-	// Default: time.Now.
+	// Now is the provider's clock: the time of receipts, status updates and
+	// inbound messages. Default: none. They then carry no time, as from a
+	// provider that gives none, and the receiver stamps them when they
+	// arrive: an inbox with its own clock (inbox.Options.Now), so a test
+	// sets its clock once, on the inbox. Set Now to give the provider's
+	// event times instead (S3 orders a delivery's history by them).
 	Now func() time.Time
 	// IDPrefix prefixes provider message IDs ("SM" gives "SM000001").
 	// Default: the kind's name in upper case followed by "-".
@@ -78,7 +82,7 @@ var (
 func NewFake(k channel.Kind, opts Options) *Fake {
 	f := &Fake{kind: k, now: opts.Now, pfx: opts.IDPrefix, cancelled: map[string]bool{}}
 	if f.now == nil {
-		f.now = time.Now
+		f.now = func() time.Time { return time.Time{} }
 	}
 	if f.pfx == "" {
 		f.pfx = fmt.Sprintf("%s-", upper(k.String()))
@@ -362,13 +366,19 @@ func (f *Fake) Emit(providerID string, s status.Status, errorCode string) {
 }
 
 // Reply simulates an inbound message from the address from to the address
-// to: it builds the channel.Inbound with a fresh provider ID and the fake's
-// clock, passes it to the OnInbound callback if one is set, and returns it.
-func (f *Fake) Reply(from, to, text string) channel.Inbound {
+// to, answering the messages whose provider IDs inReplyTo lists (a reply to
+// a broadcast: the Receipt.ProviderID of what the fake sent to from; M4).
+// It builds the channel.Inbound with a fresh provider ID and the fake's
+// clock (none by default), passes it to the OnInbound callback if one is
+// set, and returns it.
+func (f *Fake) Reply(from, to, text string, inReplyTo ...string) channel.Inbound {
 	f.mu.Lock()
 	f.seq++
 	in := channel.Inbound{Kind: f.kind, From: from, To: to, Text: text,
 		ProviderID: fmt.Sprintf("%sIN%06d", f.pfx, f.seq), ReceivedAt: f.now()}
+	if len(inReplyTo) > 0 {
+		in.InReplyTo = append([]string(nil), inReplyTo...)
+	}
 	cb := f.onInbound
 	f.mu.Unlock()
 	if cb != nil {

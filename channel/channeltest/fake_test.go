@@ -273,3 +273,44 @@ func TestFindByReference(t *testing.T) {
 		t.Fatalf("Find of another kind = %v, want ErrInvalidMessage", err)
 	}
 }
+
+// Without Options.Now the fake reads no clock: its receipts, statuses and
+// replies carry no time, so whoever receives them stamps them with its own
+// clock (one clock for a test: the inbox's).
+func TestNoClockByDefault(t *testing.T) {
+	f := channeltest.NewFake(channel.SMS, channeltest.Options{})
+	r, err := f.Send(context.Background(), msg("+33612345678"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.At.IsZero() {
+		t.Errorf("receipt at %v, want no time", r.At)
+	}
+	for _, u := range f.Flush() {
+		if !u.At.IsZero() {
+			t.Errorf("status %s at %v, want no time", u.Status, u.At)
+		}
+	}
+	if in := f.Reply("+33612345678", "+33757000001", "ok"); !in.ReceivedAt.IsZero() {
+		t.Errorf("reply received at %v, want no time", in.ReceivedAt)
+	}
+}
+
+// M4: a reply says which message it answers, without building a
+// channel.Inbound by hand.
+func TestReplyInReplyTo(t *testing.T) {
+	f := channeltest.NewFake(channel.SMS, channeltest.Options{IDPrefix: "SM"})
+	r, err := f.Send(context.Background(), msg("+33612345678"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{r.ProviderID}
+	in := f.Reply("+33612345678", "+33757000001", "Je viens", ids...)
+	ids[0] = "changed"
+	if len(in.InReplyTo) != 1 || in.InReplyTo[0] != r.ProviderID {
+		t.Fatalf("InReplyTo = %v, want [%s]", in.InReplyTo, r.ProviderID)
+	}
+	if plain := f.Reply("+33612345678", "+33757000001", "?"); plain.InReplyTo != nil {
+		t.Fatalf("a reply to nothing in particular answers %v", plain.InReplyTo)
+	}
+}

@@ -152,7 +152,7 @@ func newTenant(name string, now func() time.Time, dir *memstore.Directory, accou
 		if !ok {
 			continue
 		}
-		f := channeltest.NewFake(k, channeltest.Options{Now: now, IDPrefix: strings.ToUpper(k.String()[:2]),
+		f := channeltest.NewFake(k, channeltest.Options{IDPrefix: strings.ToUpper(k.String()[:2]),
 			Statuses: []status.Status{status.Sent, status.Delivered}})
 		f.OnStatus(func(u channel.StatusUpdate) { _ = ib.ApplyStatus(context.Background(), u) })
 		if err := reg.Register(k, f, channel.Config{Identities: ids}); err != nil {
@@ -160,7 +160,7 @@ func newTenant(name string, now func() time.Time, dir *memstore.Directory, accou
 		}
 		t.fakes = append(t.fakes, f)
 	}
-	rules, err := recipient.NewRules(recipient.Options{DefaultRegion: "FR", Now: now})
+	rules, err := recipient.NewRules(recipient.Options{DefaultRegion: "FR"})
 	if err != nil {
 		return nil, err
 	}

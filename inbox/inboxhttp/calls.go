@@ -232,7 +232,7 @@ func listDeliveries(c *call) error {
 	if err != nil {
 		return err
 	}
-	page, err := c.ib.Deliveries(c.ctx, m.ID, c.str("cursor"), limit)
+	page, err := c.ib.Deliveries(c.ctx, inbox.DeliveryQuery{MessageID: m.ID, Cursor: c.str("cursor"), Limit: limit})
 	if err != nil {
 		return err
 	}
@@ -285,7 +285,7 @@ func getCounters(c *call) error {
 
 // threadActions are the thread actions without a body (T5–T10).
 var threadActions = map[string]func(c *call, id string) (inbox.Thread, error){
-	"read":        func(c *call, id string) (inbox.Thread, error) { return c.ib.Read(c.ctx, id) },
+	"read":        func(c *call, id string) (inbox.Thread, error) { return c.ib.MarkRead(c.ctx, id) },
 	"unread":      func(c *call, id string) (inbox.Thread, error) { return c.ib.MarkUnread(c.ctx, id) },
 	"unmute":      func(c *call, id string) (inbox.Thread, error) { return c.ib.Unmute(c.ctx, id) },
 	"favourite":   func(c *call, id string) (inbox.Thread, error) { return c.ib.SetFavourite(c.ctx, id, true) },
@@ -378,7 +378,7 @@ func typing(c *call) error {
 	if err := c.check(id); err != nil {
 		return err
 	}
-	exp, err := c.ib.Typing(c.ctx, id, c.agent.ID)
+	exp, err := c.ib.MarkTyping(c.ctx, id, c.agent.ID)
 	if err != nil {
 		return err
 	}

@@ -112,12 +112,12 @@ func newEnv(t *testing.T, eo envOptions) *env {
 	e.dir.PutAudience(store.AudienceInfo{ID: "yoga", Name: "Yoga du matin", Members: []recipient.Contact{ana, ben, cleo}})
 	e.dir.PutEvent(store.EventInfo{ID: "pilates", Name: "Pilates 18h", Start: t0.Add(9 * time.Hour), Attendees: []recipient.Attendee{
 		{Contact: ana, Group: recipient.Booked}, {Contact: ben, Group: recipient.Waitlisted}}})
-	e.sms = channeltest.NewFake(channel.SMS, channeltest.Options{Now: e.clock.Now, IDPrefix: "SM"})
-	e.email = channeltest.NewFake(channel.Email, channeltest.Options{Now: e.clock.Now, IDPrefix: "EM"})
+	e.sms = channeltest.NewFake(channel.SMS, channeltest.Options{IDPrefix: "SM"})
+	e.email = channeltest.NewFake(channel.Email, channeltest.Options{IDPrefix: "EM"})
 	must(t, e.reg.Register(channel.SMS, e.sms, channel.Config{Identities: []channel.Identity{
 		{ID: "main", Address: "+33757000001", TwoWay: true, Default: true}, {ID: "brand", Address: "STUDIO"}}}))
 	must(t, e.reg.Register(channel.Email, e.email, channel.Config{Identities: []channel.Identity{{ID: "hello", Address: "hello@studio.example", Default: true}}}))
-	rules, err := recipient.NewRules(recipient.Options{DefaultRegion: "FR", Now: e.clock.Now})
+	rules, err := recipient.NewRules(recipient.Options{DefaultRegion: "FR"})
 	must(t, err)
 	io := inbox.Options{Now: e.clock.Now, Directory: e.dir, Channels: e.reg, Rules: rules,
 		Retry: inbox.Retry{Attempts: 1, Backoff: time.Millisecond, MaxBackoff: time.Millisecond}}

@@ -157,7 +157,12 @@ func TestThreadList(t *testing.T) {
 	}
 	e.fails(req{method: "GET", path: "/api/threads?status=sleeping"}, 400, inboxhttp.TypeInvalid)
 	e.fails(req{method: "GET", path: "/api/threads?cursor=!!"}, 400, inboxhttp.TypeInvalid)
-	e.fails(req{method: "GET", path: "/api/threads?limit=100000"}, 400, inboxhttp.TypeInvalid)
+	e.fails(req{method: "GET", path: "/api/threads?limit=-1"}, 400, inboxhttp.TypeInvalid)
+	var clamped inboxhttp.ThreadPageJSON
+	e.ok(req{method: "GET", path: "/api/threads?limit=100000"}, 200, &clamped) // clamped to inbox.MaxPageSize
+	if len(clamped.Threads) != 4 {
+		t.Errorf("a limit above the maximum is clamped: %d threads, want all 4", len(clamped.Threads))
+	}
 
 	var c inboxhttp.CountersJSON
 	e.ok(req{method: "GET", path: "/api/counters"}, 200, &c)

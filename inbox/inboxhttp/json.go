@@ -60,27 +60,9 @@ type ThreadPageJSON struct {
 	Next string `json:"next,omitempty"`
 }
 
-// ThreadName returns a thread's display name: a contact's name, an
-// audience's or event's name, else its email, phone or subject ID.
-func ThreadName(t inbox.Thread) string {
-	s := t.Snapshot
-	if n := strings.TrimSpace(s.FirstName + " " + s.LastName); n != "" {
-		return n
-	}
-	for _, v := range []string{s.Name, s.Email, s.Phone} {
-		if v != "" {
-			return v
-		}
-	}
-	if i := strings.IndexByte(t.Subject.ID, ':'); i >= 0 {
-		return t.Subject.ID[i+1:]
-	}
-	return t.Subject.ID
-}
-
 func threadJSON(t inbox.Thread, now time.Time) ThreadJSON {
 	muted := t.MutedAt(now)
-	j := ThreadJSON{ID: t.ID, Name: ThreadName(t), Subject: SubjectJSON{Kind: t.Subject.Kind.String(), ID: t.Subject.ID},
+	j := ThreadJSON{ID: t.ID, Name: t.DisplayName(), Subject: SubjectJSON{Kind: t.Subject.Kind.String(), ID: t.Subject.ID},
 		Snapshot: SnapshotJSON{FirstName: t.Snapshot.FirstName, LastName: t.Snapshot.LastName, Name: t.Snapshot.Name,
 			Email: t.Snapshot.Email, Phone: t.Snapshot.Phone},
 		CreatedAt: t.CreatedAt, SortTime: t.SortTime, LastMessageAt: t.LastMessageAt, Preview: t.Preview,
@@ -249,8 +231,7 @@ type CountersJSON struct {
 }
 
 func countersJSON(c inbox.Counters) CountersJSON {
-	return CountersJSON{Attention: c.Attention, Contacts: c.ByCategory[inbox.SubjectContact],
-		Audiences: c.ByCategory[inbox.SubjectAudience], Events: c.ByCategory[inbox.SubjectEvent]}
+	return CountersJSON{Attention: c.Attention, Contacts: c.Contacts, Audiences: c.Audiences, Events: c.Events}
 }
 
 // AssignmentJSON is one entry of the ownership history (T12).

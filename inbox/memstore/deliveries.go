@@ -127,7 +127,8 @@ func (s *Store) DeliveryByProviderID(ctx context.Context, providerID string) (st
 }
 
 // Deliveries implements store.Store. An unknown message gives ErrNotFound.
-func (s *Store) Deliveries(ctx context.Context, messageID, after string, limit int) ([]store.Delivery, error) {
+func (s *Store) Deliveries(ctx context.Context, q store.DeliveryQuery) ([]store.Delivery, error) {
+	messageID, after, limit := q.MessageID, q.After, q.Limit
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

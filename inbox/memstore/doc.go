@@ -3,6 +3,10 @@
 // examples, demos and single-process hosts that accept losing their inbox
 // when the process ends. It keeps nothing across restarts.
 //
+// The behaviour contract, whose rule IDs (T, M, C, R, S) the
+// documentation and tests cite, is
+// https://github.com/parleyhq/parley/blob/main/docs/spec.md.
+//
 // Every query is answered from an index kept in step with every write, so
 // that nothing scans all threads: one ordered B-tree
 // (github.com/google/btree) per combination of the T11 and T12 filters for
@@ -10,7 +14,7 @@
 // for the name, email and phone search, an inverted index from message
 // words to messages for the keyword search (T13), incremental attention
 // counters (T15), and ordered indexes of scheduled deliveries for the
-// dispatcher (C8, C15). Searches tokenise exactly as internal/textindex
+// dispatcher (C8, C15). Searches tokenise exactly as inbox/store/textindex
 // says, which is what every Parley store does.
 //
 // A search that matches many threads walks the list trees and tests each

@@ -405,16 +405,15 @@ func needsAttention(t *store.Thread) bool {
 
 func (c *counterIndex) at(now time.Time) store.Counters {
 	var out store.Counters
-	out.ByCategory = c.base
+	for k, n := range c.base {
+		out.Add(store.SubjectKind(k), n)
+	}
 	c.timed.Ascend(func(it mutedItem) bool {
 		if it.until.After(now) {
 			return false
 		}
-		out.ByCategory[it.t.t.Subject.Kind]++
+		out.Add(it.t.t.Subject.Kind, 1)
 		return true
 	})
-	for _, n := range out.ByCategory[1:] {
-		out.Attention += n
-	}
 	return out
 }

@@ -5,7 +5,7 @@ import (
 	"sync"
 
 	"github.com/parleyhq/parley/inbox/store"
-	"github.com/parleyhq/parley/internal/textindex"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 )
 
 // bitset is a set of thread numbers.

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/parleyhq/parley/inbox/store"
-	"github.com/parleyhq/parley/internal/textindex"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 )
 
 // WriteThread implements store.Store. It checks the whole write first

@@ -1,6 +1,7 @@
 package textindex
 
 import (
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -255,6 +256,25 @@ func MatchMessage(text string, terms []string) bool {
 		}
 	}
 	return true
+}
+
+// MatchThread reports whether a thread matches q (T13): its subject matches
+// (MatchSubject), or, when q holds terms that require message words, one of
+// the texts of its messages holds them all (MatchMessage). A phone query
+// matches the subject only; the zero Search matches every thread.
+func MatchThread(s store.Snapshot, q store.Search, texts iter.Seq[string]) bool {
+	if MatchSubject(s, q) {
+		return true
+	}
+	if q.Phone != "" || len(MessageTerms(q.Terms)) == 0 {
+		return false
+	}
+	for text := range texts {
+		if MatchMessage(text, q.Terms) {
+			return true
+		}
+	}
+	return false
 }
 
 func anyPrefix(words []string, prefix string) bool {

@@ -10,8 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 	"github.com/parleyhq/parley/internal/fold"
-	"github.com/parleyhq/parley/internal/textindex"
 )
 
 // T13: the query box gives either folded terms or a phone search.
@@ -221,5 +221,29 @@ func TestPhoneForms_fastPathMatchesParser(t *testing.T) {
 		slow := textindex.PhoneForms(p + " ") // not E.164 as given: full parser
 		fast := textindex.PhoneForms(p)
 		sameSet(t, slow, fast)
+	}
+}
+
+// T13: a thread matches by its subject, or for terms by one of its
+// messages holding every word; a phone query and punctuation-only terms
+// never match by message.
+func TestMatchThread_T13(t *testing.T) {
+	snap := store.Snapshot{FirstName: "Hélène", LastName: "Dupont", Phone: "+33612345678"}
+	texts := slices.Values([]string{"Bonjour, le parking est-il gratuit ?", "Merci 0612 fois"})
+	for q, want := range map[string]bool{
+		"helene":          true,  // subject
+		"parking gratuit": true,  // one message holds both words
+		"parking merci":   false, // two messages, not one
+		"est-il":          true,  // the words of a punctuated term
+		"06 12":           true,  // phone forms
+		"0612 merci":      true,  // digits among terms: words of a message
+		"0612 parking":    false, // neither the subject nor one message
+		"martin":          false,
+		"-":               false, // requires no message word
+		"":                true,
+	} {
+		if got := textindex.MatchThread(snap, textindex.ParseQuery(q), texts); got != want {
+			t.Errorf("MatchThread(%q) = %v, want %v", q, got, want)
+		}
 	}
 }
