@@ -1,6 +1,7 @@
 package memstore
 
 import (
+	"math"
 	"slices"
 
 	"github.com/parleyhq/parley/inbox/store"
@@ -88,11 +89,19 @@ type candidates struct {
 	max  int
 }
 
-// maxListed is the default number of candidates up to which a search checks each
-// one; beyond it, it walks the list index of the query's filters and keeps
-// the threads in the set, which visits about Limit × listed / candidates
-// threads instead of all candidates.
+// maxListed is the default largest number of candidates up to which a
+// search checks each one; beyond it, it walks the list index of the
+// query's filters and keeps the threads in the set, which visits about
+// Limit × listed / candidates threads instead of all candidates. Below it,
+// the walk is chosen from √(Limit × listed) candidates on, where both cost
+// about the same.
 const maxListed = 4096
+
+// maxCandidates returns the number of candidates up to which a search for
+// a page of limit threads checks each one.
+func (s *Store) maxCandidates(limit int) int {
+	return min(s.maxListed, max(64, int(math.Sqrt(float64(limit)*float64(len(s.threadNum))))))
+}
 
 func (c *candidates) add(num uint32) {
 	if c.set.has(num) {
@@ -121,7 +130,7 @@ func (c *candidates) add(num uint32) {
 // keeping the first q.Limit after q.After in list order; many are looked
 // up while walking the list index.
 func (s *Store) search(q store.ThreadQuery) []*threadRec {
-	c := candidates{set: s.getBitset(), max: s.maxListed}
+	c := candidates{set: s.getBitset(), max: s.maxCandidates(q.Limit)}
 	defer s.putBitset(c.set)
 	if q.Search.Phone != "" {
 		s.phones.scanPrefix(q.Search.Phone, c.add)
