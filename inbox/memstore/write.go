@@ -205,7 +205,10 @@ func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Del
 	if r.providerID != "" {
 		s.msgByPID[r.providerID] = r
 	}
-	if n := len(rec.msgs); n == 0 || s.msgBefore(rec.msgs[n-1], r) {
+	if n := len(rec.msgs); n == 0 {
+		// Room for a reply: most threads hold more than one message.
+		rec.msgs = append(make([]*msgRec, 0, 2), r)
+	} else if s.msgBefore(rec.msgs[n-1], r) {
 		rec.msgs = append(rec.msgs, r)
 	} else {
 		rec.msgs = slices.Insert(rec.msgs, s.msgPos(rec.msgs, r), r)
