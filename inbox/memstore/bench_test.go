@@ -318,6 +318,140 @@ func deliveryCost(b *testing.B) float64 {
 	return (grow[1] - grow[0]) / n
 }
 
+// searchCase is a search the benchmarks run at every size.
+type searchCase struct {
+	name  string
+	query func(d *dataset) string
+}
+
+var searchCases = []searchCase{
+	{"last-name", func(d *dataset) string { return d.someLastName }},
+	{"email", func(d *dataset) string { return d.someEmail }},
+	{"phone", func(d *dataset) string { return d.somePhoneQuery }},
+	// a first name shared by about 3 % of the contacts
+	{"first-name", func(*dataset) string { return "marie" }},
+	// one word of the message texts, and two words of one message
+	{"keyword", func(d *dataset) string { return d.keyword }},
+	{"two-keywords", func(*dataset) string { return "yoga demain" }},
+}
+
+// T13: the first page of each search at 10k, 100k and 1M threads (sizes
+// in the order of the names, so that the smaller datasets are searched
+// before the larger ones are built), warm and cold. Warm repeats the
+// search; cold, before each search (untimed), writes one inbound message
+// to a thread and flushes the processor caches by reading 64 MiB, so that
+// nothing a search reads is cached and any state a search might keep per
+// word is stale. ns/op is the median of the store's search (cpu-ns/op its
+// processor time); beside it, collect-ns/op is the same search on the same
+// store with the word slot walks turned off: every match collected from
+// the indexes and postings, as the store searched before.
+func BenchmarkSearch(b *testing.B) {
+	for _, n := range benchSizes {
+		for _, cold := range []bool{false, true} {
+			for _, c := range searchCases {
+				if cold && c.name != "first-name" && c.name != "keyword" && c.name != "two-keywords" {
+					continue
+				}
+				name := sizeName(n) + "/warm/" + c.name
+				if cold {
+					name = sizeName(n) + "/cold/" + c.name
+				}
+				b.Run(name, func(b *testing.B) {
+					d := loadSized(b, n)
+					benchSearch(b, d, c.query(d), cold)
+				})
+			}
+		}
+	}
+}
+
+var flushBuf []byte
+
+// flushCaches reads 64 MiB, more than the processor's caches hold.
+func flushCaches() int {
+	if flushBuf == nil {
+		flushBuf = make([]byte, 64<<20)
+		for i := range flushBuf {
+			flushBuf[i] = byte(i)
+		}
+	}
+	n := 0
+	for i := 0; i < len(flushBuf); i += 64 {
+		n += int(flushBuf[i])
+	}
+	return n
+}
+
+func benchSearch(b *testing.B, d *dataset, query string, cold bool) {
+	ctx := context.Background()
+	q := store.ThreadQuery{Search: textindex.ParseQuery(query), Now: d.now, Limit: 50}
+	writes := 0
+	prepare := func() {
+		if !cold {
+			return
+		}
+		id := idOf("th", (writes*7919+13)%d.threads, 7)
+		th, err := d.s.Thread(ctx, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		at := d.now.Add(time.Duration(writes+1) * time.Millisecond)
+		th.SortTime, th.LastMessageAt, th.LastActivityAt = at, at, at
+		th.Messages++
+		m := &store.Message{ID: fmt.Sprintf("cold-%s-%d", query, writes), ThreadID: id, Direction: store.Inbound, Kind: channel.SMS,
+			Text: "merci", CreatedAt: at, SentAt: at}
+		writes++
+		if err := d.s.WriteThread(ctx, store.ThreadWrite{Thread: th, Message: m}); err != nil {
+			b.Fatal(err)
+		}
+		flushCaches()
+	}
+	clk := newCPUClock()
+	defer clk.release()
+	search := func(collect bool) (wall, cpu time.Duration, page []store.Thread) {
+		memstore.SetCollectOnly(d.s, collect)
+		defer memstore.SetCollectOnly(d.s, false)
+		prepare()
+		c, t := clk.thread(), time.Now()
+		page, err := d.s.Threads(ctx, q)
+		wall, cpu = time.Since(t), clk.thread()-c
+		if err != nil || len(page) == 0 {
+			b.Fatalf("search %q: %d threads, %v", query, len(page), err)
+		}
+		return wall, cpu, page
+	}
+	var own, ownCPU, collect, collectCPU []time.Duration
+	n := 0
+	for b.Loop() {
+		w, c, page := search(false)
+		own, ownCPU = append(own, w), append(ownCPU, c)
+		w, c, want := search(true)
+		collect, collectCPU = append(collect, w), append(collectCPU, c)
+		if !cold && !slices.EqualFunc(page, want, func(a, b store.Thread) bool { return a.ID == b.ID }) {
+			b.Fatalf("search %q: the walk and the collection disagree", query)
+		}
+		n = len(page)
+	}
+	reportPair(b, clk, own, ownCPU, collect, collectCPU, "collect")
+	b.ReportMetric(float64(n), "threads/page")
+}
+
+// reportPair reports the medians of timed runs and of their baseline's:
+// ns/op and cpu-ns/op (processor time, when the system gives it), beside
+// base-ns/op and base-cpu-ns/op, and the ratio of the processor times
+// (else of the wall-clock times) as speedup.
+func reportPair(b *testing.B, clk cpuClock, wall, cpu, baseWall, baseCPU []time.Duration, base string) {
+	b.ReportMetric(float64(quantile(wall, 0.5).Nanoseconds()), "ns/op")
+	b.ReportMetric(float64(quantile(baseWall, 0.5).Nanoseconds()), base+"-ns/op")
+	ratio := float64(quantile(baseWall, 0.5)) / float64(quantile(wall, 0.5))
+	if clk.ok {
+		b.ReportMetric(float64(quantile(cpu, 0.5).Nanoseconds()), "cpu-ns/op")
+		b.ReportMetric(float64(quantile(baseCPU, 0.5).Nanoseconds()), base+"-cpu-ns/op")
+		ratio = float64(quantile(baseCPU, 0.5)) / float64(max(1, quantile(cpu, 0.5)))
+	}
+	b.ReportMetric(ratio, "speedup")
+}
+
 // T3, T11, T12: the first page of every combination of the list filters
 // at 1M threads. Each combination runs b.N times; the benchmark reports the
 // median of the per-combination medians, the slowest per-combination median
@@ -444,145 +578,6 @@ func filterAndSort(all []store.Thread, q *store.ThreadQuery) []store.Thread {
 		return 1
 	})
 	return out[:min(len(out), q.Limit)]
-}
-
-// searchCase is a search the benchmarks run at every size.
-type searchCase struct {
-	name  string
-	query func(d *dataset) string
-}
-
-var searchCases = []searchCase{
-	{"last-name", func(d *dataset) string { return d.someLastName }},
-	{"email", func(d *dataset) string { return d.someEmail }},
-	{"phone", func(d *dataset) string { return d.somePhoneQuery }},
-	// a first name shared by about 3 % of the contacts
-	{"first-name", func(*dataset) string { return "marie" }},
-	// one word of the message texts, and two words of one message
-	{"keyword", func(d *dataset) string { return d.keyword }},
-	{"two-keywords", func(*dataset) string { return "yoga demain" }},
-}
-
-// T13: the first page of each search at 10k, 100k and 1M threads, warm:
-// the same search again and again. ns/op is the median of the store's
-// search (cpu-ns/op its processor time); beside it, collect-ns/op is the
-// same search on the same store with the word slot walks turned off: every
-// match collected from the indexes and postings, as the store searched
-// before.
-func BenchmarkSearch(b *testing.B) {
-	for _, n := range benchSizes {
-		for _, c := range searchCases {
-			b.Run(sizeName(n)+"/"+c.name, func(b *testing.B) {
-				d := loadSized(b, n)
-				benchSearch(b, d, c.query(d), false)
-			})
-		}
-	}
-}
-
-// T13: the first page of a search run cold: before each search (untimed),
-// one inbound message is written to a thread and the processor caches are
-// flushed by reading 64 MiB, so that nothing a search reads is cached and
-// any state a search might keep per word is stale.
-func BenchmarkSearchCold(b *testing.B) {
-	for _, n := range benchSizes {
-		for _, c := range searchCases {
-			if c.name != "first-name" && c.name != "keyword" && c.name != "two-keywords" {
-				continue
-			}
-			b.Run(sizeName(n)+"/"+c.name, func(b *testing.B) {
-				d := loadSized(b, n)
-				benchSearch(b, d, c.query(d), true)
-			})
-		}
-	}
-}
-
-var flushBuf []byte
-
-// flushCaches reads 64 MiB, more than the processor's caches hold.
-func flushCaches() int {
-	if flushBuf == nil {
-		flushBuf = make([]byte, 64<<20)
-		for i := range flushBuf {
-			flushBuf[i] = byte(i)
-		}
-	}
-	n := 0
-	for i := 0; i < len(flushBuf); i += 64 {
-		n += int(flushBuf[i])
-	}
-	return n
-}
-
-func benchSearch(b *testing.B, d *dataset, query string, cold bool) {
-	ctx := context.Background()
-	q := store.ThreadQuery{Search: textindex.ParseQuery(query), Now: d.now, Limit: 50}
-	writes := 0
-	prepare := func() {
-		if !cold {
-			return
-		}
-		id := idOf("th", (writes*7919+13)%d.threads, 7)
-		th, err := d.s.Thread(ctx, id)
-		if err != nil {
-			b.Fatal(err)
-		}
-		at := d.now.Add(time.Duration(writes+1) * time.Millisecond)
-		th.SortTime, th.LastMessageAt, th.LastActivityAt = at, at, at
-		th.Messages++
-		m := &store.Message{ID: fmt.Sprintf("cold-%s-%d", query, writes), ThreadID: id, Direction: store.Inbound, Kind: channel.SMS,
-			Text: "merci", CreatedAt: at, SentAt: at}
-		writes++
-		if err := d.s.WriteThread(ctx, store.ThreadWrite{Thread: th, Message: m}); err != nil {
-			b.Fatal(err)
-		}
-		flushCaches()
-	}
-	clk := newCPUClock()
-	defer clk.release()
-	search := func(collect bool) (wall, cpu time.Duration, page []store.Thread) {
-		memstore.SetCollectOnly(d.s, collect)
-		defer memstore.SetCollectOnly(d.s, false)
-		prepare()
-		c, t := clk.thread(), time.Now()
-		page, err := d.s.Threads(ctx, q)
-		wall, cpu = time.Since(t), clk.thread()-c
-		if err != nil || len(page) == 0 {
-			b.Fatalf("search %q: %d threads, %v", query, len(page), err)
-		}
-		return wall, cpu, page
-	}
-	var own, ownCPU, collect, collectCPU []time.Duration
-	n := 0
-	for b.Loop() {
-		w, c, page := search(false)
-		own, ownCPU = append(own, w), append(ownCPU, c)
-		w, c, want := search(true)
-		collect, collectCPU = append(collect, w), append(collectCPU, c)
-		if !cold && !slices.EqualFunc(page, want, func(a, b store.Thread) bool { return a.ID == b.ID }) {
-			b.Fatalf("search %q: the walk and the collection disagree", query)
-		}
-		n = len(page)
-	}
-	reportPair(b, clk, own, ownCPU, collect, collectCPU, "collect")
-	b.ReportMetric(float64(n), "threads/page")
-}
-
-// reportPair reports the medians of timed runs and of their baseline's:
-// ns/op and cpu-ns/op (processor time, when the system gives it), beside
-// base-ns/op and base-cpu-ns/op, and the ratio of the processor times
-// (else of the wall-clock times) as speedup.
-func reportPair(b *testing.B, clk cpuClock, wall, cpu, baseWall, baseCPU []time.Duration, base string) {
-	b.ReportMetric(float64(quantile(wall, 0.5).Nanoseconds()), "ns/op")
-	b.ReportMetric(float64(quantile(baseWall, 0.5).Nanoseconds()), base+"-ns/op")
-	ratio := float64(quantile(baseWall, 0.5)) / float64(quantile(wall, 0.5))
-	if clk.ok {
-		b.ReportMetric(float64(quantile(cpu, 0.5).Nanoseconds()), "cpu-ns/op")
-		b.ReportMetric(float64(quantile(baseCPU, 0.5).Nanoseconds()), base+"-cpu-ns/op")
-		ratio = float64(quantile(baseCPU, 0.5)) / float64(max(1, quantile(cpu, 0.5)))
-	}
-	b.ReportMetric(ratio, "speedup")
 }
 
 // M5, T4, T5: WriteThread appending one inbound message to an existing
