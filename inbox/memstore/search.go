@@ -93,14 +93,15 @@ type candidates struct {
 // search checks each one; beyond it, it walks the list index of the
 // query's filters and keeps the threads in the set, which visits about
 // Limit × listed / candidates threads instead of all candidates. Below it,
-// the walk is chosen from √(Limit × listed) candidates on, where both cost
-// about the same.
-const maxListed = 4096
+// the walk is chosen from 3 × √(Limit × listed) candidates on, where both
+// cost about the same: a thread the walk visits costs several times a
+// candidate checked (measured at 100k threads: 0.5 µs and 75 ns).
+const maxListed = 32768
 
 // maxCandidates returns the number of candidates up to which a search for
 // a page of limit threads checks each one.
 func (s *Store) maxCandidates(limit int) int {
-	return min(s.maxListed, max(64, int(math.Sqrt(float64(limit)*float64(len(s.threadNum))))))
+	return min(s.maxListed, max(64, 3*int(math.Sqrt(float64(limit)*float64(len(s.threadNum))))))
 }
 
 func (c *candidates) add(num uint32) {
