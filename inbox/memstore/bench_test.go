@@ -365,7 +365,10 @@ func BenchmarkSearch(b *testing.B) {
 	}
 }
 
-var flushBuf []byte
+var (
+	flushBuf   []byte
+	coldWrites int // messages written by cold searches, in every dataset
+)
 
 // flushCaches reads 64 MiB, more than the processor's caches hold.
 func flushCaches() int {
@@ -398,7 +401,8 @@ func benchSearch(b *testing.B, d *dataset, query string, cold bool) {
 		at := d.now.Add(time.Duration(writes+1) * time.Millisecond)
 		th.SortTime, th.LastMessageAt, th.LastActivityAt = at, at, at
 		th.Messages++
-		m := &store.Message{ID: fmt.Sprintf("cold-%s-%d", query, writes), ThreadID: id, Direction: store.Inbound, Kind: channel.SMS,
+		coldWrites++ // IDs unique across runs (-count)
+		m := &store.Message{ID: fmt.Sprintf("cold-%d", coldWrites), ThreadID: id, Direction: store.Inbound, Kind: channel.SMS,
 			Text: "merci", CreatedAt: at, SentAt: at}
 		writes++
 		if err := d.s.WriteThread(ctx, store.ThreadWrite{Thread: th, Message: m}); err != nil {
