@@ -277,6 +277,33 @@ func MatchThread(s store.Snapshot, q store.Search, texts iter.Seq[string]) bool 
 	return false
 }
 
+// IsWord reports whether s is one word as MessageWords and SubjectWords
+// split text: not empty, valid UTF-8, made only of letters, digits and
+// marks. It changes no matching rule; it tells an index which of a
+// subject's words a term can match: a term that is a word prefixes one of
+// SubjectWords exactly when it prefixes one of those that are words, since
+// every other entry (a whitespace chunk holding punctuation, such as an
+// e-mail address) starts with a word of its own.
+func IsWord(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				return false
+			}
+		}
+		if !isWordRune(r) {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
 func anyPrefix(words []string, prefix string) bool {
 	for _, w := range words {
 		if strings.HasPrefix(w, prefix) {

@@ -147,7 +147,8 @@ func TestAppendMessageWords_reusesBuffer(t *testing.T) {
 }
 
 func FuzzTokenisers(f *testing.F) {
-	for _, s := range []string{"", "Hélène", "06 12 34 56 78", "+33612345678", "jean-pierre@x.fr", "ÆØ ß", "\xff\xfe", "+1 (201) 555-0123"} {
+	for _, s := range []string{"", "Hélène", "06 12 34 56 78", "+33612345678", "jean-pierre@x.fr", "ÆØ ß", "\xff\xfe", "+1 (201) 555-0123",
+		"marie.martin12@gmail.com", "é\u0301x-y"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -180,6 +181,24 @@ func FuzzTokenisers(f *testing.F) {
 		}
 		if !slices.Equal(words, textindex.AppendMessageWords(nil, s)) {
 			t.Fatal("AppendMessageWords(nil) differs from MessageWords")
+		}
+		// T13: a term that is a word matches a subject exactly when it
+		// prefixes one of the subject's words that are words.
+		for _, w := range words {
+			if !textindex.IsWord(w) {
+				t.Fatalf("MessageWords(%q): %q is not a word", s, w)
+			}
+		}
+		email := store.Snapshot{FirstName: s, Email: s + "@x.fr"}
+		subj := textindex.SubjectWords(email)
+		for _, term := range append(q.Terms, words...) {
+			if !textindex.IsWord(term) {
+				continue
+			}
+			onlyWords := slices.ContainsFunc(subj, func(w string) bool { return textindex.IsWord(w) && strings.HasPrefix(w, term) })
+			if got := textindex.MatchSubject(email, store.Search{Terms: []string{term}}); got != onlyWords {
+				t.Fatalf("term %q on %q: MatchSubject %v, prefix of a word %v", term, subj, got, onlyWords)
+			}
 		}
 	})
 }
@@ -244,6 +263,16 @@ func TestMatchThread_T13(t *testing.T) {
 	} {
 		if got := textindex.MatchThread(snap, textindex.ParseQuery(q), texts); got != want {
 			t.Errorf("MatchThread(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
+
+// T13: IsWord accepts exactly the words the tokenisers produce.
+func TestIsWord_T13(t *testing.T) {
+	for s, want := range map[string]bool{"": false, "marie": true, "hélène": true, "e\u0301": true, "jean-pierre": false,
+		"a@b": false, "42": true, "h\xc3": false, "a b": false, "ß": true} {
+		if got := textindex.IsWord(s); got != want {
+			t.Errorf("IsWord(%q) = %v, want %v", s, got, want)
 		}
 	}
 }
