@@ -81,10 +81,16 @@ type Options struct {
 	// EventBuffer is each subscriber's buffer (T20). Zero means
 	// DefaultEventBuffer.
 	EventBuffer int
-	// EventHistory is how many recent events the inbox keeps for
-	// subscribers that resume after a given event (SubscribeOptions.After).
-	// Zero means DefaultEventHistory.
+	// EventHistory is how many recent events the inbox keeps in memory for
+	// subscribers that resume after a given event (SubscribeOptions.After);
+	// older ones are read from the store's event feed. Zero means
+	// DefaultEventHistory.
 	EventHistory int
+	// EventRetention is how long the store's event feed keeps events for
+	// subscribers that resume (an SSE client that reconnects): older ones
+	// are pruned, and a subscriber that resumes after one gets EventResync.
+	// Zero means DefaultEventRetention; NoLimit keeps them all.
+	EventRetention time.Duration
 	// Logger receives diagnostics. Default: slog.Default().
 	Logger *slog.Logger
 
@@ -173,6 +179,7 @@ type Inbox struct {
 	log      *slog.Logger
 
 	events *hub
+	feed   *feed
 
 	typingMu sync.Mutex
 	typing   map[string]map[string]time.Time // thread → agent → expiry
@@ -211,7 +218,7 @@ func New(s Store, opts Options) (*Inbox, error) {
 	window := func(d time.Duration) bool { return d >= 0 || d == NoLimit }
 	if !window(opts.ResumeWindow) || !window(opts.VisibilityWindow) || opts.TypingTTL < 0 || opts.EventBuffer < 0 ||
 		opts.EventHistory < 0 || opts.Concurrency < 0 || opts.Retry.Attempts < 0 || opts.Retry.Backoff < 0 ||
-		opts.ClaimLease < 0 || opts.OutcomeRetry < 0 || opts.StatusWait == NoLimit {
+		opts.ClaimLease < 0 || opts.OutcomeRetry < 0 || opts.StatusWait == NoLimit || !window(opts.EventRetention) {
 		return nil, fmt.Errorf("inbox: %w: negative window, TTL or buffer", ErrInvalidArgument)
 	}
 	kw, err := recipient.NewClassifier(opts.Keywords)
@@ -288,7 +295,8 @@ func New(s Store, opts Options) (*Inbox, error) {
 	if buf == 0 {
 		buf = DefaultEventBuffer
 	}
-	in.events = newHub(buf, opts.EventHistory, in.now())
+	in.events = newHub(buf, opts.EventHistory)
+	in.feed = newFeed(opts.EventRetention)
 	return in, nil
 }
 
@@ -297,13 +305,14 @@ func (in *Inbox) Store() Store { return in.store }
 
 // Close stops the background writes of send outcomes the store refused
 // (see Options.OutcomeRetry), each after one last write, logging and
-// reporting what could not be written, then ends every event subscription.
-// Methods called afterwards still work on the store; Subscribe returns a
-// closed subscription.
+// reporting what could not be written, then stops reading the event feed
+// and ends every event subscription. Methods called afterwards still work
+// on the store; Subscribe returns a closed subscription. See Shutdown for
+// a graceful stop.
 func (in *Inbox) Close() error {
 	if in.closed.CompareAndSwap(false, true) {
 		in.outbox.close()
-		in.events.close()
+		in.closeFeed()
 	}
 	return nil
 }

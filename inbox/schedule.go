@@ -204,7 +204,7 @@ func (in *Inbox) cancelDelivery(ctx context.Context, id, reason string) (bool, e
 	now := in.now()
 	var late bool
 	cancelled := false
-	_, err := in.updateDelivery(ctx, id, func(d *Delivery) bool {
+	_, err := in.updateDeliveryEv(ctx, Delivery{ID: id}, func(d *Delivery) bool {
 		late, cancelled = false, false
 		if d.Status.Current == status.Pending && !d.Sending.IsZero() {
 			late = true // being sent (C8)
@@ -221,15 +221,14 @@ func (in *Inbox) cancelDelivery(ctx context.Context, id, reason string) (bool, e
 		d.Reason = reason
 		cancelled = true
 		return true
+	}, func(d *Delivery) []Event {
+		return []Event{{Type: EventStatusChanged, DeliveryID: id, Status: status.Cancelled, At: now}}
 	})
 	if err != nil {
 		return false, err
 	}
 	if late {
 		return false, fmt.Errorf("inbox: delivery %s: %w", id, ErrTooLate)
-	}
-	if cancelled {
-		in.publish(Event{Type: EventStatusChanged, DeliveryID: id, Status: status.Cancelled, At: now})
 	}
 	return cancelled, nil
 }

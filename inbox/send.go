@@ -833,6 +833,12 @@ func (in *Inbox) updateDelivery(ctx context.Context, id string, fn func(*Deliver
 // updateDeliveryFrom is updateDelivery starting from a copy the caller
 // holds when it has a version (saving a read when nobody wrote since).
 func (in *Inbox) updateDeliveryFrom(ctx context.Context, held Delivery, fn func(*Delivery) bool) (Delivery, error) {
+	return in.updateDeliveryEv(ctx, held, fn, nil)
+}
+
+// updateDeliveryEv is updateDeliveryFrom writing, with the change, the
+// events ev returns for the delivery as changed (ev may be nil).
+func (in *Inbox) updateDeliveryEv(ctx context.Context, held Delivery, fn func(*Delivery) bool, ev func(*Delivery) []Event) (Delivery, error) {
 	id := held.ID
 	for try := range maxRetries {
 		if err := in.conflictPause(ctx, try); err != nil {
@@ -851,7 +857,11 @@ func (in *Inbox) updateDeliveryFrom(ctx context.Context, held Delivery, fn func(
 			return d, nil
 		}
 		cleanDelivery(&d) // a provider's ID and error text, as every store keeps them
-		err := in.store.WriteDelivery(ctx, d)
+		var events []store.FeedEvent
+		if ev != nil {
+			events = in.feedEvents(ev(&d)...)
+		}
+		err := in.store.WriteDelivery(ctx, d, events...)
 		if errors.Is(err, store.ErrConflict) {
 			continue
 		}
@@ -859,6 +869,9 @@ func (in *Inbox) updateDeliveryFrom(ctx context.Context, held Delivery, fn func(
 			return Delivery{}, wrapStore("write delivery "+id, err)
 		}
 		d.Version++
+		if len(events) > 0 {
+			in.delivered(ctx)
+		}
 		return d, nil
 	}
 	return Delivery{}, fmt.Errorf("inbox: delivery %s: %w", id, ErrConflict)
@@ -908,4 +921,10 @@ type Retry struct {
 	// asks for a wait longer than MaxBackoff, the delivery is not retried
 	// and fails with the provider's error.
 	Backoff, MaxBackoff time.Duration
+}
+
+// statusEvent is the event of a delivery whose status changed.
+func statusEvent(d Delivery) Event {
+	return Event{Type: EventStatusChanged, ThreadID: d.ThreadID, MessageID: d.MessageID, DeliveryID: d.ID,
+		ProviderID: d.ProviderID, Status: d.Status.Current}
 }

@@ -32,6 +32,7 @@ type Store struct {
 	pool   *pgxpool.Pool
 	tenant int64
 	name   string
+	listen listener // the event feed's LISTEN connection (events.go)
 }
 
 // Open returns the store of one tenant on pool. tenant names the account
