@@ -82,10 +82,14 @@ func (in *Inbox) startFeed(ctx context.Context) {
 	f.cancel = cancel
 	f.wg.Add(1)
 	f.mu.Unlock()
+	watching := false
 	if ctx != nil {
-		_ = in.pull(ctx, 0) // on failure the tailing goroutine learns it
+		// the watch first, so that nothing appended after the read below
+		// goes unnoticed; on failure the tailing goroutine tries again
+		watching = in.store.Watch(tctx, in.notice) == nil
+		_ = in.pull(ctx, 0)
 	}
-	go in.tail(tctx)
+	go in.tail(tctx, watching)
 }
 
 // closeFeed stops the tailing goroutine and the catch-ups, and ends every
@@ -104,7 +108,7 @@ func (in *Inbox) closeFeed() {
 
 // tail is the tailing goroutine: it watches the store and reads the feed
 // when told, until ctx ends.
-func (in *Inbox) tail(ctx context.Context) {
+func (in *Inbox) tail(ctx context.Context, watching bool) {
 	f := in.feed
 	defer f.wg.Done()
 	pause := firstOutcomePause
@@ -119,7 +123,7 @@ func (in *Inbox) tail(ctx context.Context) {
 			return true
 		}
 	}
-	for {
+	for !watching {
 		err := in.store.Watch(ctx, in.notice)
 		if err == nil {
 			break

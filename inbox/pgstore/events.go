@@ -206,7 +206,9 @@ type listener struct {
 }
 
 // Watch implements store.Store. The first watch of a Store starts its
-// listening connection; it is closed when the last watch ends.
+// listening connection, and returns once the connection listens (or its
+// first attempt failed: it keeps trying); the connection is closed when
+// the last watch ends.
 func (s *Store) Watch(ctx context.Context, fn func(store.Notice)) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -229,7 +231,14 @@ func (s *Store) Watch(ctx context.Context, fn func(store.Notice)) error {
 		if l.cancel == nil {
 			lctx, cancel := context.WithCancel(context.Background())
 			l.cancel, l.done = cancel, make(chan struct{})
-			go s.listen.run(lctx, s, l.done)
+			tried := make(chan struct{})
+			go s.listen.run(lctx, s, l.done, tried)
+			l.mu.Unlock()
+			select {
+			case <-tried:
+			case <-ctx.Done():
+			}
+			l.mu.Lock()
 		} else {
 			fn(store.Notice{}) // a running connection: read in any case
 		}
@@ -269,11 +278,15 @@ func (l *listener) call(n store.Notice) {
 
 // run listens on s's channel until ctx ends, reconnecting with growing
 // pauses; after each LISTEN it tells the watchers to read.
-func (l *listener) run(ctx context.Context, s *Store, done chan struct{}) {
+func (l *listener) run(ctx context.Context, s *Store, done, tried chan struct{}) {
 	defer close(done)
+	var once sync.Once
+	first := func() { once.Do(func() { close(tried) }) }
+	defer first()
 	pause := 50 * time.Millisecond
 	for ctx.Err() == nil {
-		err := l.session(ctx, s)
+		err := l.session(ctx, s, first)
+		first()
 		if ctx.Err() != nil {
 			return
 		}
@@ -290,7 +303,7 @@ func (l *listener) run(ctx context.Context, s *Store, done chan struct{}) {
 }
 
 // session is one LISTEN connection, until it fails or ctx ends.
-func (l *listener) session(ctx context.Context, s *Store) error {
+func (l *listener) session(ctx context.Context, s *Store, listening func()) error {
 	pc, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -304,6 +317,7 @@ func (l *listener) session(ctx context.Context, s *Store) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{s.channel()}.Sanitize()); err != nil {
 		return err
 	}
+	listening()
 	l.call(store.Notice{})
 	for {
 		n, err := conn.WaitForNotification(ctx)
