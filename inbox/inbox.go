@@ -12,8 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/recipient"
 	ptemplate "github.com/parleyhq/parley/template"
@@ -122,7 +120,8 @@ type Options struct {
 	Prices *Prices
 	// Concurrency bounds the sends in flight per fan-out. Default: 16.
 	Concurrency int
-	// RateLimits cap sends per second per sender identity.
+	// RateLimits cap sends per second per sender identity (C9), across
+	// every Inbox on the store (see RateLimit).
 	RateLimits []RateLimit
 	// Retry is the retry policy of transient send failures.
 	Retry Retry
@@ -201,7 +200,7 @@ type Inbox struct {
 	replyAddress   func(threadID string) string
 	waTemplates    func(name, language string) (*ptemplate.WhatsAppTemplate, bool)
 	limMu          sync.Mutex
-	limiters       map[string]*rate.Limiter
+	limiters       map[string]*sendLimiter
 	statusWait     time.Duration
 	unknown        unknownIDs
 	outcomeRetry   time.Duration
@@ -232,7 +231,7 @@ func New(s Store, opts Options) (*Inbox, error) {
 		typing:   make(map[string]map[string]time.Time),
 		channels: opts.Channels, rules: opts.Rules, catalog: opts.Catalog, templateData: opts.TemplateData, templateScopes: opts.TemplateScopes,
 		account: opts.Account, prices: opts.Prices, concurrency: opts.Concurrency, rateLimits: opts.RateLimits,
-		retry: opts.Retry, mirror: opts.MirrorBroadcasts, lease: opts.ClaimLease, replyAddress: opts.ReplyAddress, waTemplates: opts.WhatsAppTemplates, limiters: map[string]*rate.Limiter{},
+		retry: opts.Retry, mirror: opts.MirrorBroadcasts, lease: opts.ClaimLease, replyAddress: opts.ReplyAddress, waTemplates: opts.WhatsAppTemplates, limiters: map[string]*sendLimiter{},
 		statusWait: opts.StatusWait, outcomeRetry: opts.OutcomeRetry, outbox: newOutbox(),
 	}
 	if in.outcomeRetry == 0 {

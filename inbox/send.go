@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/time/rate"
 
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/channel/sms"
@@ -738,7 +737,7 @@ func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 // called, d is marked as sending in the store (the outbox, see mark): a
 // delivery whose mark cannot be written is not sent. It returns a store
 // error only; channel failures are recorded on the delivery.
-func (f *fanout) one(ctx context.Context, lim *rate.Limiter, d Delivery, params []string, rendered bool) (Delivery, error) {
+func (f *fanout) one(ctx context.Context, lim *sendLimiter, d Delivery, params []string, rendered bool) (Delivery, error) {
 	in := f.in
 	msg := &channel.Message{Kind: f.msg.Kind, From: f.ident, To: d.Address, Subject: d.Subject, Text: d.Text,
 		HTML: d.HTML, Attachments: f.msg.Attachments, Reference: d.ID}
@@ -877,33 +876,12 @@ func (in *Inbox) updateDeliveryEv(ctx context.Context, held Delivery, fn func(*D
 	return Delivery{}, fmt.Errorf("inbox: delivery %s: %w", id, ErrConflict)
 }
 
-// limiter returns the rate limiter of an identity, nil when unlimited.
-func (in *Inbox) limiter(id channel.Identity) *rate.Limiter {
-	in.limMu.Lock()
-	defer in.limMu.Unlock()
-	key := id.Kind.String() + "/" + id.ID
-	if l, ok := in.limiters[key]; ok {
-		return l
-	}
-	var l *rate.Limiter
-	for _, rl := range in.rateLimits {
-		if rl.Kind == id.Kind && (rl.Identity == "" || rl.Identity == id.ID) {
-			burst := rl.Burst
-			if burst < 1 {
-				burst = 1
-			}
-			l = rate.NewLimiter(rate.Limit(rl.PerSecond), burst)
-			if rl.Identity == id.ID {
-				break
-			}
-		}
-	}
-	in.limiters[key] = l
-	return l
-}
-
 // RateLimit caps sends per second through one sender identity, or through
-// every identity of a kind when Identity is "".
+// each identity of a kind when Identity is "" (C9). The limit holds across
+// every Inbox on the store (several app instances): sends reserve their
+// turns in the store's token bucket (store.Limiter), on the store's clock.
+// Burst (at least 1) is how many may go at once after a quiet time; over
+// any span of time d at most Burst + d×PerSecond sends start.
 type RateLimit struct {
 	Kind      channel.Kind
 	Identity  string
