@@ -184,6 +184,7 @@ type Inbox struct {
 	typing   map[string]map[string]time.Time // thread → agent → expiry
 
 	closed atomic.Bool
+	work   *gate // the work in flight; shut by Shutdown and Close
 
 	channels       *channel.Registry
 	rules          *recipient.Rules
@@ -232,7 +233,7 @@ func New(s Store, opts Options) (*Inbox, error) {
 		channels: opts.Channels, rules: opts.Rules, catalog: opts.Catalog, templateData: opts.TemplateData, templateScopes: opts.TemplateScopes,
 		account: opts.Account, prices: opts.Prices, concurrency: opts.Concurrency, rateLimits: opts.RateLimits,
 		retry: opts.Retry, mirror: opts.MirrorBroadcasts, lease: opts.ClaimLease, replyAddress: opts.ReplyAddress, waTemplates: opts.WhatsAppTemplates, limiters: map[string]*sendLimiter{},
-		statusWait: opts.StatusWait, outcomeRetry: opts.OutcomeRetry, outbox: newOutbox(),
+		statusWait: opts.StatusWait, outcomeRetry: opts.OutcomeRetry, outbox: newOutbox(), work: newGate(),
 	}
 	if in.outcomeRetry == 0 {
 		in.outcomeRetry = DefaultOutcomeRetry
@@ -305,10 +306,12 @@ func (in *Inbox) Store() Store { return in.store }
 // Close stops the background writes of send outcomes the store refused
 // (see Options.OutcomeRetry), each after one last write, logging and
 // reporting what could not be written, then stops reading the event feed
-// and ends every event subscription. Methods called afterwards still work
-// on the store; Subscribe returns a closed subscription. See Shutdown for
-// a graceful stop.
+// and ends every event subscription. It does not wait for the work in
+// flight (see Shutdown for a graceful stop); new work (Send, Receive,
+// ApplyStatus, Dispatch…) fails with ErrClosed. Reads and thread changes
+// still work on the store; Subscribe returns a closed subscription.
 func (in *Inbox) Close() error {
+	in.work.close()
 	if in.closed.CompareAndSwap(false, true) {
 		in.outbox.close()
 		in.closeFeed()

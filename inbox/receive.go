@@ -51,6 +51,11 @@ func (in *Inbox) Receive(ctx context.Context, msg channel.Inbound) error {
 // ErrUnstorable and channel.ErrInvalidMessage; any other error may succeed
 // when retried.
 func (in *Inbox) ReceiveMessage(ctx context.Context, raw channel.Inbound) (_ Message, err error) {
+	done, err := in.begin("receive")
+	if err != nil {
+		return Message{}, err
+	}
+	defer done()
 	defer func() { err = unstorable(err) }()
 	if err := ctx.Err(); err != nil {
 		return Message{}, err
@@ -313,6 +318,11 @@ type Outgoing struct {
 // canonical form (R6); a time outside years 1 to 9999 is refused with
 // ErrInvalidArgument.
 func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Delivery, error) {
+	done, closed := in.begin("record")
+	if closed != nil {
+		return Message{}, nil, closed
+	}
+	defer done()
 	m := o.Message
 	if !m.Kind.Valid() {
 		return Message{}, nil, fmt.Errorf("inbox: record: %w: kind %d", ErrInvalidArgument, uint8(m.Kind))
@@ -417,6 +427,11 @@ func (in *Inbox) ApplyStatus(ctx context.Context, u channel.StatusUpdate) error 
 
 // ApplyStatusUpdate is ApplyStatus returning the delivery as it is now.
 func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) (_ Delivery, err error) {
+	done, err := in.begin("status update")
+	if err != nil {
+		return Delivery{}, err
+	}
+	defer done()
 	defer func() { err = unstorable(err) }()
 	u = cleanStatus(u)
 	if u.ProviderID == "" || !u.Status.Valid() {

@@ -545,6 +545,11 @@ type SendResult struct {
 // returns ctx's error then; per-recipient failures do not fail the send:
 // they are in the deliveries' statuses (failed, with the reason).
 func (in *Inbox) Send(ctx context.Context, d Draft) (SendResult, error) {
+	done, err := in.begin("send")
+	if err != nil {
+		return SendResult{}, err
+	}
+	defer done()
 	p, err := in.plan(ctx, d)
 	if err != nil {
 		return SendResult{}, err
