@@ -88,8 +88,9 @@ func (in *Inbox) begin(op string) (func(), error) {
 // while others keep running on the same store:
 //   - new work (Send, Receive, ReceiveMessage, ApplyStatus,
 //     ApplyStatusUpdate, RecordOutbound, Dispatch, RunDispatcher) fails at
-//     once with an error matching ErrClosed — a webhook handler then
-//     answers 503, so the provider retries, through another instance;
+//     once with an error matching ErrClosed — the webhook handlers answer
+//     it with a 5xx (503 from inboxhttp), so the provider retries, through
+//     another instance;
 //   - the work in flight goes on: each send already started records its
 //     outcome (a fan-out finishes its recipients);
 //   - a dispatcher stops between two deliveries and gives back the

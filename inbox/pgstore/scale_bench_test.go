@@ -79,6 +79,7 @@ func (e *scaleEnv) run(b *testing.B, unit string, fn func(in *inbox.Inbox, i int
 	b.Helper()
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	cpu := processCPU()
 	b.ResetTimer()
 	for _, in := range e.ins {
 		for range scaleWorkers {
@@ -99,6 +100,9 @@ func (e *scaleEnv) run(b *testing.B, unit string, fn func(in *inbox.Inbox, i int
 	wg.Wait()
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), unit)
+	if cpu >= 0 {
+		b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "app-cpu-µs/op")
+	}
 }
 
 // receive stores the i-th guest message of a run.
