@@ -168,9 +168,12 @@ func addressSnapshot(s Subject) Snapshot {
 
 // setOptOut records an opt-out of an address in canonical form, keyed as
 // stores keep it (R5).
-func (in *Inbox) setOptOut(ctx context.Context, kind channel.Kind, addr string, out bool) error {
-	if err := in.store.SetOptOut(ctx, kind, storableKey(addr), out); err != nil {
+func (in *Inbox) setOptOut(ctx context.Context, kind channel.Kind, addr string, out bool, events ...Event) error {
+	if err := in.store.SetOptOut(ctx, kind, storableKey(addr), out, in.feedEvents(events...)...); err != nil {
 		return wrapStore("opt-out", err)
+	}
+	if len(events) > 0 {
+		in.delivered(ctx)
 	}
 	return nil
 }

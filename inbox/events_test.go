@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/parleyhq/parley/inbox"
 	"github.com/parleyhq/parley/inbox/memstore"
+	"github.com/parleyhq/parley/inbox/store"
 )
 
 // newEventInbox returns an inbox on memstore with a fixed clock and the
@@ -87,26 +89,38 @@ func TestEventSeqIncreases(t *testing.T) {
 	}
 }
 
-// T20: numbering starts from the inbox's creation time, so a new inbox
+// T20: memstore numbers its feed from its creation time, so a new store
 // (a restarted process) numbers above the old one and a resume across it
 // is a resync.
 func TestEventSeqAcrossRestart(t *testing.T) {
-	now := t0
-	clock := func() time.Time { return now }
-	old, publish := newEventInbox(t, inbox.Options{Now: clock})
+	old, publish := newEventInbox(t, inbox.Options{})
 	for range 3 {
 		publish()
 	}
 	last := old.LastEventSeq()
-	now = now.Add(time.Minute)
-	restarted, _ := newEventInbox(t, inbox.Options{Now: clock})
+	restarted, _ := newEventInbox(t, inbox.Options{})
 	if restarted.LastEventSeq() <= last {
 		t.Fatalf("restarted inbox starts at %d, not above %d", restarted.LastEventSeq(), last)
 	}
-	got := drain(restarted.SubscribeWith(context.Background(), inbox.SubscribeOptions{After: last}))
-	if len(got) != 1 || got[0].Type != inbox.EventResync {
-		t.Fatalf("resume across a restart: got %v, want one resync", got)
+	sub := restarted.SubscribeWith(context.Background(), inbox.SubscribeOptions{After: last})
+	if e := next(t, sub); e.Type != inbox.EventResync || e.Seq != restarted.LastEventSeq() {
+		t.Fatalf("resume across a restart: got %+v, want a resync at %d", e, restarted.LastEventSeq())
 	}
+}
+
+// next returns the next event of s, failing the test when none comes.
+func next(t *testing.T, s *inbox.Subscription) inbox.Event {
+	t.Helper()
+	select {
+	case e, ok := <-s.C():
+		if !ok {
+			t.Fatal("the subscription closed")
+		}
+		return e
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event")
+	}
+	return inbox.Event{}
 }
 
 // T20: a subscriber that resumes within the history gets exactly what it
@@ -145,38 +159,57 @@ func TestSubscribeAfterReplaysMissed(t *testing.T) {
 	}
 }
 
-// T20: a subscriber that resumes further back than the history first gets
-// a resync event, then live events.
-func TestSubscribeAfterTooFarBackResyncs(t *testing.T) {
-	ib, publish := newEventInbox(t, inbox.Options{EventHistory: 3})
+// T20: a subscriber that resumes further back than the inbox's memory
+// (EventHistory) gets what it missed from the store's feed, in order, then
+// live events; one that resumes after a pruned event (EventRetention), or
+// after a number the feed never gave, gets a resync first.
+func TestSubscribeAfterHistoryReadsTheFeed(t *testing.T) {
+	var clock sync.Mutex // the inbox's tailing goroutine reads the time too
+	now := t0
+	ib, publish := newEventInbox(t, inbox.Options{EventHistory: 3, EventRetention: time.Hour,
+		Now: func() time.Time { clock.Lock(); defer clock.Unlock(); return now }})
 	ctx := context.Background()
 	old := ib.LastEventSeq()
-	// The history holds the last three; resuming after "old" needs five.
-	for range 5 {
+	for range 5 { // the memory holds the last three
 		publish()
 	}
-	sub := ib.SubscribeWith(ctx, inbox.SubscribeOptions{After: old})
 	last := ib.LastEventSeq()
+	sub := ib.SubscribeWith(ctx, inbox.SubscribeOptions{After: old})
+	var got []uint64
+	for range 5 {
+		got = append(got, next(t, sub).Seq)
+	}
 	publish()
-	got := drain(sub)
-	if len(got) != 2 || got[0].Type != inbox.EventResync || got[0].Seq != last ||
-		got[1].Type != inbox.EventThreadChanged || got[1].Seq != last+1 {
-		t.Fatalf("got %+v, want resync at %d then the live event", got, last)
+	got = append(got, next(t, sub).Seq)
+	if fmt.Sprint(got) != fmt.Sprint([]uint64{old + 1, old + 2, old + 3, old + 4, old + 5, last + 1}) {
+		t.Fatalf("resumed after %d: got %v", old, got)
 	}
-	// The oldest event still held can be resumed after exactly.
-	// The history now holds last-1, last, last+1.
-	sub = ib.SubscribeWith(ctx, inbox.SubscribeOptions{After: last - 2})
-	if got := drain(sub); fmt.Sprint(seqs(got)) != fmt.Sprint([]uint64{last - 1, last, last + 1}) {
-		t.Fatalf("resume at the edge of the history: %v", seqs(got))
+
+	// an hour later the old events are pruned
+	clock.Lock()
+	now = now.Add(time.Hour + time.Minute)
+	clock.Unlock()
+	publish()
+	// the tailing goroutine prunes too, from time to time: it may have
+	// removed them first
+	if n, err := ib.PruneEvents(ctx); err != nil || (n != 7 && n != 0) {
+		t.Fatalf("PruneEvents = %d, %v; want the 7 older events", n, err)
 	}
-	sub = ib.SubscribeWith(ctx, inbox.SubscribeOptions{After: last - 3})
-	if got := drain(sub); len(got) != 1 || got[0].Type != inbox.EventResync {
-		t.Fatalf("resume one past the edge: %v", got)
+	if _, err := ib.Store().ReadEvents(ctx, old, 1); !errors.Is(err, store.ErrPruned) {
+		t.Fatalf("T20: reading after %d once pruned: %v, want ErrPruned", old, err)
 	}
-	// A number this inbox never gave is a resync too.
-	sub = ib.SubscribeWith(ctx, inbox.SubscribeOptions{After: last + 100})
-	if got := drain(sub); len(got) != 1 || got[0].Type != inbox.EventResync {
-		t.Fatalf("resume from the future: %+v", got)
+	sub = ib.SubscribeWith(ctx, inbox.SubscribeOptions{After: old + 2})
+	if e := next(t, sub); e.Type != inbox.EventResync || e.Seq != ib.LastEventSeq() {
+		t.Fatalf("resume after a pruned event: %+v", e)
+	}
+	publish()
+	if e := next(t, sub); e.Type != inbox.EventThreadChanged || e.Seq != last+3 {
+		t.Fatalf("after the resync: %+v, want the live event %d", e, last+3)
+	}
+	// A number the feed never gave is a resync too.
+	sub = ib.SubscribeWith(ctx, inbox.SubscribeOptions{After: ib.LastEventSeq() + 100})
+	if e := next(t, sub); e.Type != inbox.EventResync {
+		t.Fatalf("resume from the future: %+v", e)
 	}
 }
 
@@ -224,6 +257,7 @@ func TestSubscriptionEnds(t *testing.T) {
 		ib, publish := newEventInbox(t, inbox.Options{})
 		ctx, cancel := context.WithCancel(context.Background())
 		sub := ib.SubscribeWith(ctx, inbox.SubscribeOptions{After: 1})
+		synctest.Wait() // 1 is not a number of the feed: a resync is queued
 		cancel()
 		synctest.Wait()
 		publish()

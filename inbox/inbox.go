@@ -12,8 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/recipient"
 	ptemplate "github.com/parleyhq/parley/template"
@@ -81,10 +79,16 @@ type Options struct {
 	// EventBuffer is each subscriber's buffer (T20). Zero means
 	// DefaultEventBuffer.
 	EventBuffer int
-	// EventHistory is how many recent events the inbox keeps for
-	// subscribers that resume after a given event (SubscribeOptions.After).
-	// Zero means DefaultEventHistory.
+	// EventHistory is how many recent events the inbox keeps in memory for
+	// subscribers that resume after a given event (SubscribeOptions.After);
+	// older ones are read from the store's event feed. Zero means
+	// DefaultEventHistory.
 	EventHistory int
+	// EventRetention is how long the store's event feed keeps events for
+	// subscribers that resume (an SSE client that reconnects): older ones
+	// are pruned, and a subscriber that resumes after one gets EventResync.
+	// Zero means DefaultEventRetention; NoLimit keeps them all.
+	EventRetention time.Duration
 	// Logger receives diagnostics. Default: slog.Default().
 	Logger *slog.Logger
 
@@ -116,7 +120,8 @@ type Options struct {
 	Prices *Prices
 	// Concurrency bounds the sends in flight per fan-out. Default: 16.
 	Concurrency int
-	// RateLimits cap sends per second per sender identity.
+	// RateLimits cap sends per second per sender identity (C9), across
+	// every Inbox on the store (see RateLimit).
 	RateLimits []RateLimit
 	// Retry is the retry policy of transient send failures.
 	Retry Retry
@@ -173,11 +178,13 @@ type Inbox struct {
 	log      *slog.Logger
 
 	events *hub
+	feed   *feed
 
 	typingMu sync.Mutex
 	typing   map[string]map[string]time.Time // thread → agent → expiry
 
 	closed atomic.Bool
+	work   *gate // the work in flight; shut by Shutdown and Close
 
 	channels       *channel.Registry
 	rules          *recipient.Rules
@@ -194,7 +201,7 @@ type Inbox struct {
 	replyAddress   func(threadID string) string
 	waTemplates    func(name, language string) (*ptemplate.WhatsAppTemplate, bool)
 	limMu          sync.Mutex
-	limiters       map[string]*rate.Limiter
+	limiters       map[string]*sendLimiter
 	statusWait     time.Duration
 	unknown        unknownIDs
 	outcomeRetry   time.Duration
@@ -211,7 +218,7 @@ func New(s Store, opts Options) (*Inbox, error) {
 	window := func(d time.Duration) bool { return d >= 0 || d == NoLimit }
 	if !window(opts.ResumeWindow) || !window(opts.VisibilityWindow) || opts.TypingTTL < 0 || opts.EventBuffer < 0 ||
 		opts.EventHistory < 0 || opts.Concurrency < 0 || opts.Retry.Attempts < 0 || opts.Retry.Backoff < 0 ||
-		opts.ClaimLease < 0 || opts.OutcomeRetry < 0 || opts.StatusWait == NoLimit {
+		opts.ClaimLease < 0 || opts.OutcomeRetry < 0 || opts.StatusWait == NoLimit || !window(opts.EventRetention) {
 		return nil, fmt.Errorf("inbox: %w: negative window, TTL or buffer", ErrInvalidArgument)
 	}
 	kw, err := recipient.NewClassifier(opts.Keywords)
@@ -225,8 +232,8 @@ func New(s Store, opts Options) (*Inbox, error) {
 		typing:   make(map[string]map[string]time.Time),
 		channels: opts.Channels, rules: opts.Rules, catalog: opts.Catalog, templateData: opts.TemplateData, templateScopes: opts.TemplateScopes,
 		account: opts.Account, prices: opts.Prices, concurrency: opts.Concurrency, rateLimits: opts.RateLimits,
-		retry: opts.Retry, mirror: opts.MirrorBroadcasts, lease: opts.ClaimLease, replyAddress: opts.ReplyAddress, waTemplates: opts.WhatsAppTemplates, limiters: map[string]*rate.Limiter{},
-		statusWait: opts.StatusWait, outcomeRetry: opts.OutcomeRetry, outbox: newOutbox(),
+		retry: opts.Retry, mirror: opts.MirrorBroadcasts, lease: opts.ClaimLease, replyAddress: opts.ReplyAddress, waTemplates: opts.WhatsAppTemplates, limiters: map[string]*sendLimiter{},
+		statusWait: opts.StatusWait, outcomeRetry: opts.OutcomeRetry, outbox: newOutbox(), work: newGate(),
 	}
 	if in.outcomeRetry == 0 {
 		in.outcomeRetry = DefaultOutcomeRetry
@@ -288,7 +295,8 @@ func New(s Store, opts Options) (*Inbox, error) {
 	if buf == 0 {
 		buf = DefaultEventBuffer
 	}
-	in.events = newHub(buf, opts.EventHistory, in.now())
+	in.events = newHub(buf, opts.EventHistory)
+	in.feed = newFeed(opts.EventRetention)
 	return in, nil
 }
 
@@ -297,13 +305,16 @@ func (in *Inbox) Store() Store { return in.store }
 
 // Close stops the background writes of send outcomes the store refused
 // (see Options.OutcomeRetry), each after one last write, logging and
-// reporting what could not be written, then ends every event subscription.
-// Methods called afterwards still work on the store; Subscribe returns a
-// closed subscription.
+// reporting what could not be written, then stops reading the event feed
+// and ends every event subscription. It does not wait for the work in
+// flight (see Shutdown for a graceful stop); new work (Send, Receive,
+// ApplyStatus, Dispatch…) fails with ErrClosed. Reads and thread changes
+// still work on the store; Subscribe returns a closed subscription.
 func (in *Inbox) Close() error {
+	in.work.close()
 	if in.closed.CompareAndSwap(false, true) {
 		in.outbox.close()
-		in.events.close()
+		in.closeFeed()
 	}
 	return nil
 }

@@ -98,11 +98,11 @@ func (s *strictStore) MessageByProviderID(ctx context.Context, pid string) (stor
 	return s.Store.MessageByProviderID(ctx, pid)
 }
 
-func (s *strictStore) SetOptOut(ctx context.Context, kind channel.Kind, addr string, out bool) error {
+func (s *strictStore) SetOptOut(ctx context.Context, kind channel.Kind, addr string, out bool, events ...store.FeedEvent) error {
 	if err := s.check(nil, addr); err != nil {
 		return err
 	}
-	return s.Store.SetOptOut(ctx, kind, addr, out)
+	return s.Store.SetOptOut(ctx, kind, addr, out, events...)
 }
 
 // FuzzReceiveMessage feeds ReceiveMessage any input a webhook could carry,

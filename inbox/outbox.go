@@ -249,7 +249,6 @@ func (in *Inbox) record(ctx context.Context, o outcome) (Delivery, error) {
 	}
 	out, err := in.recordOutcome(wctx, &o)
 	if err == nil {
-		in.recorded(&o, out)
 		return out, nil
 	}
 	k := &kept{o: o, end: make(chan struct{})}
@@ -329,16 +328,7 @@ func (in *Inbox) writeKept(ctx context.Context, k *kept) error {
 	k.done = true
 	in.outbox.forget(k)
 	k.finish(out, nil)
-	in.recorded(&k.o, out)
 	return nil
-}
-
-// recorded publishes the status of an accepted outcome, written as out.
-func (in *Inbox) recorded(o *outcome, out Delivery) {
-	if o.err == nil {
-		in.publish(Event{Type: EventStatusChanged, ThreadID: out.ThreadID, MessageID: out.MessageID, DeliveryID: out.ID,
-			ProviderID: out.ProviderID, Status: out.Status.Current, At: in.now()})
-	}
 }
 
 // giveUp reports an outcome that could not be written. An accepted one
@@ -354,8 +344,8 @@ func (in *Inbox) giveUp(ctx context.Context, k *kept, err error) {
 	}
 	in.log.ErrorContext(ctx, "inbox: a provider accepted a message and the store refused its outcome",
 		"delivery", d.ID, "message", d.MessageID, "provider_id", k.pid, "error", err)
-	in.publish(Event{Type: EventOutcomeUnknown, ThreadID: d.ThreadID, MessageID: d.MessageID, DeliveryID: d.ID,
-		ProviderID: k.pid, Kind: d.Kind, Address: d.Address, Status: status.Validated, At: in.now()})
+	in.publish(ctx, Event{Type: EventOutcomeUnknown, ThreadID: d.ThreadID, MessageID: d.MessageID, DeliveryID: d.ID,
+		ProviderID: k.pid, Kind: d.Kind, Address: d.Address, Status: status.Validated})
 }
 
 // recordOutcome writes o on its delivery, first on the version the sender
@@ -367,7 +357,11 @@ func (in *Inbox) giveUp(ctx context.Context, k *kept, err error) {
 func (in *Inbox) recordOutcome(ctx context.Context, o *outcome) (Delivery, error) {
 	sent := o.d
 	pid := storableKey(o.r.ProviderID)
-	return in.updateDeliveryFrom(ctx, o.d, func(d *Delivery) bool {
+	var ev func(*Delivery) []Event
+	if o.err == nil {
+		ev = func(d *Delivery) []Event { return []Event{statusEvent(*d)} }
+	}
+	return in.updateDeliveryEv(ctx, o.d, func(d *Delivery) bool {
 		mine := sent.Sending.IsZero() || d.Sending.Equal(sent.Sending)
 		interrupted := errors.Is(o.err, context.Canceled) || errors.Is(o.err, context.DeadlineExceeded)
 		switch {
@@ -409,7 +403,7 @@ func (in *Inbox) recordOutcome(ctx context.Context, o *outcome) (Delivery, error
 			_, _ = d.Status.Apply(status.Change{Status: status.Failed, At: o.at, ErrorMessage: o.err.Error()})
 		}
 		return true
-	})
+	}, ev)
 }
 
 // Recovery is what Recover did with the deliveries it found marked as
@@ -504,14 +498,13 @@ func (in *Inbox) resolve(ctx context.Context, d Delivery, rep *Recovery) error {
 		}
 	}
 	if finder == nil {
-		changed, err := in.unmark(ctx, d, reasonUnknown)
+		changed, err := in.unmark(ctx, d, reasonUnknown, Event{Type: EventOutcomeUnknown, ThreadID: d.ThreadID,
+			MessageID: d.MessageID, DeliveryID: d.ID, Kind: d.Kind, Address: d.Address, Status: d.Status.Current})
 		if err != nil || !changed {
 			return err
 		}
 		rep.Unknown++
 		in.log.WarnContext(ctx, "inbox: a send was interrupted and its outcome is unknown", "delivery", d.ID, "message", d.MessageID)
-		in.publish(Event{Type: EventOutcomeUnknown, ThreadID: d.ThreadID, MessageID: d.MessageID, DeliveryID: d.ID,
-			Kind: d.Kind, Address: d.Address, Status: d.Status.Current, At: in.now()})
 		return nil
 	}
 	msg := &channel.Message{Kind: d.Kind, From: ident, To: d.Address, Subject: d.Subject, Text: d.Text, HTML: d.HTML, Reference: d.ID}
@@ -534,19 +527,20 @@ func (in *Inbox) resolve(ctx context.Context, d Delivery, rep *Recovery) error {
 			"delivery", d.ID, "error", err)
 		return nil
 	}
-	out, err := in.recordOutcome(ctx, &o)
-	if err != nil {
-		return err
-	}
-	in.recorded(&o, out)
-	return nil
+	_, err = in.recordOutcome(ctx, &o)
+	return err
 }
 
 // unmark clears the mark d holds, with reason when not "", unless the
-// delivery changed meanwhile. It reports whether it wrote.
-func (in *Inbox) unmark(ctx context.Context, d Delivery, reason string) (bool, error) {
+// delivery changed meanwhile, and writes events with it. It reports
+// whether it wrote.
+func (in *Inbox) unmark(ctx context.Context, d Delivery, reason string, events ...Event) (bool, error) {
 	changed := false
-	_, err := in.updateDeliveryFrom(ctx, d, func(x *Delivery) bool {
+	var ev func(*Delivery) []Event
+	if len(events) > 0 {
+		ev = func(*Delivery) []Event { return events }
+	}
+	_, err := in.updateDeliveryEv(ctx, d, func(x *Delivery) bool {
 		changed = false
 		if !x.Sending.Equal(d.Sending) {
 			return false
@@ -557,7 +551,7 @@ func (in *Inbox) unmark(ctx context.Context, d Delivery, reason string) (bool, e
 		}
 		changed = true
 		return true
-	})
+	}, ev)
 	return changed, err
 }
 

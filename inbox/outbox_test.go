@@ -35,11 +35,11 @@ func (s *outage) fail() error {
 	return nil
 }
 
-func (s *outage) WriteDelivery(ctx context.Context, d store.Delivery) error {
+func (s *outage) WriteDelivery(ctx context.Context, d store.Delivery, events ...store.FeedEvent) error {
 	if err := s.fail(); err != nil {
 		return err
 	}
-	return s.Store.WriteDelivery(ctx, d)
+	return s.Store.WriteDelivery(ctx, d, events...)
 }
 
 func (s *outage) Delivery(ctx context.Context, id string) (store.Delivery, error) {

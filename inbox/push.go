@@ -71,12 +71,13 @@ func (in *Inbox) retireDevice(ctx context.Context, d Delivery) {
 	if d.Kind != channel.Push || addr == "" {
 		return
 	}
-	if err := in.store.SetOptOut(ctx, channel.Push, addr, true); err != nil {
+	err := in.store.SetOptOut(ctx, channel.Push, addr, true, in.feedEvents(Event{Type: EventDeviceRetired,
+		ThreadID: d.ThreadID, MessageID: d.MessageID, DeliveryID: d.ID, Kind: channel.Push, Address: addr})...)
+	if err != nil {
 		in.log.Warn("inbox: recording a retired push token failed", "delivery", d.ID, "err", err)
 		return
 	}
-	in.publish(Event{Type: EventDeviceRetired, ThreadID: d.ThreadID, MessageID: d.MessageID, DeliveryID: d.ID,
-		Kind: channel.Push, Address: addr, At: in.now()})
+	in.delivered(ctx)
 }
 
 // pushMetadata is the metadata of a push delivery's channel message: the
@@ -124,7 +125,7 @@ func (in *Inbox) MarkPushOpened(ctx context.Context, deliveryID string, at time.
 	at = at.Round(0).Truncate(time.Microsecond)
 	var refused error
 	changed := false
-	d, err := in.updateDelivery(ctx, deliveryID, func(d *Delivery) bool {
+	d, err := in.updateDeliveryEv(ctx, Delivery{ID: deliveryID}, func(d *Delivery) bool {
 		refused, changed = nil, false
 		switch d.Status.Current {
 		case status.Scheduled, status.Cancelled:
@@ -144,16 +145,12 @@ func (in *Inbox) MarkPushOpened(ctx context.Context, deliveryID string, at time.
 		}
 		changed, _ = d.Status.Apply(status.Change{Status: status.Read, At: at, Raw: "opened"})
 		return changed
-	})
+	}, func(d *Delivery) []Event { return []Event{statusEvent(*d)} })
 	if err != nil {
 		return Delivery{}, err
 	}
 	if refused != nil {
 		return Delivery{}, refused
-	}
-	if changed {
-		in.publish(Event{Type: EventStatusChanged, ThreadID: d.ThreadID, MessageID: d.MessageID, DeliveryID: d.ID,
-			ProviderID: d.ProviderID, Status: d.Status.Current, At: in.now()})
 	}
 	return d, nil
 }

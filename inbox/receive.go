@@ -51,6 +51,11 @@ func (in *Inbox) Receive(ctx context.Context, msg channel.Inbound) error {
 // ErrUnstorable and channel.ErrInvalidMessage; any other error may succeed
 // when retried.
 func (in *Inbox) ReceiveMessage(ctx context.Context, raw channel.Inbound) (_ Message, err error) {
+	done, err := in.begin("receive")
+	if err != nil {
+		return Message{}, err
+	}
+	defer done()
 	defer func() { err = unstorable(err) }()
 	if err := ctx.Err(); err != nil {
 		return Message{}, err
@@ -137,10 +142,11 @@ func (in *Inbox) ReceiveMessage(ctx context.Context, raw channel.Inbound) (_ Mes
 		}
 		t.InboundKinds |= 1 << msg.Kind
 		t.Closed, t.Archived, t.Dormant = false, false, false
-		err = in.store.WriteThread(ctx, store.ThreadWrite{Thread: t, Message: &m})
+		err = in.store.WriteThread(ctx, store.ThreadWrite{Thread: t, Message: &m,
+			Events: in.feedEvents(Event{Type: EventMessageReceived, ThreadID: t.ID, MessageID: m.ID, At: now})})
 		switch {
 		case err == nil:
-			in.publish(Event{Type: EventMessageReceived, ThreadID: t.ID, MessageID: m.ID, At: now})
+			in.delivered(ctx)
 			return m, nil
 		case errors.Is(err, store.ErrConflict):
 			continue
@@ -207,16 +213,19 @@ func (in *Inbox) applyKeyword(ctx context.Context, msg channel.Inbound, kw recip
 	if msg.Kind != channel.WhatsApp {
 		kinds = []channel.Kind{channel.SMS, channel.MMS} // one number, one carrier opt-out
 	}
-	for _, k := range kinds {
-		if err := in.setOptOut(ctx, k, addr, out); err != nil {
-			return err
-		}
-	}
 	ev := EventOptedIn
 	if out {
 		ev = EventOptedOut
 	}
-	in.publish(Event{Type: ev, Kind: msg.Kind, Address: addr, At: in.now()})
+	for i, k := range kinds {
+		var events []Event
+		if i == len(kinds)-1 {
+			events = []Event{{Type: ev, Kind: msg.Kind, Address: addr}}
+		}
+		if err := in.setOptOut(ctx, k, addr, out, events...); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -240,15 +249,11 @@ func (in *Inbox) SetOptedOut(ctx context.Context, kind channel.Kind, address str
 	if !kind.Valid() || addr == "" {
 		return fmt.Errorf("inbox: %w: kind %s, address %q", ErrInvalidArgument, kind, address)
 	}
-	if err := in.setOptOut(ctx, kind, addr, out); err != nil {
-		return err
-	}
 	ev := EventOptedIn
 	if out {
 		ev = EventOptedOut
 	}
-	in.publish(Event{Type: ev, Kind: kind, Address: addr, At: in.now()})
-	return nil
+	return in.setOptOut(ctx, kind, addr, out, Event{Type: ev, Kind: kind, Address: addr})
 }
 
 // touch records a new message's time and text on its thread.
@@ -313,6 +318,11 @@ type Outgoing struct {
 // canonical form (R6); a time outside years 1 to 9999 is refused with
 // ErrInvalidArgument.
 func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Delivery, error) {
+	done, closed := in.begin("record")
+	if closed != nil {
+		return Message{}, nil, closed
+	}
+	defer done()
 	m := o.Message
 	if !m.Kind.Valid() {
 		return Message{}, nil, fmt.Errorf("inbox: record: %w: kind %d", ErrInvalidArgument, uint8(m.Kind))
@@ -377,6 +387,7 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 		}
 		w.Message = &m
 		w.Deliveries = ds
+		w.Events = in.feedEvents(Event{Type: EventMessageSent, ThreadID: t.ID, MessageID: m.ID})
 		return nil
 	})
 	if err != nil {
@@ -386,9 +397,8 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 		ds[i].Version = 1
 	}
 	if m.Author.Agent != "" {
-		in.stopTyping(t.ID, m.Author.Agent)
+		in.stopTyping(ctx, t.ID, m.Author.Agent)
 	}
-	in.publish(Event{Type: EventMessageSent, ThreadID: t.ID, MessageID: m.ID, At: in.now()})
 	return m, ds, nil
 }
 
@@ -417,6 +427,11 @@ func (in *Inbox) ApplyStatus(ctx context.Context, u channel.StatusUpdate) error 
 
 // ApplyStatusUpdate is ApplyStatus returning the delivery as it is now.
 func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) (_ Delivery, err error) {
+	done, err := in.begin("status update")
+	if err != nil {
+		return Delivery{}, err
+	}
+	defer done()
 	defer func() { err = unstorable(err) }()
 	u = cleanStatus(u)
 	if u.ProviderID == "" || !u.Status.Valid() {
@@ -454,7 +469,7 @@ func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) 
 		if !accepted {
 			return d, nil
 		}
-		err = in.store.WriteDelivery(ctx, d)
+		err = in.store.WriteDelivery(ctx, d, in.feedEvents(statusEvent(d))...)
 		if errors.Is(err, store.ErrConflict) {
 			continue
 		}
@@ -462,8 +477,7 @@ func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) 
 			return Delivery{}, wrapStore("write delivery", err)
 		}
 		d.Version++
-		in.publish(Event{Type: EventStatusChanged, ThreadID: d.ThreadID, MessageID: d.MessageID, DeliveryID: d.ID,
-			ProviderID: d.ProviderID, Status: d.Status.Current, At: in.now()})
+		in.delivered(ctx)
 		return d, nil
 	}
 	return Delivery{}, fmt.Errorf("inbox: status update %s: %w", u.ProviderID, ErrConflict)

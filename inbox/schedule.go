@@ -204,7 +204,7 @@ func (in *Inbox) cancelDelivery(ctx context.Context, id, reason string) (bool, e
 	now := in.now()
 	var late bool
 	cancelled := false
-	_, err := in.updateDelivery(ctx, id, func(d *Delivery) bool {
+	_, err := in.updateDeliveryEv(ctx, Delivery{ID: id}, func(d *Delivery) bool {
 		late, cancelled = false, false
 		if d.Status.Current == status.Pending && !d.Sending.IsZero() {
 			late = true // being sent (C8)
@@ -221,15 +221,14 @@ func (in *Inbox) cancelDelivery(ctx context.Context, id, reason string) (bool, e
 		d.Reason = reason
 		cancelled = true
 		return true
+	}, func(d *Delivery) []Event {
+		return []Event{{Type: EventStatusChanged, DeliveryID: id, Status: status.Cancelled, At: now}}
 	})
 	if err != nil {
 		return false, err
 	}
 	if late {
 		return false, fmt.Errorf("inbox: delivery %s: %w", id, ErrTooLate)
-	}
-	if cancelled {
-		in.publish(Event{Type: EventStatusChanged, DeliveryID: id, Status: status.Cancelled, At: now})
 	}
 	return cancelled, nil
 }
@@ -240,8 +239,15 @@ func (in *Inbox) cancelDelivery(ctx context.Context, id, reason string) (bool, e
 // (C8). At send time eligibility is checked again: a contact who opted out
 // meanwhile is not sent to, and the delivery is cancelled with the reason;
 // a marketing message due in the recipient's quiet hours is moved to the
-// next allowed time (R8).
+// next allowed time (R8). When the inbox shuts down (Shutdown) it stops
+// between two deliveries, gives back the claims of those it did not send,
+// and returns how many it handled with an error matching ErrClosed.
 func (in *Inbox) Dispatch(ctx context.Context, limit int) (int, error) {
+	done, err := in.begin("dispatch")
+	if err != nil {
+		return 0, err
+	}
+	defer done()
 	if limit <= 0 {
 		limit = 500
 	}
@@ -251,7 +257,19 @@ func (in *Inbox) Dispatch(ctx context.Context, limit int) (int, error) {
 		return 0, wrapStore("claim", err)
 	}
 	msgs := map[string]*dispatchJob{}
-	for _, d := range ds {
+	for i, d := range ds {
+		if in.work.closing() {
+			// shutting down: another instance sends the rest at once
+			err := fmt.Errorf("inbox: dispatch: %w", ErrClosed)
+			if rerr := in.release(ctx, ds[i:]); rerr != nil {
+				err = fmt.Errorf("%w; %w", err, rerr)
+			}
+			ds = ds[:i]
+			if merr := in.markAll(ctx, msgs); merr != nil {
+				err = fmt.Errorf("%w; %w", err, merr)
+			}
+			return i, err
+		}
 		job := msgs[d.MessageID]
 		if job == nil {
 			if job, err = in.newDispatchJob(ctx, d.MessageID); err != nil {
@@ -263,14 +281,19 @@ func (in *Inbox) Dispatch(ctx context.Context, limit int) (int, error) {
 			return 0, err
 		}
 	}
+	return len(ds), in.markAll(ctx, msgs)
+}
+
+// markAll marks sent the messages of the jobs that sent something.
+func (in *Inbox) markAll(ctx context.Context, msgs map[string]*dispatchJob) error {
 	for _, job := range msgs {
 		if job.sent > 0 {
 			if err := in.markSent(ctx, job.msg, job.preview); err != nil {
-				return len(ds), err
+				return err
 			}
 		}
 	}
-	return len(ds), nil
+	return nil
 }
 
 type dispatchJob struct {
@@ -496,8 +519,9 @@ func (in *Inbox) markSent(ctx context.Context, m Message, text string) error {
 }
 
 // RunDispatcher calls Recover and then Dispatch every interval until ctx
-// ends, then returns ctx's error. Errors of single rounds are logged and
-// the loop goes on.
+// ends, then returns ctx's error, or until the inbox shuts down (Shutdown,
+// Close), then returns an error matching ErrClosed. Errors of single rounds
+// are logged and the loop goes on.
 func (in *Inbox) RunDispatcher(ctx context.Context, every time.Duration) error {
 	if every <= 0 {
 		return fmt.Errorf("inbox: %w: dispatcher interval %v", ErrInvalidArgument, every)
@@ -505,6 +529,9 @@ func (in *Inbox) RunDispatcher(ctx context.Context, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
+		if in.work.closing() {
+			return fmt.Errorf("inbox: dispatcher: %w", ErrClosed)
+		}
 		if _, err := in.Recover(ctx); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -517,6 +544,9 @@ func (in *Inbox) RunDispatcher(ctx context.Context, every time.Duration) error {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
+				if errors.Is(err, ErrClosed) {
+					return err
+				}
 				in.log.Error("inbox: dispatch", "err", err)
 				break
 			}
@@ -527,6 +557,8 @@ func (in *Inbox) RunDispatcher(ctx context.Context, every time.Duration) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-in.work.quit:
+			return fmt.Errorf("inbox: dispatcher: %w", ErrClosed)
 		case <-t.C:
 		}
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/time/rate"
 
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/channel/sms"
@@ -546,6 +545,11 @@ type SendResult struct {
 // returns ctx's error then; per-recipient failures do not fail the send:
 // they are in the deliveries' statuses (failed, with the reason).
 func (in *Inbox) Send(ctx context.Context, d Draft) (SendResult, error) {
+	done, err := in.begin("send")
+	if err != nil {
+		return SendResult{}, err
+	}
+	defer done()
 	p, err := in.plan(ctx, d)
 	if err != nil {
 		return SendResult{}, err
@@ -738,7 +742,7 @@ func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 // called, d is marked as sending in the store (the outbox, see mark): a
 // delivery whose mark cannot be written is not sent. It returns a store
 // error only; channel failures are recorded on the delivery.
-func (f *fanout) one(ctx context.Context, lim *rate.Limiter, d Delivery, params []string, rendered bool) (Delivery, error) {
+func (f *fanout) one(ctx context.Context, lim *sendLimiter, d Delivery, params []string, rendered bool) (Delivery, error) {
 	in := f.in
 	msg := &channel.Message{Kind: f.msg.Kind, From: f.ident, To: d.Address, Subject: d.Subject, Text: d.Text,
 		HTML: d.HTML, Attachments: f.msg.Attachments, Reference: d.ID}
@@ -833,6 +837,12 @@ func (in *Inbox) updateDelivery(ctx context.Context, id string, fn func(*Deliver
 // updateDeliveryFrom is updateDelivery starting from a copy the caller
 // holds when it has a version (saving a read when nobody wrote since).
 func (in *Inbox) updateDeliveryFrom(ctx context.Context, held Delivery, fn func(*Delivery) bool) (Delivery, error) {
+	return in.updateDeliveryEv(ctx, held, fn, nil)
+}
+
+// updateDeliveryEv is updateDeliveryFrom writing, with the change, the
+// events ev returns for the delivery as changed (ev may be nil).
+func (in *Inbox) updateDeliveryEv(ctx context.Context, held Delivery, fn func(*Delivery) bool, ev func(*Delivery) []Event) (Delivery, error) {
 	id := held.ID
 	for try := range maxRetries {
 		if err := in.conflictPause(ctx, try); err != nil {
@@ -851,7 +861,11 @@ func (in *Inbox) updateDeliveryFrom(ctx context.Context, held Delivery, fn func(
 			return d, nil
 		}
 		cleanDelivery(&d) // a provider's ID and error text, as every store keeps them
-		err := in.store.WriteDelivery(ctx, d)
+		var events []store.FeedEvent
+		if ev != nil {
+			events = in.feedEvents(ev(&d)...)
+		}
+		err := in.store.WriteDelivery(ctx, d, events...)
 		if errors.Is(err, store.ErrConflict) {
 			continue
 		}
@@ -859,38 +873,20 @@ func (in *Inbox) updateDeliveryFrom(ctx context.Context, held Delivery, fn func(
 			return Delivery{}, wrapStore("write delivery "+id, err)
 		}
 		d.Version++
+		if len(events) > 0 {
+			in.delivered(ctx)
+		}
 		return d, nil
 	}
 	return Delivery{}, fmt.Errorf("inbox: delivery %s: %w", id, ErrConflict)
 }
 
-// limiter returns the rate limiter of an identity, nil when unlimited.
-func (in *Inbox) limiter(id channel.Identity) *rate.Limiter {
-	in.limMu.Lock()
-	defer in.limMu.Unlock()
-	key := id.Kind.String() + "/" + id.ID
-	if l, ok := in.limiters[key]; ok {
-		return l
-	}
-	var l *rate.Limiter
-	for _, rl := range in.rateLimits {
-		if rl.Kind == id.Kind && (rl.Identity == "" || rl.Identity == id.ID) {
-			burst := rl.Burst
-			if burst < 1 {
-				burst = 1
-			}
-			l = rate.NewLimiter(rate.Limit(rl.PerSecond), burst)
-			if rl.Identity == id.ID {
-				break
-			}
-		}
-	}
-	in.limiters[key] = l
-	return l
-}
-
 // RateLimit caps sends per second through one sender identity, or through
-// every identity of a kind when Identity is "".
+// each identity of a kind when Identity is "" (C9). The limit holds across
+// every Inbox on the store (several app instances): sends reserve their
+// turns in the store's token bucket (store.Limiter), on the store's clock.
+// Burst (at least 1) is how many may go at once after a quiet time; over
+// any span of time d at most Burst + d×PerSecond sends start.
 type RateLimit struct {
 	Kind      channel.Kind
 	Identity  string
@@ -908,4 +904,10 @@ type Retry struct {
 	// asks for a wait longer than MaxBackoff, the delivery is not retried
 	// and fails with the provider's error.
 	Backoff, MaxBackoff time.Duration
+}
+
+// statusEvent is the event of a delivery whose status changed.
+func statusEvent(d Delivery) Event {
+	return Event{Type: EventStatusChanged, ThreadID: d.ThreadID, MessageID: d.MessageID, DeliveryID: d.ID,
+		ProviderID: d.ProviderID, Status: d.Status.Current}
 }

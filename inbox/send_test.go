@@ -706,7 +706,7 @@ type flaky struct {
 	fails int
 }
 
-func (f *flaky) WriteDelivery(ctx context.Context, d store.Delivery) error {
+func (f *flaky) WriteDelivery(ctx context.Context, d store.Delivery, events ...store.FeedEvent) error {
 	f.mu.Lock()
 	if f.fails > 0 {
 		f.fails--
@@ -714,7 +714,7 @@ func (f *flaky) WriteDelivery(ctx context.Context, d store.Delivery) error {
 		return errors.New("flaky: connection reset")
 	}
 	f.mu.Unlock()
-	return f.Store.WriteDelivery(ctx, d)
+	return f.Store.WriteDelivery(ctx, d, events...)
 }
 
 // A store that fails mid-fan-out: each outcome is still recorded once, with

@@ -44,6 +44,9 @@ func (in *Inbox) modify(ctx context.Context, id string, fn func(t *Thread, w *st
 			return Thread{}, wrapStore("write thread "+id, err)
 		}
 		t.Version++
+		if len(w.Events) > 0 {
+			in.delivered(ctx)
+		}
 		return in.asOfNow(t), nil
 	}
 	return Thread{}, fmt.Errorf("inbox: thread %s: %w", id, ErrConflict)
@@ -165,7 +168,8 @@ func (in *Inbox) threadFor(ctx context.Context, s Subject, beforeCreate func() e
 		}
 		t := Thread{ID: in.newID(), Subject: s, Snapshot: snap, CreatedAt: now, SortTime: now, LastActivityAt: now,
 			Dormant: in.dormant && s.Kind == store.Contact}
-		err = in.store.WriteThread(ctx, store.ThreadWrite{Thread: t, ReplacesLive: replaces})
+		err = in.store.WriteThread(ctx, store.ThreadWrite{Thread: t, ReplacesLive: replaces,
+			Events: in.feedEvents(Event{Type: EventThreadStarted, ThreadID: t.ID, At: now})})
 		if errors.Is(err, store.ErrConflict) {
 			continue
 		}
@@ -173,7 +177,7 @@ func (in *Inbox) threadFor(ctx context.Context, s Subject, beforeCreate func() e
 			return Thread{}, false, wrapStore("create thread", err)
 		}
 		t.Version = 1
-		in.publish(Event{Type: EventThreadStarted, ThreadID: t.ID, At: now})
+		in.delivered(ctx)
 		return t, true, nil
 	}
 	return Thread{}, false, fmt.Errorf("inbox: start %s: %w", s, ErrConflict)
@@ -215,21 +219,15 @@ func (in *Inbox) RefreshSnapshot(ctx context.Context, s Subject) (Thread, error)
 	})
 }
 
-// change is modify followed by an event when something changed.
+// change is modify writing an event with the change, when there is one.
 func (in *Inbox) change(ctx context.Context, id string, ev EventType, fn func(t *Thread, w *store.ThreadWrite) error) (Thread, error) {
-	changed := false
-	t, err := in.modify(ctx, id, func(t *Thread, w *store.ThreadWrite) error {
-		changed = false
+	return in.modify(ctx, id, func(t *Thread, w *store.ThreadWrite) error {
 		if err := fn(t, w); err != nil {
 			return err
 		}
-		changed = true
+		w.Events = in.feedEvents(Event{Type: ev, ThreadID: id})
 		return nil
 	})
-	if err == nil && changed {
-		in.publish(Event{Type: ev, ThreadID: id, At: in.now()})
-	}
-	return t, err
 }
 
 // MarkRead marks every message of a thread read (T5). Reading a muted

@@ -8,9 +8,10 @@ import (
 )
 
 // MarkTyping records that an agent is typing in a thread and publishes it
-// (T16). The indicator expires by itself after the typing TTL unless
-// MarkTyping is called again; recording an outbound message by the agent
-// ends it. It returns when the indicator expires.
+// (T16) to the subscribers of every Inbox on the store (an ephemeral event:
+// it is not kept in the event feed). The indicator expires by itself after
+// the typing TTL unless MarkTyping is called again; recording an outbound
+// message by the agent ends it. It returns when the indicator expires.
 func (in *Inbox) MarkTyping(ctx context.Context, threadID, agent string) (time.Time, error) {
 	if agent == "" {
 		return time.Time{}, fmt.Errorf("inbox: %w: empty agent", ErrInvalidArgument)
@@ -20,25 +21,47 @@ func (in *Inbox) MarkTyping(ctx context.Context, threadID, agent string) (time.T
 	}
 	now := in.now()
 	exp := now.Add(in.typingTL)
-	in.typingMu.Lock()
-	m := in.typing[threadID]
-	if m == nil {
-		m = make(map[string]time.Time)
-		in.typing[threadID] = m
+	e := Event{Type: EventTyping, ThreadID: threadID, Agent: agent, At: now, ExpiresAt: exp}
+	in.typed(e)
+	if err := in.publishEphemeral(ctx, e); err != nil {
+		return time.Time{}, err
 	}
-	m[agent] = exp
-	for a, e := range m { // drop indicators that expired without a reader
-		if !now.Before(e) {
-			delete(m, a)
-		}
-	}
-	in.typingMu.Unlock()
-	in.publish(Event{Type: EventTyping, ThreadID: threadID, Agent: agent, At: now, ExpiresAt: exp})
 	return exp, nil
 }
 
-// Typers returns the agents typing in a thread now, sorted (T16). Expired
-// indicators are dropped.
+// typed applies a typing event, this inbox's or another's, to the
+// indicators Typers reads.
+func (in *Inbox) typed(e Event) {
+	if e.Type != EventTyping && e.Type != EventTypingStopped {
+		return
+	}
+	now := in.now()
+	in.typingMu.Lock()
+	defer in.typingMu.Unlock()
+	m := in.typing[e.ThreadID]
+	if e.Type == EventTypingStopped {
+		delete(m, e.Agent)
+		if len(m) == 0 {
+			delete(in.typing, e.ThreadID)
+		}
+		return
+	}
+	if m == nil {
+		m = make(map[string]time.Time)
+		in.typing[e.ThreadID] = m
+	}
+	if e.ExpiresAt.After(m[e.Agent]) {
+		m[e.Agent] = e.ExpiresAt
+	}
+	for a, exp := range m { // drop indicators that expired without a reader
+		if !now.Before(exp) {
+			delete(m, a)
+		}
+	}
+}
+
+// Typers returns the agents typing in a thread now, sorted (T16), whichever
+// Inbox on the store they type through. Expired indicators are dropped.
 func (in *Inbox) Typers(threadID string) []string {
 	now := in.now()
 	in.typingMu.Lock()
@@ -59,19 +82,19 @@ func (in *Inbox) Typers(threadID string) []string {
 	return out
 }
 
-func (in *Inbox) stopTyping(threadID, agent string) {
+// stopTyping ends an agent's indicator, on every Inbox on the store, when
+// one is known here.
+func (in *Inbox) stopTyping(ctx context.Context, threadID, agent string) {
 	in.typingMu.Lock()
-	m := in.typing[threadID]
-	_, was := m[agent]
-	if was {
-		delete(m, agent)
-		if len(m) == 0 {
-			delete(in.typing, threadID)
-		}
-	}
+	_, was := in.typing[threadID][agent]
 	in.typingMu.Unlock()
-	if was {
-		in.publish(Event{Type: EventTypingStopped, ThreadID: threadID, Agent: agent, At: in.now()})
+	if !was {
+		return
+	}
+	e := Event{Type: EventTypingStopped, ThreadID: threadID, Agent: agent, At: in.now()}
+	in.typed(e)
+	if err := in.publishEphemeral(context.WithoutCancel(ctx), e); err != nil {
+		in.log.Warn("inbox: the end of a typing indicator could not be published", "thread", threadID, "err", err)
 	}
 }
 

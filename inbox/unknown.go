@@ -53,7 +53,7 @@ func (in *Inbox) awaitDelivery(ctx context.Context, u channel.StatusUpdate) (Del
 		}
 		in.unknown.add(u.ProviderID)
 	}
-	in.publish(Event{Type: EventUnknownStatus, Kind: u.Kind, Address: u.Recipient, ProviderID: u.ProviderID, Status: u.Status, At: in.now()})
+	in.publish(ctx, Event{Type: EventUnknownStatus, Kind: u.Kind, Address: u.Recipient, ProviderID: u.ProviderID, Status: u.Status, At: in.now()})
 	in.log.WarnContext(ctx, "inbox: status update for a provider ID no delivery has: acknowledged, not applied",
 		"kind", u.Kind.String(), "provider_id", u.ProviderID, "status", u.Status.String(), "raw", u.Raw, "waited", waited)
 	return Delivery{}, fmt.Errorf("inbox: status %s for %s: no delivery has it (waited %v): %w", u.Status, u.ProviderID, waited, channel.ErrUnknownMessage)

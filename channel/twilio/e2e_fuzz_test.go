@@ -73,18 +73,18 @@ func (s *failingStore) WriteThread(ctx context.Context, w store.ThreadWrite) err
 	return s.Store.WriteThread(ctx, w)
 }
 
-func (s *failingStore) WriteDelivery(ctx context.Context, d store.Delivery) error {
+func (s *failingStore) WriteDelivery(ctx context.Context, d store.Delivery, events ...store.FeedEvent) error {
 	if err := s.fail(); err != nil {
 		return err
 	}
-	return s.Store.WriteDelivery(ctx, d)
+	return s.Store.WriteDelivery(ctx, d, events...)
 }
 
-func (s *failingStore) SetOptOut(ctx context.Context, k channel.Kind, addr string, out bool) error {
+func (s *failingStore) SetOptOut(ctx context.Context, k channel.Kind, addr string, out bool, events ...store.FeedEvent) error {
 	if err := s.fail(); err != nil {
 		return err
 	}
-	return s.Store.SetOptOut(ctx, k, addr, out)
+	return s.Store.SetOptOut(ctx, k, addr, out, events...)
 }
 
 // e2e is a Twilio Handler in front of a real inbox on the in-memory store,

@@ -68,18 +68,18 @@ func (s *failingStore) WriteThread(ctx context.Context, w istore.ThreadWrite) er
 	return s.Store.WriteThread(ctx, w)
 }
 
-func (s *failingStore) WriteDelivery(ctx context.Context, d istore.Delivery) error {
+func (s *failingStore) WriteDelivery(ctx context.Context, d istore.Delivery, events ...istore.FeedEvent) error {
 	if err := s.fail(); err != nil {
 		return err
 	}
-	return s.Store.WriteDelivery(ctx, d)
+	return s.Store.WriteDelivery(ctx, d, events...)
 }
 
-func (s *failingStore) SetOptOut(ctx context.Context, k channel.Kind, addr string, out bool) error {
+func (s *failingStore) SetOptOut(ctx context.Context, k channel.Kind, addr string, out bool, events ...istore.FeedEvent) error {
 	if err := s.fail(); err != nil {
 		return err
 	}
-	return s.Store.SetOptOut(ctx, k, addr, out)
+	return s.Store.SetOptOut(ctx, k, addr, out, events...)
 }
 
 // refusals records the errors the inbox returned, by provider ID.

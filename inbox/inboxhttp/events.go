@@ -135,6 +135,11 @@ type encodedEvent struct {
 }
 
 func (h *Handler) writeEvent(buf *bytes.Buffer, ib *inbox.Inbox, e inbox.Event) {
+	if e.Type == inbox.EventTyping || e.Type == inbox.EventTypingStopped {
+		// ephemeral: it shares the Seq of the feed event before it
+		writeEvent(buf, e.Type.String(), e.Seq, eventJSON(e))
+		return
+	}
 	if last := h.lastEvent.Load(); last != nil && last.ib == ib && last.seq == e.Seq {
 		buf.Write(last.text)
 		return

@@ -117,9 +117,10 @@ func TestEventsStream(t *testing.T) {
 }
 
 // T20: a client that reconnects with Last-Event-ID gets exactly what it
-// missed; one that missed more than the history holds gets "resync".
+// missed, from the inbox's memory or from the store's event feed; one that
+// resumes after an event the feed pruned gets "resync".
 func TestEventsResume(t *testing.T) {
-	e := newEnv(t, envOptions{inbox: func(o *inbox.Options) { o.EventHistory = 8 }})
+	e := newEnv(t, envOptions{inbox: func(o *inbox.Options) { o.EventHistory = 8; o.EventRetention = time.Hour }})
 	th := e.start(inbox.SubjectContact, "ana")
 	s := e.connect("")
 	s.next() // ready
@@ -144,15 +145,29 @@ func TestEventsResume(t *testing.T) {
 		t.Fatalf("live after replay: %+v", ev)
 	}
 	s.close()
-	// too far back: more than eight events missed
+	// more than the memory holds: read from the feed
 	for i := range 10 {
 		e.ok(req{method: "POST", path: "/api/threads/" + th.ID + "/" + []string{"favourite", "unfavourite"}[i%2]}, 200, nil)
+	}
+	s = e.connect(strconv.FormatUint(seen.id, 10))
+	s.next() // ready
+	for i := uint64(1); i <= 14; i++ {
+		if ev := s.next(); ev.id != seen.id+i {
+			t.Fatalf("replayed from the feed %d: %+v", i, ev)
+		}
+	}
+	s.close()
+	// pruned: an hour later
+	e.clock.Advance(time.Hour + time.Minute)
+	e.ok(req{method: "POST", path: "/api/threads/" + th.ID + "/favourite"}, 200, nil)
+	if _, err := e.ib.PruneEvents(e.ctx); err != nil {
+		t.Fatal(err)
 	}
 	last := e.ib.LastEventSeq()
 	s = e.connect(strconv.FormatUint(seen.id, 10))
 	s.next() // ready
 	if ev := s.next(); ev.typ != "resync" || ev.id != last {
-		t.Fatalf("too far back: %+v, want resync at %d", ev, last)
+		t.Fatalf("after a pruned event: %+v, want resync at %d", ev, last)
 	}
 	e.fails(req{method: "GET", path: "/api/events", header: map[string]string{"Last-Event-ID": "yesterday"}}, 400, inboxhttp.TypeInvalid)
 }

@@ -244,10 +244,12 @@ func inRange(t, from, to time.Time) bool {
 }
 
 // WriteDelivery implements store.Store.
-func (s *Store) WriteDelivery(ctx context.Context, d store.Delivery) error {
+func (s *Store) WriteDelivery(ctx context.Context, d store.Delivery, events ...store.FeedEvent) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	var head uint64
+	defer func() { s.notify(head) }() // after the unlock
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cur, ok := s.dels[d.ID]
@@ -264,6 +266,7 @@ func (s *Store) WriteDelivery(ctx context.Context, d store.Delivery) error {
 		return err
 	}
 	s.updateDelivery(cur, d)
+	head = s.feed.appendEvents(events)
 	return nil
 }
 

@@ -64,6 +64,7 @@ type Store struct {
 
 	optOuts map[optKey]struct{}
 	locs    locTable // locations of the stamps of messages
+	feed    feed     // the event feed and rate limiter (events.go)
 
 	words     sync.Pool // *textindex.Splitter
 	bitsets   sync.Pool // *bitset, cleared
@@ -116,6 +117,7 @@ func New() *Store {
 		walkMin:      walkMin,
 	}
 	s.words.New = func() any { return new(textindex.Splitter) }
+	s.feed.init()
 	return s
 }
 
@@ -219,18 +221,20 @@ func (s *Store) Assignments(ctx context.Context, threadID string) ([]store.Assig
 }
 
 // SetOptOut implements store.Store.
-func (s *Store) SetOptOut(ctx context.Context, kind channel.Kind, address string, optedOut bool) error {
+func (s *Store) SetOptOut(ctx context.Context, kind channel.Kind, address string, optedOut bool, events ...store.FeedEvent) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	k := optKey{kind, address}
 	if optedOut {
 		s.optOuts[k] = struct{}{}
 	} else {
 		delete(s.optOuts, k)
 	}
+	head := s.feed.appendEvents(events)
+	s.mu.Unlock()
+	s.notify(head)
 	return nil
 }
 

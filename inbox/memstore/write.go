@@ -35,6 +35,8 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 		words = sp.Split(w.Message.Text)
 	}
 
+	var head uint64
+	defer func() { s.notify(head) }() // after the unlock
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec, err := s.checkThread(&w)
@@ -81,6 +83,7 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 		}
 		*rec.assigns = append(*rec.assigns, entry)
 	}
+	head = s.feed.appendEvents(w.Events)
 	return nil
 }
 

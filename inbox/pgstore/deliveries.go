@@ -196,10 +196,30 @@ func (s *Store) Sent(ctx context.Context, q store.SentQuery) ([]store.Delivery, 
 // the delivery and moves the message's Counts (S5). A write that changes
 // the provider ID also moves its claim in parley_provider_ids, in one
 // transaction.
-func (s *Store) WriteDelivery(ctx context.Context, d store.Delivery) error {
+func (s *Store) WriteDelivery(ctx context.Context, d store.Delivery, events ...store.FeedEvent) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if len(events) == 0 {
+		return s.writeDelivery(ctx, s.pool, d)
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := s.writeDelivery(ctx, tx, d); err != nil {
+			return err
+		}
+		return s.appendEvents(ctx, tx, events)
+	})
+}
+
+// beginner is what both a pool and a transaction offer.
+type beginner interface {
+	execer
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// writeDelivery is WriteDelivery without events, on db (the pool, or the
+// transaction that appends its events).
+func (s *Store) writeDelivery(ctx context.Context, db beginner, d store.Delivery) error {
 	if d.ID == "" {
 		return invalid("delivery without ID")
 	}
@@ -219,7 +239,7 @@ func (s *Store) WriteDelivery(ctx context.Context, d store.Delivery) error {
 		curPID                *string
 		updated               bool
 	)
-	err = s.pool.QueryRow(ctx, writeDeliverySQL, args...).Scan(&curVersion, &curMsg, &curThread, &curPID, &st, &updated)
+	err = db.QueryRow(ctx, writeDeliverySQL, args...).Scan(&curVersion, &curMsg, &curThread, &curPID, &st, &updated)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return notFound("delivery", d.ID)
@@ -233,7 +253,7 @@ func (s *Store) WriteDelivery(ctx context.Context, d store.Delivery) error {
 		return invalid("delivery %q moved from message %q to %q", d.ID, curMsg, d.MessageID)
 	}
 	// The provider ID changes: move its claim in a transaction.
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		var old *string
 		err := tx.QueryRow(ctx, `SELECT provider_id FROM parley_deliveries WHERE tenant_id = $1 AND id = $2 AND version = $3
 			AND message_id = $4 AND thread_id = $5 FOR UPDATE`, s.tenant, d.ID, d.Version, d.MessageID, d.ThreadID).Scan(&old)

@@ -63,8 +63,8 @@ func SchemaVersion() int {
 }
 
 // Migrate brings the database's Parley schema to SchemaVersion, applying
-// the embedded migrations it has not applied yet, each once, in one
-// transaction. It is idempotent and safe to call from several instances at
+// the embedded migrations it has not applied yet (whatever their number),
+// each once, in version order, in one transaction. It is idempotent and safe to call from several instances at
 // once: a transaction-scoped advisory lock makes them take turns, and an
 // instance that finds the schema up to date changes nothing. Applied
 // versions are recorded in the table parley_schema_migrations.
@@ -86,12 +86,19 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 			applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 			return fmt.Errorf("pgstore: migrate: versions table: %w", err)
 		}
-		var current int
-		if err := tx.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM parley_schema_migrations").Scan(&current); err != nil {
-			return fmt.Errorf("pgstore: migrate: read version: %w", err)
+		rows, err := tx.Query(ctx, "SELECT version FROM parley_schema_migrations")
+		if err != nil {
+			return fmt.Errorf("pgstore: migrate: read versions: %w", err)
+		}
+		applied, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		if err != nil {
+			return fmt.Errorf("pgstore: migrate: read versions: %w", err)
 		}
 		for _, m := range ms {
-			if m.version <= current {
+			// each version not applied yet, in order: a version numbered
+			// below the latest applied (merged from another branch) is
+			// applied too
+			if slices.Contains(applied, int32(m.version)) {
 				continue
 			}
 			if _, err := tx.Exec(ctx, m.sql); err != nil {
@@ -103,4 +110,14 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		}
 		return nil
 	})
+}
+
+// migrationVersions returns the versions of the embedded migrations.
+func migrationVersions() []int32 {
+	ms, _ := migrations()
+	out := make([]int32, len(ms))
+	for i, m := range ms {
+		out[i] = int32(m.version)
+	}
+	return out
 }

@@ -6,10 +6,11 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/parleyhq/parley/channel"
+	"github.com/parleyhq/parley/inbox/store"
 )
 
 // SetOptOut implements store.Store.
-func (s *Store) SetOptOut(ctx context.Context, kind channel.Kind, address string, optedOut bool) error {
+func (s *Store) SetOptOut(ctx context.Context, kind channel.Kind, address string, optedOut bool, events ...store.FeedEvent) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -17,10 +18,18 @@ func (s *Store) SetOptOut(ctx context.Context, kind channel.Kind, address string
 	if optedOut {
 		sql = "INSERT INTO parley_opt_outs (tenant_id, kind, address) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
 	}
-	if _, err := s.pool.Exec(ctx, sql, s.tenant, int16(kind), address); err != nil {
-		return mapErr(ctx, "opt-out of "+address, err)
+	if len(events) == 0 {
+		if _, err := s.pool.Exec(ctx, sql, s.tenant, int16(kind), address); err != nil {
+			return mapErr(ctx, "opt-out of "+address, err)
+		}
+		return nil
 	}
-	return nil
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, sql, s.tenant, int16(kind), address); err != nil {
+			return mapErr(ctx, "opt-out of "+address, err)
+		}
+		return s.appendEvents(ctx, tx, events)
+	})
 }
 
 // OptedOut implements store.Store.

@@ -32,6 +32,7 @@ type Store struct {
 	pool   *pgxpool.Pool
 	tenant int64
 	name   string
+	listen listener // the event feed's LISTEN connection (events.go)
 }
 
 // Open returns the store of one tenant on pool. tenant names the account
@@ -39,7 +40,8 @@ type Store struct {
 // string); every row the store reads or writes belongs to it, and no method
 // can reach another tenant's rows. The tenant is registered on first use.
 //
-// Open fails with ErrNotMigrated when the schema is not at SchemaVersion:
+// Open fails with ErrNotMigrated when a migration of this package is not
+// applied (the schema is not at SchemaVersion):
 // call Migrate at start-up, before Open. The pool stays the caller's: Open
 // does not close it, and several stores (tenants) may share one pool.
 func Open(ctx context.Context, pool *pgxpool.Pool, tenant string) (*Store, error) {
@@ -52,16 +54,18 @@ func Open(ctx context.Context, pool *pgxpool.Pool, tenant string) (*Store, error
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var version int
-	err := pool.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM parley_schema_migrations").Scan(&version)
+	want := migrationVersions()
+	var missing []int32
+	err := pool.QueryRow(ctx, `SELECT coalesce(array_agg(v ORDER BY v), '{}') FROM unnest($1::int[]) AS v
+		WHERE v NOT IN (SELECT version FROM parley_schema_migrations)`, want).Scan(&missing)
 	var pgErr *pgconn.PgError
 	switch {
 	case errors.As(err, &pgErr) && pgErr.Code == "42P01": // undefined_table
 		return nil, ErrNotMigrated
 	case err != nil:
 		return nil, mapErr(ctx, "open: schema version", err)
-	case version < SchemaVersion():
-		return nil, fmt.Errorf("%w: database at version %d, want %d", ErrNotMigrated, version, SchemaVersion())
+	case len(missing) > 0:
+		return nil, fmt.Errorf("%w: versions %v not applied (want %d)", ErrNotMigrated, missing, SchemaVersion())
 	}
 	s := &Store{pool: pool, name: tenant}
 	err = pool.QueryRow(ctx, "INSERT INTO parley_tenants (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id", tenant).Scan(&s.tenant)

@@ -61,6 +61,9 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 	if err := br.Close(); err != nil {
 		return mapErr(ctx, "write thread "+w.Thread.ID, err)
 	}
+	if err := s.appendEvents(ctx, tx, w.Events); err != nil {
+		return err
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return mapErr(ctx, "write thread "+w.Thread.ID+": commit", err)
 	}

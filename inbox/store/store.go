@@ -54,6 +54,12 @@ var (
 // The conformance suite in package storetest checks these promises and
 // every inbox rule on an implementation.
 type Store interface {
+	// Feed is the event feed: the events of every write, numbered, for the
+	// subscribers of every inbox on the store (T20).
+	Feed
+	// Limiter is the rate limiter every inbox on the store shares (C9).
+	Limiter
+
 	// Thread returns the thread with the given ID, or ErrNotFound.
 	Thread(ctx context.Context, id string) (Thread, error)
 
@@ -135,8 +141,9 @@ type Store interface {
 	// ProviderID set on it must not belong to another delivery or to an
 	// outbound message other than its own (ErrDuplicate); inbound messages
 	// do not count. The store updates the Counts of the delivery's message
-	// (S5). MessageID and ThreadID never change.
-	WriteDelivery(ctx context.Context, d Delivery) error
+	// (S5). MessageID and ThreadID never change. events are appended to the
+	// feed in the same transaction (see Feed).
+	WriteDelivery(ctx context.Context, d Delivery, events ...FeedEvent) error
 
 	// ClaimDue claims up to limit deliveries whose status is
 	// status.Scheduled, whose DueAt is at or before now and whose claim has
@@ -150,8 +157,9 @@ type Store interface {
 	Scheduled(ctx context.Context, anchor string) ([]Delivery, error)
 
 	// SetOptOut records that address opted out of (optedOut true) or back
-	// into kind (R5).
-	SetOptOut(ctx context.Context, kind channel.Kind, address string, optedOut bool) error
+	// into kind (R5), and appends events to the feed in the same
+	// transaction.
+	SetOptOut(ctx context.Context, kind channel.Kind, address string, optedOut bool, events ...FeedEvent) error
 
 	// OptedOut returns the subset of addresses that are opted out of kind.
 	OptedOut(ctx context.Context, kind channel.Kind, addresses []string) (map[string]bool, error)
@@ -181,6 +189,9 @@ type ThreadWrite struct {
 	// C15); nothing else of a stored message ever changes. A message that
 	// is not of the thread fails with ErrNotFound.
 	Times *MessageTimes
+	// Events are appended to the feed with the write, atomically (see
+	// Feed).
+	Events []FeedEvent
 }
 
 // MessageTimes are the new times of a stored message (ThreadWrite.Times).

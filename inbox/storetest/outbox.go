@@ -101,11 +101,11 @@ type downOnAccept struct {
 
 var errDown = errors.New("storetest: store unreachable")
 
-func (s *downOnAccept) WriteDelivery(ctx context.Context, d store.Delivery) error {
+func (s *downOnAccept) WriteDelivery(ctx context.Context, d store.Delivery, events ...store.FeedEvent) error {
 	if s.down.Load() {
 		return errDown
 	}
-	return s.Store.WriteDelivery(ctx, d)
+	return s.Store.WriteDelivery(ctx, d, events...)
 }
 
 func (s *downOnAccept) Delivery(ctx context.Context, id string) (store.Delivery, error) {

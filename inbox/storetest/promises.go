@@ -127,18 +127,18 @@ func (f *faulty) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 	return f.Store.WriteThread(ctx, w)
 }
 
-func (f *faulty) WriteDelivery(ctx context.Context, d store.Delivery) error {
+func (f *faulty) WriteDelivery(ctx context.Context, d store.Delivery, events ...store.FeedEvent) error {
 	if f.fail.Load() {
 		return errInjected
 	}
-	return f.Store.WriteDelivery(ctx, d)
+	return f.Store.WriteDelivery(ctx, d, events...)
 }
 
-func (f *faulty) SetOptOut(ctx context.Context, k channel.Kind, a string, v bool) error {
+func (f *faulty) SetOptOut(ctx context.Context, k channel.Kind, a string, v bool, events ...store.FeedEvent) error {
 	if f.fail.Load() {
 		return errInjected
 	}
-	return f.Store.SetOptOut(ctx, k, a, v)
+	return f.Store.SetOptOut(ctx, k, a, v, events...)
 }
 
 // testStress runs goroutines that receive, record, read, mute, archive,

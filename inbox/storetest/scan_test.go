@@ -52,10 +52,137 @@ type scanStore struct {
 	dels     []store.Delivery
 	assign   []store.Assignment
 	optout   map[string]bool
+	events   []store.FeedEvent // every event appended: Seq is index+1
+	pruned   int               // events[:pruned] were pruned
+	tat      map[string]time.Time
+
+	notifyMu sync.Mutex // held while watchers are called
+	wmu      sync.Mutex
+	watchers map[*func(store.Notice)]bool
 }
 
 func newScanStore() *scanStore {
-	return &scanStore{threads: map[string]store.Thread{}, live: map[store.Subject]string{}, optout: map[string]bool{}}
+	return &scanStore{threads: map[string]store.Thread{}, live: map[store.Subject]string{}, optout: map[string]bool{},
+		tat: map[string]time.Time{}, watchers: map[*func(store.Notice)]bool{}}
+}
+
+// appendEvents appends events under mu and returns the notice to give
+// once mu is released (Seq 0: none).
+func (s *scanStore) appendEvents(events []store.FeedEvent) store.Notice {
+	for _, e := range events {
+		e.Seq = uint64(len(s.events) + 1)
+		e.Data = slices.Clone(e.Data)
+		s.events = append(s.events, e)
+	}
+	if len(events) == 0 {
+		return store.Notice{}
+	}
+	return store.Notice{Seq: uint64(len(s.events))}
+}
+
+// notify calls the watchers; the caller does not hold mu.
+func (s *scanStore) notify(n store.Notice) {
+	if n.Seq == 0 && n.Ephemeral == nil {
+		return
+	}
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	s.wmu.Lock()
+	var fns []func(store.Notice)
+	for fn := range s.watchers {
+		fns = append(fns, *fn)
+	}
+	s.wmu.Unlock()
+	for _, fn := range fns {
+		if n.Ephemeral != nil {
+			n.Ephemeral = slices.Clone(n.Ephemeral)
+		}
+		fn(n)
+	}
+}
+
+func (s *scanStore) AppendEvents(ctx context.Context, events ...store.FeedEvent) error {
+	s.mu.Lock()
+	n := s.appendEvents(events)
+	s.mu.Unlock()
+	s.notify(n)
+	return nil
+}
+
+func (s *scanStore) ReadEvents(ctx context.Context, after uint64, limit int) ([]store.FeedEvent, error) {
+	if limit < 1 {
+		return nil, store.ErrInvalid
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if after < uint64(s.pruned) {
+		return nil, store.ErrPruned
+	}
+	var out []store.FeedEvent
+	for _, e := range s.events {
+		if e.Seq > after && len(out) < limit {
+			e.Data = slices.Clone(e.Data)
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func (s *scanStore) LastEventSeq(ctx context.Context) (uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return uint64(len(s.events)), nil
+}
+
+func (s *scanStore) PruneEvents(ctx context.Context, before time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for s.pruned < len(s.events) && s.events[s.pruned].At.Before(before) {
+		s.events[s.pruned].Data = nil
+		s.pruned++
+		n++
+	}
+	return n, nil
+}
+
+func (s *scanStore) Watch(ctx context.Context, fn func(store.Notice)) error {
+	s.wmu.Lock()
+	s.watchers[&fn] = true
+	s.wmu.Unlock()
+	s.notifyMu.Lock()
+	fn(store.Notice{})
+	s.notifyMu.Unlock()
+	context.AfterFunc(ctx, func() {
+		s.wmu.Lock()
+		delete(s.watchers, &fn)
+		s.wmu.Unlock()
+	})
+	return nil
+}
+
+func (s *scanStore) PublishEphemeral(ctx context.Context, data []byte) error {
+	if len(data) > store.MaxEphemeral {
+		return store.ErrInvalid
+	}
+	s.notify(store.Notice{Ephemeral: append([]byte{}, data...)})
+	return nil
+}
+
+func (s *scanStore) ReserveSends(ctx context.Context, key string, perSecond float64, burst, n int) (time.Duration, error) {
+	if n < 1 || burst < 1 || !(perSecond > 0) {
+		return 0, store.ErrInvalid
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	interval := time.Duration(float64(time.Second) / perSecond)
+	now := time.Now()
+	base := s.tat[key]
+	if base.Before(now) {
+		base = now
+	}
+	s.tat[key] = base.Add(time.Duration(n) * interval)
+	return base.Sub(now) - time.Duration(burst-1)*interval, nil
 }
 
 func nf(what string) error { return fmt.Errorf("scan: %s: %w", what, store.ErrNotFound) }
@@ -331,7 +458,17 @@ func (s *scanStore) WriteThread(ctx context.Context, w store.ThreadWrite) error 
 		return err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	err := s.writeThread(w)
+	var n store.Notice
+	if err == nil {
+		n = s.appendEvents(w.Events)
+	}
+	s.mu.Unlock()
+	s.notify(n)
+	return err
+}
+
+func (s *scanStore) writeThread(w store.ThreadWrite) error {
 	t := w.Thread
 	old, exists := s.threads[t.ID]
 	if t.Version == 0 {
@@ -397,9 +534,19 @@ func (s *scanStore) WriteThread(ctx context.Context, w store.ThreadWrite) error 
 	return nil
 }
 
-func (s *scanStore) WriteDelivery(ctx context.Context, d store.Delivery) error {
+func (s *scanStore) WriteDelivery(ctx context.Context, d store.Delivery, events ...store.FeedEvent) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	err := s.writeDelivery(d)
+	var n store.Notice
+	if err == nil {
+		n = s.appendEvents(events)
+	}
+	s.mu.Unlock()
+	s.notify(n)
+	return err
+}
+
+func (s *scanStore) writeDelivery(d store.Delivery) error {
 	for i, old := range s.dels {
 		if old.ID == d.ID {
 			if old.Version != d.Version {
@@ -453,10 +600,12 @@ func (s *scanStore) Scheduled(ctx context.Context, anchor string) ([]store.Deliv
 	return out, nil
 }
 
-func (s *scanStore) SetOptOut(ctx context.Context, k channel.Kind, a string, v bool) error {
+func (s *scanStore) SetOptOut(ctx context.Context, k channel.Kind, a string, v bool, events ...store.FeedEvent) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.optout[k.String()+a] = v
+	n := s.appendEvents(events)
+	s.mu.Unlock()
+	s.notify(n)
 	return nil
 }
 

@@ -62,6 +62,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Stress", testStress},
 	}
 	scenarios = append(scenarios, issue12Scenarios...)
+	scenarios = append(scenarios, feedScenarios...)
+	scenarios = append(scenarios, shutdownScenarios...)
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) { sc.fn(t, newStore) })
 	}

@@ -1,0 +1,383 @@
+package inbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/parleyhq/parley/channel"
+	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/status"
+)
+
+// The event feed (T20). Every event is written to the store's feed with
+// the change that causes it (store.Feed), numbered by the store; each
+// Inbox reads the feed in order and hands the events to its subscribers
+// (the hub), from its first subscription (or LastEventSeq) on: an Inbox
+// nobody subscribes to reads nothing. It reads in two ways that take turns
+// on pullMu:
+//   - the goroutine that wrote reads right after its write, so that the
+//     events of a method have reached this inbox's subscribers when it
+//     returns;
+//   - one tailing goroutine per Inbox reads when the store's watch says
+//     another instance appended events, and prunes the feed from time to
+//     time.
+//
+// Neither blocks on a subscriber: the hub offers each event without
+// waiting (Subscription.offer).
+const (
+	// pullBatch is the number of events read from the store at once.
+	pullBatch = 256
+	// maxPruneEvery bounds the time between two prunes of the feed.
+	maxPruneEvery = time.Hour
+)
+
+// feed is an Inbox's reader of the store's event feed.
+type feed struct {
+	pullMu sync.Mutex
+	// reqs counts the reads asked for after writes; done is the count that
+	// the latest completed read started after (guarded by pullMu): a read
+	// that started after a write's commit has read its events.
+	reqs atomic.Uint64
+	done uint64
+
+	wake    chan struct{} // the tailing goroutine's, buffered 1
+	noticed atomic.Uint64 // the highest Seq a notice named
+	forced  atomic.Bool   // read whatever the notices say
+
+	retention time.Duration // NoLimit: never prune
+	lastPrune time.Time     // used by the tailing goroutine only
+
+	mu      sync.Mutex
+	started bool
+	closed  bool
+	cancel  context.CancelFunc // stops the tailing goroutine and the watch
+	wg      sync.WaitGroup     // the tailing goroutine and catch-ups
+}
+
+func newFeed(retention time.Duration) *feed {
+	if retention == 0 {
+		retention = DefaultEventRetention
+	}
+	return &feed{wake: make(chan struct{}, 1), retention: retention}
+}
+
+// startFeed starts reading the feed, once: ctx, when not nil, is used to
+// learn where the feed stands before it returns, so that a first
+// subscription misses nothing written after it; the tailing goroutine
+// does it otherwise (and retries while the store fails).
+func (in *Inbox) startFeed(ctx context.Context) {
+	f := in.feed
+	f.mu.Lock()
+	if f.started || f.closed {
+		f.mu.Unlock()
+		return
+	}
+	f.started = true
+	tctx, cancel := context.WithCancel(context.Background())
+	f.cancel = cancel
+	f.wg.Add(1)
+	f.mu.Unlock()
+	watching := false
+	if ctx != nil {
+		// the watch first, so that nothing appended after the read below
+		// goes unnoticed; on failure the tailing goroutine tries again
+		watching = in.store.Watch(tctx, in.notice) == nil
+		_ = in.pull(ctx, 0)
+	}
+	go in.tail(tctx, watching)
+}
+
+// closeFeed stops the tailing goroutine and the catch-ups, and ends every
+// subscription.
+func (in *Inbox) closeFeed() {
+	f := in.feed
+	f.mu.Lock()
+	f.closed = true
+	if f.cancel != nil {
+		f.cancel()
+	}
+	f.mu.Unlock()
+	in.events.close()
+	f.wg.Wait()
+}
+
+// tail is the tailing goroutine: it watches the store and reads the feed
+// when told, until ctx ends.
+func (in *Inbox) tail(ctx context.Context, watching bool) {
+	f := in.feed
+	defer f.wg.Done()
+	pause := firstOutcomePause
+	wait := func() bool {
+		t := time.NewTimer(jitter(pause))
+		defer t.Stop()
+		pause = min(2*pause, maxOutcomePause)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			return true
+		}
+	}
+	for !watching {
+		err := in.store.Watch(ctx, in.notice)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		in.log.Warn("inbox: cannot watch the event feed; trying again", "err", err)
+		if !wait() {
+			return
+		}
+	}
+	pause = firstOutcomePause
+	f.forced.Store(true)
+	for {
+		pos, known := in.events.position()
+		if f.forced.Swap(false) || !known || f.noticed.Load() > pos {
+			if err := in.pull(ctx, 0); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				in.log.Warn("inbox: cannot read the event feed; trying again", "err", err)
+				f.forced.Store(true)
+				if !wait() {
+					return
+				}
+				continue
+			}
+			pause = firstOutcomePause
+		}
+		in.maybePrune(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-f.wake:
+		}
+	}
+}
+
+// maybePrune prunes the feed when the last prune is older than a
+// twenty-fourth of the retention (an hour at most), as the inbox's clock
+// goes. Every instance prunes; pruning twice removes nothing more.
+func (in *Inbox) maybePrune(ctx context.Context) {
+	f := in.feed
+	if f.retention == NoLimit {
+		return
+	}
+	now := in.now()
+	if !f.lastPrune.IsZero() && now.Sub(f.lastPrune) < min(f.retention/24, maxPruneEvery) {
+		return
+	}
+	f.lastPrune = now
+	if _, err := in.PruneEvents(ctx); err != nil && ctx.Err() == nil {
+		in.log.Warn("inbox: cannot prune the event feed", "err", err)
+	}
+}
+
+// PruneEvents removes the events of the store's feed older than
+// Options.EventRetention and returns how many it removed. Every Inbox does
+// it from time to time while events are written; hosts need not call it.
+// A subscriber that resumes after a pruned event gets EventResync.
+func (in *Inbox) PruneEvents(ctx context.Context) (int, error) {
+	if in.feed.retention == NoLimit {
+		return 0, nil
+	}
+	n, err := in.store.PruneEvents(ctx, in.now().Add(-in.feed.retention))
+	if err != nil {
+		return n, wrapStore("prune events", err)
+	}
+	return n, nil
+}
+
+// notice is the store's watch callback: it must not block.
+func (in *Inbox) notice(n store.Notice) {
+	f := in.feed
+	if n.Ephemeral != nil {
+		e, err := decodeEvent(n.Ephemeral)
+		if err != nil {
+			in.log.Warn("inbox: an ephemeral event cannot be read; skipped", "err", err)
+			return
+		}
+		in.typed(e)
+		in.events.ephemeral(e)
+		return
+	}
+	if n.Seq == 0 {
+		f.forced.Store(true)
+	}
+	for {
+		old := f.noticed.Load()
+		if n.Seq <= old || f.noticed.CompareAndSwap(old, n.Seq) {
+			break
+		}
+	}
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pull reads the feed after the hub's position and delivers what it reads,
+// unless a read that started after request req (0: none) completed
+// meanwhile.
+func (in *Inbox) pull(ctx context.Context, req uint64) error {
+	f, h := in.feed, in.events
+	f.pullMu.Lock()
+	defer f.pullMu.Unlock()
+	if req != 0 && f.done >= req {
+		return nil
+	}
+	start := f.reqs.Load()
+	if _, known := h.position(); !known {
+		head, err := in.store.LastEventSeq(ctx)
+		if err != nil {
+			return wrapStore("event feed", err)
+		}
+		h.setKnown(head)
+	}
+	for {
+		after, _ := h.position()
+		recs, err := in.store.ReadEvents(ctx, after, pullBatch)
+		if errors.Is(err, store.ErrPruned) {
+			// this inbox fell behind the retention (it could not read for
+			// that long): its subscribers reload
+			head, err := in.store.LastEventSeq(ctx)
+			if err != nil {
+				return wrapStore("event feed", err)
+			}
+			h.skipTo(head, in.now())
+			in.log.Warn("inbox: events were pruned before this inbox read them; subscribers resync", "after", after, "head", head)
+			continue
+		}
+		if err != nil {
+			return wrapStore("event feed", err)
+		}
+		h.deliver(recs, in.log)
+		if len(recs) < pullBatch {
+			break
+		}
+	}
+	f.done = max(f.done, start)
+	return nil
+}
+
+// delivered hands the events of a write that returned to this inbox's
+// subscribers before the method that wrote returns. When the store cannot
+// be read now, the tailing goroutine does it later.
+func (in *Inbox) delivered(ctx context.Context) {
+	f := in.feed
+	if _, known := in.events.position(); !known {
+		return // nobody subscribed yet
+	}
+	req := f.reqs.Add(1)
+	if err := in.pull(context.WithoutCancel(ctx), req); err != nil {
+		in.log.Debug("inbox: reading the event feed after a write failed; the feed's reader tries again", "err", err)
+		f.forced.Store(true)
+		select {
+		case f.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// publish writes events that no stored change causes to the feed, and
+// delivers them. A failure is logged: the events are reports about what
+// happened, and what happened stands.
+func (in *Inbox) publish(ctx context.Context, es ...Event) {
+	ctx = context.WithoutCancel(ctx)
+	if err := in.store.AppendEvents(ctx, in.feedEvents(es...)...); err != nil {
+		in.log.Error("inbox: an event could not be written to the event feed", "type", es[0].Type.String(), "err", err)
+		return
+	}
+	in.delivered(ctx)
+}
+
+// publishEphemeral hands an event that is not kept (typing) to the
+// subscribers of every inbox on the store.
+func (in *Inbox) publishEphemeral(ctx context.Context, e Event) error {
+	b, err := encodeEvent(e)
+	if err != nil {
+		return err
+	}
+	if err := in.store.PublishEphemeral(ctx, b); err != nil {
+		return wrapStore("publish", err)
+	}
+	return nil
+}
+
+// feedEvents encodes events for a write.
+func (in *Inbox) feedEvents(es ...Event) []store.FeedEvent {
+	out := make([]store.FeedEvent, 0, len(es))
+	for _, e := range es {
+		if e.At.IsZero() {
+			e.At = in.now()
+		}
+		b, err := encodeEvent(e)
+		if err != nil {
+			in.log.Error("inbox: an event cannot be encoded", "type", e.Type.String(), "err", err)
+			continue
+		}
+		out = append(out, store.FeedEvent{At: e.At, Data: b})
+	}
+	return out
+}
+
+// wireEvent is an event as the feed keeps it: JSON with names, so that
+// instances of different versions read each other's events.
+type wireEvent struct {
+	Type       string        `json:"type"`
+	ThreadID   string        `json:"thread,omitempty"`
+	MessageID  string        `json:"message,omitempty"`
+	DeliveryID string        `json:"delivery,omitempty"`
+	ProviderID string        `json:"provider_id,omitempty"`
+	Agent      string        `json:"agent,omitempty"`
+	Kind       channel.Kind  `json:"kind,omitempty"`
+	Address    string        `json:"address,omitempty"`
+	Status     status.Status `json:"status,omitempty"`
+	At         time.Time     `json:"at"`
+	ExpiresAt  time.Time     `json:"expires,omitzero"`
+}
+
+func encodeEvent(e Event) ([]byte, error) {
+	b, err := json.Marshal(wireEvent{Type: e.Type.String(), ThreadID: e.ThreadID, MessageID: e.MessageID,
+		DeliveryID: e.DeliveryID, ProviderID: e.ProviderID, Agent: e.Agent, Kind: e.Kind, Address: e.Address,
+		Status: e.Status, At: e.At, ExpiresAt: e.ExpiresAt})
+	if err != nil {
+		return nil, fmt.Errorf("inbox: encode %s event: %w", e.Type, err)
+	}
+	return b, nil
+}
+
+// errUnknownEvent: an event of a type this version does not know (written
+// by a newer instance); it is skipped.
+var errUnknownEvent = errors.New("inbox: unknown event type")
+
+func decodeEvent(b []byte) (Event, error) {
+	var w wireEvent
+	if err := json.Unmarshal(b, &w); err != nil {
+		return Event{}, fmt.Errorf("inbox: decode event: %w", err)
+	}
+	t := eventTypeNamed(w.Type)
+	if t == 0 {
+		return Event{}, fmt.Errorf("%w %q", errUnknownEvent, w.Type)
+	}
+	return Event{Type: t, ThreadID: w.ThreadID, MessageID: w.MessageID, DeliveryID: w.DeliveryID,
+		ProviderID: w.ProviderID, Agent: w.Agent, Kind: w.Kind, Address: w.Address, Status: w.Status,
+		At: w.At, ExpiresAt: w.ExpiresAt}, nil
+}
+
+func eventTypeNamed(name string) EventType {
+	for i, n := range eventNames {
+		if i > 0 && n == name {
+			return EventType(i)
+		}
+	}
+	return 0
+}

@@ -1,0 +1,212 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley/inbox/store"
+)
+
+// feed is the store's event feed (store.Feed) and rate limiter
+// (store.Limiter). Its events are guarded by the store's mu, so that a
+// write appends its events in the same critical section as its changes;
+// watchers and buckets have locks of their own.
+type feed struct {
+	events []store.FeedEvent // events[i].Seq == first+i
+	first  uint64            // Seq of events[0], or of the next event when empty
+
+	wmu      sync.Mutex
+	watchers map[*watcher]struct{}
+	notifyMu sync.Mutex // held while watchers are called: one call at a time
+
+	lmu     sync.Mutex
+	buckets map[string]time.Time // key → theoretical arrival time (GCRA)
+}
+
+type watcher struct{ fn func(store.Notice) }
+
+// init makes the feed ready, numbered from the time it was created, in
+// microseconds of the real clock: the numbers of a store that replaces
+// another (a restarted process) are above the old one's, so a subscriber
+// that resumes across a restart with an old number is told to reload
+// rather than given unrelated events.
+func (f *feed) init() {
+	f.first = 1
+	if us := time.Now().UnixMicro(); us > 0 {
+		f.first = uint64(us)
+	}
+	f.watchers, f.buckets = map[*watcher]struct{}{}, map[string]time.Time{}
+}
+
+// head returns the Seq of the latest event appended. The caller holds mu.
+func (f *feed) head() uint64 { return f.first + uint64(len(f.events)) - 1 }
+
+// appendEvents numbers and appends events, copied; it returns the new head,
+// 0 when there were none. The caller holds mu for writing.
+func (f *feed) appendEvents(events []store.FeedEvent) uint64 {
+	if len(events) == 0 {
+		return 0
+	}
+	for _, e := range events {
+		e.Seq = f.head() + 1
+		e.Data = slices.Clone(e.Data)
+		f.events = append(f.events, e)
+	}
+	return f.head()
+}
+
+// notify tells the watchers that events up to head were appended. It is
+// called without mu held.
+func (s *Store) notify(head uint64) {
+	if head != 0 {
+		s.call(store.Notice{Seq: head})
+	}
+}
+
+func (s *Store) call(n store.Notice) {
+	f := &s.feed
+	f.notifyMu.Lock()
+	defer f.notifyMu.Unlock()
+	f.wmu.Lock()
+	ws := make([]*watcher, 0, len(f.watchers))
+	for w := range f.watchers {
+		ws = append(ws, w)
+	}
+	f.wmu.Unlock()
+	for _, w := range ws {
+		if n.Ephemeral != nil {
+			n.Ephemeral = slices.Clone(n.Ephemeral)
+		}
+		w.fn(n)
+	}
+}
+
+// AppendEvents implements store.Store.
+func (s *Store) AppendEvents(ctx context.Context, events ...store.FeedEvent) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	head := s.feed.appendEvents(events)
+	s.mu.Unlock()
+	s.notify(head)
+	return nil
+}
+
+// ReadEvents implements store.Store.
+func (s *Store) ReadEvents(ctx context.Context, after uint64, limit int) ([]store.FeedEvent, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit < 1 {
+		return nil, invalid("event limit %d", limit)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	f := &s.feed
+	if after+1 < f.first {
+		return nil, fmt.Errorf("memstore: events after %d: %w", after, store.ErrPruned)
+	}
+	i := after + 1 - f.first
+	if i >= uint64(len(f.events)) {
+		return nil, nil
+	}
+	out := slices.Clone(f.events[i:min(uint64(len(f.events)), i+uint64(limit))])
+	for j := range out {
+		out[j].Data = slices.Clone(out[j].Data)
+	}
+	return out, nil
+}
+
+// LastEventSeq implements store.Store.
+func (s *Store) LastEventSeq(ctx context.Context) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.feed.head(), nil
+}
+
+// PruneEvents implements store.Store.
+func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := &s.feed
+	n := 0
+	for n < len(f.events) && f.events[n].At.Before(before) {
+		n++
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	f.events = slices.Clone(f.events[n:])
+	f.first += uint64(n)
+	return n, nil
+}
+
+// Watch implements store.Store: fn is called by the goroutine that wrote,
+// once the write is done, or that published.
+func (s *Store) Watch(ctx context.Context, fn func(store.Notice)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f := &s.feed
+	w := &watcher{fn: fn}
+	f.notifyMu.Lock()
+	f.wmu.Lock()
+	f.watchers[w] = struct{}{}
+	f.wmu.Unlock()
+	fn(store.Notice{})
+	f.notifyMu.Unlock()
+	context.AfterFunc(ctx, func() {
+		f.wmu.Lock()
+		delete(f.watchers, w)
+		f.wmu.Unlock()
+	})
+	return nil
+}
+
+// PublishEphemeral implements store.Store.
+func (s *Store) PublishEphemeral(ctx context.Context, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(data) > store.MaxEphemeral {
+		return invalid("ephemeral event of %d bytes", len(data))
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	s.call(store.Notice{Ephemeral: data})
+	return nil
+}
+
+// ReserveSends implements store.Store with the generic cell rate algorithm
+// on the real clock: the bucket keeps the theoretical arrival time of the
+// next send.
+func (s *Store) ReserveSends(ctx context.Context, key string, perSecond float64, burst, n int) (time.Duration, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if n < 1 || burst < 1 || !(perSecond > 0) {
+		return 0, invalid("reserve %d sends at %v/s, burst %d", n, perSecond, burst)
+	}
+	interval := time.Duration(float64(time.Second) / perSecond)
+	f := &s.feed
+	f.lmu.Lock()
+	defer f.lmu.Unlock()
+	now := time.Now()
+	base := f.buckets[key]
+	if base.Before(now) {
+		base = now
+	}
+	f.buckets[key] = base.Add(time.Duration(n) * interval)
+	return base.Sub(now) - time.Duration(burst-1)*interval, nil
+}
