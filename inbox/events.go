@@ -145,11 +145,12 @@ func (s *Subscription) Missed() uint64 {
 	return s.total
 }
 
-func (s *Subscription) offer(e Event) {
+// offer hands e to the subscriber, and reports false when it missed it.
+func (s *Subscription) offer(e Event) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.done {
-		return
+		return true
 	}
 	e.Missed = s.missed
 	select {
@@ -162,7 +163,9 @@ func (s *Subscription) offer(e Event) {
 		case s.lagged <- struct{}{}:
 		default:
 		}
+		return false
 	}
+	return true
 }
 
 func (s *Subscription) close() {
@@ -317,7 +320,11 @@ func (in *Inbox) publish(e Event) {
 		h.ring[h.start] = e
 		h.start = (h.start + 1) % len(h.ring)
 	}
+	missed := 0
 	for s := range h.subs {
-		s.offer(e)
+		if !s.offer(e) {
+			missed++
+		}
 	}
+	in.obs.missedEvents(missed)
 }

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 
 	"github.com/parleyhq/parley/channel"
@@ -85,8 +87,20 @@ type Options struct {
 	// subscribers that resume after a given event (SubscribeOptions.After).
 	// Zero means DefaultEventHistory.
 	EventHistory int
-	// Logger receives diagnostics. Default: slog.Default().
+	// Logger receives diagnostics: outcomes the store refused, interrupted
+	// sends, failed dispatcher rounds. Default: none (a discarding
+	// logger): a library stays silent unless its host asks. The records
+	// carry the context of the operation, so a handler that reads trace
+	// context from it (an OpenTelemetry log bridge) ties them to its span.
 	Logger *slog.Logger
+	// TracerProvider and MeterProvider receive the inbox's spans and
+	// metrics (see Observability in the package doc). Default: the otel
+	// global providers, which are no-ops until the host installs an SDK
+	// (otel.SetTracerProvider, otel.SetMeterProvider), as OpenTelemetry
+	// advises libraries; the inbox then reports to it without being
+	// created again.
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
 
 	// Channels are the host's registered channels, used by Send (C1).
 	// Default: none, so every send is refused with channel.ErrNotRegistered.
@@ -160,7 +174,9 @@ type Options struct {
 // use; several Inboxes may share one Store (several app instances on one
 // database).
 type Inbox struct {
-	store    Store
+	store    Store // the host's store, traced (tracedStore)
+	base     Store // the host's store
+	obs      *observer
 	now      func() time.Time
 	newID    func() string
 	dir      Directory
@@ -218,8 +234,9 @@ func New(s Store, opts Options) (*Inbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inbox: %w: %w", ErrInvalidArgument, err)
 	}
+	obs := newObserver(opts.TracerProvider, opts.MeterProvider)
 	in := &Inbox{
-		store: s, now: opts.Now, newID: opts.NewID, dir: opts.Directory, details: opts.Details,
+		store: &tracedStore{next: s, tracer: obs.tracer}, base: s, obs: obs, now: opts.Now, newID: opts.NewID, dir: opts.Directory, details: opts.Details,
 		resume: opts.ResumeWindow, visible: opts.VisibilityWindow,
 		dormant: opts.DormantThreads, typingTL: opts.TypingTTL, keywords: kw, log: opts.Logger,
 		typing:   make(map[string]map[string]time.Time),
@@ -277,7 +294,7 @@ func New(s Store, opts Options) (*Inbox, error) {
 		in.typingTL = DefaultTypingTTL
 	}
 	if in.log == nil {
-		in.log = slog.Default()
+		in.log = slog.New(slog.DiscardHandler)
 	}
 	if in.details == nil {
 		if d, ok := opts.Directory.(DetailsResolver); ok {
@@ -293,7 +310,7 @@ func New(s Store, opts Options) (*Inbox, error) {
 }
 
 // Store returns the store the inbox runs on.
-func (in *Inbox) Store() Store { return in.store }
+func (in *Inbox) Store() Store { return in.base }
 
 // Close stops the background writes of send outcomes the store refused
 // (see Options.OutcomeRetry), each after one last write, logging and

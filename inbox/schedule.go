@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/internal/telemetry"
 	"github.com/parleyhq/parley/recipient"
 	"github.com/parleyhq/parley/status"
 	ptemplate "github.com/parleyhq/parley/template"
@@ -241,7 +242,9 @@ func (in *Inbox) cancelDelivery(ctx context.Context, id, reason string) (bool, e
 // meanwhile is not sent to, and the delivery is cancelled with the reason;
 // a marketing message due in the recipient's quiet hours is moved to the
 // next allowed time (R8).
-func (in *Inbox) Dispatch(ctx context.Context, limit int) (int, error) {
+func (in *Inbox) Dispatch(ctx context.Context, limit int) (handled int, err error) {
+	ctx, span := in.obs.startRun(ctx, "inbox.Dispatch")
+	defer func() { in.obs.endRun(span, err, telemetry.CountKey.Int(handled)) }()
 	if limit <= 0 {
 		limit = 500
 	}
@@ -429,6 +432,7 @@ func (in *Inbox) dispatchOne(ctx context.Context, job *dispatchJob, d Delivery) 
 		// recorded without its recipient's content: the message's
 		d.Subject, d.Text, d.HTML = job.msg.Subject, job.msg.Text, job.msg.HTML
 	}
+	in.obs.late(ctx, job.msg.Kind, now.Sub(d.DueAt))
 	out, err := job.f.one(ctx, in.limiter(job.f.ident), d, params, rendered)
 	if err != nil {
 		return err
@@ -505,29 +509,39 @@ func (in *Inbox) RunDispatcher(ctx context.Context, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if _, err := in.Recover(ctx); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			in.log.Error("inbox: recover", "err", err)
-		}
-		for {
-			n, err := in.Dispatch(ctx, 0)
-			if err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				in.log.Error("inbox: dispatch", "err", err)
-				break
-			}
-			if n < 500 {
-				break
-			}
+		if err := in.dispatchRound(ctx); err != nil {
+			return err
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
+		}
+	}
+}
+
+// dispatchRound is one round of RunDispatcher, in a span of its own; it
+// returns ctx's error when ctx ended.
+func (in *Inbox) dispatchRound(ctx context.Context) (err error) {
+	rctx, span := in.obs.startRound(ctx)
+	defer func() { in.obs.endRun(span, err) }()
+	if _, err := in.Recover(rctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		in.log.ErrorContext(rctx, "inbox: recover", "err", err)
+	}
+	for {
+		n, err := in.Dispatch(rctx, 0)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			in.log.ErrorContext(rctx, "inbox: dispatch", "err", err)
+			return nil
+		}
+		if n < 500 {
+			return nil
 		}
 	}
 }
