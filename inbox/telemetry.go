@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/inbox/store"
@@ -33,7 +34,9 @@ const (
 // nothing measurable when no SDK is installed: spans are the API's
 // non-recording ones, attributes are set only on recording spans, and
 // measurements are taken only when their instrument is enabled, with
-// attribute sets built once.
+// attribute sets built once. A nil *observer is an uninstrumented inbox's
+// (the benchmarks' baseline, see export_test.go): its methods do nothing
+// and return a no-op span.
 type observer struct {
 	tracer     trace.Tracer
 	deliveries metric.Int64Counter
@@ -45,7 +48,42 @@ type observer struct {
 	byStatus telemetry.Set[kindStatus]
 	byError  telemetry.Set[kindError]
 	byKind   telemetry.Set[channel.Kind]
+
+	kinds map[channel.Kind]*kindSpans // of channel.Kinds(), read-only
+	// the start options of producer and consumer spans, built once: an
+	// option boxed and a variadic slice made per span would allocate
+	producer, consumer []trace.SpanStartOption
 }
+
+// kindSpans are the names and fixed attributes of a channel kind's spans,
+// built once so that starting a span allocates no name and no attribute
+// slice.
+type kindSpans struct {
+	send, deliver, receive, status                     string
+	sendAttrs, deliverAttrs, receiveAttrs, statusAttrs []attribute.KeyValue
+}
+
+func newKindSpans(k channel.Kind) *kindSpans {
+	return &kindSpans{
+		send: "send " + k.String(), deliver: "deliver " + k.String(), receive: "receive " + k.String(), status: "status " + k.String(),
+		sendAttrs:    messaging("send", semconv.MessagingOperationTypeSend, k),
+		deliverAttrs: messaging("deliver", semconv.MessagingOperationTypeSend, k),
+		receiveAttrs: messaging("receive", semconv.MessagingOperationTypeProcess, k),
+		statusAttrs:  messaging("status", semconv.MessagingOperationTypeProcess, k),
+	}
+}
+
+// spans returns the names and attributes of kind's spans.
+func (o *observer) spans(k channel.Kind) *kindSpans {
+	if ks, ok := o.kinds[k]; ok {
+		return ks
+	}
+	return newKindSpans(k)
+}
+
+// off is the span of an operation an uninstrumented inbox (a nil observer)
+// or an unrecorded delivery runs in.
+var off trace.Span = noop.Span{}
 
 type kindStatus struct {
 	kind   channel.Kind
@@ -60,8 +98,15 @@ type kindError struct {
 
 func newObserver(tp trace.TracerProvider, mp metric.MeterProvider) *observer {
 	m := telemetry.Meter(mp, scope)
+	kinds := map[channel.Kind]*kindSpans{}
+	for _, k := range channel.Kinds() {
+		kinds[k] = newKindSpans(k)
+	}
 	return &observer{
-		tracer: telemetry.Tracer(tp, scope),
+		kinds:    kinds,
+		producer: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindProducer)},
+		consumer: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer)},
+		tracer:   telemetry.Tracer(tp, scope),
 		deliveries: telemetry.Counter(m, deliveriesMetric, "{delivery}",
 			"Deliveries that entered a status (S1), by channel kind and status: each delivery counts once per status its current status rises to (S2)."),
 		sendDur: telemetry.Histogram(m, sendDurationMetric, "s",
@@ -114,9 +159,13 @@ func messaging(op string, typ attribute.KeyValue, kind channel.Kind) []attribute
 
 // startSend starts the span of Inbox.Send.
 func (o *observer) startSend(ctx context.Context, d Draft) (context.Context, trace.Span) {
-	ctx, span := o.tracer.Start(ctx, "send "+d.Kind.String(), trace.WithSpanKind(trace.SpanKindProducer))
+	if o == nil {
+		return ctx, off
+	}
+	ks := o.spans(d.Kind)
+	ctx, span := o.tracer.Start(ctx, ks.send, o.producer...)
 	if span.IsRecording() {
-		span.SetAttributes(messaging("send", semconv.MessagingOperationTypeSend, d.Kind)...)
+		span.SetAttributes(ks.sendAttrs...)
 		span.SetAttributes(telemetry.ThreadIDKey.String(d.ThreadID))
 	}
 	return ctx, span
@@ -135,23 +184,39 @@ func (o *observer) endSend(span trace.Span, res SendResult, err error) {
 }
 
 // deliverSpan is the span of one delivery's send and what its end
-// records.
+// records. It is a value, kept on the sender's stack.
 type deliverSpan struct {
 	span    trace.Span
 	kind    channel.Kind
-	start   time.Time
-	lastErr error // the latest provider error
+	start   time.Time // zero when the send latency is not measured
+	lastErr error     // the latest provider error
 }
 
-// startDeliver starts the span of one delivery's send (see fanout.one).
-func (o *observer) startDeliver(ctx context.Context, kind channel.Kind, d Delivery) (context.Context, *deliverSpan) {
-	ctx, span := o.tracer.Start(ctx, "deliver "+kind.String())
-	if span.IsRecording() {
-		span.SetAttributes(messaging("deliver", semconv.MessagingOperationTypeSend, kind)...)
-		span.SetAttributes(telemetry.ThreadIDKey.String(d.ThreadID), telemetry.MessageIDKey.String(d.MessageID),
+// startDeliver starts the span of one delivery's send (see fanout.one): a
+// child of the operation that sends it (Send, Dispatch), started only when
+// that operation's span records — as with store calls, a delivery outside
+// a recorded trace would be a root span of its own, and a child of an
+// unsampled span is not sampled either (the SDK's default, parent-based
+// sampler). The send latency is measured whenever its histogram is
+// enabled. Without an SDK, it allocates nothing.
+func (o *observer) startDeliver(ctx context.Context, kind channel.Kind, d Delivery) (context.Context, deliverSpan) {
+	s := deliverSpan{span: off, kind: kind}
+	if o == nil {
+		return ctx, s
+	}
+	if o.sendDur.Enabled(ctx) {
+		s.start = time.Now()
+	}
+	if !trace.SpanFromContext(ctx).IsRecording() {
+		return ctx, s
+	}
+	ks := o.spans(kind)
+	ctx, s.span = o.tracer.Start(ctx, ks.deliver, trace.WithAttributes(ks.deliverAttrs...))
+	if s.span.IsRecording() {
+		s.span.SetAttributes(telemetry.ThreadIDKey.String(d.ThreadID), telemetry.MessageIDKey.String(d.MessageID),
 			telemetry.DeliveryIDKey.String(d.ID))
 	}
-	return ctx, &deliverSpan{span: span, kind: kind, start: time.Now()}
+	return ctx, s
 }
 
 // attempted notes the outcome of one provider call of a delivery.
@@ -166,7 +231,12 @@ func (s *deliverSpan) attempted(err error) {
 
 // endDeliver ends the span of a delivery's send, whose delivery is now out
 // (err: a store error), and records its latency.
-func (o *observer) endDeliver(ctx context.Context, s *deliverSpan, out Delivery, err error) {
+func (o *observer) endDeliver(ctx context.Context, s deliverSpan, out Delivery, err error) {
+	recording := s.span.IsRecording()
+	if !recording && s.start.IsZero() {
+		s.span.End()
+		return
+	}
 	typ := ""
 	failed := out.Status.Current == status.Failed
 	switch {
@@ -177,7 +247,7 @@ func (o *observer) endDeliver(ctx context.Context, s *deliverSpan, out Delivery,
 	case failed:
 		typ = semconv.ErrorTypeOther.Value.AsString()
 	}
-	if span := s.span; span.IsRecording() {
+	if span := s.span; recording {
 		span.SetAttributes(telemetry.Status(out.Status.Current), telemetry.AttemptsKey.Int(out.Attempts))
 		if out.ProviderID != "" {
 			span.SetAttributes(telemetry.ProviderIDKey.String(out.ProviderID))
@@ -191,7 +261,7 @@ func (o *observer) endDeliver(ctx context.Context, s *deliverSpan, out Delivery,
 		}
 	}
 	s.span.End()
-	if o.sendDur.Enabled(ctx) {
+	if !s.start.IsZero() {
 		st := out.Status.Current
 		opt := o.byStatus.Get(kindStatus{s.kind, st, typ}, func() []attribute.KeyValue {
 			return kindStatusAttrs(s.kind, st, typ)
@@ -210,7 +280,7 @@ func kindStatusAttrs(k channel.Kind, s status.Status, errType string) []attribut
 
 // retried counts a provider call retried after err.
 func (o *observer) retried(ctx context.Context, kind channel.Kind, err error) {
-	if o.retries.Enabled(ctx) {
+	if o != nil && o.retries.Enabled(ctx) {
 		typ := errorType(err)
 		o.retries.Add(ctx, 1, o.byError.Get(kindError{kind, typ}, func() []attribute.KeyValue {
 			return []attribute.KeyValue{telemetry.Channel(kind), semconv.ErrorTypeKey.String(typ)}
@@ -220,7 +290,7 @@ func (o *observer) retried(ctx context.Context, kind channel.Kind, err error) {
 
 // entered counts n deliveries of kind that entered status s.
 func (o *observer) entered(ctx context.Context, kind channel.Kind, s status.Status, n int) {
-	if n > 0 && s.Valid() && o.deliveries.Enabled(ctx) {
+	if o != nil && n > 0 && s.Valid() && o.deliveries.Enabled(ctx) {
 		o.deliveries.Add(ctx, int64(n), o.byStatus.Get(kindStatus{kind, s, ""}, func() []attribute.KeyValue {
 			return kindStatusAttrs(kind, s, "")
 		}))
@@ -237,7 +307,7 @@ func (o *observer) changed(ctx context.Context, prev status.Status, d Delivery) 
 // recorded counts the deliveries of a message just recorded, each in the
 // status it was created with.
 func (o *observer) recorded(ctx context.Context, kind channel.Kind, ds []Delivery) {
-	if len(ds) == 0 || !o.deliveries.Enabled(ctx) {
+	if o == nil || len(ds) == 0 || !o.deliveries.Enabled(ctx) {
 		return
 	}
 	n := 0
@@ -254,9 +324,13 @@ func (o *observer) recorded(ctx context.Context, kind channel.Kind, ds []Deliver
 
 // startReceive starts the span of Inbox.ReceiveMessage.
 func (o *observer) startReceive(ctx context.Context, msg channel.Inbound) (context.Context, trace.Span) {
-	ctx, span := o.tracer.Start(ctx, "receive "+msg.Kind.String(), trace.WithSpanKind(trace.SpanKindConsumer))
+	if o == nil {
+		return ctx, off
+	}
+	ks := o.spans(msg.Kind)
+	ctx, span := o.tracer.Start(ctx, ks.receive, o.consumer...)
 	if span.IsRecording() {
-		span.SetAttributes(messaging("receive", semconv.MessagingOperationTypeProcess, msg.Kind)...)
+		span.SetAttributes(ks.receiveAttrs...)
 		if msg.ProviderID != "" {
 			span.SetAttributes(telemetry.ProviderIDKey.String(msg.ProviderID))
 		}
@@ -278,9 +352,13 @@ func (o *observer) endReceive(span trace.Span, m Message, err error) {
 // startStatus starts the span of a status report: Inbox.ApplyStatusUpdate,
 // or Inbox.MarkPushOpened (raw "opened").
 func (o *observer) startStatus(ctx context.Context, kind channel.Kind, providerID string, s status.Status, raw string) (context.Context, trace.Span) {
-	ctx, span := o.tracer.Start(ctx, "status "+kind.String(), trace.WithSpanKind(trace.SpanKindConsumer))
+	if o == nil {
+		return ctx, off
+	}
+	ks := o.spans(kind)
+	ctx, span := o.tracer.Start(ctx, ks.status, o.consumer...)
 	if span.IsRecording() {
-		span.SetAttributes(messaging("status", semconv.MessagingOperationTypeProcess, kind)...)
+		span.SetAttributes(ks.statusAttrs...)
 		span.SetAttributes(attribute.String("parley.status.reported", s.String()), attribute.String("parley.status.raw", raw))
 		if providerID != "" {
 			span.SetAttributes(telemetry.ProviderIDKey.String(providerID))
@@ -304,6 +382,9 @@ func (o *observer) endStatus(span trace.Span, d Delivery, err error) {
 // startRun starts the span of a dispatcher operation (Dispatch, Recover,
 // a RunDispatcher round).
 func (o *observer) startRun(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
+	if o == nil {
+		return ctx, off
+	}
 	return o.tracer.Start(ctx, name, opts...)
 }
 
@@ -319,6 +400,9 @@ func (o *observer) endRun(span trace.Span, err error, attrs ...attribute.KeyValu
 // startRound starts the span of one RunDispatcher round: a new trace (the
 // loop runs for the life of the process), linked to the caller's span.
 func (o *observer) startRound(ctx context.Context) (context.Context, trace.Span) {
+	if o == nil {
+		return ctx, off
+	}
 	opts := []trace.SpanStartOption{trace.WithNewRoot()}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: sc}))
@@ -328,7 +412,7 @@ func (o *observer) startRound(ctx context.Context) (context.Context, trace.Span)
 
 // late records how late a due delivery of kind went.
 func (o *observer) late(ctx context.Context, kind channel.Kind, by time.Duration) {
-	if o.lag.Enabled(ctx) {
+	if o != nil && o.lag.Enabled(ctx) {
 		o.lag.Record(ctx, max(by, 0).Seconds(), o.byKind.Get(kind, func() []attribute.KeyValue {
 			return []attribute.KeyValue{telemetry.Channel(kind)}
 		}))
@@ -337,7 +421,7 @@ func (o *observer) late(ctx context.Context, kind channel.Kind, by time.Duration
 
 // missedEvents counts events subscribers missed.
 func (o *observer) missedEvents(n int) {
-	if ctx := context.Background(); n > 0 && o.missed.Enabled(ctx) {
+	if ctx := context.Background(); o != nil && n > 0 && o.missed.Enabled(ctx) {
 		o.missed.Add(ctx, int64(n))
 	}
 }
