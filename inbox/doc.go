@@ -89,8 +89,8 @@
 // Options.TracerProvider and Options.MeterProvider default to the otel
 // global providers, which are no-ops until the host installs an SDK
 // (OpenTelemetry's advice to libraries); without one the instrumentation
-// costs a non-recording span per operation and no measurement (see the
-// README's figures). Spans carry IDs, kinds and statuses, never an address
+// costs a non-recording span per operation (Send, Receive…), nothing per
+// delivery or store call, and no measurement (see the README's figures). Spans carry IDs, kinds and statuses, never an address
 // or a message's text. Span names and attributes follow the semantic
 // conventions of messaging spans (messaging.system "parley", the channel
 // kind as messaging.destination.name); latencies are measured on the
@@ -100,8 +100,8 @@
 //	span                  kind      started by                        attributes (besides messaging.*)
 //	send {kind}           producer  Send                              parley.thread.id, parley.message.id, messaging.batch.message_count
 //	deliver {kind}        internal  each delivery Send or Dispatch    parley.thread.id, parley.message.id, parley.delivery.id,
-//	                                sends (a child of theirs)         parley.delivery.status, parley.delivery.attempts,
-//	                                                                  parley.provider_message.id; an event per failed attempt;
+//	                                sends, when their span records    parley.delivery.status, parley.delivery.attempts,
+//	                                (a child of theirs)               parley.provider_message.id; an event per failed attempt;
 //	                                                                  error.type and status Error when it failed
 //	receive {kind}        consumer  Receive, ReceiveMessage           parley.provider_message.id, parley.thread.id, parley.message.id
 //	status {kind}         consumer  ApplyStatus, ApplyStatusUpdate,   parley.status.reported, parley.status.raw,
@@ -127,7 +127,10 @@
 //	parley.send.retries    counter          {retry}     parley.channel, error.type: provider calls retried
 //	parley.dispatch.lag    histogram        s           parley.channel: Options.Now when Dispatch sent a scheduled
 //	                                                    delivery minus its due time (C8)
-//	parley.events.missed   counter          {event}     (none): events slow subscribers missed (T20)
+//	parley.events.missed   counter          {event}     (none): events slow subscribers missed because their
+//	                                                    buffer was full; still in the history (T20)
+//	parley.events.resyncs  counter          {subscription} (none): subscriptions that resumed after an event
+//	                                                    the history no longer holds and began with EventResync
 //
 // The webhook handlers (channel/twilio, channel/whatsapp, channel/email)
 // add a span per request, parent of the receive and status spans, and

@@ -268,6 +268,7 @@ func (in *Inbox) SubscribeWith(ctx context.Context, opts SubscribeOptions) *Subs
 	s := &Subscription{c: make(chan Event, buf+extra), lagged: make(chan struct{}, 1)}
 	if resync {
 		s.c <- Event{Seq: h.seq, Type: EventResync, At: in.now()}
+		in.obs.resynced()
 	}
 	for _, e := range replay {
 		s.c <- e

@@ -28,6 +28,7 @@ const (
 	retriesMetric      = "parley.send.retries"
 	dispatchLagMetric  = "parley.dispatch.lag"
 	eventsMissedMetric = "parley.events.missed"
+	resyncsMetric      = "parley.events.resyncs"
 )
 
 // observer holds an Inbox's tracer and instruments. Every method does
@@ -44,6 +45,7 @@ type observer struct {
 	retries    metric.Int64Counter
 	lag        metric.Float64Histogram
 	missed     metric.Int64Counter
+	resyncs    metric.Int64Counter
 
 	byStatus telemetry.Set[kindStatus]
 	byError  telemetry.Set[kindError]
@@ -118,7 +120,9 @@ func newObserver(tp trace.TracerProvider, mp metric.MeterProvider) *observer {
 			"How late a scheduled delivery went: the inbox's clock when the dispatcher sent it minus its due time (C8), by channel kind.",
 			telemetry.LagBounds()),
 		missed: telemetry.Counter(m, eventsMissedMetric, "{event}",
-			"Events a slow subscriber missed because its buffer was full (T20)."),
+			"Events a slow subscriber missed because its buffer was full (T20); it can still have them from the inbox's history."),
+		resyncs: telemetry.Counter(m, resyncsMetric, "{subscription}",
+			"Subscriptions that resumed after an event the inbox no longer holds and began with EventResync: events lost to them, their state to reload (T20)."),
 	}
 }
 
@@ -423,6 +427,13 @@ func (o *observer) late(ctx context.Context, kind channel.Kind, by time.Duration
 func (o *observer) missedEvents(n int) {
 	if ctx := context.Background(); o != nil && n > 0 && o.missed.Enabled(ctx) {
 		o.missed.Add(ctx, int64(n))
+	}
+}
+
+// resynced counts a subscription that began with EventResync.
+func (o *observer) resynced() {
+	if ctx := context.Background(); o != nil && o.resyncs.Enabled(ctx) {
+		o.resyncs.Add(ctx, 1)
 	}
 }
 

@@ -350,11 +350,17 @@ func TestTelemetryDispatcher(t *testing.T) {
 }
 
 // T20 (issue 16): the events a slow subscriber misses are counted in
-// parley.events.missed, as the subscription itself counts them.
+// parley.events.missed, as the subscription itself counts them; a
+// subscriber that resumes after an event the history no longer holds (an
+// SSE client back after a long disconnect) lost events for good: it gets
+// EventResync, counted in parley.events.resyncs. A subscriber that resumes
+// within the history loses nothing and counts in neither.
 func TestTelemetryEventsMissed(t *testing.T) {
 	rec := telemetrytest.New(t)
-	ib, publish := newEventInbox(t, inbox.Options{TracerProvider: rec.TracerProvider, MeterProvider: rec.MeterProvider})
-	sub := ib.SubscribeWith(context.Background(), inbox.SubscribeOptions{Buffer: 1})
+	ib, publish := newEventInbox(t, inbox.Options{TracerProvider: rec.TracerProvider, MeterProvider: rec.MeterProvider, EventHistory: 4})
+	ctx := context.Background()
+	first := ib.LastEventSeq()
+	sub := ib.SubscribeWith(ctx, inbox.SubscribeOptions{Buffer: 1})
 	for range 4 {
 		publish()
 	}
@@ -363,6 +369,24 @@ func TestTelemetryEventsMissed(t *testing.T) {
 	}
 	if n := rec.Sum(t, "parley.events.missed"); n != 3 {
 		t.Errorf("parley.events.missed = %d, want 3", n)
+	}
+	if e := <-ib.SubscribeWith(ctx, inbox.SubscribeOptions{After: first + 2}).C(); e.Type == inbox.EventResync {
+		t.Fatalf("resuming within the history: %v", e.Type)
+	}
+	if n := rec.Sum(t, "parley.events.resyncs"); n != 0 {
+		t.Errorf("parley.events.resyncs = %d after resuming within the history, want 0", n)
+	}
+	for range 4 {
+		publish()
+	}
+	if e := <-ib.SubscribeWith(ctx, inbox.SubscribeOptions{After: first + 2}).C(); e.Type != inbox.EventResync {
+		t.Fatalf("resuming after an event the history no longer holds: %v, want resync", e.Type)
+	}
+	if n := rec.Sum(t, "parley.events.resyncs"); n != 1 {
+		t.Errorf("parley.events.resyncs = %d, want 1", n)
+	}
+	if n := rec.Sum(t, "parley.events.missed"); n != 3+4 {
+		t.Errorf("parley.events.missed = %d, want 7 (the first subscriber is still not reading)", n)
 	}
 }
 
