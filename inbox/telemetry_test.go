@@ -415,3 +415,43 @@ func TestLoggerSilentByDefault(t *testing.T) {
 		t.Errorf("Options.Logger got %q, want the unknown status", mine.String())
 	}
 }
+
+// spanHandler is a slog.Handler that keeps the span context of each
+// record's context, as an OpenTelemetry log bridge reads it.
+type spanHandler struct {
+	slog.Handler
+	spans *[]trace.SpanContext
+}
+
+func (h spanHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h spanHandler) Handle(ctx context.Context, r slog.Record) error {
+	*h.spans = append(*h.spans, trace.SpanContextFromContext(ctx))
+	return nil
+}
+
+// S4 (issue 16): the inbox's log records carry the context of the
+// operation that logs them, so a handler that reads trace context from
+// it ties each record to its span: the warning about a status for an
+// unknown message belongs to that report's "status sms" span.
+func TestLoggerRecordsCarryTheSpan(t *testing.T) {
+	rec := telemetrytest.New(t)
+	var logged []trace.SpanContext
+	logger := slog.New(spanHandler{Handler: slog.DiscardHandler, spans: &logged})
+	in, err := inbox.New(memstore.New(), inbox.Options{StatusWait: -1, Logger: logger,
+		TracerProvider: rec.TracerProvider, MeterProvider: rec.MeterProvider})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := channel.StatusUpdate{Kind: channel.SMS, ProviderID: "SMunknown", Status: status.Delivered}
+	if err := in.ApplyStatus(context.Background(), u); !errors.Is(err, channel.ErrUnknownMessage) {
+		t.Fatalf("unknown status: %v", err)
+	}
+	spans := rec.Named("status sms")
+	if len(logged) != 1 || len(spans) != 1 {
+		t.Fatalf("%d records, %d status spans; want 1 and 1", len(logged), len(spans))
+	}
+	if got, want := logged[0], spans[0].SpanContext(); got.TraceID() != want.TraceID() || got.SpanID() != want.SpanID() {
+		t.Errorf("the record's span is %v/%v, want the status span %v/%v", got.TraceID(), got.SpanID(), want.TraceID(), want.SpanID())
+	}
+}
