@@ -270,7 +270,7 @@ func (o *observer) endDeliver(ctx context.Context, s deliverSpan, out Delivery, 
 		opt := o.byStatus.Get(kindStatus{s.kind, st, typ}, func() []attribute.KeyValue {
 			return kindStatusAttrs(s.kind, st, typ)
 		})
-		o.sendDur.Record(ctx, time.Since(s.start).Seconds(), opt)
+		o.sendDur.Record(ctx, time.Since(s.start).Seconds(), opt.Record...)
 	}
 }
 
@@ -288,7 +288,7 @@ func (o *observer) retried(ctx context.Context, kind channel.Kind, err error) {
 		typ := errorType(err)
 		o.retries.Add(ctx, 1, o.byError.Get(kindError{kind, typ}, func() []attribute.KeyValue {
 			return []attribute.KeyValue{telemetry.Channel(kind), semconv.ErrorTypeKey.String(typ)}
-		}))
+		}).Add...)
 	}
 }
 
@@ -297,7 +297,7 @@ func (o *observer) entered(ctx context.Context, kind channel.Kind, s status.Stat
 	if o != nil && n > 0 && s.Valid() && o.deliveries.Enabled(ctx) {
 		o.deliveries.Add(ctx, int64(n), o.byStatus.Get(kindStatus{kind, s, ""}, func() []attribute.KeyValue {
 			return kindStatusAttrs(kind, s, "")
-		}))
+		}).Add...)
 	}
 }
 
@@ -419,7 +419,7 @@ func (o *observer) late(ctx context.Context, kind channel.Kind, by time.Duration
 	if o != nil && o.lag.Enabled(ctx) {
 		o.lag.Record(ctx, max(by, 0).Seconds(), o.byKind.Get(kind, func() []attribute.KeyValue {
 			return []attribute.KeyValue{telemetry.Channel(kind)}
-		}))
+		}).Record...)
 	}
 }
 

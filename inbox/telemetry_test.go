@@ -455,3 +455,30 @@ func TestLoggerRecordsCarryTheSpan(t *testing.T) {
 		t.Errorf("the record's span is %v/%v, want the status span %v/%v", got.TraceID(), got.SpanID(), want.TraceID(), want.SpanID())
 	}
 }
+
+// M2, S1 (issue 16): with an SDK that does not sample a send (the
+// default parent-based sampler under an unsampled caller, or a ratio
+// sampler's miss), no span of it is recorded — neither the send's nor
+// its deliveries' nor their store calls' — yet every metric still counts
+// it: metrics do not depend on sampling.
+func TestTelemetryUnsampledSendStillMeasured(t *testing.T) {
+	rec := telemetrytest.NewSampled(t, sdktrace.ParentBased(sdktrace.NeverSample()))
+	r := tracedRig(t, rec, inbox.Options{})
+	yoga := r.thread(store.Subject{Kind: store.Audience, ID: "yoga"})
+	res, err := r.in.Send(r.ctx, inbox.Draft{Kind: channel.SMS, ThreadID: yoga.ID, Text: "Class moved to 6pm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Deliveries) != 2 {
+		t.Fatalf("%d deliveries, want 2", len(res.Deliveries))
+	}
+	if spans := rec.Spans(); len(spans) != 0 {
+		t.Errorf("%d spans recorded (the first: %s), want none", len(spans), spans[0].Name())
+	}
+	if n := rec.Sum(t, "parley.deliveries", kindStatus(channel.SMS, status.Validated)...); n != 2 {
+		t.Errorf("parley.deliveries{sms, validated} = %d, want 2", n)
+	}
+	if n, _ := rec.Histogram(t, "parley.send.duration", kindStatus(channel.SMS, status.Validated)...); n != 2 {
+		t.Errorf("parley.send.duration{sms, validated} counted %d, want 2", n)
+	}
+}

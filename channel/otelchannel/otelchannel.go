@@ -181,7 +181,7 @@ func (t *tel) end(ctx context.Context, span trace.Span, op string, kind channel.
 			}
 			return attrs
 		})
-		t.duration.Record(ctx, time.Since(start).Seconds(), opt)
+		t.duration.Record(ctx, time.Since(start).Seconds(), opt.Record...)
 	}
 }
 

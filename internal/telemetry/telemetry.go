@@ -161,18 +161,27 @@ func LagBounds() []float64 {
 	return []float64{1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600}
 }
 
-// Set caches the measurement option of each attribute combination K, built
-// once by the function given to Get, so that recording a measurement with
-// attributes allocates nothing after the first time. The zero value is
-// ready to use.
+// Set caches the measurement options of each attribute combination K,
+// built once by the function given to Get, so that recording a
+// measurement with attributes allocates nothing after the first time. The
+// zero value is ready to use.
 type Set[K comparable] struct {
 	mu sync.RWMutex
-	m  map[K]metric.MeasurementOption
+	m  map[K]Options
 }
 
-// Get returns the option of k, building its attributes with attrs the
+// Options are the measurement options of one attribute set, as the
+// instruments' methods take them: passing a slice built once
+// (counter.Add(ctx, 1, opts.Add...)) allocates nothing, where an option
+// passed alone would make a new variadic slice at every call.
+type Options struct {
+	Add    []metric.AddOption
+	Record []metric.RecordOption
+}
+
+// Get returns the options of k, building its attributes with attrs the
 // first time.
-func (s *Set[K]) Get(k K, attrs func() []attribute.KeyValue) metric.MeasurementOption {
+func (s *Set[K]) Get(k K, attrs func() []attribute.KeyValue) Options {
 	s.mu.RLock()
 	o, ok := s.m[k]
 	s.mu.RUnlock()
@@ -185,9 +194,10 @@ func (s *Set[K]) Get(k K, attrs func() []attribute.KeyValue) metric.MeasurementO
 		return o
 	}
 	if s.m == nil {
-		s.m = map[K]metric.MeasurementOption{}
+		s.m = map[K]Options{}
 	}
-	o = metric.WithAttributeSet(attribute.NewSet(attrs()...))
+	set := metric.WithAttributeSet(attribute.NewSet(attrs()...))
+	o = Options{Add: []metric.AddOption{set}, Record: []metric.RecordOption{set}}
 	s.m[k] = o
 	return o
 }

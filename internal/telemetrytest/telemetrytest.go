@@ -43,8 +43,15 @@ type Recorder struct {
 // test ends.
 func New(t testing.TB) *Recorder {
 	t.Helper()
+	return NewSampled(t, sdktrace.AlwaysSample())
+}
+
+// NewSampled returns a Recorder whose tracer provider samples with
+// sampler; it is shut down when the test ends.
+func NewSampled(t testing.TB, sampler sdktrace.Sampler) *Recorder {
+	t.Helper()
 	r := &Recorder{spans: tracetest.NewSpanRecorder(), reader: sdkmetric.NewManualReader()}
-	r.TracerProvider = sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()), sdktrace.WithSpanProcessor(r.spans))
+	r.TracerProvider = sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithSpanProcessor(r.spans))
 	r.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(r.reader))
 	t.Cleanup(func() {
 		_ = r.TracerProvider.Shutdown(context.Background())

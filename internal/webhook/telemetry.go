@@ -124,7 +124,7 @@ func (t *Telemetry) Serve(w http.ResponseWriter, r *http.Request, serve func(htt
 			return []attribute.KeyValue{telemetry.ProviderKey.String(t.provider), semconv.HTTPRequestMethodKey.String(method),
 				semconv.HTTPResponseStatusCodeKey.Int(code), telemetry.OutcomeKey.String(outcome)}
 		})
-		t.duration.Record(ctx, time.Since(start).Seconds(), opt)
+		t.duration.Record(ctx, time.Since(start).Seconds(), opt.Record...)
 	}
 }
 
