@@ -62,7 +62,13 @@ func Middleware(opts Options) channel.Middleware {
 	m := telemetry.Meter(opts.MeterProvider, scope)
 	t := &tel{provider: opts.Provider, tracer: telemetry.Tracer(opts.TracerProvider, scope),
 		duration: telemetry.Histogram(m, DurationMetric, "s",
-			"Duration of the calls of a channel Sender to its provider (one per attempt).", telemetry.DurationBounds())}
+			"Duration of the calls of a channel Sender to its provider (one per attempt).", telemetry.DurationBounds()),
+		client: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}, names: map[spanKey]string{}}
+	for _, op := range []string{"submit", "find"} {
+		for _, k := range channel.Kinds() {
+			t.names[spanKey{op, k}] = op + " " + k.String()
+		}
+	}
 	return func(next channel.Sender) channel.Sender {
 		s := &sender{tel: t, next: next}
 		f, isF := next.(channel.Finder)
@@ -121,6 +127,15 @@ type tel struct {
 	tracer   trace.Tracer
 	duration metric.Float64Histogram
 	opts     telemetry.Set[callKey]
+	// built once, read-only: a span's start allocates no option slice
+	// and no name
+	client []trace.SpanStartOption
+	names  map[spanKey]string
+}
+
+type spanKey struct {
+	op   string
+	kind channel.Kind
 }
 
 type callKey struct {
@@ -131,11 +146,15 @@ type callKey struct {
 
 // start starts the span of one call.
 func (t *tel) start(ctx context.Context, op string, kind channel.Kind, msg *channel.Message) (context.Context, trace.Span) {
-	name := op
-	if kind != 0 {
+	name, ok := t.names[spanKey{op, kind}]
+	switch {
+	case ok:
+	case kind != 0:
 		name = op + " " + kind.String()
+	default:
+		name = op
 	}
-	ctx, span := t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient))
+	ctx, span := t.tracer.Start(ctx, name, t.client...)
 	if span.IsRecording() {
 		span.SetAttributes(semconv.MessagingOperationNameKey.String(op))
 		if op != "cancel" {

@@ -144,3 +144,21 @@ func implements[T any](s channel.Sender) bool {
 	_, ok := s.(T)
 	return ok
 }
+
+// Issue 16: without an SDK (the otel global providers) the wrapper costs a
+// Send no more than the API's non-recording span (3 allocations: the span
+// and the context that carries it): no span name, option or attribute is
+// built per call.
+func TestNoSDKCost(t *testing.T) {
+	ctx := context.Background()
+	bare := channel.SenderFunc(func(context.Context, *channel.Message) (channel.Receipt, error) {
+		return channel.Receipt{ProviderID: "SM1", Status: status.Validated}, nil
+	})
+	wrapped := otelchannel.Middleware(otelchannel.Options{Provider: "twilio"})(bare)
+	msg := &channel.Message{Kind: channel.SMS, To: "+33612345678", Text: "Class moved to 6pm", Reference: "d1"}
+	base := testing.AllocsPerRun(200, func() { _, _ = bare.Send(ctx, msg) })
+	got := testing.AllocsPerRun(200, func() { _, _ = wrapped.Send(ctx, msg) })
+	if got-base > 3 {
+		t.Errorf("the wrapper adds %v allocations to a Send without an SDK, want at most 3", got-base)
+	}
+}
