@@ -82,6 +82,63 @@
 // one person is one subject and one opt-out. Inbound messages and outbound
 // deliveries have separate provider-ID namespaces (M5).
 //
+// # Observability
+//
+// The inbox reports to OpenTelemetry through its API only
+// (go.opentelemetry.io/otel); the host brings the SDK and its exporters.
+// Options.TracerProvider and Options.MeterProvider default to the otel
+// global providers, which are no-ops until the host installs an SDK
+// (OpenTelemetry's advice to libraries); without one the instrumentation
+// costs a non-recording span per operation (Send, Receive…), nothing per
+// delivery or store call, and no measurement (see the README's figures). Spans carry IDs, kinds and statuses, never an address
+// or a message's text. Span names and attributes follow the semantic
+// conventions of messaging spans (messaging.system "parley", the channel
+// kind as messaging.destination.name); latencies are measured on the
+// monotonic clock, as span times are, and the dispatcher lag on
+// Options.Now.
+//
+//	span                  kind      started by                        attributes (besides messaging.*)
+//	send {kind}           producer  Send                              parley.thread.id, parley.message.id, messaging.batch.message_count
+//	deliver {kind}        internal  each delivery Send or Dispatch    parley.thread.id, parley.message.id, parley.delivery.id,
+//	                                sends, when their span records    parley.delivery.status, parley.delivery.attempts,
+//	                                (a child of theirs)               parley.provider_message.id; an event per failed attempt;
+//	                                                                  error.type and status Error when it failed
+//	receive {kind}        consumer  Receive, ReceiveMessage           parley.provider_message.id, parley.thread.id, parley.message.id
+//	status {kind}         consumer  ApplyStatus, ApplyStatusUpdate,   parley.status.reported, parley.status.raw,
+//	                                MarkPushOpened                    parley.provider_message.id, parley.delivery.id,
+//	                                                                  parley.delivery.status (after the merge)
+//	inbox.Dispatch        internal  Dispatch                          parley.count (deliveries handled)
+//	inbox.Recover         internal  Recover                           parley.recovered.{accepted,not_sent,unknown,deferred}
+//	inbox.RunDispatcher   internal  each RunDispatcher round: a new   (Recover and Dispatch are its children)
+//	                                trace linked to the caller's span
+//	store.{Method}        internal  every Store call made inside a    db.operation.name, the IDs it was given, parley.count
+//	                                recording span (an operation      (rows returned), parley.found=false for ErrNotFound
+//	                                above, or the host's own)
+//
+// Every span that ends in an error sets error.type (a short name: "conflict",
+// "not_found", "opted_out", "transient", "timeout", …, or "_OTHER") and
+// the status Error.
+//
+//	metric                 instrument       unit        attributes
+//	parley.deliveries      counter          {delivery}  parley.channel, parley.delivery.status: each delivery once per
+//	                                                    status its current status rises to (S1, S2)
+//	parley.send.duration   histogram        s           parley.channel, parley.delivery.status (reached), error.type:
+//	                                                    one delivery's send, rate-limit waits and retries included
+//	parley.send.retries    counter          {retry}     parley.channel, error.type: provider calls retried
+//	parley.dispatch.lag    histogram        s           parley.channel: Options.Now when Dispatch sent a scheduled
+//	                                                    delivery minus its due time (C8)
+//	parley.events.missed   counter          {event}     (none): events slow subscribers missed because their
+//	                                                    buffer was full; still in the history (T20)
+//	parley.events.resyncs  counter          {subscription} (none): subscriptions that resumed after an event
+//	                                                    the history no longer holds and began with EventResync
+//
+// The webhook handlers (channel/twilio, channel/whatsapp, channel/email)
+// add a span per request, parent of the receive and status spans, and
+// channel/otelchannel a span per provider call under each delivery's.
+// Diagnostics go to Options.Logger, with each operation's context (so an
+// OpenTelemetry log bridge ties them to their span); there is none by
+// default.
+//
 // # Concurrency
 //
 // An Inbox is safe for concurrent use, and several Inboxes may share one

@@ -155,11 +155,12 @@ func (s *Subscription) Missed() uint64 {
 	return s.total
 }
 
-func (s *Subscription) offer(e Event) {
+// offer hands e to the subscriber, and reports false when it missed it.
+func (s *Subscription) offer(e Event) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.done {
-		return
+		return true
 	}
 	e.Missed = s.missed
 	select {
@@ -172,7 +173,9 @@ func (s *Subscription) offer(e Event) {
 		case s.lagged <- struct{}{}:
 		default:
 		}
+		return false
 	}
+	return true
 }
 
 func (s *Subscription) close() {
@@ -201,6 +204,8 @@ type hub struct {
 	ring  []Event       // the latest events, oldest at start
 	start int
 	n     int
+
+	obs *observer // counts missed events and resyncs
 }
 
 func newHub(buf, history int) *hub {
@@ -291,12 +296,16 @@ func (h *hub) deliver(recs []store.FeedEvent, log *slog.Logger) {
 		}
 		e.Seq = r.Seq
 		h.push(e)
+		missed := 0
 		for s := range h.subs {
 			if e.Seq > s.pos {
 				s.pos = e.Seq
-				s.offer(e)
+				if !s.offer(e) {
+					missed++
+				}
 			}
 		}
+		h.obs.missedEvents(missed)
 	}
 }
 
@@ -312,6 +321,7 @@ func (h *hub) skipTo(head uint64, at time.Time) {
 	for s := range h.subs {
 		s.pos = head
 		s.offer(Event{Seq: head, Type: EventResync, At: at})
+		h.obs.resynced()
 	}
 }
 
@@ -323,9 +333,13 @@ func (h *hub) ephemeral(e Event) {
 		return
 	}
 	e.Seq = h.seq
+	missed := 0
 	for s := range h.subs {
-		s.offer(e)
+		if !s.offer(e) {
+			missed++
+		}
 	}
+	h.obs.missedEvents(missed)
 }
 
 // attach makes s a live subscriber from position pos. The caller holds mu.
@@ -498,6 +512,7 @@ func (in *Inbox) catchUp(ctx context.Context, s *Subscription, cur uint64) {
 			h.mu.Lock()
 			cur = h.seq
 			h.mu.Unlock()
+			in.obs.resynced()
 			if !send(Event{Seq: cur, Type: EventResync, At: in.now()}) {
 				return
 			}

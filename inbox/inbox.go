@@ -12,6 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/recipient"
 	ptemplate "github.com/parleyhq/parley/template"
@@ -89,8 +92,20 @@ type Options struct {
 	// are pruned, and a subscriber that resumes after one gets EventResync.
 	// Zero means DefaultEventRetention; NoLimit keeps them all.
 	EventRetention time.Duration
-	// Logger receives diagnostics. Default: slog.Default().
+	// Logger receives diagnostics: outcomes the store refused, interrupted
+	// sends, failed dispatcher rounds. Default: none (a discarding
+	// logger): a library stays silent unless its host asks. The records
+	// carry the context of the operation, so a handler that reads trace
+	// context from it (an OpenTelemetry log bridge) ties them to its span.
 	Logger *slog.Logger
+	// TracerProvider and MeterProvider receive the inbox's spans and
+	// metrics (see Observability in the package doc). Default: the otel
+	// global providers, which are no-ops until the host installs an SDK
+	// (otel.SetTracerProvider, otel.SetMeterProvider), as OpenTelemetry
+	// advises libraries; the inbox then reports to it without being
+	// created again.
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
 
 	// Channels are the host's registered channels, used by Send (C1).
 	// Default: none, so every send is refused with channel.ErrNotRegistered.
@@ -165,7 +180,9 @@ type Options struct {
 // use; several Inboxes may share one Store (several app instances on one
 // database).
 type Inbox struct {
-	store    Store
+	store    Store // the host's store, traced (tracedStore)
+	base     Store // the host's store
+	obs      *observer
 	now      func() time.Time
 	newID    func() string
 	dir      Directory
@@ -225,8 +242,9 @@ func New(s Store, opts Options) (*Inbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inbox: %w: %w", ErrInvalidArgument, err)
 	}
+	obs := newObserver(opts.TracerProvider, opts.MeterProvider)
 	in := &Inbox{
-		store: s, now: opts.Now, newID: opts.NewID, dir: opts.Directory, details: opts.Details,
+		store: &tracedStore{next: s, tracer: obs.tracer}, base: s, obs: obs, now: opts.Now, newID: opts.NewID, dir: opts.Directory, details: opts.Details,
 		resume: opts.ResumeWindow, visible: opts.VisibilityWindow,
 		dormant: opts.DormantThreads, typingTL: opts.TypingTTL, keywords: kw, log: opts.Logger,
 		typing:   make(map[string]map[string]time.Time),
@@ -284,7 +302,7 @@ func New(s Store, opts Options) (*Inbox, error) {
 		in.typingTL = DefaultTypingTTL
 	}
 	if in.log == nil {
-		in.log = slog.Default()
+		in.log = slog.New(slog.DiscardHandler)
 	}
 	if in.details == nil {
 		if d, ok := opts.Directory.(DetailsResolver); ok {
@@ -296,12 +314,13 @@ func New(s Store, opts Options) (*Inbox, error) {
 		buf = DefaultEventBuffer
 	}
 	in.events = newHub(buf, opts.EventHistory)
+	in.events.obs = obs
 	in.feed = newFeed(opts.EventRetention)
 	return in, nil
 }
 
 // Store returns the store the inbox runs on.
-func (in *Inbox) Store() Store { return in.store }
+func (in *Inbox) Store() Store { return in.base }
 
 // Close stops the background writes of send outcomes the store refused
 // (see Options.OutcomeRetry), each after one last write, logging and

@@ -444,7 +444,9 @@ type Recovery struct {
 // interrupted: bound the provider calls' time (their HTTP client's
 // timeouts) below it. It returns what it did, and the store's error when
 // it fails (what was resolved before stays resolved).
-func (in *Inbox) Recover(ctx context.Context) (Recovery, error) {
+func (in *Inbox) Recover(ctx context.Context) (got Recovery, err error) {
+	ctx, span := in.obs.startRun(ctx, "inbox.Recover")
+	defer func() { in.obs.endRun(span, err, got.attributes()...) }()
 	var rep Recovery
 	before := in.now().Add(-in.outcomeRetry)
 	q := store.SentQuery{SendingBefore: before, Limit: recoverPage}

@@ -74,7 +74,7 @@ func (in *Inbox) retireDevice(ctx context.Context, d Delivery) {
 	err := in.store.SetOptOut(ctx, channel.Push, addr, true, in.feedEvents(Event{Type: EventDeviceRetired,
 		ThreadID: d.ThreadID, MessageID: d.MessageID, DeliveryID: d.ID, Kind: channel.Push, Address: addr})...)
 	if err != nil {
-		in.log.Warn("inbox: recording a retired push token failed", "delivery", d.ID, "err", err)
+		in.log.WarnContext(ctx, "inbox: recording a retired push token failed", "delivery", d.ID, "err", err)
 		return
 	}
 	in.delivered(ctx)
@@ -115,7 +115,9 @@ func (in *Inbox) readdress(ctx context.Context, d Delivery, c recipient.Contact)
 // ErrInvalidArgument for a delivery that is not a push or was never sent
 // (scheduled or cancelled). Reporting the same opening twice changes
 // nothing the second time.
-func (in *Inbox) MarkPushOpened(ctx context.Context, deliveryID string, at time.Time) (Delivery, error) {
+func (in *Inbox) MarkPushOpened(ctx context.Context, deliveryID string, at time.Time) (got Delivery, err error) {
+	ctx, span := in.obs.startStatus(ctx, channel.Push, "", status.Read, "opened")
+	defer func() { in.obs.endStatus(span, got, err) }()
 	if strings.TrimSpace(deliveryID) == "" {
 		return Delivery{}, fmt.Errorf("inbox: push opened: %w: empty delivery ID", ErrInvalidArgument)
 	}

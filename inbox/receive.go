@@ -50,12 +50,14 @@ func (in *Inbox) Receive(ctx context.Context, msg channel.Inbound) error {
 // (R6). A message the store still refuses gives an error matching
 // ErrUnstorable and channel.ErrInvalidMessage; any other error may succeed
 // when retried.
-func (in *Inbox) ReceiveMessage(ctx context.Context, raw channel.Inbound) (_ Message, err error) {
+func (in *Inbox) ReceiveMessage(ctx context.Context, raw channel.Inbound) (got Message, err error) {
 	done, err := in.begin("receive")
 	if err != nil {
 		return Message{}, err
 	}
 	defer done()
+	ctx, span := in.obs.startReceive(ctx, raw)
+	defer func() { in.obs.endReceive(span, got, err) }()
 	defer func() { err = unstorable(err) }()
 	if err := ctx.Err(); err != nil {
 		return Message{}, err
@@ -396,6 +398,7 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 	for i := range ds {
 		ds[i].Version = 1
 	}
+	in.obs.recorded(ctx, m.Kind, ds)
 	if m.Author.Agent != "" {
 		in.stopTyping(ctx, t.ID, m.Author.Agent)
 	}
@@ -426,12 +429,14 @@ func (in *Inbox) ApplyStatus(ctx context.Context, u channel.StatusUpdate) error 
 }
 
 // ApplyStatusUpdate is ApplyStatus returning the delivery as it is now.
-func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) (_ Delivery, err error) {
+func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) (got Delivery, err error) {
 	done, err := in.begin("status update")
 	if err != nil {
 		return Delivery{}, err
 	}
 	defer done()
+	ctx, span := in.obs.startStatus(ctx, u.Kind, u.ProviderID, u.Status, u.Raw)
+	defer func() { in.obs.endStatus(span, got, err) }()
 	defer func() { err = unstorable(err) }()
 	u = cleanStatus(u)
 	if u.ProviderID == "" || !u.Status.Valid() {
@@ -461,6 +466,7 @@ func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) 
 		case err != nil:
 			return Delivery{}, wrapStore("delivery", err)
 		}
+		prev := d.Status.Current
 		accepted, err := d.Status.Apply(status.Change{Status: u.Status, At: at, Raw: u.Raw, ErrorCode: u.ErrorCode,
 			ErrorMessage: u.ErrorMessage, Arrived: u.At.IsZero()})
 		if err != nil {
@@ -478,6 +484,7 @@ func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) 
 		}
 		d.Version++
 		in.delivered(ctx)
+		in.obs.changed(ctx, prev, d)
 		return d, nil
 	}
 	return Delivery{}, fmt.Errorf("inbox: status update %s: %w", u.ProviderID, ErrConflict)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/internal/telemetry"
 	"github.com/parleyhq/parley/recipient"
 	"github.com/parleyhq/parley/status"
 	ptemplate "github.com/parleyhq/parley/template"
@@ -242,12 +243,14 @@ func (in *Inbox) cancelDelivery(ctx context.Context, id, reason string) (bool, e
 // next allowed time (R8). When the inbox shuts down (Shutdown) it stops
 // between two deliveries, gives back the claims of those it did not send,
 // and returns how many it handled with an error matching ErrClosed.
-func (in *Inbox) Dispatch(ctx context.Context, limit int) (int, error) {
+func (in *Inbox) Dispatch(ctx context.Context, limit int) (handled int, err error) {
 	done, err := in.begin("dispatch")
 	if err != nil {
 		return 0, err
 	}
 	defer done()
+	ctx, span := in.obs.startRun(ctx, "inbox.Dispatch")
+	defer func() { in.obs.endRun(span, err, telemetry.CountKey.Int(handled)) }()
 	if limit <= 0 {
 		limit = 500
 	}
@@ -452,6 +455,7 @@ func (in *Inbox) dispatchOne(ctx context.Context, job *dispatchJob, d Delivery) 
 		// recorded without its recipient's content: the message's
 		d.Subject, d.Text, d.HTML = job.msg.Subject, job.msg.Text, job.msg.HTML
 	}
+	in.obs.late(ctx, job.msg.Kind, now.Sub(d.DueAt))
 	out, err := job.f.one(ctx, in.limiter(job.f.ident), d, params, rendered)
 	if err != nil {
 		return err
@@ -532,27 +536,8 @@ func (in *Inbox) RunDispatcher(ctx context.Context, every time.Duration) error {
 		if in.work.closing() {
 			return fmt.Errorf("inbox: dispatcher: %w", ErrClosed)
 		}
-		if _, err := in.Recover(ctx); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			in.log.Error("inbox: recover", "err", err)
-		}
-		for {
-			n, err := in.Dispatch(ctx, 0)
-			if err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				if errors.Is(err, ErrClosed) {
-					return err
-				}
-				in.log.Error("inbox: dispatch", "err", err)
-				break
-			}
-			if n < 500 {
-				break
-			}
+		if err := in.dispatchRound(ctx); err != nil {
+			return err
 		}
 		select {
 		case <-ctx.Done():
@@ -560,6 +545,35 @@ func (in *Inbox) RunDispatcher(ctx context.Context, every time.Duration) error {
 		case <-in.work.quit:
 			return fmt.Errorf("inbox: dispatcher: %w", ErrClosed)
 		case <-t.C:
+		}
+	}
+}
+
+// dispatchRound is one round of RunDispatcher, in a span of its own; it
+// returns ctx's error when ctx ended.
+func (in *Inbox) dispatchRound(ctx context.Context) (err error) {
+	rctx, span := in.obs.startRound(ctx)
+	defer func() { in.obs.endRun(span, err) }()
+	if _, err := in.Recover(rctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		in.log.ErrorContext(rctx, "inbox: recover", "err", err)
+	}
+	for {
+		n, err := in.Dispatch(rctx, 0)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if errors.Is(err, ErrClosed) {
+				return err
+			}
+			in.log.ErrorContext(rctx, "inbox: dispatch", "err", err)
+			return nil
+		}
+		if n < 500 {
+			return nil
 		}
 	}
 }

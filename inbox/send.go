@@ -544,12 +544,14 @@ type SendResult struct {
 // with the reason recorded; none is lost and none is sent twice. Send
 // returns ctx's error then; per-recipient failures do not fail the send:
 // they are in the deliveries' statuses (failed, with the reason).
-func (in *Inbox) Send(ctx context.Context, d Draft) (SendResult, error) {
+func (in *Inbox) Send(ctx context.Context, d Draft) (out SendResult, err error) {
 	done, err := in.begin("send")
 	if err != nil {
 		return SendResult{}, err
 	}
 	defer done()
+	ctx, span := in.obs.startSend(ctx, d)
+	defer func() { in.obs.endSend(span, out, err) }()
 	p, err := in.plan(ctx, d)
 	if err != nil {
 		return SendResult{}, err
@@ -742,8 +744,10 @@ func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 // called, d is marked as sending in the store (the outbox, see mark): a
 // delivery whose mark cannot be written is not sent. It returns a store
 // error only; channel failures are recorded on the delivery.
-func (f *fanout) one(ctx context.Context, lim *sendLimiter, d Delivery, params []string, rendered bool) (Delivery, error) {
+func (f *fanout) one(ctx context.Context, lim *sendLimiter, d Delivery, params []string, rendered bool) (out Delivery, err error) {
 	in := f.in
+	ctx, span := in.obs.startDeliver(ctx, f.msg.Kind, d)
+	defer func() { in.obs.endDeliver(ctx, span, out, err) }()
 	msg := &channel.Message{Kind: f.msg.Kind, From: f.ident, To: d.Address, Subject: d.Subject, Text: d.Text,
 		HTML: d.HTML, Attachments: f.msg.Attachments, Reference: d.ID}
 	if f.replyTo != nil && f.msg.Kind == channel.Email {
@@ -793,6 +797,7 @@ func (f *fanout) one(ctx context.Context, lim *sendLimiter, d Delivery, params [
 		}
 		attempts++
 		r, err := f.sender.Send(ctx, msg)
+		span.attempted(err)
 		if err == nil || !channel.Retryable(err) || attempts >= in.retry.Attempts || ctx.Err() != nil {
 			return f.finish(ctx, d, r, err, attempts, rendered)
 		}
@@ -803,6 +808,7 @@ func (f *fanout) one(ctx context.Context, lim *sendLimiter, d Delivery, params [
 		} else if ra > wait {
 			wait = ra
 		}
+		in.obs.retried(ctx, f.msg.Kind, err)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -849,11 +855,13 @@ func (in *Inbox) updateDeliveryEv(ctx context.Context, held Delivery, fn func(*D
 			return Delivery{}, err
 		}
 		d := held
+		prev := d.Status.Current
 		if try > 0 || held.Version == 0 {
 			var err error
 			if d, err = in.store.Delivery(ctx, id); err != nil {
 				return Delivery{}, wrapStore("delivery "+id, err)
 			}
+			prev = d.Status.Current
 		} else {
 			d.Status = d.Status.Clone()
 		}
@@ -876,6 +884,7 @@ func (in *Inbox) updateDeliveryEv(ctx context.Context, held Delivery, fn func(*D
 		if len(events) > 0 {
 			in.delivered(ctx)
 		}
+		in.obs.changed(ctx, prev, d)
 		return d, nil
 	}
 	return Delivery{}, fmt.Errorf("inbox: delivery %s: %w", id, ErrConflict)

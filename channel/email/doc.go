@@ -29,6 +29,25 @@
 // documentation says which code it answers for what, and which http.Server
 // timeouts to set.
 //
+// # Telemetry
+//
+// The Handler reports each webhook request with OpenTelemetry (the API
+// only: the host brings the SDK, through HandlerConfig.TracerProvider and
+// MeterProvider or the otel global providers, no-ops until it installs
+// one). Each request is one span, named after the request's method and
+// the route the Handler is mounted on ("POST /hooks/email", r.Pattern of
+// http.ServeMux), a server span (an internal one under a span the host's
+// own HTTP middleware started), parent of the inbox's spans for its
+// items; its attributes are http.request.method, url.path, url.scheme,
+// http.route, http.response.status_code, parley.provider ("email") and
+// parley.webhook.outcome (the worst outcome of its items: stored,
+// unknown, invalid, retry; rejected when refused before any reached the
+// Receiver, none when it carried none); a 5xx answer sets error.type and
+// the span's Error status. The histogram parley.webhook.request.duration
+// (s) counts and times the requests by parley.provider,
+// http.request.method, http.response.status_code and
+// parley.webhook.outcome. The Logger is silent unless set.
+//
 // # Concurrency
 //
 // Sender and Handler are safe for concurrent use; a Sender keeps no

@@ -18,6 +18,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/internal/webhook"
 )
@@ -127,6 +130,11 @@ type HandlerConfig struct {
 	// Logger receives one record per refused or failed request; nil means
 	// no logging.
 	Logger *slog.Logger
+	// TracerProvider and MeterProvider receive the Handler's spans and
+	// metrics (see the package doc). Default: the otel global providers,
+	// no-ops until the host installs an SDK.
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
 }
 
 // Handler is the webhook endpoint for inbound email. A relay (an
@@ -175,6 +183,7 @@ type Handler struct {
 	parser Parser
 	recv   channel.Receiver
 	log    *slog.Logger
+	tel    *webhook.Telemetry
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -207,7 +216,7 @@ func NewHandler(cfg HandlerConfig, r channel.Receiver) (*Handler, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{cfg: cfg, recv: r, log: log}
+	h := &Handler{cfg: cfg, recv: r, log: log, tel: webhook.NewTelemetry("email", scope, cfg.TracerProvider, cfg.MeterProvider)}
 	h.parser = Parser{MaxBytes: cfg.MaxBytes, Now: cfg.Now}
 	for _, s := range cfg.ReplySecrets {
 		h.parser.ReplySecrets = append(h.parser.ReplySecrets, bytes.Clone(s))
@@ -215,8 +224,13 @@ func NewHandler(cfg HandlerConfig, r channel.Receiver) (*Handler, error) {
 	return h, nil
 }
 
+// scope is the instrumentation scope of the package's spans and metrics.
+const scope = "github.com/parleyhq/parley/channel/email"
+
 // ServeHTTP handles one webhook request; see Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.tel.Serve(w, r, h.serve) }
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -250,7 +264,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.String("message_id", in.ProviderID), slog.Int("attachments", len(in.Attachments)), slog.Int("text_bytes", len(in.Text)))
 	}
 	err = h.recv.Receive(r.Context(), in)
-	switch o := webhook.Classify(err); o {
+	o := webhook.Classify(err)
+	webhook.Note(w, o)
+	switch o {
 	case webhook.Unknown:
 		h.log.LogAttrs(context.WithoutCancel(r.Context()), slog.LevelWarn, "email: inbound message acknowledged, not stored",
 			slog.String("message_id", in.ProviderID), slog.Any("error", err))

@@ -17,6 +17,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/internal/webhook"
 	"github.com/parleyhq/parley/status"
@@ -91,6 +94,11 @@ type HandlerConfig struct {
 	// Logger receives a record for every refused or failed webhook, and for
 	// every status update of an unknown message; nil discards them.
 	Logger *slog.Logger
+	// TracerProvider and MeterProvider receive the Handler's spans and
+	// metrics (see the package doc). Default: the otel global providers,
+	// no-ops until the host installs an SDK.
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
 }
 
 // Handler is the http.Handler for Twilio's messaging webhooks: incoming
@@ -155,6 +163,7 @@ type Handler struct {
 	now    func() time.Time
 	log    *slog.Logger
 	replay *replayCache
+	tel    *webhook.Telemetry
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -204,11 +213,17 @@ func NewHandler(cfg HandlerConfig, r channel.Receiver) (*Handler, error) {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
+	h.tel = webhook.NewTelemetry("twilio", scope, cfg.TracerProvider, cfg.MeterProvider)
 	return h, nil
 }
 
+// scope is the instrumentation scope of the package's spans and metrics.
+const scope = "github.com/parleyhq/parley/channel/twilio"
+
 // ServeHTTP handles one webhook request; see Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.tel.Serve(w, r, h.serve) }
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		h.fail(w, r, http.StatusMethodNotAllowed, "method not allowed", nil)
@@ -249,6 +264,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	now := h.now()
 	token := r.Header.Get(IdempotencyHeader)
 	if token != "" && h.replay.contains(token, now) {
+		webhook.Note(w, webhook.Stored)
 		writeTwiML(w)
 		return
 	}
@@ -266,7 +282,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		err = h.recv.ApplyStatus(r.Context(), *ev.status)
 	}
-	switch o := webhook.Classify(err); o {
+	o := webhook.Classify(err)
+	webhook.Note(w, o)
+	switch o {
 	case webhook.Unknown:
 		h.log.LogAttrs(r.Context(), slog.LevelWarn, "twilio: status of an unknown message acknowledged",
 			slog.String("sid", ev.status.ProviderID), slog.String("status", ev.status.Raw), slog.Any("error", err))

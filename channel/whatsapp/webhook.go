@@ -14,6 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/internal/webhook"
 )
@@ -90,6 +93,11 @@ type HandlerConfig struct {
 	// Logger receives what was skipped and why a request failed. Default:
 	// no logging.
 	Logger *slog.Logger
+	// TracerProvider and MeterProvider receive the Handler's spans and
+	// metrics (see the package doc). Default: the otel global providers,
+	// no-ops until the host installs an SDK.
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
 }
 
 // Handler is the webhook endpoint of the WhatsApp Cloud API: it answers
@@ -142,6 +150,7 @@ type Handler struct {
 	now     func() time.Time
 	log     *slog.Logger
 	recv    channel.Receiver
+	tel     *webhook.Telemetry
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -172,11 +181,17 @@ func NewHandler(cfg HandlerConfig, r channel.Receiver) (*Handler, error) {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
+	h.tel = webhook.NewTelemetry("whatsapp", scope, cfg.TracerProvider, cfg.MeterProvider)
 	return h, nil
 }
 
+// scope is the instrumentation scope of the package's spans and metrics.
+const scope = "github.com/parleyhq/parley/channel/whatsapp"
+
 // ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.tel.Serve(w, r, h.serve) }
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet:
 		h.handshake(w, r)
@@ -227,7 +242,7 @@ func (h *Handler) notify(w http.ResponseWriter, r *http.Request) {
 	for _, s := range n.Malformed {
 		h.log.WarnContext(r.Context(), "whatsapp: malformed webhook item acknowledged, the others processed", "item", s)
 	}
-	code = h.deliver(r, n)
+	code = h.deliver(w, r, n)
 	if code != http.StatusOK {
 		http.Error(w, http.StatusText(code), code)
 		return
@@ -258,7 +273,7 @@ func (h *Handler) verify(body []byte, header string) error {
 // deliver gives every item of n to the Receiver and returns the HTTP status
 // to answer: 500 when an item was not stored in a way a retry can fix, 200
 // otherwise (see Handler).
-func (h *Handler) deliver(r *http.Request, n *Notification) int {
+func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, n *Notification) int {
 	ctx := r.Context()
 	now := h.now()
 	stale := func(t time.Time) bool { return h.maxAge > 0 && now.Sub(t) > h.maxAge }
@@ -291,6 +306,9 @@ func (h *Handler) deliver(r *http.Request, n *Notification) int {
 			continue
 		}
 		note("status", u.ProviderID, u.Raw, h.recv.ApplyStatus(ctx, u))
+	}
+	if len(n.Inbound)+len(n.Statuses) > 0 {
+		webhook.Note(w, b.Outcome())
 	}
 	if o := b.Outcome(); o == webhook.Retry {
 		h.log.ErrorContext(ctx, "whatsapp: webhook items not stored, Meta will retry", "failed", len(retry),

@@ -98,7 +98,8 @@ type Options struct {
 	MaxBodyBytes int64
 	// Now is the clock (mute expiries). Default: time.Now.
 	Now func() time.Time
-	// Logger receives diagnostics of 5xx answers. Default: slog.Default().
+	// Logger receives diagnostics of 5xx answers. Default: none (a
+	// discarding logger): a library stays silent unless its host asks.
 	Logger *slog.Logger
 }
 
@@ -141,7 +142,7 @@ func New(ib *inbox.Inbox, opts Options) (*Handler, error) {
 		h.opts.Now = time.Now
 	}
 	if h.log == nil {
-		h.log = slog.Default()
+		h.log = slog.New(slog.DiscardHandler)
 	}
 	if h.opts.Heartbeat == 0 {
 		h.opts.Heartbeat = DefaultHeartbeat

@@ -11,10 +11,15 @@
 // policy in mind (Outcome.Code), and Batch folds the outcomes of a request
 // that carries many items (a WhatsApp notification) into one answer.
 //
+// Telemetry gives every handler the same OpenTelemetry reporting: Serve
+// runs a request inside its span (HTTP server span conventions) and
+// records its status code and the outcome the handler noted (Note) in the
+// parley.webhook.request.duration histogram.
+//
 // # Concurrency
 //
-// The functions hold no state and are safe for concurrent use. A Batch
-// belongs to one request.
+// The functions hold no state and are safe for concurrent use, and so is a
+// Telemetry. A Batch belongs to one request.
 //
 // # Errors
 //
