@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -284,51 +282,58 @@ func runClients(spec string) int {
 		fmt.Fprintln(os.Stderr, "clients:", err)
 		return 2
 	}
-	var mu sync.Mutex
-	report := func() {
-		mu.Lock()
-		fmt.Println(int64(cpuTime()))
-		mu.Unlock()
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}()
+	if err := readStreams(addr, n, func() { fmt.Println(int64(cpuTime())) }); err != nil {
+		fmt.Fprintln(os.Stderr, "clients:", err)
+		return 1
 	}
-	var ready sync.WaitGroup
-	ready.Add(n)
-	var got atomic.Int64
-	ready1 := []byte("event: ready\n")
-	changed := []byte("event: thread-changed\n")
-	for range n {
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "clients:", err)
-			return 1
-		}
-		if _, err := io.WriteString(conn, "GET /api/events HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n"); err != nil {
-			fmt.Fprintln(os.Stderr, "clients:", err)
-			return 1
-		}
-		go func() {
-			br := bufio.NewReaderSize(conn, 4096)
-			first := true
-			for {
-				line, err := br.ReadSlice('\n')
-				switch {
-				case err == bufio.ErrBufferFull:
-				case err != nil:
-					return
-				case first && bytes.Equal(line, ready1):
-					first = false
-					ready.Done()
-				case bytes.Equal(line, changed):
-					if got.Add(1)%int64(n) == 0 {
-						report()
-					}
-				}
-			}
-		}()
-	}
-	ready.Wait()
-	report()
-	_, _ = io.Copy(io.Discard, os.Stdin)
 	return 0
+}
+
+var (
+	readyLine   = []byte("event: ready\n")
+	changedLine = []byte("event: thread-changed\n")
+)
+
+// counter counts the events the streams read: report is called when every
+// stream has read its ready event, then each time the streams have read n
+// more thread-changed events in all (one each).
+type counter struct {
+	n, ready, changed int
+	report            func()
+}
+
+// scan counts the events in the bytes a stream read. carry holds the end
+// of the stream's previous read that may begin a line split across reads;
+// it returns the new carry.
+func (c *counter) scan(carry, data []byte, seenReady *bool) []byte {
+	b := append(carry, data...)
+	for {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			break
+		}
+		line := b[:i+1]
+		b = b[i+1:]
+		switch {
+		case !*seenReady && bytes.Equal(line, readyLine):
+			*seenReady = true
+			if c.ready++; c.ready == c.n {
+				c.report()
+			}
+		case bytes.Equal(line, changedLine):
+			if c.changed++; c.changed%c.n == 0 {
+				c.report()
+			}
+		}
+	}
+	if len(b) > len(changedLine) { // not a line that counts
+		b = b[len(b)-len(changedLine):]
+	}
+	return append(carry[:0], b...)
 }
 
 // Memory per idle SSE client, on the server: heap and stacks of this
