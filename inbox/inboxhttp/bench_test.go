@@ -2,17 +2,21 @@ package inboxhttp_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -144,7 +148,11 @@ func BenchmarkThreadListEndpoint1M(b *testing.B) {
 }
 
 // One event reaches 1,000 connected SSE clients: the time from the inbox
-// change to the last client reading the event, over loopback TCP.
+// change to the last client reading the event, over loopback TCP. The
+// clients run in a child process (this test binary, see TestMain), so that
+// this process's processor time is the server's alone; they read raw
+// HTTP/1.1 with a bufio.Reader and compare lines as bytes, so that they
+// take as little of the shared processor as a client can.
 func BenchmarkSSEFanout1000(b *testing.B) {
 	const clients = 1000
 	ib, err := inbox.New(memstore.New(), inbox.Options{})
@@ -164,34 +172,25 @@ func BenchmarkSSEFanout1000(b *testing.B) {
 	}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	var got atomic.Int64
-	done := make(chan struct{}, 1)
-	stop := connectClients(b, srv, clients, func() {
-		if got.Add(1) == clients {
-			done <- struct{}{}
-		}
-	})
-	defer stop()
+	cl := startClients(b, srv, clients)
+	defer cl.stop()
 	ds := make([]time.Duration, 0, b.N)
 	on := false
-	cpu0 := cpuTime()
+	cpu0, ccpu0 := cpuTime(), cl.cpu
 	for b.Loop() {
-		got.Store(0)
 		on = !on
 		t := time.Now()
 		if _, err := ib.SetFavourite(context.Background(), th.ID, on); err != nil {
 			b.Fatal(err)
 		}
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			b.Fatalf("only %d of %d clients got the event", got.Load(), clients)
-		}
+		cl.wait(b)
 		ds = append(ds, time.Since(t))
 	}
-	// CPU time of this process (server and clients) per event: what the
-	// fan-out costs whatever else the machine runs.
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(len(ds)), "cpu-ms/event")
+	// Processor time per event and client: the server's (this process)
+	// and the clients' (the child), whatever else the machine runs.
+	per := float64(len(ds)) * clients * float64(time.Microsecond)
+	b.ReportMetric(float64(cpuTime()-cpu0)/per, "server-cpu-µs/client")
+	b.ReportMetric(float64(cl.cpu-ccpu0)/per, "client-cpu-µs/client")
 	reportPercentiles(b, ds, "ms", time.Millisecond)
 }
 
@@ -203,47 +202,145 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// connectClients opens n event streams that call onEvent for every
-// thread-changed event they read, and waits until all are connected.
-func connectClients(b *testing.B, srv *httptest.Server, n int, onEvent func()) func() {
-	ctx, cancel := context.WithCancel(context.Background())
-	tr := &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: 0}
-	client := &http.Client{Transport: tr}
-	var ready sync.WaitGroup
-	ready.Add(n)
-	var wg sync.WaitGroup
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/events", nil)
-			res, err := client.Do(req)
-			if err != nil {
-				ready.Done()
-				return
-			}
-			defer res.Body.Close()
-			sc := bufio.NewScanner(res.Body)
-			first := true
-			for sc.Scan() {
-				line := sc.Text()
-				if first && line == "event: ready" {
-					first = false
-					ready.Done()
-				} else if line == "event: thread-changed" {
-					onEvent()
-				}
-			}
-		}()
+// TestMain runs the benchmarks' SSE clients when this binary is started
+// as their child process.
+func TestMain(m *testing.M) {
+	if v := os.Getenv(clientsEnv); v != "" {
+		os.Exit(runClients(v))
 	}
-	ready.Wait()
-	return func() { cancel(); wg.Wait(); tr.CloseIdleConnections() }
+	os.Exit(m.Run())
 }
 
-// Memory per idle SSE client: heap and stacks of 1,000 connected clients
-// (both ends, in this process), less the same clients connected to a
-// handler that only holds its connections open, so that what is left is
-// the event stream's own cost per client.
+// clientsEnv holds "address count" in the clients' process.
+const clientsEnv = "PARLEY_BENCH_SSE_CLIENTS"
+
+// sseClients is the child process that holds the clients.
+type sseClients struct {
+	cmd   *exec.Cmd
+	stdin io.Closer
+	lines chan string
+	cpu   time.Duration // the child's processor time at its latest report
+}
+
+// startClients starts a child process with n clients of srv's event
+// stream, and waits until each has read the stream's first event.
+func startClients(b *testing.B, srv *httptest.Server, n int) *sseClients {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d", clientsEnv, srv.Listener.Addr(), n))
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	c := &sseClients{cmd: cmd, stdin: in, lines: make(chan string, 16)}
+	go func() {
+		defer close(c.lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			c.lines <- sc.Text()
+		}
+	}()
+	c.wait(b)
+	return c
+}
+
+// wait waits for the child's next report: every client has read the
+// stream's first event, or the latest thread-changed event.
+func (c *sseClients) wait(b *testing.B) {
+	select {
+	case line, ok := <-c.lines:
+		ns, err := strconv.ParseInt(line, 10, 64)
+		if !ok || err != nil {
+			b.Fatalf("the clients' process ended or failed: %q", line)
+		}
+		c.cpu = time.Duration(ns)
+	case <-time.After(60 * time.Second):
+		b.Fatal("the clients did not all read the event within 60s")
+	}
+}
+
+func (c *sseClients) stop() {
+	_ = c.stdin.Close()
+	_ = c.cmd.Wait()
+}
+
+// runClients is the clients' process: spec is "address count". It prints
+// its processor time in nanoseconds when every client has read the first
+// event, and again each time every client has read one more
+// thread-changed event; it ends when its standard input closes.
+func runClients(spec string) int {
+	var addr string
+	var n int
+	if _, err := fmt.Sscan(spec, &addr, &n); err != nil {
+		fmt.Fprintln(os.Stderr, "clients:", err)
+		return 2
+	}
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}()
+	if err := readStreams(addr, n, func() { fmt.Println(int64(cpuTime())) }); err != nil {
+		fmt.Fprintln(os.Stderr, "clients:", err)
+		return 1
+	}
+	return 0
+}
+
+var (
+	readyLine   = []byte("event: ready\n")
+	changedLine = []byte("event: thread-changed\n")
+)
+
+// counter counts the events the streams read: report is called when every
+// stream has read its ready event, then each time the streams have read n
+// more thread-changed events in all (one each).
+type counter struct {
+	n, ready, changed int
+	report            func()
+}
+
+// scan counts the events in the bytes a stream read. carry holds the end
+// of the stream's previous read that may begin a line split across reads;
+// it returns the new carry.
+func (c *counter) scan(carry, data []byte, seenReady *bool) []byte {
+	b := append(carry, data...)
+	for {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			break
+		}
+		line := b[:i+1]
+		b = b[i+1:]
+		switch {
+		case !*seenReady && bytes.Equal(line, readyLine):
+			*seenReady = true
+			if c.ready++; c.ready == c.n {
+				c.report()
+			}
+		case bytes.Equal(line, changedLine):
+			if c.changed++; c.changed%c.n == 0 {
+				c.report()
+			}
+		}
+	}
+	if len(b) > len(changedLine) { // not a line that counts
+		b = b[len(b)-len(changedLine):]
+	}
+	return append(carry[:0], b...)
+}
+
+// Memory per idle SSE client, on the server: heap and stacks of this
+// process with 1,000 clients connected (from the child process), per
+// client, in all and less the same clients connected to a handler that only
+// holds its connections open, so that what is left is the event stream's
+// own cost per client.
 func BenchmarkSSEIdleClientMemory(b *testing.B) {
 	const clients = 1000
 	ib, err := inbox.New(memstore.New(), inbox.Options{})
@@ -267,10 +364,10 @@ func BenchmarkSSEIdleClientMemory(b *testing.B) {
 		srv := httptest.NewServer(handler)
 		defer srv.Close()
 		before := memInUse()
-		stop := connectClients(b, srv, clients, func() {})
+		cl := startClients(b, srv, clients)
 		after := memInUse()
-		stop()
-		return float64(after-before) / clients
+		cl.stop()
+		return float64(int64(after)-int64(before)) / clients
 	}
 	var sse, base float64
 	for b.Loop() {

@@ -60,6 +60,13 @@
 // reads too slowly never blocks the inbox: the stream catches up from the
 // history, or sends "resync".
 //
+// The streams of one inbox share one subscription: each event is encoded
+// once and kept in a ring of the latest Options.EventBuffer events that
+// every stream reads at its own position, and a new event wakes them all
+// at once. With CanSee, an event's thread is read once for every stream. A
+// stream that falls behind the ring catches up from the inbox's history on
+// a subscription of its own, then returns to the ring.
+//
 // # Idempotent sends
 //
 // A send with an Idempotency-Key header is sent once: a retry with the same

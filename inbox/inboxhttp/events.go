@@ -16,11 +16,20 @@ import (
 // client that takes longer is disconnected (it reconnects and resumes).
 const writeTimeout = 30 * time.Second
 
+// maxBatch bounds the bytes of events sent to a client in one write.
+const maxBatch = 32 << 10
+
 // events: GET /api/events — every inbox event as Server-Sent Events (T20).
 // The SSE id is the event's Seq; a client that reconnects with
 // Last-Event-ID (or ?lastEventId=) resumes after it. The stream starts with
 // a "ready" event whose id is where it starts, so that a client that has
 // just loaded its state and resumes from there misses nothing.
+//
+// The streams of one inbox share one subscription (see fanout): each event
+// is encoded once and each stream reads the shared ring at its own
+// position. A stream that falls behind the ring, or resumes from before
+// it, catches up on a subscription of its own from the inbox's history,
+// then returns to the ring.
 func (h *Handler) events(c *call) error {
 	after, err := lastEventID(c.r)
 	if err != nil {
@@ -29,91 +38,194 @@ func (h *Handler) events(c *call) error {
 	if after == 0 {
 		after = c.ib.LastEventSeq()
 	}
-	ctx := c.ctx
-	var sub *inbox.Subscription
-	stop := func() {}
-	subscribe := func(after uint64) {
-		stop()
-		var subCtx context.Context
-		subCtx, stop = context.WithCancel(ctx)
-		sub = c.ib.SubscribeWith(subCtx, inbox.SubscribeOptions{After: after, Buffer: h.opts.EventBuffer})
-	}
-	subscribe(after)
-	defer func() { stop() }()
+	f := h.joinFanout(c.ib)
+	defer h.leaveFanout(f)
 
-	w := c.w
-	rc := http.NewResponseController(w)
-	hdr := w.Header()
+	s := &stream{h: h, c: c, f: f, rc: http.NewResponseController(c.w), last: after}
+	hdr := c.w.Header()
 	hdr.Set("Content-Type", "text/event-stream")
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-
-	var buf bytes.Buffer
-	flush := func() bool {
-		_ = rc.SetWriteDeadline(time.Now().Add(h.opts.Heartbeat + writeTimeout))
-		_, werr := w.Write(buf.Bytes())
-		buf.Reset()
-		return werr == nil && rc.Flush() == nil
-	}
-	buf.WriteString("retry: 2000\n")
-	writeEvent(&buf, "ready", after, EventJSON{Seq: after, Type: "ready"})
-	if !flush() {
+	c.w.WriteHeader(http.StatusOK)
+	var b bytes.Buffer
+	b.WriteString("retry: 2000\n")
+	writeEvent(&b, "ready", after, EventJSON{Seq: after, Type: "ready"})
+	if !s.write(b.Bytes()) || !s.flush() {
 		return nil
 	}
-	beat := time.NewTicker(h.opts.Heartbeat)
-	defer beat.Stop()
-	last := after
+	s.beat = time.NewTicker(h.opts.Heartbeat)
+	defer s.beat.Stop()
+	pos, ok := f.position(after)
 	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-sub.Lagged():
-			// This client fell behind: catch up from the inbox's history
-			// after the last event it was sent (or resync). What the old
-			// subscription still holds is in the history too.
-			subscribe(last)
-		case <-beat.C:
-			buf.WriteString(": ping\n\n")
-			if !flush() {
+		if ok {
+			if pos, ok = s.fromRing(pos); !ok && s.gone {
 				return nil
 			}
-		case e, ok := <-sub.C():
-			if !ok {
-				return nil // the inbox was closed
+			continue
+		}
+		if pos, ok = s.fromSubscription(); !ok {
+			return nil
+		}
+	}
+}
+
+// stream is one client's event stream.
+type stream struct {
+	h    *Handler
+	c    *call
+	f    *fanout
+	rc   *http.ResponseController
+	beat *time.Ticker
+	last uint64 // the Seq of the latest event handled
+	gone bool   // the client or the inbox is gone: the stream ends
+	// deadline is the connection's write deadline: it is moved only when
+	// less than writeTimeout is left, not at every write.
+	deadline time.Time
+}
+
+// write sends b to the client (buffered until flush).
+func (s *stream) write(b []byte) bool {
+	if now := time.Now(); s.deadline.Sub(now) < writeTimeout {
+		s.deadline = now.Add(s.h.opts.Heartbeat + writeTimeout)
+		_ = s.rc.SetWriteDeadline(s.deadline)
+	}
+	if _, err := s.c.w.Write(b); err != nil {
+		s.gone = true
+		return false
+	}
+	return true
+}
+
+func (s *stream) flush() bool {
+	if s.rc.Flush() != nil {
+		s.gone = true
+		return false
+	}
+	return true
+}
+
+func (s *stream) ping() bool { return s.write([]byte(": ping\n\n")) && s.flush() }
+
+// fromRing sends the shared ring's events from position pos on, as they
+// come, until the client or the inbox is gone (ok false, gone true) or the
+// stream falls behind the ring (ok false: it catches up on a subscription
+// of its own from s.last).
+func (s *stream) fromRing(pos uint64) (uint64, bool) {
+	f, ctx := s.f, s.c.ctx
+	for {
+		wake := f.wake.Load() // before head: a later entry closes it
+		head := f.head.Load()
+		if pos < head {
+			n, wrote := 0, false
+			for ; pos < head && n < maxBatch; pos++ {
+				e := f.entry(pos)
+				if e == nil {
+					return pos, false // overwritten: behind the ring
+				}
+				s.last = e.seq
+				if !s.h.entryVisible(s.c, f, e) {
+					continue
+				}
+				if !s.write(e.text) {
+					return pos, false
+				}
+				n += len(e.text)
+				wrote = true
+			}
+			if wrote && !s.flush() {
+				return pos, false
+			}
+			continue
+		}
+		if f.ended.Load() && pos == f.head.Load() {
+			s.gone = true // the inbox was closed
+			return pos, false
+		}
+		select {
+		case <-*wake:
+		case <-s.beat.C:
+			if !s.ping() {
+				return pos, false
+			}
+		case <-ctx.Done():
+			s.gone = true
+			return pos, false
+		}
+	}
+}
+
+// fromSubscription sends the events after s.last from a subscription of
+// the stream's own (the inbox's history, then live events), until the
+// stream can read the shared ring again: it returns the ring position to
+// read from and true, or false when the client or the inbox is gone.
+func (s *stream) fromSubscription() (uint64, bool) {
+	var buf bytes.Buffer
+	for {
+		pos, ok, again := s.catchUp(&buf)
+		if !again {
+			return pos, ok
+		}
+	}
+}
+
+// catchUp is one subscription of fromSubscription; again says that it fell
+// behind and must start again from s.last.
+func (s *stream) catchUp(buf *bytes.Buffer) (pos uint64, ok, again bool) {
+	ctx, cancel := context.WithCancel(s.c.ctx)
+	defer cancel()
+	sub := s.c.ib.SubscribeWith(ctx, inbox.SubscribeOptions{After: s.last, Buffer: s.h.opts.EventBuffer})
+	for {
+		buf.Reset()
+		select {
+		case <-sub.Lagged():
+			return 0, false, true
+		case <-s.beat.C:
+			if !s.ping() {
+				return 0, false, false
+			}
+		case e, open := <-sub.C():
+			if !open {
+				return 0, false, false // the client or the inbox is gone
 			}
 			if e.Missed > 0 {
-				subscribe(last)
-				continue
+				return 0, false, true
 			}
-			last = e.Seq
-			if !h.eventVisible(c, e) {
-				continue
-			}
-			h.writeEvent(&buf, c.ib, e)
+			s.add(buf, e)
 			// send what else is ready in one write
-			for more := true; more && buf.Len() < 32<<10; {
+			lagged := false
+			for more := true; more && buf.Len() < maxBatch; {
 				select {
-				case e2, ok := <-sub.C():
-					if !ok || e2.Missed > 0 {
+				case e, open := <-sub.C():
+					switch {
+					case !open:
 						more = false
-						if ok { // resume after the last event written
-							subscribe(last)
-						}
-						break
-					}
-					last = e2.Seq
-					if h.eventVisible(c, e2) {
-						h.writeEvent(&buf, c.ib, e2)
+					case e.Missed > 0:
+						more, lagged = false, true
+					default:
+						s.add(buf, e)
 					}
 				default:
 					more = false
 				}
 			}
-			if !flush() {
-				return nil
+			if buf.Len() > 0 && (!s.write(buf.Bytes()) || !s.flush()) {
+				return 0, false, false
+			}
+			if lagged {
+				return 0, false, true
+			}
+			if pos, ok := s.f.position(s.last); ok {
+				return pos, true, false
 			}
 		}
+	}
+}
+
+// add appends e to buf when the client may see it.
+func (s *stream) add(buf *bytes.Buffer, e inbox.Event) {
+	s.last = e.Seq
+	if s.h.eventVisible(s.c, e) {
+		writeEvent(buf, e.Type.String(), e.Seq, eventJSON(e))
 	}
 }
 
@@ -126,28 +238,19 @@ func (h *Handler) eventVisible(c *call, e inbox.Event) bool {
 	return err == nil && c.canSee(t)
 }
 
-// encodedEvent is the SSE text of one event of one inbox, shared by the
-// streams that send it: an event is encoded once, not once per client.
-type encodedEvent struct {
-	ib   *inbox.Inbox
-	seq  uint64
-	text []byte
-}
-
-func (h *Handler) writeEvent(buf *bytes.Buffer, ib *inbox.Inbox, e inbox.Event) {
-	if e.Type == inbox.EventTyping || e.Type == inbox.EventTypingStopped {
-		// ephemeral: it shares the Seq of the feed event before it
-		writeEvent(buf, e.Type.String(), e.Seq, eventJSON(e))
-		return
+// entryVisible applies CanSee to an entry of the ring: the thread is read
+// once for every stream.
+func (h *Handler) entryVisible(c *call, f *fanout, e *entry) bool {
+	if h.opts.CanSee == nil || e.threadID == "" {
+		return true
 	}
-	if last := h.lastEvent.Load(); last != nil && last.ib == ib && last.seq == e.Seq {
-		buf.Write(last.text)
-		return
-	}
-	var b bytes.Buffer
-	writeEvent(&b, e.Type.String(), e.Seq, eventJSON(e))
-	h.lastEvent.Store(&encodedEvent{ib: ib, seq: e.Seq, text: b.Bytes()})
-	buf.Write(b.Bytes())
+	e.once.Do(func() {
+		t, err := f.ib.Thread(f.ctx, e.threadID)
+		if err == nil {
+			e.thread = &t
+		}
+	})
+	return e.thread != nil && c.canSee(*e.thread)
 }
 
 func writeEvent(buf *bytes.Buffer, typ string, id uint64, data EventJSON) {

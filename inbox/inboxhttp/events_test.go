@@ -33,10 +33,16 @@ type stream struct {
 // it is not "".
 func (e *env) connect(lastID string) *stream {
 	e.t.Helper()
+	return e.connectAs("lea", lastID)
+}
+
+// connectAs opens the event stream as agent.
+func (e *env) connectAs(agent, lastID string) *stream {
+	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r, err := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/api/events", nil)
 	must(e.t, err)
-	r.Header.Set("X-Agent", "lea")
+	r.Header.Set("X-Agent", agent)
 	r.Header.Set("Accept", "text/event-stream")
 	if lastID != "" {
 		r.Header.Set("Last-Event-ID", lastID)

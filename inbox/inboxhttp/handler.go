@@ -10,7 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/channel"
@@ -55,7 +55,7 @@ type Template struct {
 // Defaults of Options.
 const (
 	DefaultHeartbeat    = 15 * time.Second
-	DefaultEventBuffer  = 16
+	DefaultEventBuffer  = 256
 	DefaultMaxBodyBytes = 1 << 20
 )
 
@@ -90,7 +90,8 @@ type Options struct {
 	// connections open. Default: DefaultHeartbeat.
 	Heartbeat time.Duration
 	// EventBuffer is how many events an SSE client may fall behind before
-	// its stream catches up from the inbox's history. Default:
+	// its stream catches up from the inbox's history: the size of the ring
+	// of encoded events the streams of an inbox share. Default:
 	// DefaultEventBuffer.
 	EventBuffer int
 	// MaxBodyBytes bounds request bodies (413 beyond). Default:
@@ -112,8 +113,9 @@ type Handler struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	root    http.Handler
-	// lastEvent is the latest event encoded for the event streams.
-	lastEvent atomic.Pointer[encodedEvent]
+	// fanouts hand each inbox's events to its event streams.
+	fanMu   sync.Mutex
+	fanouts map[*inbox.Inbox]*fanout
 }
 
 var _ http.Handler = (*Handler)(nil)
