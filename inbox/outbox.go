@@ -84,6 +84,23 @@ type outbox struct {
 	closed   bool
 	closing  chan struct{}
 	wg       sync.WaitGroup
+	records  sync.Pool // *Delivery: see scratch
+}
+
+// scratch returns a zero Delivery for updateDeliveryFrom to change; give it
+// back with release when done.
+func (b *outbox) scratch() *Delivery {
+	if d, ok := b.records.Get().(*Delivery); ok {
+		return d
+	}
+	return new(Delivery)
+}
+
+// release clears d, so that the pool keeps nothing alive, and gives it
+// back.
+func (b *outbox) release(d *Delivery) {
+	*d = Delivery{}
+	b.records.Put(d)
 }
 
 func newOutbox() *outbox {

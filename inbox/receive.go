@@ -313,6 +313,13 @@ type Outgoing struct {
 // canonical form (R6); a time outside years 1 to 9999 is refused with
 // ErrInvalidArgument.
 func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Delivery, error) {
+	o.Deliveries = slices.Clone(o.Deliveries) // the caller keeps its own
+	return in.recordOutbound(ctx, o)
+}
+
+// recordOutbound is RecordOutbound on deliveries it changes in place and
+// returns: the caller made them for it and keeps no other use of them.
+func (in *Inbox) recordOutbound(ctx context.Context, o Outgoing) (Message, []Delivery, error) {
 	m := o.Message
 	if !m.Kind.Valid() {
 		return Message{}, nil, fmt.Errorf("inbox: record: %w: kind %d", ErrInvalidArgument, uint8(m.Kind))
@@ -321,17 +328,15 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 		return Message{}, nil, fmt.Errorf("inbox: record: %w: time out of range", ErrInvalidArgument)
 	}
 	cleanMessage(&m)
-	deliveries := make([]Delivery, len(o.Deliveries))
-	for i, d := range o.Deliveries {
+	for i := range o.Deliveries {
+		d := &o.Deliveries[i]
 		if !validTime(d.DueAt) || !validTime(d.CheckIn) || !validTime(d.CheckOut) || !validTime(d.ClaimedUntil) ||
 			slices.ContainsFunc(d.Status.History, func(c status.Change) bool { return !validTime(c.At) }) {
 			return Message{}, nil, fmt.Errorf("inbox: record: %w: delivery time out of range", ErrInvalidArgument)
 		}
-		cleanDelivery(&d)
+		cleanDelivery(d)
 		d.Address, d.Sending = in.address(m.Kind, d.Address), time.Time{}
-		deliveries[i] = d
 	}
-	o.Deliveries = deliveries
 	var (
 		ds  []Delivery
 		err error
@@ -347,8 +352,9 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 		if m.SentAt.IsZero() && !scheduled {
 			m.SentAt = now
 		}
-		ds = make([]Delivery, len(o.Deliveries))
-		for i, d := range o.Deliveries {
+		ds = o.Deliveries // written again by a try after a conflict
+		for i := range ds {
+			d := &ds[i]
 			d.ID, d.MessageID, d.ThreadID, d.Kind, d.CreatedAt = in.newID(), m.ID, t.ID, m.Kind, now
 			if d.Subject == "" && d.Text == "" && d.HTML == "" && !m.Templated {
 				d.Subject, d.Text, d.HTML = m.Subject, m.Text, m.HTML // what its recipient is sent
@@ -357,7 +363,6 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 				d.Campaign = m.Broadcast
 			}
 			d.Version = 0
-			ds[i] = d
 		}
 		m.Recipients = len(ds)
 		t.Messages++

@@ -594,12 +594,14 @@ func (in *Inbox) Send(ctx context.Context, d Draft) (SendResult, error) {
 		st = status.Scheduled
 	}
 	ds := make([]Delivery, len(p.targets))
+	firsts := make([]status.Change, len(p.targets)) // every delivery's first change, in one array
 	var total store.SMSInfo
 	for i, t := range p.targets {
 		o := &t.out
+		firsts[i] = status.Change{Status: st, At: now}
 		ds[i] = Delivery{ContactID: t.contact.ID, Address: in.address(d.Kind, t.address), Identity: p.ident.ID,
 			Subject: o.subject, Text: o.text, HTML: o.html, SMS: o.smsInfo(), Cost: o.cost,
-			Status: status.Record{Current: st, History: []status.Change{{Status: st, At: now}}}, Anchor: anchor, AnchorRule: rule}
+			Status: status.Record{Current: st, History: firsts[i : i+1 : i+1]}, Anchor: anchor, AnchorRule: rule}
 		if scheduled {
 			ds[i].DueAt = due
 		}
@@ -613,7 +615,7 @@ func (in *Inbox) Send(ctx context.Context, d Draft) (SendResult, error) {
 		total.Units += ds[i].SMS.Units
 	}
 	msg.SMS = total
-	m, ds, err := in.RecordOutbound(ctx, Outgoing{ThreadID: p.thread.ID, Message: msg, Deliveries: ds})
+	m, ds, err := in.recordOutbound(ctx, Outgoing{ThreadID: p.thread.ID, Message: msg, Deliveries: ds})
 	if err != nil {
 		return SendResult{}, err
 	}
@@ -753,6 +755,12 @@ func (f *fanout) one(ctx context.Context, lim *rate.Limiter, d Delivery, params 
 	}
 	attempts := 0
 	backoff := in.retry.Backoff
+	begun := false // the outbox counts this send in flight
+	defer func() {
+		if begun {
+			in.outbox.end(d.ID)
+		}
+	}()
 	for {
 		if attempts == 0 && ctx.Err() != nil {
 			return d, nil // not attempted: the caller records it
@@ -782,7 +790,7 @@ func (f *fanout) one(ctx context.Context, lim *rate.Limiter, d Delivery, params 
 			}
 			d = marked
 			in.outbox.begin(d.ID)
-			defer in.outbox.end(d.ID)
+			begun = true
 			if err := ctx.Err(); err != nil {
 				return f.finish(ctx, d, channel.Receipt{}, err, 0, rendered)
 			}
@@ -814,12 +822,11 @@ func (f *fanout) one(ctx context.Context, lim *rate.Limiter, d Delivery, params 
 func (f *fanout) finish(ctx context.Context, d Delivery, r channel.Receipt, sendErr error, attempts int, rendered bool) (Delivery, error) {
 	in := f.in
 	now := in.now()
-	wctx := context.WithoutCancel(ctx)
 	if errors.Is(sendErr, channel.ErrOptedOut) {
-		_ = in.SetOptedOut(wctx, d.Kind, d.Address, true)
+		_ = in.SetOptedOut(context.WithoutCancel(ctx), d.Kind, d.Address, true)
 	}
 	if errors.Is(sendErr, channel.ErrAddressRetired) {
-		in.retireDevice(wctx, d)
+		in.retireDevice(context.WithoutCancel(ctx), d)
 	}
 	return in.record(ctx, outcome{d: d, r: r, err: sendErr, attempts: attempts, at: now, rendered: rendered})
 }
@@ -834,24 +841,32 @@ func (in *Inbox) updateDelivery(ctx context.Context, id string, fn func(*Deliver
 // holds when it has a version (saving a read when nobody wrote since).
 func (in *Inbox) updateDeliveryFrom(ctx context.Context, held Delivery, fn func(*Delivery) bool) (Delivery, error) {
 	id := held.ID
+	// fn changes a record from a pool rather than one that escapes to the
+	// heap with every call
+	d := in.outbox.scratch()
+	defer in.outbox.release(d)
 	for try := range maxRetries {
 		if err := in.conflictPause(ctx, try); err != nil {
 			return Delivery{}, err
 		}
-		d := held
 		if try > 0 || held.Version == 0 {
 			var err error
-			if d, err = in.store.Delivery(ctx, id); err != nil {
+			if *d, err = in.store.Delivery(ctx, id); err != nil {
 				return Delivery{}, wrapStore("delivery "+id, err)
 			}
 		} else {
-			d.Status = d.Status.Clone()
+			*d = held
+			if h := held.Status.History; h != nil {
+				// the caller keeps held: fn changes a copy, with room
+				// for the change a status merge adds
+				d.Status.History = append(make([]status.Change, 0, len(h)+1), h...)
+			}
 		}
-		if !fn(&d) {
-			return d, nil
+		if !fn(d) {
+			return *d, nil
 		}
-		cleanDelivery(&d) // a provider's ID and error text, as every store keeps them
-		err := in.store.WriteDelivery(ctx, d)
+		cleanDelivery(d) // a provider's ID and error text, as every store keeps them
+		err := in.store.WriteDelivery(ctx, *d)
 		if errors.Is(err, store.ErrConflict) {
 			continue
 		}
@@ -859,7 +874,7 @@ func (in *Inbox) updateDeliveryFrom(ctx context.Context, held Delivery, fn func(
 			return Delivery{}, wrapStore("write delivery "+id, err)
 		}
 		d.Version++
-		return d, nil
+		return *d, nil
 	}
 	return Delivery{}, fmt.Errorf("inbox: delivery %s: %w", id, ErrConflict)
 }

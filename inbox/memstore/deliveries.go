@@ -92,9 +92,14 @@ func (s *Store) unanchor(d *store.Delivery) {
 	}
 }
 
+// cloneDelivery returns a copy of d that shares nothing with it. Its
+// history has room for one more change: a status merge on the copy adds
+// it without copying the history again.
 func cloneDelivery(d *store.Delivery) store.Delivery {
 	out := *d
-	out.Status = d.Status.Clone()
+	if h := d.Status.History; h != nil {
+		out.Status.History = append(make([]status.Change, 0, len(h)+1), h...)
+	}
 	return out
 }
 
@@ -295,7 +300,14 @@ func (s *Store) updateDelivery(cur *store.Delivery, d store.Delivery) {
 	}
 	countsAdd(&m.out.counts, cur.Status.Current, -1)
 
-	*cur = cloneDelivery(&d)
+	// the history is copied into the record's own array when it fits (no
+	// copy handed out shares it): a status update allocates only when the
+	// history outgrows it
+	h := cur.Status.History
+	*cur = d
+	if d.Status.History != nil {
+		cur.Status.History = append(h[:0], d.Status.History...)
+	}
 	cur.Version = d.Version + 1
 
 	if moveSent {
