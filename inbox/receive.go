@@ -416,12 +416,17 @@ func (in *Inbox) recordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 // handlers acknowledge: retrying cannot help. A provider ID it gave up on
 // recently is looked up once, without waiting again.
 func (in *Inbox) ApplyStatus(ctx context.Context, u channel.StatusUpdate) error {
-	_, err := in.ApplyStatusUpdate(ctx, u)
+	_, err := in.applyStatus(ctx, u, false)
 	return err
 }
 
 // ApplyStatusUpdate is ApplyStatus returning the delivery as it is now.
-func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) (_ Delivery, err error) {
+func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) (Delivery, error) {
+	return in.applyStatus(ctx, u, true)
+}
+
+// applyStatus is ApplyStatus; with want it returns the delivery.
+func (in *Inbox) applyStatus(ctx context.Context, u channel.StatusUpdate, want bool) (_ Delivery, err error) {
 	defer func() { err = unstorable(err) }()
 	u = cleanStatus(u)
 	if u.ProviderID == "" || !u.Status.Valid() {
@@ -430,6 +435,14 @@ func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) 
 	at := u.At.Round(0).Truncate(time.Microsecond)
 	if at.IsZero() {
 		at = in.now()
+	}
+	if sm, ok := in.store.(store.StatusMerger); ok {
+		// merged where the delivery is kept; a provider ID no delivery has
+		// yet takes the way below
+		d, err := in.mergeStatus(ctx, sm, u, at, want)
+		if !errors.Is(err, store.ErrNotFound) {
+			return d, err
+		}
 	}
 	for try := range maxRetries {
 		if err := in.conflictPause(ctx, try); err != nil {
@@ -472,4 +485,33 @@ func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) 
 		return d, nil
 	}
 	return Delivery{}, fmt.Errorf("inbox: status update %s: %w", u.ProviderID, ErrConflict)
+}
+
+// mergeStatus merges u, at time at, into its delivery with the store's
+// StatusMerger and publishes the change; with want it reads the delivery
+// as it is after the merge. It returns ErrNotFound, unwrapped, when no
+// delivery has u's provider ID.
+func (in *Inbox) mergeStatus(ctx context.Context, sm store.StatusMerger, u channel.StatusUpdate, at time.Time, want bool) (Delivery, error) {
+	r, err := sm.MergeStatus(ctx, u.ProviderID, status.Change{Status: u.Status, At: at, Raw: u.Raw, ErrorCode: u.ErrorCode,
+		ErrorMessage: u.ErrorMessage, Arrived: u.At.IsZero()})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return Delivery{}, err
+	case errors.Is(err, status.ErrUnknown):
+		return Delivery{}, fmt.Errorf("inbox: %w", err)
+	case err != nil:
+		return Delivery{}, wrapStore("merge status", err)
+	}
+	if r.Changed {
+		in.publish(Event{Type: EventStatusChanged, ThreadID: r.ThreadID, MessageID: r.MessageID, DeliveryID: r.DeliveryID,
+			ProviderID: u.ProviderID, Status: r.Status, At: in.now()})
+	}
+	if !want {
+		return Delivery{}, nil
+	}
+	d, err := in.store.Delivery(ctx, r.DeliveryID)
+	if err != nil {
+		return Delivery{}, wrapStore("delivery", err)
+	}
+	return d, nil
 }
