@@ -233,7 +233,7 @@ func (in *Inbox) mark(ctx context.Context, d Delivery) (Delivery, bool, error) {
 				return false
 			}
 			if x.Status.Current == status.Scheduled {
-				_, _ = x.Status.Apply(status.Change{Status: status.Pending, At: at, Raw: "sending"})
+				_, _ = applyOwn(&x.Status, status.Change{Status: status.Pending, At: at, Raw: "sending"})
 			}
 			x.Sending, ok = at, true
 			return true
@@ -409,7 +409,7 @@ func (in *Inbox) recordOutcome(ctx context.Context, o *outcome) (Delivery, error
 				if !s.Valid() {
 					s = status.Validated
 				}
-				_, _ = d.Status.Apply(status.Change{Status: s, At: o.at, Raw: "accepted"})
+				_, _ = applyOwn(&d.Status, status.Change{Status: s, At: o.at, Raw: "accepted"})
 			}
 			d.ProviderID, d.Reason = pid, ""
 		case interrupted && o.attempts == 0:
@@ -423,7 +423,7 @@ func (in *Inbox) recordOutcome(ctx context.Context, o *outcome) (Delivery, error
 		default:
 			d.Sending = time.Time{}
 			d.Reason = o.err.Error()
-			_, _ = d.Status.Apply(status.Change{Status: status.Failed, At: o.at, ErrorMessage: o.err.Error()})
+			_, _ = applyOwn(&d.Status, status.Change{Status: status.Failed, At: o.at, ErrorMessage: o.err.Error()})
 		}
 		return true
 	})
@@ -617,7 +617,7 @@ func (in *Inbox) unrecorded(ctx context.Context, u channel.StatusUpdate) (Delive
 		// the mark, if any, stays: the send may still record its outcome
 		// (its attempts), and Recover clears it otherwise
 		x.ProviderID, x.Reason, ok = u.ProviderID, "", true
-		_, _ = x.Status.Apply(status.Change{Status: status.Validated, At: now, Raw: "accepted (reported by a status)"})
+		_, _ = applyOwn(&x.Status, status.Change{Status: status.Validated, At: now, Raw: "accepted (reported by a status)"})
 		return true
 	})
 	if err != nil || !ok {

@@ -838,7 +838,9 @@ func (in *Inbox) updateDelivery(ctx context.Context, id string, fn func(*Deliver
 }
 
 // updateDeliveryFrom is updateDelivery starting from a copy the caller
-// holds when it has a version (saving a read when nobody wrote since).
+// holds when it has a version (saving a read when nobody wrote since). fn
+// then shares held's history: it merges a status with applyOwn, not
+// status.Record.Apply, which may change a change of the history in place.
 func (in *Inbox) updateDeliveryFrom(ctx context.Context, held Delivery, fn func(*Delivery) bool) (Delivery, error) {
 	id := held.ID
 	// fn changes a record from a pool rather than one that escapes to the
@@ -855,12 +857,11 @@ func (in *Inbox) updateDeliveryFrom(ctx context.Context, held Delivery, fn func(
 				return Delivery{}, wrapStore("delivery "+id, err)
 			}
 		} else {
+			// the caller keeps held: its history is shared, full, so that
+			// an append copies it, and fn merges a status with applyOwn
 			*d = held
-			if h := held.Status.History; h != nil {
-				// the caller keeps held: fn changes a copy, with room
-				// for the change a status merge adds
-				d.Status.History = append(make([]status.Change, 0, len(h)+1), h...)
-			}
+			h := held.Status.History
+			d.Status.History = h[:len(h):len(h)]
 		}
 		if !fn(d) {
 			return *d, nil
@@ -877,6 +878,14 @@ func (in *Inbox) updateDeliveryFrom(ctx context.Context, held Delivery, fn func(
 		return *d, nil
 	}
 	return Delivery{}, fmt.Errorf("inbox: delivery %s: %w", id, ErrConflict)
+}
+
+// applyOwn merges c into r (status.Record.Apply) on a copy of r's history,
+// made with room for c: r may share its history with a copy the caller of
+// updateDeliveryFrom keeps.
+func applyOwn(r *status.Record, c status.Change) (bool, error) {
+	r.History = append(make([]status.Change, 0, len(r.History)+1), r.History...)
+	return r.Apply(c)
 }
 
 // limiter returns the rate limiter of an identity, nil when unlimited.
