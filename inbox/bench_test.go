@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -96,8 +97,10 @@ func benchReceive(b *testing.B, threads int) {
 
 // BenchmarkBroadcast sends one message to an audience of 100,000 members
 // through a fake channel with no latency, end to end (render, eligibility,
-// send, record), and reports deliveries per second beside the bare fake
-// channel's sends per second.
+// send, record), and reports, over every iteration: deliveries per second,
+// processor time, allocations and bytes allocated per delivery; beside
+// them, from the same iterations, the floor: as many bare sends through
+// the same fake channel, with the inbox's default concurrency.
 func BenchmarkBroadcast(b *testing.B) {
 	const members = 100_000
 	dir := memstore.NewDirectory()
@@ -107,6 +110,7 @@ func BenchmarkBroadcast(b *testing.B) {
 	}
 	dir.PutAudience(store.AudienceInfo{ID: "all", Name: "All members", Members: cs})
 	ctx := context.Background()
+	var run, floor measured
 	for range b.N {
 		b.StopTimer()
 		fake := channeltest.NewFake(channel.SMS, channeltest.Options{Statuses: []status.Status{}})
@@ -117,19 +121,77 @@ func BenchmarkBroadcast(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.StartTimer()
-		start := time.Now()
-		res, err := in.Send(ctx, inbox.Draft{Kind: channel.SMS, ThreadID: th.ID, Text: "Studio closed on Monday for maintenance."})
+		var res inbox.SendResult
+		run.add(b, func() {
+			res, err = in.Send(ctx, inbox.Draft{Kind: channel.SMS, ThreadID: th.ID, Text: "Studio closed on Monday for maintenance."})
+		})
 		if err != nil {
 			b.Fatal(err)
 		}
-		el := time.Since(start)
 		if len(res.Deliveries) != members {
 			b.Fatalf("%d deliveries", len(res.Deliveries))
 		}
-		b.ReportMetric(float64(members)/el.Seconds(), "deliveries/s")
-		b.ReportMetric(float64(el.Nanoseconds())/members, "ns/delivery")
+		floor.add(b, func() { fakeSends(b, members, 16) })
 	}
+	run.report(b, members, "deliveries/s", "delivery")
+	floor.report(b, members, "floor-sends/s", "floor-send")
+}
+
+// measured sums wall-clock time, processor time and allocations over the
+// runs of a benchmark.
+type measured struct {
+	wall, cpu     time.Duration
+	allocs, bytes uint64
+	runs          int
+}
+
+// add runs fn with the timer on and adds what it took.
+func (m *measured) add(b *testing.B, fn func()) {
+	b.Helper()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	b.StartTimer()
+	start, cpu := time.Now(), cpuTime()
+	fn()
+	m.wall += time.Since(start)
+	m.cpu += cpuTime() - cpu
+	b.StopTimer()
+	runtime.ReadMemStats(&after)
+	m.allocs += after.Mallocs - before.Mallocs
+	m.bytes += after.TotalAlloc - before.TotalAlloc
+	m.runs++
+}
+
+// report reports the rate of n items per run (unit), and each item's
+// processor time and allocations (per).
+func (m *measured) report(b *testing.B, n int, unit, per string) {
+	items := float64(n * m.runs)
+	b.ReportMetric(items/m.wall.Seconds(), unit)
+	b.ReportMetric(float64(m.cpu.Nanoseconds())/items, "cpu-ns/"+per)
+	b.ReportMetric(float64(m.allocs)/items, "allocs/"+per)
+	b.ReportMetric(float64(m.bytes)/items, "B/"+per)
+}
+
+// fakeSends sends n messages through a fresh fake channel from workers
+// goroutines, as a fan-out does: the floor of a broadcast.
+func fakeSends(b *testing.B, n, workers int) {
+	fake := channeltest.NewFake(channel.SMS, channeltest.Options{Statuses: []status.Status{}})
+	msg := &channel.Message{Kind: channel.SMS, To: "+33612345678", Text: "Studio closed on Monday for maintenance."}
+	ctx := context.Background()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for next.Add(1) <= int64(n) {
+				if _, err := fake.Send(ctx, msg); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // BenchmarkBroadcastMemory reports the memory a 100,000-recipient broadcast
@@ -182,8 +244,10 @@ func BenchmarkFakeSend(b *testing.B) {
 }
 
 // BenchmarkStatusUpdates applies 1,000,000 shuffled and duplicated status
-// updates (250,000 deliveries × sent, delivered × 2) and reports updates per
-// second (S2).
+// updates (250,000 deliveries × sent, delivered × 2) and reports, over every
+// iteration, updates per second, processor time and allocations per update
+// (S2); beside them the floor: the same updates merged into a map of each
+// provider ID's highest status.
 func BenchmarkStatusUpdates(b *testing.B) {
 	const members = 250_000
 	dir := memstore.NewDirectory()
@@ -193,6 +257,8 @@ func BenchmarkStatusUpdates(b *testing.B) {
 	}
 	dir.PutAudience(store.AudienceInfo{ID: "all", Name: "All", Members: cs})
 	ctx := context.Background()
+	var run, floor measured
+	n := 0
 	for range b.N {
 		b.StopTimer()
 		fake := channeltest.NewFake(channel.SMS, channeltest.Options{})
@@ -206,16 +272,28 @@ func BenchmarkStatusUpdates(b *testing.B) {
 		var updates []channel.StatusUpdate
 		fake.OnStatus(func(u channel.StatusUpdate) { updates = append(updates, u) })
 		fake.FlushShuffled(5, true)
-		b.StartTimer()
-		start := time.Now()
-		for _, u := range updates {
-			if err := in.ApplyStatus(ctx, u); err != nil {
-				b.Fatal(err)
+		n = len(updates)
+		run.add(b, func() {
+			for _, u := range updates {
+				if err := in.ApplyStatus(ctx, u); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-		el := time.Since(start)
-		b.ReportMetric(float64(len(updates))/el.Seconds(), "updates/s")
+		})
+		floor.add(b, func() {
+			m := make(map[string]status.Status, members)
+			for _, u := range updates {
+				if cur, ok := m[u.ProviderID]; !ok || u.Status.Rank() > cur.Rank() {
+					m[u.ProviderID] = u.Status
+				}
+			}
+			if len(m) != members {
+				b.Fatalf("%d provider IDs", len(m))
+			}
+		})
 	}
+	run.report(b, n, "updates/s", "update")
+	floor.report(b, n, "floor-updates/s", "floor-update")
 }
 
 // BenchmarkPreflight100k preflights a template to an audience of 100,000

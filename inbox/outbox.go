@@ -84,6 +84,23 @@ type outbox struct {
 	closed   bool
 	closing  chan struct{}
 	wg       sync.WaitGroup
+	records  sync.Pool // *Delivery: see scratch
+}
+
+// scratch returns a zero Delivery for updateDeliveryFrom to change; give it
+// back with release when done.
+func (b *outbox) scratch() *Delivery {
+	if d, ok := b.records.Get().(*Delivery); ok {
+		return d
+	}
+	return new(Delivery)
+}
+
+// release clears d, so that the pool keeps nothing alive, and gives it
+// back.
+func (b *outbox) release(d *Delivery) {
+	*d = Delivery{}
+	b.records.Put(d)
 }
 
 func newOutbox() *outbox {
@@ -216,7 +233,7 @@ func (in *Inbox) mark(ctx context.Context, d Delivery) (Delivery, bool, error) {
 				return false
 			}
 			if x.Status.Current == status.Scheduled {
-				_, _ = x.Status.Apply(status.Change{Status: status.Pending, At: at, Raw: "sending"})
+				_, _ = applyOwn(&x.Status, status.Change{Status: status.Pending, At: at, Raw: "sending"})
 			}
 			x.Sending, ok = at, true
 			return true
@@ -386,7 +403,7 @@ func (in *Inbox) recordOutcome(ctx context.Context, o *outcome) (Delivery, error
 				if !s.Valid() {
 					s = status.Validated
 				}
-				_, _ = d.Status.Apply(status.Change{Status: s, At: o.at, Raw: "accepted"})
+				_, _ = applyOwn(&d.Status, status.Change{Status: s, At: o.at, Raw: "accepted"})
 			}
 			d.ProviderID, d.Reason = pid, ""
 		case interrupted && o.attempts == 0:
@@ -400,7 +417,7 @@ func (in *Inbox) recordOutcome(ctx context.Context, o *outcome) (Delivery, error
 		default:
 			d.Sending = time.Time{}
 			d.Reason = o.err.Error()
-			_, _ = d.Status.Apply(status.Change{Status: status.Failed, At: o.at, ErrorMessage: o.err.Error()})
+			_, _ = applyOwn(&d.Status, status.Change{Status: status.Failed, At: o.at, ErrorMessage: o.err.Error()})
 		}
 		return true
 	}, ev)
@@ -596,7 +613,7 @@ func (in *Inbox) unrecorded(ctx context.Context, u channel.StatusUpdate) (Delive
 		// the mark, if any, stays: the send may still record its outcome
 		// (its attempts), and Recover clears it otherwise
 		x.ProviderID, x.Reason, ok = u.ProviderID, "", true
-		_, _ = x.Status.Apply(status.Change{Status: status.Validated, At: now, Raw: "accepted (reported by a status)"})
+		_, _ = applyOwn(&x.Status, status.Change{Status: status.Validated, At: now, Raw: "accepted (reported by a status)"})
 		return true
 	})
 	if err != nil || !ok {

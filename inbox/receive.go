@@ -325,6 +325,13 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 		return Message{}, nil, closed
 	}
 	defer done()
+	o.Deliveries = slices.Clone(o.Deliveries) // the caller keeps its own
+	return in.recordOutbound(ctx, o)
+}
+
+// recordOutbound is RecordOutbound on deliveries it changes in place and
+// returns: the caller made them for it and keeps no other use of them.
+func (in *Inbox) recordOutbound(ctx context.Context, o Outgoing) (Message, []Delivery, error) {
 	m := o.Message
 	if !m.Kind.Valid() {
 		return Message{}, nil, fmt.Errorf("inbox: record: %w: kind %d", ErrInvalidArgument, uint8(m.Kind))
@@ -333,17 +340,15 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 		return Message{}, nil, fmt.Errorf("inbox: record: %w: time out of range", ErrInvalidArgument)
 	}
 	cleanMessage(&m)
-	deliveries := make([]Delivery, len(o.Deliveries))
-	for i, d := range o.Deliveries {
+	for i := range o.Deliveries {
+		d := &o.Deliveries[i]
 		if !validTime(d.DueAt) || !validTime(d.CheckIn) || !validTime(d.CheckOut) || !validTime(d.ClaimedUntil) ||
 			slices.ContainsFunc(d.Status.History, func(c status.Change) bool { return !validTime(c.At) }) {
 			return Message{}, nil, fmt.Errorf("inbox: record: %w: delivery time out of range", ErrInvalidArgument)
 		}
-		cleanDelivery(&d)
+		cleanDelivery(d)
 		d.Address, d.Sending = in.address(m.Kind, d.Address), time.Time{}
-		deliveries[i] = d
 	}
-	o.Deliveries = deliveries
 	var (
 		ds  []Delivery
 		err error
@@ -359,8 +364,9 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 		if m.SentAt.IsZero() && !scheduled {
 			m.SentAt = now
 		}
-		ds = make([]Delivery, len(o.Deliveries))
-		for i, d := range o.Deliveries {
+		ds = o.Deliveries // written again by a try after a conflict
+		for i := range ds {
+			d := &ds[i]
 			d.ID, d.MessageID, d.ThreadID, d.Kind, d.CreatedAt = in.newID(), m.ID, t.ID, m.Kind, now
 			if d.Subject == "" && d.Text == "" && d.HTML == "" && !m.Templated {
 				d.Subject, d.Text, d.HTML = m.Subject, m.Text, m.HTML // what its recipient is sent
@@ -369,7 +375,6 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 				d.Campaign = m.Broadcast
 			}
 			d.Version = 0
-			ds[i] = d
 		}
 		m.Recipients = len(ds)
 		t.Messages++
@@ -424,12 +429,17 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 // handlers acknowledge: retrying cannot help. A provider ID it gave up on
 // recently is looked up once, without waiting again.
 func (in *Inbox) ApplyStatus(ctx context.Context, u channel.StatusUpdate) error {
-	_, err := in.ApplyStatusUpdate(ctx, u)
+	_, err := in.applyStatus(ctx, u, false)
 	return err
 }
 
 // ApplyStatusUpdate is ApplyStatus returning the delivery as it is now.
-func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) (got Delivery, err error) {
+func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) (Delivery, error) {
+	return in.applyStatus(ctx, u, true)
+}
+
+// applyStatus is ApplyStatus; with want it returns the delivery.
+func (in *Inbox) applyStatus(ctx context.Context, u channel.StatusUpdate, want bool) (got Delivery, err error) {
 	done, err := in.begin("status update")
 	if err != nil {
 		return Delivery{}, err
@@ -445,6 +455,14 @@ func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) 
 	at := u.At.Round(0).Truncate(time.Microsecond)
 	if at.IsZero() {
 		at = in.now()
+	}
+	if sm, ok := in.base.(store.StatusMerger); ok { // the host's store: the traced one hides it
+		// merged where the delivery is kept; a provider ID no delivery has
+		// yet takes the way below
+		d, err := in.mergeStatus(ctx, sm, u, at, want)
+		if !errors.Is(err, store.ErrNotFound) {
+			return d, err
+		}
 	}
 	for try := range maxRetries {
 		if err := in.conflictPause(ctx, try); err != nil {
@@ -488,4 +506,39 @@ func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) 
 		return d, nil
 	}
 	return Delivery{}, fmt.Errorf("inbox: status update %s: %w", u.ProviderID, ErrConflict)
+}
+
+// mergeStatus merges u, at time at, into its delivery with the store's
+// StatusMerger and publishes the change; with want it reads the delivery
+// as it is after the merge. It returns ErrNotFound, unwrapped, when no
+// delivery has u's provider ID.
+func (in *Inbox) mergeStatus(ctx context.Context, sm store.StatusMerger, u channel.StatusUpdate, at time.Time, want bool) (Delivery, error) {
+	r, err := sm.MergeStatus(ctx, u.ProviderID, status.Change{Status: u.Status, At: at, Raw: u.Raw, ErrorCode: u.ErrorCode,
+		ErrorMessage: u.ErrorMessage, Arrived: u.At.IsZero()}, func(m store.Merged) []store.FeedEvent {
+		return in.feedEvents(Event{Type: EventStatusChanged, ThreadID: m.ThreadID, MessageID: m.MessageID,
+			DeliveryID: m.DeliveryID, ProviderID: u.ProviderID, Status: m.Status})
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return Delivery{}, err
+	case errors.Is(err, status.ErrUnknown):
+		return Delivery{}, fmt.Errorf("inbox: %w", err)
+	case err != nil:
+		return Delivery{}, wrapStore("merge status", err)
+	}
+	if r.Changed {
+		in.delivered(ctx)
+		if r.Status != r.Previous {
+			in.obs.entered(ctx, r.Kind, r.Status, 1)
+		}
+	}
+	if !want { // what the status span says of it
+		return Delivery{ID: r.DeliveryID, ThreadID: r.ThreadID, MessageID: r.MessageID, Kind: r.Kind,
+			ProviderID: u.ProviderID, Status: status.Record{Current: r.Status}}, nil
+	}
+	d, err := in.store.Delivery(ctx, r.DeliveryID)
+	if err != nil {
+		return Delivery{}, wrapStore("delivery", err)
+	}
+	return d, nil
 }

@@ -600,12 +600,14 @@ func (in *Inbox) Send(ctx context.Context, d Draft) (out SendResult, err error) 
 		st = status.Scheduled
 	}
 	ds := make([]Delivery, len(p.targets))
+	firsts := make([]status.Change, len(p.targets)) // every delivery's first change, in one array
 	var total store.SMSInfo
 	for i, t := range p.targets {
 		o := &t.out
+		firsts[i] = status.Change{Status: st, At: now}
 		ds[i] = Delivery{ContactID: t.contact.ID, Address: in.address(d.Kind, t.address), Identity: p.ident.ID,
 			Subject: o.subject, Text: o.text, HTML: o.html, SMS: o.smsInfo(), Cost: o.cost,
-			Status: status.Record{Current: st, History: []status.Change{{Status: st, At: now}}}, Anchor: anchor, AnchorRule: rule}
+			Status: status.Record{Current: st, History: firsts[i : i+1 : i+1]}, Anchor: anchor, AnchorRule: rule}
 		if scheduled {
 			ds[i].DueAt = due
 		}
@@ -619,7 +621,7 @@ func (in *Inbox) Send(ctx context.Context, d Draft) (out SendResult, err error) 
 		total.Units += ds[i].SMS.Units
 	}
 	msg.SMS = total
-	m, ds, err := in.RecordOutbound(ctx, Outgoing{ThreadID: p.thread.ID, Message: msg, Deliveries: ds})
+	m, ds, err := in.recordOutbound(ctx, Outgoing{ThreadID: p.thread.ID, Message: msg, Deliveries: ds})
 	if err != nil {
 		return SendResult{}, err
 	}
@@ -761,6 +763,12 @@ func (f *fanout) one(ctx context.Context, lim *sendLimiter, d Delivery, params [
 	}
 	attempts := 0
 	backoff := in.retry.Backoff
+	begun := false // the outbox counts this send in flight
+	defer func() {
+		if begun {
+			in.outbox.end(d.ID)
+		}
+	}()
 	for {
 		if attempts == 0 && ctx.Err() != nil {
 			return d, nil // not attempted: the caller records it
@@ -790,7 +798,7 @@ func (f *fanout) one(ctx context.Context, lim *sendLimiter, d Delivery, params [
 			}
 			d = marked
 			in.outbox.begin(d.ID)
-			defer in.outbox.end(d.ID)
+			begun = true
 			if err := ctx.Err(); err != nil {
 				return f.finish(ctx, d, channel.Receipt{}, err, 0, rendered)
 			}
@@ -824,12 +832,11 @@ func (f *fanout) one(ctx context.Context, lim *sendLimiter, d Delivery, params [
 func (f *fanout) finish(ctx context.Context, d Delivery, r channel.Receipt, sendErr error, attempts int, rendered bool) (Delivery, error) {
 	in := f.in
 	now := in.now()
-	wctx := context.WithoutCancel(ctx)
 	if errors.Is(sendErr, channel.ErrOptedOut) {
-		_ = in.SetOptedOut(wctx, d.Kind, d.Address, true)
+		_ = in.SetOptedOut(context.WithoutCancel(ctx), d.Kind, d.Address, true)
 	}
 	if errors.Is(sendErr, channel.ErrAddressRetired) {
-		in.retireDevice(wctx, d)
+		in.retireDevice(context.WithoutCancel(ctx), d)
 	}
 	return in.record(ctx, outcome{d: d, r: r, err: sendErr, attempts: attempts, at: now, rendered: rendered})
 }
@@ -841,7 +848,9 @@ func (in *Inbox) updateDelivery(ctx context.Context, id string, fn func(*Deliver
 }
 
 // updateDeliveryFrom is updateDelivery starting from a copy the caller
-// holds when it has a version (saving a read when nobody wrote since).
+// holds when it has a version (saving a read when nobody wrote since). fn
+// then shares held's history: it merges a status with applyOwn, not
+// status.Record.Apply, which may change a change of the history in place.
 func (in *Inbox) updateDeliveryFrom(ctx context.Context, held Delivery, fn func(*Delivery) bool) (Delivery, error) {
 	return in.updateDeliveryEv(ctx, held, fn, nil)
 }
@@ -850,30 +859,37 @@ func (in *Inbox) updateDeliveryFrom(ctx context.Context, held Delivery, fn func(
 // events ev returns for the delivery as changed (ev may be nil).
 func (in *Inbox) updateDeliveryEv(ctx context.Context, held Delivery, fn func(*Delivery) bool, ev func(*Delivery) []Event) (Delivery, error) {
 	id := held.ID
+	// fn changes a record from a pool rather than one that escapes to the
+	// heap with every call
+	d := in.outbox.scratch()
+	defer in.outbox.release(d)
 	for try := range maxRetries {
 		if err := in.conflictPause(ctx, try); err != nil {
 			return Delivery{}, err
 		}
-		d := held
-		prev := d.Status.Current
+		prev := held.Status.Current
 		if try > 0 || held.Version == 0 {
 			var err error
-			if d, err = in.store.Delivery(ctx, id); err != nil {
+			if *d, err = in.store.Delivery(ctx, id); err != nil {
 				return Delivery{}, wrapStore("delivery "+id, err)
 			}
 			prev = d.Status.Current
 		} else {
-			d.Status = d.Status.Clone()
+			// the caller keeps held: its history is shared, full, so that
+			// an append copies it, and fn merges a status with applyOwn
+			*d = held
+			h := held.Status.History
+			d.Status.History = h[:len(h):len(h)]
 		}
-		if !fn(&d) {
-			return d, nil
+		if !fn(d) {
+			return *d, nil
 		}
-		cleanDelivery(&d) // a provider's ID and error text, as every store keeps them
+		cleanDelivery(d) // a provider's ID and error text, as every store keeps them
 		var events []store.FeedEvent
 		if ev != nil {
-			events = in.feedEvents(ev(&d)...)
+			events = in.feedEvents(ev(d)...)
 		}
-		err := in.store.WriteDelivery(ctx, d, events...)
+		err := in.store.WriteDelivery(ctx, *d, events...)
 		if errors.Is(err, store.ErrConflict) {
 			continue
 		}
@@ -884,10 +900,18 @@ func (in *Inbox) updateDeliveryEv(ctx context.Context, held Delivery, fn func(*D
 		if len(events) > 0 {
 			in.delivered(ctx)
 		}
-		in.obs.changed(ctx, prev, d)
-		return d, nil
+		in.obs.changed(ctx, prev, *d)
+		return *d, nil
 	}
 	return Delivery{}, fmt.Errorf("inbox: delivery %s: %w", id, ErrConflict)
+}
+
+// applyOwn merges c into r (status.Record.Apply) on a copy of r's history,
+// made with room for c: r may share its history with a copy the caller of
+// updateDeliveryFrom keeps.
+func applyOwn(r *status.Record, c status.Change) (bool, error) {
+	r.History = append(make([]status.Change, 0, len(r.History)+1), r.History...)
+	return r.Apply(c)
 }
 
 // RateLimit caps sends per second through one sender identity, or through

@@ -92,9 +92,14 @@ func (s *Store) unanchor(d *store.Delivery) {
 	}
 }
 
+// cloneDelivery returns a copy of d that shares nothing with it. Its
+// history has room for one more change: a status merge on the copy adds
+// it without copying the history again.
 func cloneDelivery(d *store.Delivery) store.Delivery {
 	out := *d
-	out.Status = d.Status.Clone()
+	if h := d.Status.History; h != nil {
+		out.Status.History = append(make([]status.Change, 0, len(h)+1), h...)
+	}
 	return out
 }
 
@@ -262,8 +267,10 @@ func (s *Store) WriteDelivery(ctx context.Context, d store.Delivery, events ...s
 	if d.MessageID != cur.MessageID || d.ThreadID != cur.ThreadID {
 		return invalid("delivery %q moved from message %q to %q", d.ID, cur.MessageID, d.MessageID)
 	}
-	if err := s.checkProviderID(d.ProviderID, store.Outbound, d.ID, d.MessageID); err != nil {
-		return err
+	if d.ProviderID != cur.ProviderID { // a provider ID kept is this delivery's already
+		if err := s.checkProviderID(d.ProviderID, store.Outbound, d.ID, d.MessageID); err != nil {
+			return err
+		}
 	}
 	s.updateDelivery(cur, d)
 	head = s.feed.appendEvents(events)
@@ -274,7 +281,11 @@ func (s *Store) WriteDelivery(ctx context.Context, d store.Delivery, events ...s
 // entries whose keys change: a status update of a sent message moves
 // nothing but its message's Counts.
 func (s *Store) updateDelivery(cur *store.Delivery, d store.Delivery) {
-	m := s.msgs[cur.MessageID]
+	if cur.Status.Current != d.Status.Current { // its message's Counts
+		m := s.msgs[cur.MessageID]
+		countsAdd(&m.out.counts, cur.Status.Current, -1)
+		countsAdd(&m.out.counts, d.Status.Current, 1)
+	}
 	if cur.ProviderID != d.ProviderID {
 		if cur.ProviderID != "" {
 			delete(s.delByPID, cur.ProviderID)
@@ -296,9 +307,14 @@ func (s *Store) updateDelivery(cur *store.Delivery, d store.Delivery) {
 	if wasDue && moveAnchor {
 		s.unanchor(cur)
 	}
-	countsAdd(&m.out.counts, cur.Status.Current, -1)
-
-	*cur = cloneDelivery(&d)
+	// the history is copied into the record's own array when it fits (no
+	// copy handed out shares it): a status update allocates only when the
+	// history outgrows it
+	h := cur.Status.History
+	*cur = d
+	if d.Status.History != nil {
+		cur.Status.History = append(h[:0], d.Status.History...)
+	}
 	cur.Version = d.Version + 1
 
 	if moveSent {
@@ -310,7 +326,6 @@ func (s *Store) updateDelivery(cur *store.Delivery, d store.Delivery) {
 	if isDue && moveAnchor {
 		s.anchor(cur)
 	}
-	countsAdd(&m.out.counts, cur.Status.Current, 1)
 	s.markSending(cur)
 }
 
@@ -358,4 +373,50 @@ func (s *Store) Scheduled(ctx context.Context, anchor string) ([]store.Delivery,
 	}
 	slices.SortFunc(out, func(a, b store.Delivery) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
+}
+
+var _ store.StatusMerger = (*Store)(nil)
+
+// MergeStatus implements store.StatusMerger: the change is applied to the
+// stored record in place (a merge that changes nothing leaves it as it
+// was), with no copy of the delivery.
+func (s *Store) MergeStatus(ctx context.Context, providerID string, c status.Change, events func(store.Merged) []store.FeedEvent) (store.Merged, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Merged{}, err
+	}
+	var head uint64
+	defer func() { s.notify(head) }() // after the unlock
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.delByPID[providerID]
+	if !ok {
+		return store.Merged{}, notFound("delivery with provider ID", providerID)
+	}
+	was := cur.Status.Current
+	changed, err := cur.Status.Apply(c)
+	if err != nil {
+		return store.Merged{}, err
+	}
+	if changed {
+		cur.Version++
+		if now := cur.Status.Current; now != was {
+			countsAdd(&s.msgs[cur.MessageID].out.counts, was, -1)
+			countsAdd(&s.msgs[cur.MessageID].out.counts, now, 1)
+			// the due index holds the scheduled ones, as updateDelivery keeps it
+			switch {
+			case was == status.Scheduled:
+				s.due.Delete(cur)
+				s.unanchor(cur)
+			case now == status.Scheduled:
+				s.due.ReplaceOrInsert(cur)
+				s.anchor(cur)
+			}
+		}
+	}
+	m := store.Merged{DeliveryID: cur.ID, MessageID: cur.MessageID, ThreadID: cur.ThreadID, Kind: cur.Kind,
+		Previous: was, Status: cur.Status.Current, Changed: changed}
+	if changed && events != nil {
+		head = s.feed.appendEvents(events(m))
+	}
+	return m, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/parleyhq/parley/inbox/store"
 	"github.com/parleyhq/parley/inbox/store/textindex"
+	"github.com/parleyhq/parley/status"
 )
 
 // WriteThread implements store.Store. It checks the whole write first
@@ -259,13 +260,27 @@ func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Del
 		r.out = &msgOut{}
 	}
 	r.out.dels = make([]*store.Delivery, 0, len(dels))
+	// the records and their histories in one array each (deliveries are
+	// never removed), every history with room for the next change, as a
+	// send records its acceptance
+	recs := make([]store.Delivery, len(dels))
+	n := 0
 	for i := range dels {
-		d := dels[i]
-		d.Status = d.Status.Clone()
+		n += len(dels[i].Status.History) + 1
+	}
+	hs := make([]status.Change, n)
+	for i := range dels {
+		d := &recs[i]
+		*d = dels[i]
+		if h := d.Status.History; h != nil {
+			k := copy(hs, h)
+			d.Status.History = hs[: k : k+1]
+			hs = hs[k+1:]
+		}
 		d.Version = 1
-		s.dels[d.ID] = &d
-		r.out.dels = append(r.out.dels, &d)
-		s.indexDelivery(&d, r)
+		s.dels[d.ID] = d
+		r.out.dels = append(r.out.dels, d)
+		s.indexDelivery(d, r)
 	}
 	slices.SortFunc(r.out.dels, func(a, b *store.Delivery) int { return strings.Compare(a.ID, b.ID) })
 }
