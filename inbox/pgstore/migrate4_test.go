@@ -79,7 +79,7 @@ func TestMigrateVersion4(t *testing.T) {
 		"DROP INDEX parley_messages_inbound_provider",
 		"CREATE UNIQUE INDEX parley_messages_provider ON parley_messages (tenant_id, provider_id) WHERE provider_id IS NOT NULL",
 		"INSERT INTO parley_provider_ids (tenant_id, provider_id, message_id, message_claim) SELECT tenant_id, provider_id, id, true FROM parley_messages WHERE direction = 1",
-		"DELETE FROM parley_schema_migrations WHERE version = 4",
+		"DELETE FROM parley_schema_migrations WHERE version >= 4", // later versions run again
 	} {
 		if _, err := pool.Exec(ctx, stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
