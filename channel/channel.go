@@ -52,6 +52,25 @@ type Canceler interface {
 	Cancel(ctx context.Context, providerID string) error
 }
 
+// Finder is implemented by Senders whose provider can be asked what became
+// of a message they were given: whether it accepted the message sent with
+// msg.Reference (a provider that keeps the caller's reference, or one that
+// can be searched by recipient, sender and content), and under which ID.
+// The inbox asks it about a delivery whose send was interrupted before its
+// outcome was recorded (a crash, a store outage) instead of sending it
+// again, which could deliver it twice.
+//
+// msg is the message as the caller knows it: Kind, From, To, the content
+// and Reference. Find returns the Receipt of the accepted message (its
+// ProviderID, and the status the provider reports now when it says); an
+// error matching ErrUnknownMessage when the provider has no such message,
+// so it never accepted it; any other error when it cannot tell now (ask
+// again later). Like Send, Find must be safe for concurrent use and must
+// not modify msg.
+type Finder interface {
+	Find(ctx context.Context, msg *Message) (Receipt, error)
+}
+
 // CapabilityReporter is implemented by Senders that know the capabilities of
 // their provider better than the defaults of their kind (a provider with a
 // lower attachment size limit, say). The Registry uses it when a
@@ -94,7 +113,8 @@ type Message struct {
 	InReplyTo string
 	// Reference is the caller's own ID for this delivery. Senders pass it to
 	// providers that accept an idempotency key, so that a retried send is not
-	// delivered twice.
+	// delivered twice, and to providers that report it back with the
+	// message's statuses (StatusUpdate.Reference).
 	Reference string
 	// Metadata carries provider-specific options (a status callback URL, a
 	// Twilio Messaging Service SID) that have no field of their own.
@@ -217,6 +237,11 @@ type StatusUpdate struct {
 	ProviderID string
 	// Recipient is the recipient address, when the provider says.
 	Recipient string
+	// Reference is the Message.Reference the message was sent with, when
+	// the provider reports it back (WhatsApp's biz_opaque_callback_data).
+	// It lets a Receiver find the delivery of a status whose provider ID it
+	// does not know: a send whose outcome was never recorded.
+	Reference string
 	// Status is the mapped status.
 	Status status.Status
 	// Raw is the provider's own status value.

@@ -4,6 +4,10 @@
 // capabilities of each kind, sender identities (C9), attachment rules (C7)
 // and the Registry in which a host registers its channels (C1).
 //
+// The behaviour contract, whose rule IDs (T, M, C, R, S) the
+// documentation and tests cite, is
+// https://github.com/parleyhq/parley/blob/main/docs/spec.md.
+//
 // A Sender sends one message and returns a Receipt; optional abilities are
 // separate interfaces found by type assertion, the way net/http finds
 // http.Flusher: Canceler (cancel a provider-scheduled message) and

@@ -7,7 +7,7 @@ var (
 	// ErrUnknownKind reports a kind name or value that is not a channel kind.
 	ErrUnknownKind = errors.New("unknown channel kind")
 	// ErrNotRegistered reports a send on a kind the host has not registered (C1).
-	ErrNotRegistered = errors.New("channel kind not registered")
+	ErrNotRegistered = errors.New("not registered")
 	// ErrNoIdentity reports a sender identity that does not exist for the kind,
 	// or a kind with no default identity when a send names none.
 	ErrNoIdentity = errors.New("no such sender identity")
@@ -31,7 +31,8 @@ var (
 	ErrWindowClosed = errors.New("service window closed")
 	// ErrUnknownMessage reports a status update or a reference to a provider
 	// message ID that no stored message has. A Receiver's ApplyStatus
-	// returns it only after it gave up waiting; handlers acknowledge it.
+	// returns it only after it gave up waiting; handlers acknowledge it. A
+	// Finder returns it for a message its provider does not have.
 	ErrUnknownMessage = errors.New("unknown provider message")
 	// ErrAttachment is matched by every attachment validation error (C7).
 	ErrAttachment = errors.New("attachment not allowed")

@@ -25,5 +25,5 @@ func ExampleRegistry() {
 	fmt.Println(err, errors.Is(err, channel.ErrNotRegistered))
 	// Output:
 	// default sender: +33757000001
-	// channel: whatsapp: channel kind not registered true
+	// channel: whatsapp not registered true
 }

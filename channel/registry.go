@@ -90,7 +90,7 @@ func (r *Registry) get(k Kind) (*registration, error) {
 		if !k.Valid() {
 			return nil, fmt.Errorf("channel: %w: %d", ErrUnknownKind, uint8(k))
 		}
-		return nil, fmt.Errorf("channel: %s: %w", k, ErrNotRegistered)
+		return nil, fmt.Errorf("channel: %s %w", k, ErrNotRegistered)
 	}
 	return reg, nil
 }

@@ -20,7 +20,7 @@ func exampleInbox() (*inbox.Inbox, *channeltest.Fake) {
 	clock := func() time.Time { return now }
 	dir := memstore.NewDirectory()
 	_ = dir.PutContact(recipient.Contact{ID: "helene", FirstName: "Hélène", LastName: "Dupont", Phone: "+33612345678"})
-	fake := channeltest.NewFake(channel.SMS, channeltest.Options{Now: clock, IDPrefix: "SM"})
+	fake := channeltest.NewFake(channel.SMS, channeltest.Options{IDPrefix: "SM"})
 	reg := channel.NewRegistry()
 	_ = reg.Register(channel.SMS, fake, channel.Config{})
 	n := 0
@@ -75,7 +75,7 @@ func ExampleInbox_Send() {
 	res, _ := ib.Send(ctx, draft)
 	fake.OnStatus(func(u channel.StatusUpdate) { _ = ib.ApplyStatus(ctx, u) })
 	fake.FlushShuffled(1, true)
-	page, _ := ib.Deliveries(ctx, res.Message.ID, "", 1)
+	page, _ := ib.Deliveries(ctx, inbox.DeliveryQuery{MessageID: res.Message.ID, Limit: 1})
 	d := page.Deliveries
 	fmt.Println("delivery:", d[0].Status.Current, d[0].Status.Current == status.Delivered)
 	_, err := ib.Send(ctx, inbox.Draft{Kind: channel.Email, ThreadID: th.ID, Subject: "x", Text: "y"})
@@ -83,8 +83,8 @@ func ExampleInbox_Send() {
 	// Output:
 	// segments: 1 can send: true
 	// delivery: delivered true
-	// inbox: cannot send: channel: email: channel kind not registered
-	// recipient: no address for the channel
+	// inbox: cannot send: channel: email not registered
+	// recipient: no email address
 }
 
 // Events for a live UI (T20).
@@ -96,4 +96,39 @@ func ExampleInbox_Subscribe() {
 	_ = ib.Receive(ctx, channel.Inbound{Kind: channel.SMS, From: "+33612345678", Text: "Hi", ProviderID: "x"})
 	fmt.Println((<-sub.C()).Type, (<-sub.C()).Type)
 	// Output: thread-started message-received
+}
+
+// A restart. The provider did not answer before the send's context ended
+// (a crash would do the same), so the delivery was left marked as sending:
+// it may have been accepted. Recover, called when the host starts, asks the
+// provider (the fake is a channel.Finder) instead of sending it again; this
+// one never got the message, so the delivery fails with the reason.
+func ExampleInbox_Recover() {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	s := memstore.New()
+	fake := channeltest.NewFake(channel.SMS, channeltest.Options{Now: clock})
+	reg := channel.NewRegistry()
+	_ = reg.Register(channel.SMS, fake, channel.Config{})
+	before, _ := inbox.New(s, inbox.Options{Now: clock, Channels: reg})
+	th, _ := before.StartWithAddress(ctx, channel.SMS, "+33612345678")
+	fake.Hang(true)
+	sendCtx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+	res, _ := before.Send(sendCtx, inbox.Draft{Kind: channel.SMS, ThreadID: th.ID, Text: "See you at 6pm"})
+	cancel()
+	id := res.Deliveries[0].ID
+	d, _ := s.Delivery(ctx, id)
+	fmt.Println("marked as sending:", !d.Sending.IsZero())
+
+	now = now.Add(time.Hour) // the host starts again
+	after, _ := inbox.New(s, inbox.Options{Now: clock, Channels: reg})
+	rec, _ := after.Recover(ctx)
+	d, _ = s.Delivery(ctx, id)
+	fmt.Printf("%+v\n", rec)
+	fmt.Println(d.Status.Current, "| marked:", !d.Sending.IsZero(), "| sent again:", fake.Attempts() > 1)
+	// Output:
+	// marked as sending: true
+	// {Accepted:0 NotSent:1 Unknown:0 Deferred:0}
+	// failed | marked: false | sent again: false
 }

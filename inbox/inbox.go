@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,18 @@ import (
 // conversation with its subject still resumes it (T2).
 const DefaultResumeWindow = 90 * 24 * time.Hour
 
+// NoLimit is the value of a window option that has no limit: with
+// ResumeWindow: NoLimit a conversation always resumes its subject's thread
+// however old (SPEC T2's "0 = always resume"), and VisibilityWindow:
+// NoLimit lists every thread (T17; its zero value, the default, is
+// unlimited too). It is the most negative duration; any other negative
+// window is invalid.
+//
+// Why a named value rather than zero: the zero value of every option means
+// its default (a zero Options is a working inbox), and the default resume
+// window is 90 days, so "no limit" needs a name of its own.
+const NoLimit = time.Duration(math.MinInt64)
+
 // DefaultTypingTTL is how long a typing indicator lasts unless refreshed
 // (T16).
 const DefaultTypingTTL = 5 * time.Second
@@ -32,7 +45,13 @@ const DefaultEventBuffer = 256
 
 // Options configure an Inbox. The zero value means every default.
 type Options struct {
-	// Now is the clock. Default: time.Now.
+	// Now is the clock, and the only one: every time the inbox judges or
+	// records comes from it — the WhatsApp service window and quiet hours
+	// of the recipient rules (which take the time from the inbox rather
+	// than hold a clock), the typing TTL, mute expiry, the resume and
+	// visibility windows, scheduling, and the arrival time of provider
+	// reports that carry none (channeltest.Fake's, by default). Default:
+	// time.Now.
 	Now func() time.Time
 	// NewID returns a new unique ID for threads, messages and deliveries.
 	// Default: 26-character time-ordered random IDs.
@@ -43,14 +62,13 @@ type Options struct {
 	// Details resolves the details pane of a thread (T19). Default: the
 	// Directory when it implements DetailsResolver.
 	Details DetailsResolver
-	// ResumeWindow is the resume window of T2. Zero means
-	// DefaultResumeWindow; see AlwaysResume for "0 = always resume".
+	// ResumeWindow is the resume window of T2: a conversation with a
+	// subject whose thread was active within it resumes that thread. Zero
+	// means DefaultResumeWindow (90 days); NoLimit always resumes (T2's
+	// "0 = always resume", named because a zero option is its default).
 	ResumeWindow time.Duration
-	// AlwaysResume makes a conversation always resume its subject's thread,
-	// however old (T2 with a window of 0).
-	AlwaysResume bool
 	// VisibilityWindow leaves threads with no activity inside it out of the
-	// list (T17). Zero means unlimited.
+	// list (T17). Zero, the default, and NoLimit mean unlimited.
 	VisibilityWindow time.Duration
 	// DormantThreads enables the dormant-thread policy of T18.
 	DormantThreads bool
@@ -63,6 +81,10 @@ type Options struct {
 	// EventBuffer is each subscriber's buffer (T20). Zero means
 	// DefaultEventBuffer.
 	EventBuffer int
+	// EventHistory is how many recent events the inbox keeps for
+	// subscribers that resume after a given event (SubscribeOptions.After).
+	// Zero means DefaultEventHistory.
+	EventHistory int
 	// Logger receives diagnostics. Default: slog.Default().
 	Logger *slog.Logger
 
@@ -117,11 +139,20 @@ type Options struct {
 	// race the write of its own send's outcome. After that the update is
 	// acknowledged and reported (EventUnknownStatus, the Logger) with an
 	// error matching channel.ErrUnknownMessage. Zero means
-	// DefaultStatusWait; a negative value means not to wait. A handler
+	// DefaultStatusWait; a negative value means not to wait (NoLimit, a
+	// wait without end, is invalid). A handler
 	// that applies the statuses of a batch one by one may wait this long
 	// for each unknown one, so keep it well below the providers' webhook
 	// timeouts.
 	StatusWait time.Duration
+	// OutcomeRetry is how long the inbox keeps trying to record a send's
+	// outcome that the store refused (an outage after the provider
+	// accepted the message), in the background once the send's context
+	// has ended; what is still not written then is logged, reported
+	// (EventOutcomeUnknown) and left to Recover. It is also the age from
+	// which Recover takes a delivery still marked as sending for
+	// interrupted. Zero means DefaultOutcomeRetry.
+	OutcomeRetry time.Duration
 }
 
 // Inbox is the inbox service: threads, messages, every inbox rule, queries
@@ -134,8 +165,7 @@ type Inbox struct {
 	newID    func() string
 	dir      Directory
 	details  DetailsResolver
-	resume   time.Duration
-	always   bool
+	resume   time.Duration // NoLimit: always resume
 	visible  time.Duration
 	dormant  bool
 	typingTL time.Duration
@@ -167,17 +197,21 @@ type Inbox struct {
 	limiters       map[string]*rate.Limiter
 	statusWait     time.Duration
 	unknown        unknownIDs
+	outcomeRetry   time.Duration
+	outbox         *outbox
 }
 
 // New returns an Inbox on s. The options are validated once: a negative
-// window or buffer, or invalid keywords, give an error matching
-// ErrInvalidArgument.
+// window other than NoLimit, a negative TTL or buffer, or invalid keywords,
+// give an error matching ErrInvalidArgument.
 func New(s Store, opts Options) (*Inbox, error) {
 	if s == nil {
 		return nil, fmt.Errorf("inbox: %w: nil store", ErrInvalidArgument)
 	}
-	if opts.ResumeWindow < 0 || opts.VisibilityWindow < 0 || opts.TypingTTL < 0 || opts.EventBuffer < 0 ||
-		opts.Concurrency < 0 || opts.Retry.Attempts < 0 || opts.Retry.Backoff < 0 || opts.ClaimLease < 0 {
+	window := func(d time.Duration) bool { return d >= 0 || d == NoLimit }
+	if !window(opts.ResumeWindow) || !window(opts.VisibilityWindow) || opts.TypingTTL < 0 || opts.EventBuffer < 0 ||
+		opts.EventHistory < 0 || opts.Concurrency < 0 || opts.Retry.Attempts < 0 || opts.Retry.Backoff < 0 ||
+		opts.ClaimLease < 0 || opts.OutcomeRetry < 0 || opts.StatusWait == NoLimit {
 		return nil, fmt.Errorf("inbox: %w: negative window, TTL or buffer", ErrInvalidArgument)
 	}
 	kw, err := recipient.NewClassifier(opts.Keywords)
@@ -186,13 +220,16 @@ func New(s Store, opts Options) (*Inbox, error) {
 	}
 	in := &Inbox{
 		store: s, now: opts.Now, newID: opts.NewID, dir: opts.Directory, details: opts.Details,
-		resume: opts.ResumeWindow, always: opts.AlwaysResume, visible: opts.VisibilityWindow,
+		resume: opts.ResumeWindow, visible: opts.VisibilityWindow,
 		dormant: opts.DormantThreads, typingTL: opts.TypingTTL, keywords: kw, log: opts.Logger,
 		typing:   make(map[string]map[string]time.Time),
 		channels: opts.Channels, rules: opts.Rules, catalog: opts.Catalog, templateData: opts.TemplateData, templateScopes: opts.TemplateScopes,
 		account: opts.Account, prices: opts.Prices, concurrency: opts.Concurrency, rateLimits: opts.RateLimits,
 		retry: opts.Retry, mirror: opts.MirrorBroadcasts, lease: opts.ClaimLease, replyAddress: opts.ReplyAddress, waTemplates: opts.WhatsAppTemplates, limiters: map[string]*rate.Limiter{},
-		statusWait: opts.StatusWait,
+		statusWait: opts.StatusWait, outcomeRetry: opts.OutcomeRetry, outbox: newOutbox(),
+	}
+	if in.outcomeRetry == 0 {
+		in.outcomeRetry = DefaultOutcomeRetry
 	}
 	switch {
 	case in.statusWait == 0:
@@ -201,7 +238,7 @@ func New(s Store, opts Options) (*Inbox, error) {
 		in.statusWait = 0
 	}
 	if in.rules == nil {
-		if in.rules, err = recipient.NewRules(recipient.Options{Now: opts.Now}); err != nil {
+		if in.rules, err = recipient.NewRules(recipient.Options{}); err != nil {
 			return nil, fmt.Errorf("inbox: %w: %w", ErrInvalidArgument, err)
 		}
 	}
@@ -251,17 +288,21 @@ func New(s Store, opts Options) (*Inbox, error) {
 	if buf == 0 {
 		buf = DefaultEventBuffer
 	}
-	in.events = newHub(buf)
+	in.events = newHub(buf, opts.EventHistory, in.now())
 	return in, nil
 }
 
 // Store returns the store the inbox runs on.
 func (in *Inbox) Store() Store { return in.store }
 
-// Close ends every event subscription. Methods called afterwards still work
-// on the store; Subscribe returns a closed subscription.
+// Close stops the background writes of send outcomes the store refused
+// (see Options.OutcomeRetry), each after one last write, logging and
+// reporting what could not be written, then ends every event subscription.
+// Methods called afterwards still work on the store; Subscribe returns a
+// closed subscription.
 func (in *Inbox) Close() error {
 	if in.closed.CompareAndSwap(false, true) {
+		in.outbox.close()
 		in.events.close()
 	}
 	return nil

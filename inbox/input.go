@@ -29,7 +29,7 @@ import (
 //     under any index's entry size;
 //   - a provider's time outside years 1 to 9999 is replaced by the time it
 //     arrived;
-//   - words are indexed to textindex.MaxWordBytes (internal/textindex).
+//   - words are indexed to textindex.MaxWordBytes (inbox/store/textindex).
 //
 // A write a store still refuses (store.ErrInvalid) is reported as
 // ErrUnstorable, which also matches channel.ErrInvalidMessage on the
@@ -194,12 +194,19 @@ func cleanInbound(msg channel.Inbound) channel.Inbound {
 func cleanStatus(u channel.StatusUpdate) channel.StatusUpdate {
 	u.ProviderID = storableKey(u.ProviderID)
 	u.Recipient, u.Raw = cleanText(u.Recipient), cleanText(u.Raw)
+	if len(u.Reference) > maxReferenceBytes || cleanText(u.Reference) != u.Reference {
+		u.Reference = "" // no delivery has such an ID
+	}
 	u.ErrorCode, u.ErrorMessage = cleanText(u.ErrorCode), cleanText(u.ErrorMessage)
 	if !validTime(u.At) {
 		u.At = time.Time{}
 	}
 	return u
 }
+
+// maxReferenceBytes bounds the reference a status update may carry: the
+// delivery IDs the inbox sends as references are far shorter.
+const maxReferenceBytes = 512
 
 // cleanMessage makes the texts and provider IDs of an outbound message
 // storable, in place. Slices that change are copied first.

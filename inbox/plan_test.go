@@ -225,13 +225,12 @@ func TestC6C13MeasuredOnRenderedText(t *testing.T) {
 // C13: the WhatsApp cost uses the configured service window, as the
 // eligibility rules do.
 func TestC13WhatsAppWindowFromRules(t *testing.T) {
-	var r *rig
-	rules, err := recipient.NewRules(recipient.Options{WhatsAppWindow: 48 * time.Hour, Now: func() time.Time { return r.clock.Now() }})
+	rules, err := recipient.NewRules(recipient.Options{WhatsAppWindow: 48 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	prices := &inbox.Prices{Currency: "EUR", WhatsApp: map[ptemplate.Category]map[string]int64{ptemplate.CategoryUtility: {"*": 30_000}}}
-	r = newRig(t, inbox.Options{Rules: rules, Prices: prices}, nil)
+	r := newRig(t, inbox.Options{Rules: rules, Prices: prices}, nil)
 	th := r.thread(contactT("ana"))
 	if _, err := r.in.ReceiveMessage(r.ctx, channel.Inbound{Kind: channel.WhatsApp, From: ana.Phone, Text: "?", ProviderID: "w1", ReceivedAt: r.clock.Now()}); err != nil {
 		t.Fatal(err)

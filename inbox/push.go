@@ -27,7 +27,7 @@ import (
 //
 // Push providers report no delivery: an accepted push is sent (S1) and stays
 // so, unless the host's app reports that the notification was opened
-// (PushOpened), which makes it read.
+// (MarkPushOpened), which makes it read.
 
 // markRetired lists, on each contact, the push tokens recorded as retired,
 // so that recipient rules skip them (R2).
@@ -104,7 +104,7 @@ func (in *Inbox) readdress(ctx context.Context, d Delivery, c recipient.Contact)
 	})
 }
 
-// PushOpened records that the recipient opened a push notification, as the
+// MarkPushOpened records that the recipient opened a push notification, as the
 // host's app reports it: the delivery becomes read (S1), merged like any
 // status (S2) and kept in its history with the raw status "opened" at the
 // time given (now when zero). The notification's data carries the delivery
@@ -114,7 +114,7 @@ func (in *Inbox) readdress(ctx context.Context, d Delivery, c recipient.Contact)
 // ErrInvalidArgument for a delivery that is not a push or was never sent
 // (scheduled or cancelled). Reporting the same opening twice changes
 // nothing the second time.
-func (in *Inbox) PushOpened(ctx context.Context, deliveryID string, at time.Time) (Delivery, error) {
+func (in *Inbox) MarkPushOpened(ctx context.Context, deliveryID string, at time.Time) (Delivery, error) {
 	if strings.TrimSpace(deliveryID) == "" {
 		return Delivery{}, fmt.Errorf("inbox: push opened: %w: empty delivery ID", ErrInvalidArgument)
 	}

@@ -21,7 +21,7 @@ import (
 func pushRig(t *testing.T, opts inbox.Options) (*rig, *channeltest.Fake) {
 	t.Helper()
 	r := newRig(t, opts, nil)
-	fake := channeltest.NewFake(channel.Push, channeltest.Options{Now: r.clock.Now})
+	fake := channeltest.NewFake(channel.Push, channeltest.Options{})
 	if err := r.reg.Register(channel.Push, fake, channel.Config{}); err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestScheduledPushRetiredTokenR2(t *testing.T) {
 // S1, S2: push has no delivery reports; the host's app reports an opened
 // notification and the delivery becomes read, once, with "opened" in its
 // history.
-func TestPushOpenedS1S2(t *testing.T) {
+func TestMarkPushOpenedS1S2(t *testing.T) {
 	r, _ := pushRig(t, inbox.Options{})
 	mia := r.thread(contactT("mia"))
 	res, err := r.in.Send(r.ctx, inbox.Draft{Kind: channel.Push, ThreadID: mia.ID, Subject: "S", Text: "x"})
@@ -168,7 +168,7 @@ func TestPushOpenedS1S2(t *testing.T) {
 	id := res.Deliveries[0].ID
 	sub := r.in.Subscribe(r.ctx)
 	opened := t0.Add(3 * time.Minute)
-	d, err := r.in.PushOpened(r.ctx, id, opened)
+	d, err := r.in.MarkPushOpened(r.ctx, id, opened)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,15 +182,15 @@ func TestPushOpenedS1S2(t *testing.T) {
 	if m, _ := r.in.Message(r.ctx, res.Message.ID); m.Counts[status.Read] != 1 {
 		t.Errorf("S5 counts %v", m.Counts)
 	}
-	again, err := r.in.PushOpened(r.ctx, id, opened.Add(time.Minute))
+	again, err := r.in.MarkPushOpened(r.ctx, id, opened.Add(time.Minute))
 	if err != nil || len(again.Status.History) != len(d.Status.History) || len(sub.C()) != 0 {
 		t.Fatalf("a second report changes nothing: %v, %+v", err, again.Status)
 	}
 
-	if _, err := r.in.PushOpened(r.ctx, "nope", time.Time{}); !errors.Is(err, inbox.ErrNotFound) {
+	if _, err := r.in.MarkPushOpened(r.ctx, "nope", time.Time{}); !errors.Is(err, inbox.ErrNotFound) {
 		t.Errorf("unknown delivery: %v", err)
 	}
-	if _, err := r.in.PushOpened(r.ctx, " ", time.Time{}); !errors.Is(err, inbox.ErrInvalidArgument) {
+	if _, err := r.in.MarkPushOpened(r.ctx, " ", time.Time{}); !errors.Is(err, inbox.ErrInvalidArgument) {
 		t.Errorf("empty ID: %v", err)
 	}
 	ana := r.thread(contactT("ana"))
@@ -198,14 +198,14 @@ func TestPushOpenedS1S2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.in.PushOpened(r.ctx, sms.Deliveries[0].ID, time.Time{}); !errors.Is(err, inbox.ErrInvalidArgument) {
+	if _, err := r.in.MarkPushOpened(r.ctx, sms.Deliveries[0].ID, time.Time{}); !errors.Is(err, inbox.ErrInvalidArgument) {
 		t.Errorf("an SMS is not a push: %v", err)
 	}
 	later, err := r.in.Send(r.ctx, inbox.Draft{Kind: channel.Push, ThreadID: mia.ID, Subject: "S", Text: "x", ScheduledFor: t0.Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.in.PushOpened(r.ctx, later.Deliveries[0].ID, time.Time{}); !errors.Is(err, inbox.ErrInvalidArgument) {
+	if _, err := r.in.MarkPushOpened(r.ctx, later.Deliveries[0].ID, time.Time{}); !errors.Is(err, inbox.ErrInvalidArgument) {
 		t.Errorf("a push not sent yet cannot be opened: %v", err)
 	}
 }

@@ -5,19 +5,21 @@ import (
 	"encoding/base64"
 	"fmt"
 	"iter"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/inbox/store"
-	"github.com/parleyhq/parley/internal/textindex"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 )
 
 // DefaultPageSize is the page size when a query gives none.
 const DefaultPageSize = 50
 
-// MaxPageSize is the largest page a query may ask for.
+// MaxPageSize is the largest page a query returns: a larger Limit is
+// clamped to it.
 const MaxPageSize = 500
 
 // ThreadQuery selects threads for the list (T3, T11, T12, T13, T17). The
@@ -42,8 +44,8 @@ type ThreadQuery struct {
 	Search string
 	// Cursor is the Next of the previous page; "" for the first page.
 	Cursor string
-	// Limit is the page size: DefaultPageSize when zero, at most
-	// MaxPageSize.
+	// Limit is the page size: DefaultPageSize when zero, MaxPageSize when
+	// larger; negative is invalid.
 	Limit int
 }
 
@@ -71,7 +73,10 @@ func (in *Inbox) Threads(ctx context.Context, q ThreadQuery) (ThreadPage, error)
 	page := ThreadPage{Threads: ts}
 	if len(ts) > limit {
 		page.Threads = ts[:limit]
-		page.Next = encodeCursor(store.PositionOf(ts[limit-1]))
+		page.Next = threadCursor(store.PositionOf(ts[limit-1]))
+	}
+	for i, t := range page.Threads {
+		page.Threads[i] = in.asOfNow(t)
 	}
 	return page, nil
 }
@@ -80,22 +85,34 @@ func (in *Inbox) Threads(ctx context.Context, q ThreadQuery) (ThreadPage, error)
 // order, fetching page by page; q.Cursor and q.Limit set where it starts and
 // the page size. It stops at the first error, which it yields.
 func (in *Inbox) AllThreads(ctx context.Context, q ThreadQuery) iter.Seq2[Thread, error] {
-	return func(yield func(Thread, error) bool) {
+	return all(q.Cursor, func(cursor string) ([]Thread, string, error) {
+		q.Cursor = cursor
+		p, err := in.Threads(ctx, q)
+		return p.Threads, p.Next, err
+	})
+}
+
+// all returns an iterator over the items of every page, from the page at
+// cursor on; it stops at the first error, which it yields. Every All method
+// is one.
+func all[T any](cursor string, page func(cursor string) ([]T, string, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
 		for {
-			page, err := in.Threads(ctx, q)
+			items, next, err := page(cursor)
 			if err != nil {
-				yield(Thread{}, err)
+				var zero T
+				yield(zero, err)
 				return
 			}
-			for _, t := range page.Threads {
-				if !yield(t, nil) {
+			for _, it := range items {
+				if !yield(it, nil) {
 					return
 				}
 			}
-			if page.Next == "" {
+			if next == "" {
 				return
 			}
-			q.Cursor = page.Next
+			cursor = next
 		}
 	}
 }
@@ -121,7 +138,7 @@ func (in *Inbox) storeQuery(q ThreadQuery) (store.ThreadQuery, error) {
 		sq.ActiveSince = now.Add(-in.visible)
 	}
 	if q.Cursor != "" {
-		p, err := decodeCursor(q.Cursor)
+		p, err := decodeThreadCursor(q.Cursor)
 		if err != nil {
 			return store.ThreadQuery{}, err
 		}
@@ -130,40 +147,75 @@ func (in *Inbox) storeQuery(q ThreadQuery) (store.ThreadQuery, error) {
 	return sq, nil
 }
 
+// pageLimit returns the page size of a query's Limit: DefaultPageSize for
+// zero, clamped to MaxPageSize; a negative limit is invalid.
 func pageLimit(n int) (int, error) {
 	switch {
-	case n < 0 || n > MaxPageSize:
-		return 0, fmt.Errorf("inbox: %w: limit %d not in 0..%d", ErrInvalidArgument, n, MaxPageSize)
+	case n < 0:
+		return 0, fmt.Errorf("inbox: %w: negative limit %d", ErrInvalidArgument, n)
 	case n == 0:
 		return DefaultPageSize, nil
 	}
-	return n, nil
+	return min(n, MaxPageSize), nil
 }
 
-// Cursors are opaque to callers: base64url of "f|unixnano|id".
-func encodeCursor(p store.Position) string {
+// Cursors are opaque to callers: base64url of a tag naming the query they
+// page through, then the keyset position, "|"-separated, so that a cursor
+// of one query given to another is refused as malformed. The last field
+// (an ID) may hold "|".
+const (
+	threadsCursor    = "t" // t|favourite|unixnano|thread ID
+	messagesCursor   = "m" // m|message ID
+	deliveriesCursor = "d" // d|delivery ID
+	sentCursor       = "s" // s|delivery ID
+)
+
+func encodeCursor(tag string, fields ...string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(tag + "|" + strings.Join(fields, "|")))
+}
+
+// decodeCursor returns the n fields of a cursor with tag, none empty.
+func decodeCursor(c, tag string, n int) ([]string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		parts := strings.SplitN(string(b), "|", n+1)
+		if len(parts) == n+1 && parts[0] == tag && !slices.Contains(parts[1:], "") {
+			return parts[1:], nil
+		}
+	}
+	return nil, fmt.Errorf("inbox: %w: malformed cursor", ErrInvalidArgument)
+}
+
+func threadCursor(p store.Position) string {
 	f := "0"
 	if p.Favourite {
 		f = "1"
 	}
-	return base64.RawURLEncoding.EncodeToString([]byte(f + "|" + strconv.FormatInt(p.SortTime.UnixNano(), 10) + "|" + p.ID))
+	return encodeCursor(threadsCursor, f, strconv.FormatInt(p.SortTime.UnixNano(), 10), p.ID)
 }
 
-func decodeCursor(c string) (store.Position, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	bad := fmt.Errorf("inbox: %w: malformed cursor", ErrInvalidArgument)
+func decodeThreadCursor(c string) (store.Position, error) {
+	f, err := decodeCursor(c, threadsCursor, 3)
 	if err != nil {
-		return store.Position{}, bad
+		return store.Position{}, err
 	}
-	parts := strings.SplitN(string(b), "|", 3)
-	if len(parts) != 3 || (parts[0] != "0" && parts[0] != "1") || parts[2] == "" {
-		return store.Position{}, bad
+	ns, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil || (f[0] != "0" && f[0] != "1") {
+		return store.Position{}, fmt.Errorf("inbox: %w: malformed cursor", ErrInvalidArgument)
 	}
-	ns, err := strconv.ParseInt(parts[1], 10, 64)
+	return store.Position{Favourite: f[0] == "1", SortTime: time.Unix(0, ns).UTC(), ID: f[2]}, nil
+}
+
+// idCursor returns the one ID a cursor with tag holds, "" for no cursor.
+func idCursor(c, tag string) (string, error) {
+	if c == "" {
+		return "", nil
+	}
+	f, err := decodeCursor(c, tag, 1)
 	if err != nil {
-		return store.Position{}, bad
+		return "", err
 	}
-	return store.Position{Favourite: parts[0] == "1", SortTime: time.Unix(0, ns).UTC(), ID: parts[2]}, nil
+	return f[0], nil
 }
 
 // Counters returns the attention counters (T15): the number of threads with
@@ -199,17 +251,18 @@ type MessageQuery struct {
 	Search string
 	// Newest lists newest first, as a chat view that pages backwards does.
 	Newest bool
-	// Cursor is the Next of the previous page.
+	// Cursor is the Next of the previous page; "" for the first page.
 	Cursor string
-	// Limit is the page size (DefaultPageSize when zero, at most
-	// MaxPageSize).
+	// Limit is the page size: DefaultPageSize when zero, MaxPageSize when
+	// larger; negative is invalid.
 	Limit int
 }
 
 // MessagePage is one page of messages.
 type MessagePage struct {
 	Messages []Message
-	Next     string
+	// Next is the cursor of the next page, "" after the last page.
+	Next string
 }
 
 // Messages returns one page of a thread's messages, oldest first (newest
@@ -230,12 +283,8 @@ func (in *Inbox) Messages(ctx context.Context, q MessageQuery) (MessagePage, err
 	if q.Search != "" {
 		sq.Terms = textindex.MessageWords(q.Search)
 	}
-	if q.Cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(q.Cursor)
-		if err != nil || len(b) == 0 {
-			return MessagePage{}, fmt.Errorf("inbox: %w: malformed cursor", ErrInvalidArgument)
-		}
-		sq.After = string(b)
+	if sq.After, err = idCursor(q.Cursor, messagesCursor); err != nil {
+		return MessagePage{}, err
 	}
 	ms, err := in.store.Messages(ctx, sq)
 	if err != nil {
@@ -244,9 +293,20 @@ func (in *Inbox) Messages(ctx context.Context, q MessageQuery) (MessagePage, err
 	page := MessagePage{Messages: ms}
 	if len(ms) > limit {
 		page.Messages = ms[:limit]
-		page.Next = base64.RawURLEncoding.EncodeToString([]byte(ms[limit-1].ID))
+		page.Next = encodeCursor(messagesCursor, ms[limit-1].ID)
 	}
 	return page, nil
+}
+
+// AllMessages returns an iterator over every message matching q, in the
+// order of Messages, fetching page by page from q.Cursor with q.Limit per
+// page. It stops at the first error, which it yields.
+func (in *Inbox) AllMessages(ctx context.Context, q MessageQuery) iter.Seq2[Message, error] {
+	return all(q.Cursor, func(cursor string) ([]Message, string, error) {
+		q.Cursor = cursor
+		p, err := in.Messages(ctx, q)
+		return p.Messages, p.Next, err
+	})
 }
 
 // Message returns a message by ID.
@@ -268,19 +328,59 @@ type DeliveryPage struct {
 	Next string
 }
 
+// DeliveryQuery selects the deliveries of one message (M2).
+type DeliveryQuery struct {
+	// MessageID is required.
+	MessageID string
+	// Cursor is the Next of the previous page; "" for the first page.
+	Cursor string
+	// Limit is the page size: DefaultPageSize when zero, MaxPageSize when
+	// larger; negative is invalid.
+	Limit int
+}
+
 // Deliveries returns one page of a message's deliveries with their statuses
-// (M2), in a fixed order; pass Next as cursor to get the next page.
-func (in *Inbox) Deliveries(ctx context.Context, messageID, cursor string, limit int) (DeliveryPage, error) {
-	n, err := pageLimit(limit)
+// (M2), in a fixed order. An unknown message gives ErrNotFound.
+func (in *Inbox) Deliveries(ctx context.Context, q DeliveryQuery) (DeliveryPage, error) {
+	if q.MessageID == "" {
+		return DeliveryPage{}, fmt.Errorf("inbox: %w: empty message ID", ErrInvalidArgument)
+	}
+	n, err := pageLimit(q.Limit)
 	if err != nil {
 		return DeliveryPage{}, err
 	}
-	ds, err := in.store.Deliveries(ctx, messageID, cursor, n+1)
+	after, err := idCursor(q.Cursor, deliveriesCursor)
+	if err != nil {
+		return DeliveryPage{}, err
+	}
+	ds, err := in.store.Deliveries(ctx, store.DeliveryQuery{MessageID: q.MessageID, After: after, Limit: n + 1})
 	if err != nil {
 		return DeliveryPage{}, wrapStore("deliveries", err)
 	}
 	if len(ds) > n {
-		return DeliveryPage{Deliveries: ds[:n], Next: ds[n-1].ID}, nil
+		return DeliveryPage{Deliveries: ds[:n], Next: encodeCursor(deliveriesCursor, ds[n-1].ID)}, nil
 	}
 	return DeliveryPage{Deliveries: ds}, nil
+}
+
+// AllDeliveries returns an iterator over every delivery of a message, in
+// the order of Deliveries, fetching page by page from q.Cursor with q.Limit
+// per page. It stops at the first error, which it yields.
+func (in *Inbox) AllDeliveries(ctx context.Context, q DeliveryQuery) iter.Seq2[Delivery, error] {
+	return all(q.Cursor, func(cursor string) ([]Delivery, string, error) {
+		q.Cursor = cursor
+		p, err := in.Deliveries(ctx, q)
+		return p.Deliveries, p.Next, err
+	})
+}
+
+// AllSent returns an iterator over every delivery matching q, in the order
+// of Sent, fetching page by page from q.Cursor with q.Limit per page. It
+// stops at the first error, which it yields.
+func (in *Inbox) AllSent(ctx context.Context, q SentQuery) iter.Seq2[Delivery, error] {
+	return all(q.Cursor, func(cursor string) ([]Delivery, string, error) {
+		q.Cursor = cursor
+		p, err := in.Sent(ctx, q)
+		return p.Deliveries, p.Next, err
+	})
 }

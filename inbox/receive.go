@@ -291,7 +291,9 @@ type Outgoing struct {
 	// records a message that is not sent yet.
 	Message Message
 	// Deliveries are its recipients; IDs, MessageID, ThreadID, Kind and
-	// CreatedAt are set by the inbox. A direct message has one. A delivery
+	// CreatedAt are set by the inbox, and Sending is cleared (only the
+	// inbox's own sends mark a delivery, see Recover). A direct message has
+	// one. A delivery
 	// without content of its own gets the message's (what its recipient is
 	// sent) unless the message is Templated.
 	Deliveries []Delivery
@@ -326,7 +328,7 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 			return Message{}, nil, fmt.Errorf("inbox: record: %w: delivery time out of range", ErrInvalidArgument)
 		}
 		cleanDelivery(&d)
-		d.Address = in.address(m.Kind, d.Address)
+		d.Address, d.Sending = in.address(m.Kind, d.Address), time.Time{}
 		deliveries[i] = d
 	}
 	o.Deliveries = deliveries
@@ -398,7 +400,11 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 // event already recorded changes nothing.
 //
 // An update for a provider ID no delivery has may be racing the write of
-// its own send's outcome: ApplyStatus looks again, with growing pauses, for
+// its own send's outcome. When this Inbox holds that outcome in memory (the
+// store refused it, see Options.OutcomeRetry) it is written first; when the
+// update carries the reference of a delivery whose provider ID was never
+// recorded (channel.StatusUpdate.Reference), that delivery gets the
+// provider ID. Otherwise ApplyStatus looks again, with growing pauses, for
 // up to Options.StatusWait. When no delivery appears it gives up — a
 // message sent outside Parley, say — publishes EventUnknownStatus, logs it
 // and returns an error matching channel.ErrUnknownMessage, which webhook
@@ -427,6 +433,13 @@ func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) 
 		d, err := in.store.DeliveryByProviderID(ctx, u.ProviderID)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
+			var found bool
+			if d, found, err = in.unrecorded(ctx, u); err != nil {
+				return Delivery{}, err
+			}
+			if found {
+				break
+			}
 			if d, err = in.awaitDelivery(ctx, u); err != nil {
 				return Delivery{}, err
 			}

@@ -416,7 +416,7 @@ func (in *Inbox) measure(r *rendered, kind channel.Kind, address string, lastWha
 		r.sms = sms.Measure(r.text)
 	}
 	if in.prices != nil {
-		open := kind == channel.WhatsApp && in.rules.WhatsAppWindowOpen(lastWhatsApp)
+		open := kind == channel.WhatsApp && in.rules.WhatsAppWindowOpen(lastWhatsApp, in.now())
 		r.cost = in.prices.estimate(kind, address, r.sms.Segments, open, wa)
 	}
 }
@@ -475,7 +475,7 @@ func (in *Inbox) renderAll(ctx context.Context, c *content, src *sources, target
 		}
 		t.out = res.r
 		if in.prices != nil {
-			open := c.kind == channel.WhatsApp && in.rules.WhatsAppWindowOpen(lastWA(t.contact))
+			open := c.kind == channel.WhatsApp && in.rules.WhatsAppWindowOpen(lastWA(t.contact), in.now())
 			t.out.cost = in.prices.estimate(c.kind, t.address, t.out.sms.Segments, open, c.wa)
 		}
 	}
@@ -490,7 +490,7 @@ func (in *Inbox) renderAll(ctx context.Context, c *content, src *sources, target
 			for i := range targets {
 				targets[i].out.sms = m.sms
 				if in.prices != nil {
-					open := c.kind == channel.WhatsApp && in.rules.WhatsAppWindowOpen(lastWA(targets[i].contact))
+					open := c.kind == channel.WhatsApp && in.rules.WhatsAppWindowOpen(lastWA(targets[i].contact), in.now())
 					targets[i].out.cost = in.prices.estimate(c.kind, targets[i].address, m.sms.Segments, open, nil)
 				}
 			}

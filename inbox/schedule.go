@@ -177,7 +177,7 @@ func (in *Inbox) CancelScheduled(ctx context.Context, messageID string) (int, er
 	n, after := 0, ""
 	var late error
 	for {
-		ds, err := in.store.Deliveries(ctx, messageID, after, 500)
+		ds, err := in.store.Deliveries(ctx, store.DeliveryQuery{MessageID: messageID, After: after, Limit: 500})
 		if err != nil {
 			return n, wrapStore("deliveries", err)
 		}
@@ -206,6 +206,10 @@ func (in *Inbox) cancelDelivery(ctx context.Context, id, reason string) (bool, e
 	cancelled := false
 	_, err := in.updateDelivery(ctx, id, func(d *Delivery) bool {
 		late, cancelled = false, false
+		if d.Status.Current == status.Pending && !d.Sending.IsZero() {
+			late = true // being sent (C8)
+			return false
+		}
 		if d.Status.Current != status.Scheduled {
 			return false
 		}
@@ -342,7 +346,7 @@ func (in *Inbox) newDispatchJob(ctx context.Context, messageID string) (*dispatc
 func (in *Inbox) dispatchOne(ctx context.Context, job *dispatchJob, d Delivery) error {
 	now := in.now()
 	if job.f.sender == nil {
-		_, err := job.f.finish(ctx, d, channel.Receipt{}, fmt.Errorf("inbox: %s: %w", job.msg.Kind, channel.ErrNotRegistered), 0, false)
+		_, err := job.f.finish(ctx, d, channel.Receipt{}, fmt.Errorf("inbox: %s %w", job.msg.Kind, channel.ErrNotRegistered), 0, false)
 		return err
 	}
 	if job.missing != nil {
@@ -374,7 +378,7 @@ func (in *Inbox) dispatchOne(ctx context.Context, job *dispatchJob, d Delivery) 
 		purpose = recipient.Marketing
 	}
 	// an approved WhatsApp template is what the job looked up (C10)
-	facts := recipient.Facts{Automatic: true, ApprovedTemplate: job.f.wa != nil}
+	facts := recipient.Facts{Now: now, Automatic: true, ApprovedTemplate: job.f.wa != nil}
 	if c.Attributes != nil {
 		facts.LastInboundWhatsApp, _ = c.Attributes[lastWAKey].(time.Time)
 		facts.GuestWrote, _ = c.Attributes[guestKey].(bool)
@@ -491,8 +495,9 @@ func (in *Inbox) markSent(ctx context.Context, m Message, text string) error {
 	return err
 }
 
-// RunDispatcher calls Dispatch every interval until ctx ends, then returns
-// ctx's error. Errors of single rounds are logged and the loop goes on.
+// RunDispatcher calls Recover and then Dispatch every interval until ctx
+// ends, then returns ctx's error. Errors of single rounds are logged and
+// the loop goes on.
 func (in *Inbox) RunDispatcher(ctx context.Context, every time.Duration) error {
 	if every <= 0 {
 		return fmt.Errorf("inbox: %w: dispatcher interval %v", ErrInvalidArgument, every)
@@ -500,6 +505,12 @@ func (in *Inbox) RunDispatcher(ctx context.Context, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
+		if _, err := in.Recover(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			in.log.Error("inbox: recover", "err", err)
+		}
 		for {
 			n, err := in.Dispatch(ctx, 0)
 			if err != nil {
@@ -532,8 +543,11 @@ type SentQuery struct {
 	// CheckIn and CheckOut ranges: [From, To).
 	CheckInFrom, CheckInTo   time.Time
 	CheckOutFrom, CheckOutTo time.Time
-	Cursor                   string
-	Limit                    int
+	// Cursor is the Next of the previous page; "" for the first page.
+	Cursor string
+	// Limit is the page size: DefaultPageSize when zero, MaxPageSize when
+	// larger; negative is invalid.
+	Limit int
 }
 
 // Sent returns one page of deliveries of sent messages, newest first (M7).
@@ -544,18 +558,22 @@ func (in *Inbox) Sent(ctx context.Context, q SentQuery) (DeliveryPage, error) {
 	if err != nil {
 		return DeliveryPage{}, err
 	}
+	after, err := idCursor(q.Cursor, sentCursor)
+	if err != nil {
+		return DeliveryPage{}, err
+	}
 	addr := in.address(channel.Email, q.Email)
 	if q.Phone != "" {
 		addr = in.address(channel.SMS, q.Phone)
 	}
 	ds, err := in.store.Sent(ctx, store.SentQuery{Address: addr, Campaign: q.Campaign, Kind: q.Kind, Status: q.Status,
 		CheckInFrom: q.CheckInFrom, CheckInTo: q.CheckInTo, CheckOutFrom: q.CheckOutFrom, CheckOutTo: q.CheckOutTo,
-		After: q.Cursor, Limit: n + 1})
+		After: after, Limit: n + 1})
 	if err != nil {
 		return DeliveryPage{}, wrapStore("sent", err)
 	}
 	if len(ds) > n {
-		return DeliveryPage{Deliveries: ds[:n], Next: ds[n-1].ID}, nil
+		return DeliveryPage{Deliveries: ds[:n], Next: encodeCursor(sentCursor, ds[n-1].ID)}, nil
 	}
 	return DeliveryPage{Deliveries: ds}, nil
 }

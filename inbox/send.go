@@ -99,8 +99,9 @@ type Draft struct {
 	// send only (C5).
 	Scopes []ptemplate.Scope
 	// Selection is the composer's recipient selection for a group send
-	// (R3, R4); nil means the default selection (audience: every valid
-	// member; event: the valid members of Groups).
+	// (R3, R4), from Inbox.Selection; nil means the default selection
+	// (audience: every valid member; event: the valid members of Groups).
+	// Only its members who are selectable now are sent to.
 	Selection *recipient.Selection
 	// Groups are the event groups to send to when Selection is nil.
 	Groups []recipient.Group
@@ -226,16 +227,10 @@ func (in *Inbox) plan(ctx context.Context, d Draft) (*plan, error) {
 	if !d.Kind.Valid() {
 		return nil, fmt.Errorf("inbox: %w: kind %d", ErrInvalidArgument, uint8(d.Kind))
 	}
-	p := &plan{thread: th, origin: d.Origin}
-	if p.origin == 0 {
-		p.origin = store.Direct
-		if th.Subject.Kind != store.Contact {
-			p.origin = store.Manual
-		}
-	}
+	p := &plan{thread: th, origin: originOf(d, th)}
 	problem := func(err error) { p.Problems = append(p.Problems, err) }
 	if in.channels == nil {
-		problem(fmt.Errorf("inbox: %s: %w", d.Kind, channel.ErrNotRegistered))
+		problem(fmt.Errorf("inbox: %s %w", d.Kind, channel.ErrNotRegistered))
 	} else if p.sender, err = in.channels.Sender(d.Kind); err != nil {
 		problem(err)
 	} else {
@@ -414,73 +409,12 @@ func lastWA(c recipient.Contact) time.Time {
 
 const lastWAKey = "parley.lastWhatsApp"
 
-// recipients fills the plan's recipients and verdicts.
+// recipients fills the plan's recipients and verdicts, from the selection
+// Selection returns (what a composer shows is what Send sends to).
 func (in *Inbox) recipients(ctx context.Context, p *plan, d Draft) error {
-	purpose := recipient.Transactional
-	if d.Marketing {
-		purpose = recipient.Marketing
-	}
-	facts := recipient.Facts{ApprovedTemplate: d.WhatsApp != nil && d.WhatsApp.Approved(),
-		Automatic: p.origin == store.Automatic || p.origin == store.Scheduled || !d.ScheduledFor.IsZero() || d.Anchor != nil}
-	if p.ident.ID != "" {
-		id := p.ident
-		facts.Identity = &id
-	}
-	tgt := recipient.Target{Kind: d.Kind, Purpose: purpose, Facts: facts,
-		ContactFacts: func(c recipient.Contact, f recipient.Facts) recipient.Facts {
-			if c.Attributes != nil {
-				f.LastInboundWhatsApp, _ = c.Attributes[lastWAKey].(time.Time)
-				f.GuestWrote, _ = c.Attributes[guestKey].(bool)
-			}
-			return f
-		}}
-	var sel *recipient.Selection
-	switch p.thread.Subject.Kind {
-	case store.Contact:
-		c, err := in.contactOf(ctx, p.thread.Subject)
-		if err != nil {
-			return err
-		}
-		members := []recipient.Contact{c}
-		if err := in.addFacts(ctx, members, d.Kind, &p.thread); err != nil {
-			return err
-		}
-		sel, err = in.rules.Audience(members, tgt)
-		if err != nil {
-			return fmt.Errorf("inbox: %w", err)
-		}
-	case store.Audience:
-		members := p.audience.Members
-		if err := in.addFacts(ctx, members, d.Kind, nil); err != nil {
-			return err
-		}
-		var err error
-		if sel, err = in.rules.Audience(members, tgt); err != nil {
-			return fmt.Errorf("inbox: %w", err)
-		}
-	case store.Event:
-		e := p.event
-		cs := make([]recipient.Contact, len(e.Attendees))
-		for i, a := range e.Attendees {
-			cs[i] = a.Contact
-		}
-		if err := in.addFacts(ctx, cs, d.Kind, nil); err != nil {
-			return err
-		}
-		att := make([]recipient.Attendee, len(e.Attendees))
-		for i, a := range e.Attendees {
-			att[i] = recipient.Attendee{Contact: cs[i], Group: a.Group}
-		}
-		var err error
-		if sel, err = in.rules.Event(att, tgt); err != nil {
-			return fmt.Errorf("inbox: %w", err)
-		}
-		for _, g := range d.Groups {
-			if err := sel.SelectGroup(g); err != nil {
-				return fmt.Errorf("inbox: %w: %w", ErrInvalidArgument, err)
-			}
-			p.groups = append(p.groups, g.String())
-		}
+	sel, err := in.selectionFor(ctx, p, d)
+	if err != nil {
+		return err
 	}
 	chosen := sel
 	if d.Selection != nil && p.thread.Subject.Kind != store.Contact {
@@ -599,6 +533,13 @@ type SendResult struct {
 // sends them, with bounded concurrency, per-identity rate limits and retries
 // of transient failures only. A scheduled draft is recorded and sent later
 // by Dispatch (C8, C15).
+//
+// Each delivery is marked as sending in the store before its provider is
+// called (Delivery.Sending, the outbox): one that cannot be marked (the
+// store is down for Options.OutcomeRetry) is not sent, and an outcome the
+// store refuses is kept and written in the background, for
+// Options.OutcomeRetry; a delivery still marked after that is resolved by
+// Recover, never sent again.
 //
 // When ctx ends during the fan-out, deliveries not attempted stay pending
 // with the reason recorded; none is lost and none is sent twice. Send
@@ -774,7 +715,7 @@ func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 		for i := range ds {
 			if ds[i].Attempts == 0 && ds[i].Status.Current == status.Pending && ds[i].Reason == "" {
 				d, err := in.updateDelivery(context.WithoutCancel(ctx), ds[i].ID, func(d *Delivery) bool {
-					if d.Attempts > 0 || d.Reason != "" {
+					if d.Attempts > 0 || d.Reason != "" || !d.Sending.IsZero() {
 						return false
 					}
 					d.Reason = "not attempted: " + ctx.Err().Error()
@@ -793,8 +734,10 @@ func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 // one sends delivery d, whose Subject, Text and HTML are what its recipient
 // is sent (params: the WhatsApp template's parameters), with retries, and
 // records the outcome; rendered says d's content and measurement were
-// rendered just now and are recorded with it. It returns a store error
-// only; channel failures are recorded on the delivery.
+// rendered just now and are recorded with it. Before the provider is
+// called, d is marked as sending in the store (the outbox, see mark): a
+// delivery whose mark cannot be written is not sent. It returns a store
+// error only; channel failures are recorded on the delivery.
 func (f *fanout) one(ctx context.Context, lim *rate.Limiter, d Delivery, params []string, rendered bool) (Delivery, error) {
 	in := f.in
 	msg := &channel.Message{Kind: f.msg.Kind, From: f.ident, To: d.Address, Subject: d.Subject, Text: d.Text,
@@ -822,6 +765,28 @@ func (f *fanout) one(ctx context.Context, lim *rate.Limiter, d Delivery, params 
 				return f.finish(ctx, d, channel.Receipt{}, err, attempts, rendered)
 			}
 		}
+		if attempts == 0 {
+			marked, ok, err := in.mark(ctx, d)
+			switch {
+			case err != nil && ctx.Err() != nil:
+				return d, nil // not attempted: the caller records it
+			case err != nil:
+				return d, err
+			case !ok:
+				return marked, nil // sent, being sent or resolved elsewhere
+			}
+			if rendered {
+				// the mark's write kept what is sent when it held it; the
+				// outcome writes it in any case
+				marked.Subject, marked.Text, marked.HTML, marked.SMS, marked.Cost = d.Subject, d.Text, d.HTML, d.SMS, d.Cost
+			}
+			d = marked
+			in.outbox.begin(d.ID)
+			defer in.outbox.end(d.ID)
+			if err := ctx.Err(); err != nil {
+				return f.finish(ctx, d, channel.Receipt{}, err, 0, rendered)
+			}
+		}
 		attempts++
 		r, err := f.sender.Send(ctx, msg)
 		if err == nil || !channel.Retryable(err) || attempts >= in.retry.Attempts || ctx.Err() != nil {
@@ -845,7 +810,7 @@ func (f *fanout) one(ctx context.Context, lim *rate.Limiter, d Delivery, params 
 	}
 }
 
-// finish records a send's outcome on its delivery.
+// finish records a send's outcome on its delivery (see Inbox.record).
 func (f *fanout) finish(ctx context.Context, d Delivery, r channel.Receipt, sendErr error, attempts int, rendered bool) (Delivery, error) {
 	in := f.in
 	now := in.now()
@@ -856,57 +821,7 @@ func (f *fanout) finish(ctx context.Context, d Delivery, r channel.Receipt, send
 	if errors.Is(sendErr, channel.ErrAddressRetired) {
 		in.retireDevice(wctx, d)
 	}
-	// The send happened (or failed): its outcome must be recorded, so a
-	// failing store write is retried a few times before giving up.
-	var out Delivery
-	var err error
-	for try := 0; try < 5; try++ {
-		if try > 0 {
-			t := time.NewTimer(in.retry.Backoff << (try - 1))
-			<-t.C
-		}
-		out, err = in.recordOutcome(wctx, d, r, sendErr, attempts, now, rendered)
-		if err == nil {
-			break
-		}
-	}
-	if err != nil {
-		return d, err
-	}
-	if sendErr == nil {
-		in.publish(Event{Type: EventStatusChanged, ThreadID: out.ThreadID, MessageID: out.MessageID, DeliveryID: out.ID,
-			ProviderID: out.ProviderID, Status: out.Status.Current, At: now})
-	}
-	return out, nil
-}
-
-// recordOutcome writes a send's outcome on its delivery, first on the
-// version the caller holds (usually still current), then on a fresh read;
-// with rendered, also the content and measurement d holds (rendered when
-// it went).
-func (in *Inbox) recordOutcome(ctx context.Context, d Delivery, r channel.Receipt, sendErr error, attempts int, now time.Time, rendered bool) (Delivery, error) {
-	sent := d
-	return in.updateDeliveryFrom(ctx, d, func(d *Delivery) bool {
-		if rendered {
-			d.Subject, d.Text, d.HTML, d.SMS, d.Cost = sent.Subject, sent.Text, sent.HTML, sent.SMS, sent.Cost
-		}
-		d.Attempts += attempts
-		switch {
-		case sendErr == nil:
-			d.ProviderID = r.ProviderID
-			s := r.Status
-			if !s.Valid() {
-				s = status.Validated
-			}
-			_, _ = d.Status.Apply(status.Change{Status: s, At: now, Raw: "accepted"})
-		case errors.Is(sendErr, context.Canceled) || errors.Is(sendErr, context.DeadlineExceeded):
-			d.Reason = "interrupted, outcome unknown: " + sendErr.Error()
-		default:
-			d.Reason = sendErr.Error()
-			_, _ = d.Status.Apply(status.Change{Status: status.Failed, At: now, ErrorMessage: sendErr.Error()})
-		}
-		return true
-	})
+	return in.record(ctx, outcome{d: d, r: r, err: sendErr, attempts: attempts, at: now, rendered: rendered})
 }
 
 // updateDelivery reads a delivery, lets fn change it (false: no change) and

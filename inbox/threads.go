@@ -31,7 +31,7 @@ func (in *Inbox) modify(ctx context.Context, id string, fn func(t *Thread, w *st
 		var w store.ThreadWrite
 		if err := fn(&t, &w); err != nil {
 			if errors.Is(err, errNoChange) {
-				return t, nil
+				return in.asOfNow(t), nil
 			}
 			return Thread{}, err
 		}
@@ -44,9 +44,19 @@ func (in *Inbox) modify(ctx context.Context, id string, fn func(t *Thread, w *st
 			return Thread{}, wrapStore("write thread "+id, err)
 		}
 		t.Version++
-		return t, nil
+		return in.asOfNow(t), nil
 	}
 	return Thread{}, fmt.Errorf("inbox: thread %s: %w", id, ErrConflict)
+}
+
+// asOfNow returns t as it stands at the inbox's now: a mute that expired
+// reads as none (T7), so that callers need not judge MutedUntil. Every
+// thread the inbox returns goes through it; stores keep what was written.
+func (in *Inbox) asOfNow(t Thread) Thread {
+	if t.Muted && !t.MutedAt(in.now()) {
+		t.Muted, t.MutedUntil = false, time.Time{}
+	}
+	return t
 }
 
 var errNoChange = errors.New("no change")
@@ -74,7 +84,7 @@ func validSubject(s Subject) error {
 
 // resumable reports whether a thread can be resumed at now (T2).
 func (in *Inbox) resumable(t Thread, now time.Time) bool {
-	return in.always || now.Sub(t.LastActivityAt) <= in.resume
+	return in.resume == NoLimit || now.Sub(t.LastActivityAt) <= in.resume
 }
 
 // Start starts a conversation with a subject, or resumes its thread (T2):
@@ -86,7 +96,7 @@ func (in *Inbox) Start(ctx context.Context, s Subject) (Thread, error) {
 		return Thread{}, err
 	}
 	t, _, err := in.threadFor(ctx, s, nil)
-	return t, err
+	return in.asOfNow(t), err
 }
 
 // StartWithAddress starts or resumes a conversation with whoever owns an
@@ -169,7 +179,8 @@ func (in *Inbox) threadFor(ctx context.Context, s Subject, beforeCreate func() e
 	return Thread{}, false, fmt.Errorf("inbox: start %s: %w", s, ErrConflict)
 }
 
-// Thread returns a thread by ID.
+// Thread returns a thread by ID, as it stands now: a mute that expired
+// reads as none (T7).
 func (in *Inbox) Thread(ctx context.Context, id string) (Thread, error) {
 	if id == "" {
 		return Thread{}, fmt.Errorf("inbox: %w: empty thread ID", ErrInvalidArgument)
@@ -178,7 +189,7 @@ func (in *Inbox) Thread(ctx context.Context, id string) (Thread, error) {
 	if err != nil {
 		return Thread{}, wrapStore("thread "+id, err)
 	}
-	return t, nil
+	return in.asOfNow(t), nil
 }
 
 // RefreshSnapshot copies the subject's current searchable fields from the
@@ -221,9 +232,9 @@ func (in *Inbox) change(ctx context.Context, id string, ev EventType, fn func(t 
 	return t, err
 }
 
-// Read marks every message of a thread read (T5). Reading a muted thread
-// moves its sort time to the time of its latest message (T4).
-func (in *Inbox) Read(ctx context.Context, id string) (Thread, error) {
+// MarkRead marks every message of a thread read (T5). Reading a muted
+// thread moves its sort time to the time of its latest message (T4).
+func (in *Inbox) MarkRead(ctx context.Context, id string) (Thread, error) {
 	return in.change(ctx, id, EventThreadRead, func(t *Thread, w *store.ThreadWrite) error {
 		now := in.now()
 		muted := t.MutedAt(now)
@@ -400,7 +411,7 @@ func (in *Inbox) MarkAllRead(ctx context.Context) (int, error) {
 			if t.Unread == 0 {
 				return nil
 			}
-			if _, err := in.Read(ctx, t.ID); err != nil {
+			if _, err := in.MarkRead(ctx, t.ID); err != nil {
 				return err
 			}
 			n++

@@ -7,10 +7,11 @@ import (
 	"time"
 )
 
-// Typing records that an agent is typing in a thread and publishes it (T16).
-// The indicator expires by itself after the typing TTL unless Typing is
-// called again; recording an outbound message by the agent ends it.
-func (in *Inbox) Typing(ctx context.Context, threadID, agent string) (time.Time, error) {
+// MarkTyping records that an agent is typing in a thread and publishes it
+// (T16). The indicator expires by itself after the typing TTL unless
+// MarkTyping is called again; recording an outbound message by the agent
+// ends it. It returns when the indicator expires.
+func (in *Inbox) MarkTyping(ctx context.Context, threadID, agent string) (time.Time, error) {
 	if agent == "" {
 		return time.Time{}, fmt.Errorf("inbox: %w: empty agent", ErrInvalidArgument)
 	}

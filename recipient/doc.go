@@ -4,6 +4,10 @@
 // quiet hours (R8). It is pure rules: it stores nothing and sends nothing;
 // the inbox and the sending pipeline call it.
 //
+// The behaviour contract, whose rule IDs (T, M, C, R, S) the
+// documentation and tests cite, is
+// https://github.com/parleyhq/parley/blob/main/docs/spec.md.
+//
 // A host builds one *Rules with NewRules and uses it everywhere:
 //
 //   - Rules.Normalize (or ParsePhone and ParseEmail) when a contact is
@@ -35,7 +39,9 @@
 // Verdict reasons and selection errors match sentinels with errors.Is:
 // ErrNoAddress, ErrInvalidAddress, ErrNoDevice (ErrNoValidDevice), ErrNoConsent,
 // ErrGuestNotWritten, ErrRepliesImpossible (information only), and the
-// SDK-wide channel.ErrOptedOut and channel.ErrWindowClosed. Parsing errors
+// SDK-wide channel.ErrOptedOut and channel.ErrWindowClosed; those about a
+// channel are a *KindError (errors.As) whose text names the kind ("recipient:
+// no sms address", "recipient: opted out of whatsapp"). Parsing errors
 // match ErrInvalidPhone (as *PhoneError) or ErrInvalidEmail, and both match
 // ErrInvalidAddress. Selections report ErrUnknownMember, ErrNotSelectable and
 // ErrUnknownGroup; constructors report ErrInvalidOptions, ErrInvalidKeywords

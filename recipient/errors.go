@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/parleyhq/parley/channel"
 )
@@ -42,12 +43,57 @@ var (
 	ErrInvalidPurpose = errors.New("recipient: invalid purpose")
 )
 
-// The two reasons that reuse the channel package's sentinels, prefixed with
-// this package's name. They are never modified.
-var (
-	errOptedOut     = fmt.Errorf("recipient: contact %w on the channel", channel.ErrOptedOut)
-	errWindowClosed = fmt.Errorf("recipient: whatsapp %w (24 h after the contact's latest message); only an approved template may be sent", channel.ErrWindowClosed)
-)
+// KindError is a verdict's reason about one channel kind: Err says what is
+// wrong (ErrNoAddress, ErrInvalidAddress, channel.ErrOptedOut, ErrNoConsent,
+// channel.ErrWindowClosed) and Kind for which channel, and its text names
+// both ("recipient: opted out of sms"). It matches Err with errors.Is; a UI
+// gets the kind with errors.As. Check returns shared values: never modify
+// one.
+type KindError struct {
+	Kind channel.Kind
+	Err  error
+	msg  string
+}
+
+// Error returns the reason naming its channel kind.
+func (e *KindError) Error() string { return e.msg }
+
+// Unwrap returns Err.
+func (e *KindError) Unwrap() error { return e.Err }
+
+// kindReasons are the reasons of each channel kind, built once: Check
+// returns them without allocating.
+type kindReasons struct{ noAddress, invalidAddress, optedOut, noConsent *KindError }
+
+var reasonsOf = func() (t [8]kindReasons) {
+	for _, k := range channel.Kinds() {
+		t[k] = kindReasons{
+			noAddress:      &KindError{Kind: k, Err: ErrNoAddress, msg: "recipient: no " + k.String() + " address"},
+			invalidAddress: &KindError{Kind: k, Err: ErrInvalidAddress, msg: "recipient: invalid " + k.String() + " address"},
+			optedOut:       &KindError{Kind: k, Err: channel.ErrOptedOut, msg: "recipient: opted out of " + k.String()},
+			noConsent:      &KindError{Kind: k, Err: ErrNoConsent, msg: "recipient: no marketing consent for " + k.String()},
+		}
+	}
+	return t
+}()
+
+// windowClosed returns the reason of a closed WhatsApp service window of
+// the given length (C10).
+func windowClosed(window time.Duration) *KindError {
+	return &KindError{Kind: channel.WhatsApp, Err: channel.ErrWindowClosed,
+		msg: fmt.Sprintf("recipient: whatsapp service window closed: the contact last wrote more than %s ago, so only an approved template may be sent", hours(window))}
+}
+
+// hours writes a window as people say it: "24 h", "90 min".
+func hours(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%d h", d/time.Hour)
+	}
+	if d%time.Minute == 0 {
+		return fmt.Sprintf("%d min", d/time.Minute)
+	}
+	return d.String()
+}
 
 // reasonError is a reason that also matches a broader one.
 type reasonError struct {

@@ -55,7 +55,7 @@ func ExampleRules_Audience() {
 	// Output:
 	// selected: [m1 m3] count: 2
 	// not selectable: m2 true
-	// warning: m3 recipient: no marketing consent on the channel
+	// warning: m3 recipient: no marketing consent for email
 	// m2 cannot be deselected: it is not selectable
 	// after deselecting m3: [m1]
 }
@@ -86,17 +86,16 @@ func ExampleRules_Event() {
 }
 
 func ExampleRules_Check() {
-	rules, _ := recipient.NewRules(recipient.Options{
-		Now: func() time.Time { return time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC) },
-	})
+	rules, _ := recipient.NewRules(recipient.Options{})
 	c := recipient.Contact{ID: "c1", Phone: "+33612345678", OptedOut: recipient.NewKindSet(channel.SMS)}
 
 	v := rules.Check(c, channel.SMS, recipient.Transactional, recipient.Facts{})
 	fmt.Println(v.Level, errors.Is(v.Err(), channel.ErrOptedOut))
 
-	// WhatsApp, last inbound message 30 hours ago: free text is blocked,
-	// an approved template is allowed (C10).
-	facts := recipient.Facts{LastInboundWhatsApp: time.Date(2026, 6, 14, 6, 0, 0, 0, time.UTC)}
+	// WhatsApp, last inbound message 30 hours before the check: free text
+	// is blocked, an approved template is allowed (C10).
+	facts := recipient.Facts{LastInboundWhatsApp: time.Date(2026, 6, 14, 6, 0, 0, 0, time.UTC),
+		Now: time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)}
 	v = rules.Check(c, channel.WhatsApp, recipient.Transactional, facts)
 	fmt.Println(v.Level, errors.Is(v.Err(), channel.ErrWindowClosed))
 	facts.ApprovedTemplate = true

@@ -78,6 +78,10 @@ type Facts struct {
 	// Automatic reports an automatic or scheduled message, which may start
 	// an Airbnb conversation (C11).
 	Automatic bool
+	// Now is when the check is made: the WhatsApp service window (C10) is
+	// judged at it. Rules hold no clock of their own, so that a host's one
+	// clock (the inbox's Options.Now) decides; zero means time.Now().
+	Now time.Time
 	// Identity is the sender identity the message goes out from, if known;
 	// one that cannot receive replies is reported in Verdict.Info (R7).
 	Identity *channel.Identity
@@ -114,8 +118,9 @@ func (v Verdict) Allowed() bool {
 }
 
 // Options configure Rules. The zero value is valid: no default phone region
-// (international numbers only), consent warnings, time.Now, a 24-hour
-// WhatsApp window, no quiet hours, venue in UTC.
+// (international numbers only), consent warnings, a 24-hour WhatsApp window,
+// no quiet hours, venue in UTC. Rules take the time from their caller
+// (Facts.Now, SendTime's due time), so they have no clock to set.
 type Options struct {
 	// DefaultRegion is the ISO 3166-1 alpha-2 region ("FR", "US") that
 	// phone numbers without an international prefix belong to (R6).
@@ -123,8 +128,6 @@ type Options struct {
 	// StrictConsent blocks marketing to contacts without marketing consent
 	// on the channel instead of warning (R2).
 	StrictConsent bool
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
 	// WhatsAppWindow is the WhatsApp customer service window (C10); zero
 	// means 24 hours.
 	WhatsAppWindow time.Duration
@@ -142,10 +145,10 @@ type Options struct {
 type Rules struct {
 	region  string
 	strict  bool
-	now     func() time.Time
 	window  time.Duration
 	quiet   QuietHours
 	venue   *time.Location
+	closed  *KindError // the reason of a closed WhatsApp window
 	codes   *callingCodes
 	zonesMu sync.RWMutex
 	zones   map[string]*time.Location
@@ -170,19 +173,16 @@ func NewRules(opts Options) (*Rules, error) {
 	r := &Rules{
 		region: region,
 		strict: opts.StrictConsent,
-		now:    opts.Now,
 		window: opts.WhatsAppWindow,
 		quiet:  opts.QuietHours,
 		venue:  opts.Venue,
 		codes:  newCallingCodes(),
 		zones:  make(map[string]*time.Location),
 	}
-	if r.now == nil {
-		r.now = time.Now
-	}
 	if r.window == 0 {
 		r.window = 24 * time.Hour
 	}
+	r.closed = windowClosed(r.window)
 	if r.venue == nil {
 		r.venue = time.UTC
 	}
@@ -203,6 +203,10 @@ func NewRules(opts Options) (*Rules, error) {
 //     Blocked for it under StrictConsent;
 //   - Eligible otherwise.
 //
+// A reason about the channel (no address, invalid address, opted out, no
+// consent, window closed) is a *KindError naming the kind: "recipient:
+// opted out of sms".
+//
 // Addresses are checked for shape only: an email must look like
 // local@domain.tld, a phone must be E.164 with a known country code. Store
 // contacts normalised (Normalize, ParsePhone, ParseEmail) so that this cheap
@@ -217,18 +221,23 @@ func (r *Rules) Check(c Contact, kind channel.Kind, purpose Purpose, facts Facts
 	}
 	var blocking [4]error
 	n := 0
-	if reason := r.addressProblem(c, kind); reason != nil {
+	reasons := &reasonsOf[kind]
+	if reason := r.addressProblem(c, kind, reasons); reason != nil {
 		blocking[n] = reason
 		n++
 	}
 	if c.OptedOut.Has(kind) {
-		blocking[n] = errOptedOut
+		blocking[n] = reasons.optedOut
 		n++
 	}
 	switch kind {
 	case channel.WhatsApp:
-		if !facts.ApprovedTemplate && !r.windowOpen(facts.LastInboundWhatsApp) {
-			blocking[n] = errWindowClosed
+		if !facts.ApprovedTemplate && !r.WhatsAppWindowOpen(facts.LastInboundWhatsApp, facts.Now) {
+			closed := r.closed
+			if closed == nil { // the zero Rules
+				closed = windowClosed(24 * time.Hour)
+			}
+			blocking[n] = closed
 			n++
 		}
 	case channel.Airbnb:
@@ -239,7 +248,7 @@ func (r *Rules) Check(c Contact, kind channel.Kind, purpose Purpose, facts Facts
 	}
 	noConsent := purpose == Marketing && !c.Consent.Has(kind)
 	if noConsent && r.strict {
-		blocking[n] = ErrNoConsent
+		blocking[n] = reasons.noConsent
 		n++
 	}
 	var v Verdict
@@ -249,7 +258,7 @@ func (r *Rules) Check(c Contact, kind channel.Kind, purpose Purpose, facts Facts
 		v.Reasons = append([]error(nil), blocking[:n]...)
 	case noConsent:
 		v.Level = Warning
-		v.Reasons = []error{ErrNoConsent}
+		v.Reasons = []error{reasons.noConsent}
 	default:
 		v.Level = Eligible
 	}
@@ -260,21 +269,21 @@ func (r *Rules) Check(c Contact, kind channel.Kind, purpose Purpose, facts Facts
 }
 
 // addressProblem returns the blocking reason of c's address for kind, or nil.
-func (r *Rules) addressProblem(c Contact, kind channel.Kind) error {
+func (r *Rules) addressProblem(c Contact, kind channel.Kind, reasons *kindReasons) error {
 	switch kind {
 	case channel.Email:
 		if strings.TrimSpace(c.Email) == "" {
-			return ErrNoAddress
+			return reasons.noAddress
 		}
 		if !validEmail(c.Email) {
-			return ErrInvalidAddress
+			return reasons.invalidAddress
 		}
 	case channel.SMS, channel.MMS, channel.WhatsApp:
 		if strings.TrimSpace(c.Phone) == "" {
-			return ErrNoAddress
+			return reasons.noAddress
 		}
 		if !r.codes.validE164(c.Phone) {
-			return ErrInvalidAddress
+			return reasons.invalidAddress
 		}
 	case channel.Push:
 		if c.Address(channel.Push) == "" {
@@ -285,27 +294,10 @@ func (r *Rules) addressProblem(c Contact, kind channel.Kind) error {
 		}
 	case channel.Airbnb:
 		if strings.TrimSpace(c.AirbnbID) == "" {
-			return ErrNoAddress
+			return reasons.noAddress
 		}
 	}
 	return nil
-}
-
-// windowOpen reports whether the WhatsApp service window that opened with an
-// inbound message at last is still open now (C10).
-func (r *Rules) windowOpen(last time.Time) bool {
-	if last.IsZero() {
-		return false
-	}
-	now, window := time.Now, r.window
-	if r.now != nil {
-		now = r.now
-	}
-	if window == 0 {
-		window = 24 * time.Hour
-	}
-	// A time after now (clock skew between servers) counts as just now.
-	return now().Sub(last) < window
 }
 
 // ParsePhone is the package-level ParsePhone with the default region of the

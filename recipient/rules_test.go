@@ -13,9 +13,6 @@ var now = time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
 
 func newTestRules(t testing.TB, opts Options) *Rules {
 	t.Helper()
-	if opts.Now == nil {
-		opts.Now = func() time.Time { return now }
-	}
 	r, err := NewRules(opts)
 	if err != nil {
 		t.Fatalf("NewRules: %v", err)
@@ -41,7 +38,7 @@ func with(f func(*Contact)) Contact {
 
 // open is the facts of a send that every channel accepts: WhatsApp window
 // open, the Airbnb guest has written.
-var open = Facts{LastInboundWhatsApp: now.Add(-time.Hour), GuestWrote: true}
+var open = Facts{LastInboundWhatsApp: now.Add(-time.Hour), GuestWrote: true, Now: now}
 
 // R2, C10, C11, R7: every verdict and reason, by rule.
 func TestCheck(t *testing.T) {
@@ -93,8 +90,8 @@ func TestCheck(t *testing.T) {
 		{"R2 blocked wins over the consent warning", rules, with(func(c *Contact) { c.Consent = 0; c.Email = "" }), channel.Email, Marketing, open, Blocked, []error{ErrNoAddress}, nil},
 
 		// C10 WhatsApp service window.
-		{"C10 window closed after 24 h", rules, full(), channel.WhatsApp, Transactional, Facts{LastInboundWhatsApp: now.Add(-24 * time.Hour)}, Blocked, []error{channel.ErrWindowClosed}, nil},
-		{"C10 window open just before 24 h", rules, full(), channel.WhatsApp, Transactional, Facts{LastInboundWhatsApp: now.Add(-24*time.Hour + time.Second)}, Eligible, nil, nil},
+		{"C10 window closed after 24 h", rules, full(), channel.WhatsApp, Transactional, Facts{LastInboundWhatsApp: now.Add(-24 * time.Hour), Now: now}, Blocked, []error{channel.ErrWindowClosed}, nil},
+		{"C10 window open just before 24 h", rules, full(), channel.WhatsApp, Transactional, Facts{LastInboundWhatsApp: now.Add(-24*time.Hour + time.Second), Now: now}, Eligible, nil, nil},
 		{"C10 no inbound message: window closed", rules, full(), channel.WhatsApp, Transactional, Facts{}, Blocked, []error{channel.ErrWindowClosed}, nil},
 		{"C10 approved template outside the window", rules, full(), channel.WhatsApp, Transactional, Facts{ApprovedTemplate: true}, Eligible, nil, nil},
 		{"C10 window does not apply to sms", rules, full(), channel.SMS, Transactional, Facts{}, Eligible, nil, nil},
@@ -167,16 +164,18 @@ func TestCheckEligibleDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// C10: the window is measured with the injected clock and a configurable
-// length.
-func TestCheckWhatsAppWindowUsesClock_C10(t *testing.T) {
-	clock := now
-	rules := newTestRules(t, Options{Now: func() time.Time { return clock }, WhatsAppWindow: time.Hour})
-	facts := Facts{LastInboundWhatsApp: now}
+// C10: the window is measured at the caller's time (Facts.Now), with a
+// configurable length: the rules hold no clock of their own.
+func TestCheckWhatsAppWindowUsesCallersTime_C10(t *testing.T) {
+	rules := newTestRules(t, Options{WhatsAppWindow: time.Hour})
+	facts := Facts{LastInboundWhatsApp: now, Now: now}
 	if v := rules.Check(full(), channel.WhatsApp, Transactional, facts); v.Level != Eligible {
 		t.Fatalf("at the inbound message: %v %v", v.Level, v.Reasons)
 	}
-	clock = now.Add(time.Hour)
+	if !rules.WhatsAppWindowOpen(now, now.Add(59*time.Minute)) || rules.WhatsAppWindowOpen(now, now.Add(time.Hour)) {
+		t.Error("WhatsAppWindowOpen does not judge the window at the time given")
+	}
+	facts.Now = now.Add(time.Hour)
 	v := rules.Check(full(), channel.WhatsApp, Transactional, facts)
 	if !errors.Is(v.Err(), channel.ErrWindowClosed) {
 		t.Fatalf("an hour later: %v, want window closed", v.Err())
@@ -252,5 +251,30 @@ func TestZeroRules(t *testing.T) {
 	due := time.Date(2026, 6, 15, 23, 0, 0, 0, time.UTC)
 	if got := r.SendTime(due, Contact{}, Marketing); !got.Equal(due) {
 		t.Errorf("zero Rules hold a message: %v", got)
+	}
+}
+
+// R2, C10: a reason about a channel says which one (errors.As gives a
+// *KindError with its kind) and matches its sentinel (errors.Is).
+func TestReasonsNameTheirKind(t *testing.T) {
+	rules := newTestRules(t, Options{StrictConsent: true, WhatsAppWindow: 48 * time.Hour})
+	cases := []struct {
+		name string
+		c    Contact
+		kind channel.Kind
+		want error
+	}{
+		{"no address", with(func(c *Contact) { c.Email = "" }), channel.Email, ErrNoAddress},
+		{"invalid address", with(func(c *Contact) { c.Phone = "0612" }), channel.MMS, ErrInvalidAddress},
+		{"opted out", with(func(c *Contact) { c.OptedOut = NewKindSet(channel.SMS) }), channel.SMS, channel.ErrOptedOut},
+		{"no consent", with(func(c *Contact) { c.Consent = 0 }), channel.Email, ErrNoConsent},
+		{"window closed", full(), channel.WhatsApp, channel.ErrWindowClosed},
+	}
+	for _, tc := range cases {
+		v := rules.Check(tc.c, tc.kind, Marketing, Facts{Now: now})
+		var ke *KindError
+		if !errors.As(v.Err(), &ke) || ke.Kind != tc.kind || !errors.Is(ke, tc.want) {
+			t.Errorf("%s: reason %v, want a *KindError of %s matching %v", tc.name, v.Err(), tc.kind, tc.want)
+		}
 	}
 }

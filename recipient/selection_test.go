@@ -229,7 +229,7 @@ func TestSelectionContactFacts_C10(t *testing.T) {
 		{person("bob", "", "+33612345679"), Booked},
 	}
 	s, err := rules.Event(attendees, Target{
-		Kind: channel.WhatsApp, Purpose: Transactional,
+		Kind: channel.WhatsApp, Purpose: Transactional, Facts: Facts{Now: now},
 		ContactFacts: func(c Contact, f Facts) Facts {
 			if lastInbound[c.ID] {
 				f.LastInboundWhatsApp = now.Add(-time.Hour)

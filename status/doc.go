@@ -1,6 +1,10 @@
 // Package status models the delivery status of a message to one recipient
 // and merges status reports that arrive duplicated and out of order.
 //
+// The behaviour contract, whose rule IDs (T, M, C, R, S) the
+// documentation and tests cite, is
+// https://github.com/parleyhq/parley/blob/main/docs/spec.md.
+//
 // The nine statuses of the specification (S1) are ranked
 //
 //	scheduled < pending < validated < cancelled < failed < sent < undelivered < delivered < read

@@ -3,13 +3,16 @@ package template
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
 
+// mustParse parses src with the default limits but a time budget no loaded machine
+// exceeds: tests of the time budget use an injected clock.
 func mustParse(t testing.TB, src Source) *Template {
 	t.Helper()
-	tpl, err := Parse(NewCatalog(), src, Options{})
+	tpl, err := Parse(NewCatalog(), src, Options{Timeout: time.Hour})
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}

@@ -25,8 +25,9 @@ var (
 	ErrMissingValue = errors.New("template: missing value")
 	// ErrOutputTooLarge reports a render whose output exceeds Options.MaxOutput.
 	ErrOutputTooLarge = errors.New("template: output too large")
-	// ErrLimit reports a render that exceeded a work limit: too many loop iterations, a list
-	// or string built by a function beyond the limits.
+	// ErrLimit reports a render that would exceed a limit: the allocation budget, the loop
+	// iterations, a list's length, the depth of a value or a value that contains itself,
+	// the work of one call. A [*LimitError] in the chain says which function hit which.
 	ErrLimit = errors.New("template: limit exceeded")
 	// ErrTimeBudget reports a render that ran past Options.Timeout.
 	ErrTimeBudget = errors.New("template: time budget exceeded")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	ptemplate "github.com/parleyhq/parley/template"
 )
@@ -93,6 +94,31 @@ func ExampleTemplate_Render_missingValue() {
 	// Output:
 	// true template: render text:1:7 .Contact.FirstName: missing value: map has no entry for key "FirstName"
 	// Hi there
+}
+
+// Every render has an allocation budget (Options.MaxAlloc, 1 MiB by default) that each
+// function call is charged before it allocates: a template that would exceed it is
+// refused, naming the function, before the memory is taken.
+func ExampleLimitError() {
+	src := ptemplate.Source{Text: `{{ range until 10 }}{{ $wide := printf "%60000d" 1 }}{{ end }}done`}
+	tpl, _ := ptemplate.Parse(ptemplate.NewCatalog(), src, ptemplate.Options{})
+	_, err := tpl.Render(context.Background(), ptemplate.FormatText, nil)
+	var limit *ptemplate.LimitError
+	if errors.As(err, &limit) {
+		fmt.Println(errors.Is(err, ptemplate.ErrLimit), limit.Func, limit.Limit, limit.Want > limit.Left)
+	}
+
+	// A budget large enough for the whole loop lets it through; Output says what it used.
+	tpl, _ = ptemplate.Parse(ptemplate.NewCatalog(), src, ptemplate.Options{MaxAlloc: 16 << 20, Timeout: time.Minute})
+	out, err := tpl.Render(context.Background(), ptemplate.FormatText, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(out.Text, out.Iterations, out.Alloc > 10*60000)
+	// Output:
+	// true printf MaxAlloc true
+	// done 10 true
 }
 
 // A subject override for one send leaves the template unchanged.

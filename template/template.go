@@ -1,15 +1,12 @@
 package template
 
 import (
-	"errors"
 	"fmt"
-	htmltemplate "html/template"
-	"io"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	texttemplate "text/template"
+	"sync"
 	"text/template/parse"
 	"time"
 	"unicode/utf8"
@@ -18,6 +15,7 @@ import (
 // Default limits; see [Options].
 const (
 	DefaultMaxOutput     = 64 << 10
+	DefaultMaxAlloc      = 1 << 20
 	DefaultMaxIterations = 10_000
 	DefaultMaxList       = 1_000
 	DefaultTimeout       = 100 * time.Millisecond
@@ -25,29 +23,43 @@ const (
 
 // Options configures [Parse]. The zero value means the defaults.
 type Options struct {
-	// MaxOutput bounds the size in bytes of each rendered field and of any string or list
-	// a template builds. Default 64 KiB. The source of each field may be as long as
-	// MaxOutput or 64 KiB, whichever is larger.
+	// MaxOutput bounds the size in bytes of each rendered field. Default 64 KiB. The
+	// source of each field may be as long as MaxOutput or 64 KiB, whichever is larger.
 	MaxOutput int
+	// MaxAlloc is the allocation budget of one render: the bytes its function calls may
+	// allocate, all calls and all fields counted together. Each call is charged before
+	// it allocates (see the package documentation for what counts). Default 1 MiB.
+	MaxAlloc int
 	// MaxIterations bounds the loop iterations of one render, all loops counted together.
 	// Default 10 000.
 	MaxIterations int
-	// MaxList bounds the items a list-building function (until, untilStep, seq) produces.
-	// Default 1 000.
+	// MaxList bounds the items a list-building function (until, untilStep, seq, split,
+	// splitList, regexFindAll, regexSplit) produces. Default 1 000.
 	MaxList int
 	// Timeout is the time budget of one render. Default 100 ms.
 	Timeout time.Duration
-	// Now is the clock used for the time budget and the template function now.
-	// Default time.Now.
+	// Now is the clock used for the time budget and the template functions now, date and
+	// htmlDate. Default time.Now.
 	Now func() time.Time
 }
 
+// limits are the resolved limits of a template.
+type limits struct {
+	maxOutput int
+	maxAlloc  int64
+	maxList   int
+	maxIter   int
+	timeout   time.Duration
+	now       func() time.Time
+}
+
 func (o Options) limits() (limits, error) {
-	if o.MaxOutput < 0 || o.MaxIterations < 0 || o.MaxList < 0 || o.Timeout < 0 {
+	if o.MaxOutput < 0 || o.MaxAlloc < 0 || o.MaxIterations < 0 || o.MaxList < 0 || o.Timeout < 0 {
 		return limits{}, fmt.Errorf("template: options: %w: limits must not be negative", ErrInvalid)
 	}
 	lim := limits{
 		maxOutput: cmpOr(o.MaxOutput, DefaultMaxOutput),
+		maxAlloc:  int64(cmpOr(o.MaxAlloc, DefaultMaxAlloc)),
 		maxIter:   cmpOr(o.MaxIterations, DefaultMaxIterations),
 		maxList:   cmpOr(o.MaxList, DefaultMaxList),
 		timeout:   cmpOr(o.Timeout, DefaultTimeout),
@@ -66,6 +78,13 @@ func cmpOr[T comparable](v, def T) T {
 	}
 	return v
 }
+
+// builtinFuncs is the function table, built once and never changed, with the name map
+// the parser checks function names against.
+var builtinFuncs = sync.OnceValues(func() (funcTable, map[string]any) {
+	ft := newFuncTable()
+	return ft, ft.names()
+})
 
 // Source is the text of a template as staff write it.
 type Source struct {
@@ -86,26 +105,24 @@ type Template struct {
 	name   string
 	cat    *Catalog
 	lim    limits
-	funcs  map[string]any
+	funcs  funcTable
 	fields [3]*field // subject, text, html; nil when empty
 	roots  []rootScope
 }
 
-// field is one parsed part of a template.
+// field is one parsed part of a template: a program for the executor (subject, text)
+// or an HTML program.
 type field struct {
 	name Field
 	src  string
-	exec interface {
-		Execute(io.Writer, any) error
-	}
+	prog *program
+	html *htmlProgram
 	refs []ref
 }
 
 // ref is a variable reference found in a field.
 type ref struct {
 	path      string // absolute path without the leading dot: "Booking.CheckIn"
-	pos       int    // byte offset in the field's source
-	node      int    // the parser's offset of the node (where exec errors point)
 	line, col int
 }
 
@@ -133,8 +150,8 @@ func Parse(cat *Catalog, src Source, opts Options) (*Template, error) {
 	if strings.TrimSpace(src.Text) == "" && strings.TrimSpace(src.HTML) == "" {
 		return nil, fmt.Errorf("template: parse %q: %w: a text or HTML body is required", src.Name, ErrInvalid)
 	}
-	t := &Template{name: src.Name, cat: cat, lim: lim, funcs: funcMap(lim)}
-	addInternalFuncs(t.funcs, lim)
+	funcs, _ := builtinFuncs()
+	t := &Template{name: src.Name, cat: cat, lim: lim, funcs: funcs}
 	var problems []Problem
 	for i, text := range [3]string{src.Subject, src.Text, src.HTML} {
 		if text == "" {
@@ -258,48 +275,42 @@ func (t *Template) Check(provided ...Scope) error {
 	return &CheckError{Problems: problems}
 }
 
-// parseField parses one field, rewrites its tree for safe rendering and collects its
-// variable references.
+// parseField parses one field and compiles it: a program for a subject or text body,
+// a rewritten html/template for an HTML body.
 func (t *Template) parseField(name Field, src string) (*field, []Problem) {
 	if limit := max(t.lim.maxOutput, DefaultMaxOutput); len(src) > limit {
 		return nil, []Problem{{Field: name, Line: 1, Column: 1, Kind: KindSyntax,
 			Message: fmt.Sprintf("the %s is %d bytes long, more than the limit of %d", name, len(src), limit)}}
 	}
-	tt, err := texttemplate.New(string(name)).Option("missingkey=error").Funcs(t.funcs).Parse(src)
+	_, names := builtinFuncs()
+	trees, err := parse.Parse(string(name), src, "", "", names)
 	if err != nil {
 		return nil, []Problem{syntaxProblem(name, src, err)}
 	}
-	if len(tt.Templates()) > 1 || tt.Tree == nil {
+	tree := trees[string(name)]
+	if len(trees) != 1 || tree == nil {
 		line, col := position(src, max(strings.Index(src, "define"), strings.Index(src, "block"), 0))
 		return nil, []Problem{{Field: name, Line: line, Column: col, Kind: KindSyntax,
 			Message: "define and block are not available in message templates"}}
 	}
 	f := &field{name: name, src: src}
-	w := &walker{f: f}
-	w.list(tt.Tree.Root, dotCtx{known: true})
-	if len(w.problems) > 0 {
-		return nil, w.problems
-	}
-	if name != FieldHTML {
-		f.exec = tt
+	c := &compiler{f: f, funcs: t.funcs, html: name == FieldHTML}
+	if !c.html {
+		f.prog = c.compile(tree)
+		if len(c.problems) > 0 {
+			return nil, c.problems
+		}
 		return f, nil
 	}
-	ht, err := htmltemplate.New(string(name)).Option("missingkey=error").Funcs(t.funcs).AddParseTree(string(name), tt.Tree)
-	if err != nil {
-		return nil, []Problem{syntaxProblem(name, src, err)}
+	c.list(tree.Root, dotCtx{known: true})
+	if len(c.problems) > 0 {
+		return nil, c.problems
 	}
-	// html/template escapes on first execution; run it once on no data to surface
-	// escaping errors now. The run stops at the first variable, loop or write.
-	err = ht.Execute(&limitWriter{st: &renderState{}}, nil)
-	var he *htmltemplate.Error
-	if errors.As(err, &he) && he.ErrorCode != htmltemplate.ErrorCode(0) {
-		p := Problem{Field: name, Line: max(he.Line, 1), Column: 1, Kind: KindSyntax, Message: he.Description}
-		if he.Node != nil {
-			p.Line, p.Column = position(src, int(he.Node.Position()))
-		}
-		return nil, []Problem{p}
+	h, ps := newHTMLProgram(name, src, tree, c.pipes)
+	if len(ps) > 0 {
+		return nil, ps
 	}
-	f.exec = ht
+	f.html = h
 	return f, nil
 }
 
@@ -344,173 +355,4 @@ func position(src string, pos int) (line, col int) {
 	line = 1 + strings.Count(before, "\n")
 	start := strings.LastIndexByte(before, '\n') + 1
 	return line, utf8.RuneCountInString(before[start:]) + 1
-}
-
-// dotCtx is what the walker knows about dot: the absolute path it holds ("" for the
-// root) when known.
-type dotCtx struct {
-	path  string
-	known bool
-}
-
-func (d dotCtx) join(idents []string) (string, bool) {
-	if !d.known {
-		return "", false
-	}
-	if d.path == "" {
-		return strings.Join(idents, "."), true
-	}
-	return d.path + "." + strings.Join(idents, "."), true
-}
-
-// tolerantFuncs accept a missing value: a variable passed to them (or piped into them)
-// is looked up without the missing-key error, so `.X | default "y"` works.
-var tolerantFuncs = map[string]bool{"default": true, "coalesce": true, "empty": true, "and": true, "or": true, "not": true}
-
-// walker walks a parse tree: it records variable references with positions, rewrites
-// tolerated references into lookups, and adds loop guards.
-type walker struct {
-	f        *field
-	problems []Problem
-}
-
-func (w *walker) list(l *parse.ListNode, dot dotCtx) {
-	if l == nil {
-		return
-	}
-	for _, n := range l.Nodes {
-		switch n := n.(type) {
-		case *parse.ActionNode:
-			w.pipe(n.Pipe, dot, false)
-		case *parse.IfNode:
-			w.pipe(n.Pipe, dot, true)
-			w.list(n.List, dot)
-			w.list(n.ElseList, dot)
-		case *parse.WithNode:
-			inner := dotOf(n.Pipe, dot)
-			w.pipe(n.Pipe, dot, true)
-			w.list(n.List, inner)
-			w.list(n.ElseList, dot)
-		case *parse.RangeNode:
-			w.pipe(n.Pipe, dot, false)
-			guardRange(n)
-			w.list(n.List, dotCtx{})
-			w.list(n.ElseList, dot)
-		case *parse.TemplateNode:
-			line, col := position(w.f.src, max(strings.LastIndex(w.f.src[:n.Pos], "{{"), 0))
-			w.problems = append(w.problems, Problem{Field: w.f.name, Line: line, Column: col, Kind: KindSyntax,
-				Message: "template calls are not available in message templates"})
-		}
-	}
-}
-
-// pipe walks a pipeline. cond is true for if/with conditions, where a bare variable is
-// a presence test and tolerates a missing value.
-func (w *walker) pipe(p *parse.PipeNode, dot dotCtx, cond bool) {
-	if p == nil {
-		return
-	}
-	for i, cmd := range p.Cmds {
-		fn := funcName(cmd)
-		bare := len(cmd.Args) == 1 && ((cond && len(p.Cmds) == 1) || (i+1 < len(p.Cmds) && tolerantFuncs[funcName(p.Cmds[i+1])]))
-		for j, arg := range cmd.Args {
-			cmd.Args[j] = w.arg(arg, dot, bare || (j > 0 && tolerantFuncs[fn]))
-		}
-	}
-}
-
-func (w *walker) arg(n parse.Node, dot dotCtx, tolerant bool) parse.Node {
-	switch a := n.(type) {
-	case *parse.FieldNode:
-		// The parser places a chain of fields at its second element; move to its start.
-		start := int(a.Pos)
-		if len(a.Ident) > 1 {
-			start -= len(a.Ident[0]) + 1
-		}
-		w.ref(dot, a.Ident, parse.Pos(max(start, 0)), a.Pos)
-		if tolerant {
-			return lookupPipe(&parse.DotNode{NodeType: parse.NodeDot, Pos: a.Pos}, a.Ident, a.Pos)
-		}
-	case *parse.VariableNode:
-		if a.Ident[0] == "$" && len(a.Ident) > 1 {
-			// The parser places `$.X` at its first field; move to the `$`.
-			w.ref(dotCtx{known: true}, a.Ident[1:], a.Pos-1, a.Pos)
-		}
-		if tolerant && len(a.Ident) > 1 {
-			recv := &parse.VariableNode{NodeType: parse.NodeVariable, Pos: a.Pos, Ident: a.Ident[:1]}
-			return lookupPipe(recv, a.Ident[1:], a.Pos)
-		}
-	case *parse.ChainNode:
-		a.Node = w.arg(a.Node, dot, false)
-	case *parse.PipeNode:
-		w.pipe(a, dot, tolerant)
-	}
-	return n
-}
-
-func (w *walker) ref(dot dotCtx, idents []string, pos, node parse.Pos) {
-	path, ok := dot.join(idents)
-	if !ok {
-		return
-	}
-	line, col := position(w.f.src, int(pos))
-	w.f.refs = append(w.f.refs, ref{path: path, pos: int(pos), node: int(node), line: line, col: col})
-}
-
-func funcName(cmd *parse.CommandNode) string {
-	if len(cmd.Args) > 0 {
-		if id, ok := cmd.Args[0].(*parse.IdentifierNode); ok {
-			return id.Ident
-		}
-	}
-	return ""
-}
-
-// dotOf returns what dot holds inside `with p`.
-func dotOf(p *parse.PipeNode, dot dotCtx) dotCtx {
-	if len(p.Cmds) != 1 || len(p.Cmds[0].Args) != 1 {
-		return dotCtx{}
-	}
-	switch a := p.Cmds[0].Args[0].(type) {
-	case *parse.FieldNode:
-		path, ok := dot.join(a.Ident)
-		return dotCtx{path: path, known: ok}
-	case *parse.VariableNode:
-		if a.Ident[0] == "$" {
-			return dotCtx{path: strings.Join(a.Ident[1:], "."), known: true}
-		}
-	case *parse.DotNode:
-		return dot
-	}
-	return dotCtx{}
-}
-
-// lookupPipe builds `(parleyLookup recv "A" "B")`.
-func lookupPipe(recv parse.Node, names []string, pos parse.Pos) *parse.PipeNode {
-	args := []parse.Node{parse.NewIdentifier(fnLookup).SetPos(pos), recv}
-	for _, n := range names {
-		args = append(args, &parse.StringNode{NodeType: parse.NodeString, Pos: pos, Quoted: strconv.Quote(n), Text: n})
-	}
-	return &parse.PipeNode{NodeType: parse.NodePipe, Pos: pos, Cmds: []*parse.CommandNode{{NodeType: parse.NodeCommand, Pos: pos, Args: args}}}
-}
-
-// guardRange makes `range X` run `range X | parleyRange $`, which counts the iterations
-// against the limit before the loop starts, and makes each iteration start with
-// `{{ $parleyTick := parleyTick $ }}`, which checks the time budget and the context.
-func guardRange(n *parse.RangeNode) {
-	root := func() parse.Node {
-		return &parse.VariableNode{NodeType: parse.NodeVariable, Pos: n.Pos, Ident: []string{"$"}}
-	}
-	n.Pipe.Cmds = append(n.Pipe.Cmds, &parse.CommandNode{NodeType: parse.NodeCommand, Pos: n.Pos,
-		Args: []parse.Node{parse.NewIdentifier(fnRange).SetPos(n.Pos), root()}})
-	if n.List == nil {
-		return
-	}
-	tick := &parse.ActionNode{NodeType: parse.NodeAction, Pos: n.Pos, Line: n.Line, Pipe: &parse.PipeNode{
-		NodeType: parse.NodePipe, Pos: n.Pos, Line: n.Line,
-		Decl: []*parse.VariableNode{{NodeType: parse.NodeVariable, Pos: n.Pos, Ident: []string{"$parleyTick"}}},
-		Cmds: []*parse.CommandNode{{NodeType: parse.NodeCommand, Pos: n.Pos,
-			Args: []parse.Node{parse.NewIdentifier(fnTick).SetPos(n.Pos), root()}}},
-	}}
-	n.List.Nodes = append([]parse.Node{tick}, n.List.Nodes...)
 }

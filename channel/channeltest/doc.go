@@ -4,11 +4,19 @@
 // (FailNext, FailAlways, FailWhen), to take time (SetLatency) or to hang
 // until the caller's context ends (Hang), and emits scripted delivery
 // statuses, in order or shuffled and duplicated as real webhooks arrive
-// (Flush, FlushShuffled, Emit), and inbound replies (Reply).
+// (Flush, FlushShuffled, Emit), and inbound replies (Reply). Like a
+// provider that keeps the caller's reference, it reports each message's
+// Reference with its statuses and answers Find (channel.Finder) by it.
+//
+// The behaviour contract, whose rule IDs (T, M, C, R, S) the
+// documentation and tests cite, is
+// https://github.com/parleyhq/parley/blob/main/docs/spec.md.
 //
 // Nothing happens behind the test's back: statuses are delivered only when
-// the test calls Flush, provider IDs are sequential, and every time comes
-// from the injected clock, so tests are deterministic. Latency uses real
+// the test calls Flush, provider IDs are sequential, and the fake reads no
+// clock: its reports carry no time, so the receiver stamps them on arrival
+// with its own (an inbox's Options.Now), unless Options.Now gives the fake
+// a provider clock of its own. Tests are deterministic. Latency uses real
 // timers; run such tests inside testing/synctest to keep them instant.
 //
 // # Concurrency

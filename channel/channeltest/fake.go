@@ -18,8 +18,12 @@ var ErrScripted = fmt.Errorf("channeltest: scripted failure: %w", channel.ErrTra
 
 // Options configure a Fake. The zero value is usable.
 type Options struct {
-	// Now is the clock of receipts, status updates and inbound messages.
-	// Default: time.Now.
+	// Now is the provider's clock: the time of receipts, status updates and
+	// inbound messages. Default: none. They then carry no time, as from a
+	// provider that gives none, and the receiver stamps them when they
+	// arrive: an inbox with its own clock (inbox.Options.Now), so a test
+	// sets its clock once, on the inbox. Set Now to give the provider's
+	// event times instead (S3 orders a delivery's history by them).
 	Now func() time.Time
 	// IDPrefix prefixes provider message IDs ("SM" gives "SM000001").
 	// Default: the kind's name in upper case followed by "-".
@@ -70,6 +74,7 @@ type Sent struct {
 var (
 	_ channel.Sender             = (*Fake)(nil)
 	_ channel.Canceler           = (*Fake)(nil)
+	_ channel.Finder             = (*Fake)(nil)
 	_ channel.CapabilityReporter = (*Fake)(nil)
 )
 
@@ -77,7 +82,7 @@ var (
 func NewFake(k channel.Kind, opts Options) *Fake {
 	f := &Fake{kind: k, now: opts.Now, pfx: opts.IDPrefix, cancelled: map[string]bool{}}
 	if f.now == nil {
-		f.now = time.Now
+		f.now = func() time.Time { return time.Time{} }
 	}
 	if f.pfx == "" {
 		f.pfx = fmt.Sprintf("%s-", upper(k.String()))
@@ -169,7 +174,7 @@ func (f *Fake) Send(ctx context.Context, msg *channel.Message) (channel.Receipt,
 	f.sent = append(f.sent, Sent{Message: msg.Clone(), Receipt: r})
 	for _, s := range f.steps {
 		f.pending = append(f.pending, channel.StatusUpdate{Kind: f.kind, ProviderID: r.ProviderID,
-			Recipient: msg.To, Status: s, Raw: s.String(), At: now})
+			Recipient: msg.To, Reference: msg.Reference, Status: s, Raw: s.String(), At: now})
 	}
 	f.mu.Unlock()
 	return r, nil
@@ -204,6 +209,28 @@ func (f *Fake) Cancel(ctx context.Context, providerID string) error {
 		return nil
 	}
 	return fmt.Errorf("channeltest: cancel %s: %w: unknown message", providerID, channel.ErrPermanent)
+}
+
+// Find implements channel.Finder: it returns the receipt of the message the
+// fake accepted with msg.Reference (the latest, when several were), and an
+// error matching channel.ErrUnknownMessage when it accepted none, or when
+// msg has no Reference. A nil message or one of another kind is an error
+// matching channel.ErrInvalidMessage.
+func (f *Fake) Find(ctx context.Context, msg *channel.Message) (channel.Receipt, error) {
+	if err := ctx.Err(); err != nil {
+		return channel.Receipt{}, err
+	}
+	if msg == nil || msg.Kind != f.kind {
+		return channel.Receipt{}, fmt.Errorf("channeltest: find: %w: nil message or another kind", channel.ErrInvalidMessage)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := len(f.sent) - 1; i >= 0 && msg.Reference != ""; i-- {
+		if f.sent[i].Message.Reference == msg.Reference {
+			return f.sent[i].Receipt, nil
+		}
+	}
+	return channel.Receipt{}, fmt.Errorf("channeltest: find %q: %w", msg.Reference, channel.ErrUnknownMessage)
 }
 
 // Sent returns copies of the messages the fake accepted, in order.
@@ -339,13 +366,19 @@ func (f *Fake) Emit(providerID string, s status.Status, errorCode string) {
 }
 
 // Reply simulates an inbound message from the address from to the address
-// to: it builds the channel.Inbound with a fresh provider ID and the fake's
-// clock, passes it to the OnInbound callback if one is set, and returns it.
-func (f *Fake) Reply(from, to, text string) channel.Inbound {
+// to, answering the messages whose provider IDs inReplyTo lists (a reply to
+// a broadcast: the Receipt.ProviderID of what the fake sent to from; M4).
+// It builds the channel.Inbound with a fresh provider ID and the fake's
+// clock (none by default), passes it to the OnInbound callback if one is
+// set, and returns it.
+func (f *Fake) Reply(from, to, text string, inReplyTo ...string) channel.Inbound {
 	f.mu.Lock()
 	f.seq++
 	in := channel.Inbound{Kind: f.kind, From: from, To: to, Text: text,
 		ProviderID: fmt.Sprintf("%sIN%06d", f.pfx, f.seq), ReceivedAt: f.now()}
+	if len(inReplyTo) > 0 {
+		in.InReplyTo = append([]string(nil), inReplyTo...)
+	}
 	cb := f.onInbound
 	f.mu.Unlock()
 	if cb != nil {

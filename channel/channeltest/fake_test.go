@@ -236,3 +236,81 @@ func TestConcurrentSends(t *testing.T) {
 		t.Fatalf("sent %d, want 400", len(seen))
 	}
 }
+
+// A message's Reference comes back with its statuses, and Find answers by
+// it: the receipt of the message accepted with it, ErrUnknownMessage for a
+// reference never accepted (a send that failed or never reached the fake).
+func TestFindByReference(t *testing.T) {
+	f := channeltest.NewFake(channel.SMS, channeltest.Options{Now: clock(), IDPrefix: "SM"})
+	ctx := context.Background()
+	m := msg("+33612345678")
+	m.Reference = "delivery-1"
+	r, err := f.Send(ctx, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range f.Pending() {
+		if u.Reference != "delivery-1" {
+			t.Fatalf("status without the message's reference: %+v", u)
+		}
+	}
+	got, err := f.Find(ctx, &channel.Message{Kind: channel.SMS, To: m.To, Reference: "delivery-1"})
+	if err != nil || got != r {
+		t.Fatalf("Find = %+v, %v; want the receipt %+v", got, err, r)
+	}
+	f.FailNext(channeltest.Permanent("invalid number"))
+	m2 := msg("+33612345679")
+	m2.Reference = "delivery-2"
+	if _, err := f.Send(ctx, m2); err == nil {
+		t.Fatal("scripted failure did not fail")
+	}
+	for _, ref := range []string{"delivery-2", "never-sent", ""} {
+		if _, err := f.Find(ctx, &channel.Message{Kind: channel.SMS, Reference: ref}); !errors.Is(err, channel.ErrUnknownMessage) {
+			t.Fatalf("Find(%q) = %v, want ErrUnknownMessage", ref, err)
+		}
+	}
+	if _, err := f.Find(ctx, &channel.Message{Kind: channel.Email, Reference: "delivery-1"}); !errors.Is(err, channel.ErrInvalidMessage) {
+		t.Fatalf("Find of another kind = %v, want ErrInvalidMessage", err)
+	}
+}
+
+// Without Options.Now the fake reads no clock: its receipts, statuses and
+// replies carry no time, so whoever receives them stamps them with its own
+// clock (one clock for a test: the inbox's).
+func TestNoClockByDefault(t *testing.T) {
+	f := channeltest.NewFake(channel.SMS, channeltest.Options{})
+	r, err := f.Send(context.Background(), msg("+33612345678"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.At.IsZero() {
+		t.Errorf("receipt at %v, want no time", r.At)
+	}
+	for _, u := range f.Flush() {
+		if !u.At.IsZero() {
+			t.Errorf("status %s at %v, want no time", u.Status, u.At)
+		}
+	}
+	if in := f.Reply("+33612345678", "+33757000001", "ok"); !in.ReceivedAt.IsZero() {
+		t.Errorf("reply received at %v, want no time", in.ReceivedAt)
+	}
+}
+
+// M4: a reply says which message it answers, without building a
+// channel.Inbound by hand.
+func TestReplyInReplyTo(t *testing.T) {
+	f := channeltest.NewFake(channel.SMS, channeltest.Options{IDPrefix: "SM"})
+	r, err := f.Send(context.Background(), msg("+33612345678"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{r.ProviderID}
+	in := f.Reply("+33612345678", "+33757000001", "Je viens", ids...)
+	ids[0] = "changed"
+	if len(in.InReplyTo) != 1 || in.InReplyTo[0] != r.ProviderID {
+		t.Fatalf("InReplyTo = %v, want [%s]", in.InReplyTo, r.ProviderID)
+	}
+	if plain := f.Reply("+33612345678", "+33757000001", "?"); plain.InReplyTo != nil {
+		t.Fatalf("a reply to nothing in particular answers %v", plain.InReplyTo)
+	}
+}

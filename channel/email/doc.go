@@ -4,6 +4,10 @@
 // reply addresses that cannot be guessed or forged, and an http.Handler
 // that takes inbound mail from a relay and feeds a channel.Receiver.
 //
+// The behaviour contract, whose rule IDs (T, M, C, R, S) the
+// documentation and tests cite, is
+// https://github.com/parleyhq/parley/blob/main/docs/spec.md.
+//
 // Outbound: New(Config) returns a *Sender. Each Send opens a connection
 // (STARTTLS required by default; opportunistic STARTTLS, implicit TLS on
 // port 465 and plain text are options), authenticates when a Username is

@@ -2,6 +2,10 @@
 // Cloud Messaging's HTTP v1 API, which reaches Android, iOS (through APNs)
 // and web apps with one device token per app install.
 //
+// The behaviour contract, whose rule IDs (T, M, C, R, S) the
+// documentation and tests cite, is
+// https://github.com/parleyhq/parley/blob/main/docs/spec.md.
+//
 // # Sending
 //
 // New takes the service account key of the Firebase project (its JSON, or
@@ -32,7 +36,7 @@
 //
 // FCM reports nothing after it accepts a message: a push that FCM accepted
 // is sent (S1) and stays sent. When the host's app reports that the user
-// opened the notification, inbox.Inbox.PushOpened makes the delivery read.
+// opened the notification, inbox.Inbox.MarkPushOpened makes the delivery read.
 //
 // # Devices and dead tokens
 //

@@ -116,7 +116,7 @@ func TestInboxThroughFCMS1R2(t *testing.T) {
 	if last.Data[fcm.DataDeliveryID] != d.ID || last.Data[fcm.DataThreadID] != d.ThreadID || last.Data[fcm.DataMessageID] != d.MessageID {
 		t.Fatalf("data payload %v", last.Data)
 	}
-	read, err := s.ib.PushOpened(ctx, last.Data[fcm.DataDeliveryID], s.clk.Now())
+	read, err := s.ib.MarkPushOpened(ctx, last.Data[fcm.DataDeliveryID], s.clk.Now())
 	if err != nil || read.Status.Current != status.Read {
 		t.Fatalf("opened: %+v %v", read.Status, err)
 	}

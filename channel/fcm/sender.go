@@ -36,7 +36,7 @@ const maxResponseBytes = 1 << 20
 
 // Keys of the data payload every push carries, so that the host's app can
 // open the conversation and report the notification opened
-// (inbox.Inbox.PushOpened).
+// (inbox.Inbox.MarkPushOpened).
 const (
 	// DataThreadID is the thread's ID (channel.MetaThreadID).
 	DataThreadID = "parley_thread_id"
@@ -241,7 +241,7 @@ func (s *Sender) Capabilities() channel.Capabilities {
 // returns a receipt with the message name FCM gave
 // ("projects/{id}/messages/{message-id}") and status.Sent: FCM has accepted
 // the message for the device, and FCM reports nothing more (S1). An
-// "opened" report from the host's app makes it read (inbox.PushOpened).
+// "opened" report from the host's app makes it read (inbox.MarkPushOpened).
 //
 // The notification's title is msg.Subject and its body msg.Text. The data
 // payload carries DataThreadID, DataMessageID (from the metadata the inbox

@@ -1,6 +1,10 @@
 // Package sms measures and splits SMS text the way the network carries it
 // (SPEC rule C6), following 3GPP TS 23.038 and TS 23.040.
 //
+// The behaviour contract, whose rule IDs (T, M, C, R, S) the
+// documentation and tests cite, is
+// https://github.com/parleyhq/parley/blob/main/docs/spec.md.
+//
 // [Measure] tells a composer how a body will travel: its [Encoding] (GSM-7 when
 // every character is in the GSM 7-bit default alphabet or its extension table,
 // UCS-2 otherwise), how many units it costs, how many segments it needs and how

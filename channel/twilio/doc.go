@@ -3,6 +3,10 @@
 // http.Handler for Twilio's messaging webhooks (incoming messages and status
 // callbacks) that verifies X-Twilio-Signature before it feeds the inbox.
 //
+// The behaviour contract, whose rule IDs (T, M, C, R, S) the
+// documentation and tests cite, is
+// https://github.com/parleyhq/parley/blob/main/docs/spec.md.
+//
 // # Sending
 //
 // New returns a Sender configured with the account SID and an auth token or

@@ -109,7 +109,11 @@ func newE2E(t testing.TB) *e2e {
 		t.Fatal(err)
 	}
 	st := &failingStore{Store: memstore.New()}
-	ib, err := inbox.New(st, inbox.Options{Now: now, Channels: reg})
+	// StatusWait -1: the one message sent is recorded before any input
+	// arrives, so no status can race its send's outcome; the default wait
+	// (5 s for each status of another SID) would only slow every input
+	// down.
+	ib, err := inbox.New(st, inbox.Options{Now: now, Channels: reg, StatusWait: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,10 @@
 // Graph API, and an http.Handler for the webhook that verifies Meta's
 // signature and feeds a channel.Receiver (the inbox).
 //
+// The behaviour contract, whose rule IDs (T, M, C, R, S) the
+// documentation and tests cite, is
+// https://github.com/parleyhq/parley/blob/main/docs/spec.md.
+//
 // # Sending
 //
 // New returns a Sender from a Config holding the access token and the phone

@@ -16,8 +16,9 @@ var (
 	// is missing, malformed or does not match the body.
 	ErrBadSignature = errors.New("bad webhook signature")
 	// ErrMalformed reports a webhook body that is not a WhatsApp notification
-	// Parley can read (invalid JSON, a message without ID or sender, a bad
-	// timestamp).
+	// Parley can read (invalid JSON, entries or changes that are not
+	// arrays). Malformed items inside a notification do not make it
+	// malformed: they are listed in Notification.Malformed.
 	ErrMalformed = errors.New("malformed webhook body")
 	// ErrConfig reports an invalid Config or HandlerConfig.
 	ErrConfig = errors.New("invalid configuration")

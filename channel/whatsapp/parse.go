@@ -3,6 +3,7 @@ package whatsapp
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -25,6 +26,11 @@ type Notification struct {
 	// "warning" status, an unknown status value, a change of another field
 	// (template status updates, account alerts), errors reported by Meta.
 	Skipped []string
+	// Malformed describes each item left out because it cannot be read: a
+	// message without an id or a sender, a status without an id, an item
+	// or a change value of the wrong shape, a bad timestamp. The other
+	// items of the notification are read all the same.
+	Malformed []string
 }
 
 // The notification payload of the WhatsApp Business Account webhook.
@@ -39,21 +45,24 @@ type wirePayload struct {
 	} `json:"entry"`
 }
 
+// wireValue is the value of a "messages" change. Its items are kept raw
+// and read one by one, so that one malformed item does not hide the others.
 type wireValue struct {
-	MessagingProduct string `json:"messaging_product"`
-	Metadata         struct {
+	Metadata *struct {
 		DisplayPhoneNumber string `json:"display_phone_number"`
 		PhoneNumberID      string `json:"phone_number_id"`
 	} `json:"metadata"`
-	Contacts []struct {
-		Profile struct {
-			Name string `json:"name"`
-		} `json:"profile"`
-		WaID string `json:"wa_id"`
-	} `json:"contacts"`
-	Messages []wireMessage `json:"messages"`
-	Statuses []wireStatus  `json:"statuses"`
-	Errors   []wireError   `json:"errors"`
+	Contacts []json.RawMessage `json:"contacts"`
+	Messages []json.RawMessage `json:"messages"`
+	Statuses []json.RawMessage `json:"statuses"`
+	Errors   []json.RawMessage `json:"errors"`
+}
+
+type wireContact struct {
+	Profile struct {
+		Name string `json:"name"`
+	} `json:"profile"`
+	WaID string `json:"wa_id"`
 }
 
 type wireMessage struct {
@@ -135,6 +144,9 @@ type wireStatus struct {
 	Timestamp   unixTime    `json:"timestamp"`
 	RecipientID string      `json:"recipient_id"`
 	Errors      []wireError `json:"errors"`
+	// CallbackData is the biz_opaque_callback_data the message was sent
+	// with (channel.Message.Reference).
+	CallbackData string `json:"biz_opaque_callback_data"`
 }
 
 type wireError struct {
@@ -179,12 +191,18 @@ func (u *unixTime) UnmarshalJSON(b []byte) error {
 // ID the message came to (the sender identity of this adapter). Text, media
 // captions, button and interactive reply titles become Inbound.Text; media
 // become attachments whose URL is MediaURL(media ID); the replied-to
-// message ID (context.id, or a reaction's message_id) is InReplyTo. A body
-// of another object than "whatsapp_business_account" gives an empty
-// Notification. Timestamps absent from the body are left zero.
+// message ID (context.id, or a reaction's message_id) is InReplyTo. A
+// status's biz_opaque_callback_data (the Reference the message was sent
+// with) is its Reference. A body of another object than
+// "whatsapp_business_account" gives an empty Notification. Timestamps
+// absent from the body are left zero.
 //
-// A body that is not JSON of the documented shape, or holds a message or a
-// status without its ID, gives an error matching ErrMalformed.
+// A body that is not JSON of the documented shape (an object with an array
+// of entries, each with an array of changes) gives an error matching
+// ErrMalformed. Inside it each item is read on its own: a message without
+// an id or a sender, a status without an id, an item or a change value of
+// the wrong shape, a bad timestamp are listed in Malformed and left out,
+// and the other items are read.
 func ParseNotification(body []byte) (*Notification, error) {
 	var p wirePayload
 	if err := json.Unmarshal(body, &p); err != nil {
@@ -203,43 +221,69 @@ func ParseNotification(body []byte) (*Notification, error) {
 			}
 			var v wireValue
 			if err := json.Unmarshal(c.Value, &v); err != nil {
-				return nil, fmt.Errorf("whatsapp: %w: %v", ErrMalformed, err)
+				n.Malformed = append(n.Malformed, fmt.Sprintf("change value of entry %.100s: %.200s", e.ID, err))
+				continue
 			}
-			if err := n.add(&v); err != nil {
-				return nil, err
-			}
+			n.add(&v)
 		}
 	}
 	return n, nil
 }
 
-// add appends the messages and statuses of one change value.
-func (n *Notification) add(v *wireValue) error {
-	for _, e := range v.Errors {
+// add appends the messages and statuses of one change value, and what it
+// left out.
+func (n *Notification) add(v *wireValue) {
+	bad := func(what string, i int, err error) {
+		n.Malformed = append(n.Malformed, fmt.Sprintf("%s %d: %.200s", what, i, err))
+	}
+	for i, raw := range v.Errors {
+		var e wireError
+		if err := json.Unmarshal(raw, &e); err != nil {
+			bad("error", i, err)
+			continue
+		}
 		n.Skipped = append(n.Skipped, "error "+errorText(e))
 	}
-	for i := range v.Messages {
-		m := &v.Messages[i]
-		if m.ID == "" || m.From == "" {
-			return fmt.Errorf("whatsapp: %w: message without id or from", ErrMalformed)
+	names := map[string]string{}
+	for _, raw := range v.Contacts {
+		var c wireContact
+		if json.Unmarshal(raw, &c) == nil && c.WaID != "" {
+			if _, ok := names[c.WaID]; !ok {
+				names[c.WaID] = c.Profile.Name
+			}
 		}
-		in, ok := inbound(m)
+	}
+	to := ""
+	if v.Metadata != nil {
+		to = v.Metadata.PhoneNumberID
+	}
+	for i, raw := range v.Messages {
+		var m wireMessage
+		if err := json.Unmarshal(raw, &m); err != nil {
+			bad("message", i, err)
+			continue
+		}
+		if m.ID == "" || m.From == "" {
+			bad("message", i, fmt.Errorf("id %.100q or from %.40q missing", m.ID, m.From))
+			continue
+		}
+		in, ok := inbound(&m)
 		if !ok {
 			n.Skipped = append(n.Skipped, fmt.Sprintf("message %.100s of type %.40q", m.ID, m.Type))
 			continue
 		}
-		in.To = v.Metadata.PhoneNumberID
-		for _, c := range v.Contacts {
-			if c.WaID == m.From {
-				in.Name = c.Profile.Name
-				break
-			}
-		}
+		in.To, in.Name = to, names[m.From]
 		n.Inbound = append(n.Inbound, in)
 	}
-	for _, s := range v.Statuses {
+	for i, raw := range v.Statuses {
+		var s wireStatus
+		if err := json.Unmarshal(raw, &s); err != nil {
+			bad("status", i, err)
+			continue
+		}
 		if s.ID == "" {
-			return fmt.Errorf("whatsapp: %w: status without id", ErrMalformed)
+			bad("status", i, errors.New("id missing"))
+			continue
 		}
 		st, err := status.ParseWhatsApp(s.Status)
 		if err != nil {
@@ -250,6 +294,7 @@ func (n *Notification) add(v *wireValue) error {
 			Kind:       channel.WhatsApp,
 			ProviderID: s.ID,
 			Recipient:  e164(s.RecipientID),
+			Reference:  s.CallbackData,
 			Status:     st,
 			Raw:        s.Status,
 			At:         s.Timestamp.t,
@@ -264,7 +309,6 @@ func (n *Notification) add(v *wireValue) error {
 		}
 		n.Statuses = append(n.Statuses, u)
 	}
-	return nil
 }
 
 // errorText is the readable text of a webhook error object.

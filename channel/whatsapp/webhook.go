@@ -101,14 +101,18 @@ type HandlerConfig struct {
 // 200 with hub.challenge as text/plain, else 403. POST: a body over the
 // limit → 413; one not received before the server's read deadline → 408; a
 // missing or wrong signature (for AppSecret and every one of OldAppSecrets)
-// → 403, the Receiver is not called; a body that is not a notification →
-// 400. Then every message and status of the notification is given to the
-// Receiver, and the answer is:
+// → 403, the Receiver is not called; a body that is not a notification (not
+// JSON, or not an object with an array of entries each with an array of
+// changes) → 400. Then every readable message and status of the
+// notification is given to the Receiver, and the answer is:
 //
 //	200  every item was stored (or already was, M5), or was refused for good
-//	     and logged: a status for a message no delivery has (channel.ErrUnknownMessage,
-//	     once the Receiver has waited for a send in flight), an item the Receiver
-//	     refused as invalid (channel.ErrInvalidMessage, channel.ErrPermanent)
+//	     and logged: a malformed item (a message without an id or a sender, a
+//	     status without an id, an item of the wrong shape: Notification.Malformed,
+//	     left out while the others are stored), a status for a message no
+//	     delivery has (channel.ErrUnknownMessage, once the Receiver has waited
+//	     for a send in flight), an item the Receiver refused as invalid
+//	     (channel.ErrInvalidMessage, channel.ErrPermanent)
 //	500  at least one item was not stored in a way a retry can fix (a store error)
 //
 // Why these codes: Meta retries a notification answered with anything but
@@ -219,6 +223,9 @@ func (h *Handler) notify(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, s := range n.Skipped {
 		h.log.DebugContext(r.Context(), "whatsapp: webhook item skipped", "item", s)
+	}
+	for _, s := range n.Malformed {
+		h.log.WarnContext(r.Context(), "whatsapp: malformed webhook item acknowledged, the others processed", "item", s)
 	}
 	code = h.deliver(r, n)
 	if code != http.StatusOK {

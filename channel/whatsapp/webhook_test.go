@@ -312,15 +312,16 @@ func TestWebhookMessageKinds(t *testing.T) {
 	}
 }
 
+// A body that is not a notification is answered 400; malformed items
+// inside a notification are acknowledged (200), listed and logged, and
+// the Receiver never sees them.
 func TestWebhookMalformed(t *testing.T) {
 	st := newStore()
 	h := newTestHandler(t, st, nil)
 	for name, body := range map[string]string{
-		"not JSON":           `{"object":`,
-		"wrong types":        `{"object":"whatsapp_business_account","entry":{"id":1}}`,
-		"message without id": `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"messages":[{"from":"336","type":"text","text":{"body":"x"}}]}}]}]}`,
-		"status without id":  `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"statuses":[{"status":"sent"}]}}]}]}`,
-		"bad timestamp":      `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"messages":[{"id":"w","from":"336","timestamp":"yesterday","type":"text"}]}}]}]}`,
+		"not JSON":    `{"object":`,
+		"wrong types": `{"object":"whatsapp_business_account","entry":{"id":1}}`,
+		"changes":     `{"object":"whatsapp_business_account","entry":[{"changes":{"field":"messages"}}]}`,
 	} {
 		w := post(h, []byte(body), "")
 		if w.Code != http.StatusBadRequest {
@@ -330,8 +331,24 @@ func TestWebhookMalformed(t *testing.T) {
 			t.Errorf("%s: ParseNotification error %v, want ErrMalformed", name, err)
 		}
 	}
+	for name, body := range map[string]string{
+		"message without id":   `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"messages":[{"from":"336","type":"text","text":{"body":"x"}}]}}]}]}`,
+		"message without from": `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"messages":[{"id":"w","type":"text","text":{"body":"x"}}]}}]}]}`,
+		"status without id":    `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"statuses":[{"status":"sent"}]}}]}]}`,
+		"bad timestamp":        `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"messages":[{"id":"w","from":"336","timestamp":"yesterday","type":"text"}]}}]}]}`,
+		"message not object":   `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"messages":[42]}}]}]}`,
+		"value not object":     `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":"x"}]}]}`,
+	} {
+		if w := post(h, []byte(body), ""); w.Code != http.StatusOK {
+			t.Errorf("%s: %d, want 200 (acknowledged, Meta would retry it for 7 days)", name, w.Code)
+		}
+		n, err := whatsapp.ParseNotification([]byte(body))
+		if err != nil || len(n.Malformed) != 1 || len(n.Inbound)+len(n.Statuses) != 0 {
+			t.Errorf("%s: ParseNotification = %+v, %v; want one malformed item", name, n, err)
+		}
+	}
 	if _, _, calls := st.snapshot(); calls != 0 {
-		t.Errorf("Receiver called %d times for malformed bodies", calls)
+		t.Errorf("Receiver called %d times for malformed items", calls)
 	}
 	// Other objects and fields are acknowledged without effect.
 	for _, body := range []string{`{"object":"page","entry":[]}`,
@@ -429,6 +446,46 @@ func TestWebhookUnknownStatusDoesNotFailBatch(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "unknown message") || !strings.Contains(log.String(), "wamid.OUT2") {
 		t.Fatalf("unknown status not logged: %s", log.String())
+	}
+}
+
+// A notification whose batch holds malformed items (a message without an
+// id or a sender, a status without an id) among valid ones: the valid ones
+// are stored, the malformed ones logged and acknowledged, and the answer
+// is 200 — unless the store failed, then 500 so that Meta retries.
+func TestWebhookMalformedItemsInBatch(t *testing.T) {
+	body := []byte(`{"object":"whatsapp_business_account","entry":[{"id":"WABA","changes":[{"field":"messages","value":{
+		"messaging_product":"whatsapp","metadata":{"phone_number_id":"PNID"},
+		"contacts":[{"profile":{"name":"Ana"},"wa_id":"33612345678"}],
+		"messages":[
+			{"from":"33612345678","id":"wamid.A","timestamp":"1767254400","type":"text","text":{"body":"Bonjour"}},
+			{"from":"33612345678","timestamp":"1767254401","type":"text","text":{"body":"sans id"}},
+			{"id":"wamid.NOFROM","timestamp":"1767254402","type":"text","text":{"body":"sans expéditeur"}},
+			{"from":"33612345678","id":"wamid.B","timestamp":"1767254403","type":"text","text":{"body":"À demain"}}],
+		"statuses":[
+			{"status":"delivered","timestamp":"1767254404","recipient_id":"33612345678"},
+			{"id":"wamid.OUT1","status":"delivered","timestamp":"1767254405","recipient_id":"33612345678","biz_opaque_callback_data":"delivery-1"}]}}]}]}`)
+	st := newStore()
+	var log bytes.Buffer
+	h := newTestHandler(t, st, func(c *whatsapp.HandlerConfig) { c.Logger = slog.New(slog.NewTextHandler(&log, nil)) })
+	if w := post(h, body, ""); w.Code != http.StatusOK {
+		t.Fatalf("batch with malformed items: %d, want 200", w.Code)
+	}
+	in, statuses, _ := st.snapshot()
+	if len(in) != 2 || in[0].ProviderID != "wamid.A" || in[1].ProviderID != "wamid.B" || in[0].Name != "Ana" || in[0].To != "PNID" {
+		t.Fatalf("stored %+v, want wamid.A and wamid.B", in)
+	}
+	if len(statuses) != 1 || statuses[0].ProviderID != "wamid.OUT1" || statuses[0].Reference != "delivery-1" {
+		t.Fatalf("statuses %+v, want wamid.OUT1 with its reference", statuses)
+	}
+	if got := strings.Count(log.String(), "malformed webhook item"); got != 3 {
+		t.Fatalf("%d malformed items logged, want 3:\n%s", got, log.String())
+	}
+	st = newStore()
+	st.failNext = []error{errors.New("db: connection reset")}
+	h = newTestHandler(t, st, nil)
+	if w := post(h, body, ""); w.Code != http.StatusInternalServerError {
+		t.Fatalf("malformed items and a store failure: %d, want 500", w.Code)
 	}
 }
 

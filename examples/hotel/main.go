@@ -1,17 +1,3 @@
-// Command hotel runs a hotel guest conversation over fake channels: a small
-// PMS with guests and bookings, the WhatsApp 24-hour service window (C10),
-// Airbnb's first-message rule (C11), cost estimates from a price table on
-// every preflight (C13), a message scheduled "2 days before check-in at
-// 10:00" in the hotel's time zone that follows the booking when it moves
-// (C15), and delivery statuses that arrive shuffled and twice (S2, S3).
-//
-//	go run ./examples/hotel
-//
-// Every channel is a channeltest fake registered in a channel.Registry, and
-// the clock is the story's own, so the program needs no network and prints
-// the same story every time. With PARLEY_POSTGRES_DSN set it runs on
-// PostgreSQL (inbox/pgstore) instead of the in-memory store, and prints the
-// same story.
 package main
 
 import (
@@ -195,10 +181,10 @@ func (s *story) setUp(ctx context.Context, st inbox.Store) error {
 	}
 
 	reg := channel.NewRegistry()
-	s.wa = channeltest.NewFake(channel.WhatsApp, channeltest.Options{Now: s.clk.Now, IDPrefix: "wamid.",
+	s.wa = channeltest.NewFake(channel.WhatsApp, channeltest.Options{IDPrefix: "wamid.",
 		Statuses: []status.Status{status.Sent, status.Delivered, status.Read}})
-	s.sms = channeltest.NewFake(channel.SMS, channeltest.Options{Now: s.clk.Now, IDPrefix: "SM"})
-	s.airbnb = channeltest.NewFake(channel.Airbnb, channeltest.Options{Now: s.clk.Now, IDPrefix: "AB"})
+	s.sms = channeltest.NewFake(channel.SMS, channeltest.Options{IDPrefix: "SM"})
+	s.airbnb = channeltest.NewFake(channel.Airbnb, channeltest.Options{IDPrefix: "AB"})
 	for _, c := range []struct {
 		f  *channeltest.Fake
 		id channel.Identity
@@ -397,7 +383,7 @@ func (s *story) relativeSchedule(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.ib.Deliveries(ctx, res.Message.ID, "", 10)
+	page, err := s.ib.Deliveries(ctx, inbox.DeliveryQuery{MessageID: res.Message.ID, Limit: 10})
 	if err != nil {
 		return err
 	}
@@ -426,7 +412,7 @@ func (s *story) relativeSchedule(ctx context.Context) error {
 	fmt.Fprintf(s.out, "   %s to %s: %q\n", last.Receipt.ProviderID, last.Message.To, last.Message.Text)
 	// rendered again when it went, with the booking as the PMS has it now;
 	// the delivery keeps what went out, the message when
-	page, err = s.ib.Deliveries(ctx, res.Message.ID, "", 10)
+	page, err = s.ib.Deliveries(ctx, inbox.DeliveryQuery{MessageID: res.Message.ID, Limit: 10})
 	if err != nil {
 		return err
 	}
@@ -482,7 +468,7 @@ func (s *story) threadList(ctx context.Context) error {
 		return err
 	}
 	for _, t := range page.Threads {
-		fmt.Fprintf(s.out, "   %-13s %2d messages, %d unread, last %s  %q\n", t.Snapshot.FirstName+" "+t.Snapshot.LastName,
+		fmt.Fprintf(s.out, "   %-13s %2d messages, %d unread, last %s  %q\n", t.DisplayName(),
 			t.Messages, t.Unread, s.stamp(t.LastMessageAt), t.Preview)
 	}
 	th, err := s.ib.Start(ctx, inbox.Subject{Kind: inbox.SubjectContact, ID: "g-helene"})

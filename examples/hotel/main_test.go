@@ -68,7 +68,9 @@ func TestHotelStory(t *testing.T) {
 		{"S2", "webhook wamid.000003 sent → keeps delivered"},
 		{"S2, S3", "whatsapp wamid.000003 to +33612345678 read history pending → validated → sent → delivered → read"},
 		{"S2, S3", "whatsapp wamid.000002 to +33612345678 read history pending → validated → sent → delivered → read"},
-		{"S3", "sms SM000001 to +33612345678 delivered history scheduled → validated → sent → delivered"},
+		// S1: a scheduled delivery is pending from the moment its dispatcher
+		// hands it to the provider (marked as sending) until accepted.
+		{"S1, S3", "sms SM000001 to +33612345678 delivered history scheduled → pending → validated → sent → delivered"},
 		// T4, C8: the thread's preview is what went out.
 		{"T4, C8", `Hélène Martin 5 messages, 1 unread, last Wed 1 Apr 10:00 CEST (08:00 UTC) "Hôtel des Tilleuls: we look forward to your arrival on Fri 3 April, 15:00.`},
 		// T19: the details pane shows the booking as the PMS now has it.

@@ -1,13 +1,3 @@
-// Command quickstart runs a day of a studio inbox with fake channels: it
-// registers channels, measures an SMS, merges out-of-order delivery
-// statuses, catches a template variable the context cannot provide, builds
-// a smartlist selection, then drives the inbox (replies, mute, favourite,
-// archive, search, counters) and prints what a staff user would see.
-//
-//	go run ./examples/quickstart
-//
-// With PARLEY_POSTGRES_DSN set it runs on PostgreSQL (inbox/pgstore) instead
-// of the in-memory store.
 package main
 
 import (
@@ -50,8 +40,8 @@ func run(ctx context.Context, out io.Writer) error {
 
 	fmt.Fprintln(out, "== 1. Channels")
 	reg := channel.NewRegistry()
-	smsFake := channeltest.NewFake(channel.SMS, channeltest.Options{Now: clk.now, IDPrefix: "SM"})
-	emailFake := channeltest.NewFake(channel.Email, channeltest.Options{Now: clk.now, IDPrefix: "EM"})
+	smsFake := channeltest.NewFake(channel.SMS, channeltest.Options{IDPrefix: "SM"})
+	emailFake := channeltest.NewFake(channel.Email, channeltest.Options{IDPrefix: "EM"})
 	if err := reg.Register(channel.SMS, smsFake, channel.Config{Identities: []channel.Identity{
 		{ID: "studio", Address: "+33757000001", TwoWay: true, Default: true}}}); err != nil {
 		return err
@@ -62,7 +52,7 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	fmt.Fprintln(out, "registered:", reg.Kinds())
 	if _, err := reg.Sender(channel.WhatsApp); errors.Is(err, channel.ErrNotRegistered) {
-		fmt.Fprintln(out, "whatsapp:", err)
+		fmt.Fprintf(out, "a WhatsApp send is refused (C1): %v\n", err)
 	}
 
 	fmt.Fprintln(out, "\n== 2. SMS length (C6)")
@@ -187,7 +177,7 @@ func run(ctx context.Context, out io.Writer) error {
 	smsFake.FlushShuffled(7, true) // webhooks arrive shuffled and twice (S2)
 	group, _ := ib.Message(ctx, sent.Message.ID)
 	fmt.Fprintf(out, "smartlist message to %d recipients: %v\n", group.Recipients, group.Counts)
-	dp, _ := ib.Deliveries(ctx, group.ID, "", 10)
+	dp, _ := ib.Deliveries(ctx, inbox.DeliveryQuery{MessageID: group.ID, Limit: 10})
 	for _, d := range dp.Deliveries {
 		var hist []string
 		for _, h := range d.Status.History {
@@ -222,7 +212,13 @@ func run(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "   sent to Marc: %q (%s, %d segment(s))\n", d.Text, d.Status.Current, d.SMS.Segments)
 	}
 	_, err = ib.Send(ctx, inbox.Draft{Kind: channel.SMS, ThreadID: pilates.ID, Template: tpl, Groups: []recipient.Group{recipient.Booked}})
-	fmt.Fprintf(out, "the gift-card template to the session is refused: %v\n", err != nil)
+	if errors.As(err, &problems) {
+		var vars []string
+		for _, p := range problems.Problems {
+			vars = append(vars, p.Variable)
+		}
+		fmt.Fprintf(out, "the gift-card template is refused for the session: a session message cannot fill %s (C5)\n", strings.Join(vars, ", "))
+	}
 
 	// Schedule a message for tomorrow, then cancel it (C8).
 	later, err := ib.Send(ctx, inbox.Draft{Kind: channel.SMS, ThreadID: yoga.ID, Text: "Reminder: yoga tomorrow",
@@ -231,7 +227,11 @@ func run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	n, err := ib.CancelScheduled(ctx, later.Message.ID)
-	fmt.Fprintf(out, "scheduled for %s, then cancelled %d deliveries (err %v)\n", later.Message.ScheduledFor.Format("Mon 15:04"), n, err)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "a reminder scheduled for %s, then cancelled before it went: %d deliveries cancelled\n",
+		later.Message.ScheduledFor.Format("Mon 15:04"), n)
 
 	// Members reply: replies land in their own threads (M4).
 	clk.advance(10 * time.Minute)
@@ -241,6 +241,7 @@ func run(ctx context.Context, out io.Writer) error {
 	clk.advance(5 * time.Minute)
 	smsFake.Reply("+33700000099", "+33757000001", "Who is this?")
 	printList(ctx, out, ib, "after the replies", inbox.ThreadQuery{})
+	fmt.Fprintln(out, "   (a group thread shows its message with each variable by its label; each member got their own text)")
 
 	marcT, _ := ib.StartWithAddress(ctx, channel.SMS, marc.Phone)
 	heleneT, _ := ib.StartWithAddress(ctx, channel.SMS, helene.Phone)
@@ -317,19 +318,9 @@ func openStore(ctx context.Context) (inbox.Store, func(), error) {
 func names(ts []inbox.Thread) string {
 	var b []string
 	for _, t := range ts {
-		b = append(b, label(t))
+		b = append(b, t.DisplayName())
 	}
 	return "[" + strings.Join(b, ", ") + "]"
-}
-
-func label(t inbox.Thread) string {
-	switch {
-	case t.Snapshot.Name != "":
-		return t.Snapshot.Name
-	case t.Snapshot.FirstName != "":
-		return t.Snapshot.FirstName + " " + t.Snapshot.LastName
-	}
-	return t.Snapshot.Phone
 }
 
 func printList(ctx context.Context, out io.Writer, ib *inbox.Inbox, title string, q inbox.ThreadQuery) {
@@ -354,6 +345,6 @@ func printList(ctx context.Context, out io.Writer, ib *inbox.Inbox, title string
 		if !t.LastMessageAt.IsZero() {
 			last = t.LastMessageAt.Format("15:04")
 		}
-		fmt.Fprintf(out, "   %-22s unread %d  last %s%s  %q\n", label(t), t.Unread, last, flags, t.Preview)
+		fmt.Fprintf(out, "   %-22s unread %d  last %s%s  %q\n", t.DisplayName(), t.Unread, last, flags, t.Preview)
 	}
 }

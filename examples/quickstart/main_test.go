@@ -16,26 +16,38 @@ func TestQuickstart(t *testing.T) {
 	}
 	for _, want := range []string{
 		"registered: [email sms]",
-		"whatsapp: channel: whatsapp: channel kind not registered",         // C1
+		"a WhatsApp send is refused (C1): channel: whatsapp not registered",
 		"smart encoding replaces 5 characters -> GSM-7",                    // C6
 		"webhook sent      -> kept delivered (new event: true)",            // S2
 		"webhook delivered -> kept delivered (new event: false)",           // S3: a duplicate
 		"history: validated 08:00:01 → sent 08:00:02 → delivered 08:00:03", // S3
 		".GiftCard.Value at 1:51 cannot be filled (scope_unavailable)",     // C5
-		"not selectable: m-zoe (recipient: no address for the channel)",    // R3
-		"warning: m-marc (recipient: no marketing consent on the channel)",
+		"not selectable: m-zoe (recipient: no sms address)",                // R3
+		"warning: m-marc (recipient: no marketing consent for sms)",
 		"smartlist message to 3 recipients: delivered=3", // M2, S5
 		`session message rendered for the booked attendee: "Hi Marc, see you at Pilates at 18:00!"`,
 		`sent to Marc: "Hi Marc, see you at Pilates at 18:00!" (validated, 1 segment(s))`, // M1: what he got
-		"the gift-card template to the session is refused: true",
+		"the gift-card template is refused for the session: a session message cannot fill .GiftCard.Value (C5)",
 		`Pilates 18:00          unread 0  last 08:00  "Hi {First name}, see you at Pilates at 18:00!"`, // M2: human text
-		"then cancelled 3 deliveries (err <nil>)",                                                      // C8
+		"then cancelled before it went: 3 deliveries cancelled",                                        // C8
 		"attention badge: 1 (Hélène's thread is muted)",                                                // T7, T15
 		`search "06 87 65 43 21" -> [Marc Martin]`,                                                     // T13
 		`Inès opted out of SMS after replying "Arrêt": true`,                                           // R5
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q\n%s", want, out.String())
+		}
+	}
+	// every line reads well to a newcomer: no raw values, no template
+	// source, no error that names its package twice
+	for _, line := range strings.Split(out.String(), "\n") {
+		for _, raw := range []string{"<nil>", "%!", "{{", "channel: channel", "recipient: recipient"} {
+			if strings.Contains(line, raw) {
+				t.Errorf("a line shows %q: %s", raw, line)
+			}
+		}
+		if strings.Count(line, "channel") > 1 && strings.Contains(line, "channel:") {
+			t.Errorf("a line names the channel package twice: %s", line)
 		}
 	}
 	// T8, T9: the favourite is first, the archived thread is gone

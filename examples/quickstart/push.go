@@ -21,7 +21,7 @@ import (
 func pushDemo(ctx context.Context, out io.Writer, ib *inbox.Inbox, reg *channel.Registry, dir *memstore.Directory,
 	clk *clock, members []recipient.Contact) error {
 	fmt.Fprintln(out, "\n== 7. A push to members who have the app")
-	fake := channeltest.NewFake(channel.Push, channeltest.Options{Now: clk.now, IDPrefix: "projects/studio-lumiere/messages/",
+	fake := channeltest.NewFake(channel.Push, channeltest.Options{IDPrefix: "projects/studio-lumiere/messages/",
 		Statuses: []status.Status{}}) // push providers report nothing after accepting
 	asFCM := channel.SenderFunc(func(ctx context.Context, m *channel.Message) (channel.Receipt, error) {
 		r, err := fake.Send(ctx, m)
@@ -64,7 +64,7 @@ func pushDemo(ctx context.Context, out io.Writer, ib *inbox.Inbox, reg *channel.
 	fmt.Fprintf(out, "push to the %d members who have the app: %v\n", m.Recipients, m.Counts)
 	// The app reports the notification opened, with the delivery ID of its data.
 	sent := fake.Sent()
-	if _, err := ib.PushOpened(ctx, sent[0].Message.Reference, clk.now()); err != nil {
+	if _, err := ib.MarkPushOpened(ctx, sent[0].Message.Reference, clk.now()); err != nil {
 		return err
 	}
 	m, err = ib.Message(ctx, res.Message.ID)

@@ -52,6 +52,21 @@ func (s *Store) indexDelivery(d *store.Delivery, m *msgRec) {
 		s.anchor(d)
 	}
 	countsAdd(&m.out.counts, d.Status.Current, 1)
+	s.markSending(d)
+}
+
+// markSending keeps d in the outbox index when its Sending is set, and out
+// of it otherwise.
+func (s *Store) markSending(d *store.Delivery) {
+	switch {
+	case !d.Sending.IsZero():
+		if s.sending == nil {
+			s.sending = make(map[string]*store.Delivery)
+		}
+		s.sending[d.ID] = d
+	case s.sending != nil:
+		delete(s.sending, d.ID)
+	}
 }
 
 // anchor adds a scheduled d to the deliveries of its anchor.
@@ -112,7 +127,8 @@ func (s *Store) DeliveryByProviderID(ctx context.Context, providerID string) (st
 }
 
 // Deliveries implements store.Store. An unknown message gives ErrNotFound.
-func (s *Store) Deliveries(ctx context.Context, messageID, after string, limit int) ([]store.Delivery, error) {
+func (s *Store) Deliveries(ctx context.Context, q store.DeliveryQuery) ([]store.Delivery, error) {
+	messageID, after, limit := q.MessageID, q.After, q.Limit
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -154,6 +170,9 @@ func (s *Store) Sent(ctx context.Context, q store.SentQuery) ([]store.Delivery, 
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if !q.SendingBefore.IsZero() {
+		return s.sentSending(&q)
+	}
 	out := []store.Delivery{}
 	visit := func(d *store.Delivery) bool {
 		if matchSent(d, &q) {
@@ -175,8 +194,40 @@ func (s *Store) Sent(ctx context.Context, q store.SentQuery) ([]store.Delivery, 
 	return out, nil
 }
 
+// sentSending is Sent with q.SendingBefore set: it reads the outbox index
+// only.
+func (s *Store) sentSending(q *store.SentQuery) ([]store.Delivery, error) {
+	var from *sentItem
+	if q.After != "" {
+		a, ok := s.dels[q.After]
+		if !ok {
+			return nil, notFound("delivery", q.After)
+		}
+		it := sentOf(a)
+		from = &it
+	}
+	var hits []sentItem
+	for _, d := range s.sending {
+		if it := sentOf(d); (from == nil || lessSent(*from, it)) && matchSent(d, q) {
+			hits = append(hits, it)
+		}
+	}
+	slices.SortFunc(hits, func(a, b sentItem) int {
+		if lessSent(a, b) {
+			return -1
+		}
+		return 1
+	})
+	out := make([]store.Delivery, 0, min(len(hits), q.Limit))
+	for _, it := range hits[:min(len(hits), q.Limit)] {
+		out = append(out, cloneDelivery(it.d))
+	}
+	return out, nil
+}
+
 func matchSent(d *store.Delivery, q *store.SentQuery) bool {
-	return (q.Address == "" || d.Address == q.Address) &&
+	return (q.SendingBefore.IsZero() || !d.Sending.IsZero() && d.Sending.Before(q.SendingBefore)) &&
+		(q.Address == "" || d.Address == q.Address) &&
 		(q.Campaign == "" || d.Campaign == q.Campaign) &&
 		(q.Kind == 0 || d.Kind == q.Kind) &&
 		(q.Status == status.Unknown || d.Status.Current == q.Status) &&
@@ -257,6 +308,7 @@ func (s *Store) updateDelivery(cur *store.Delivery, d store.Delivery) {
 		s.anchor(cur)
 	}
 	countsAdd(&m.out.counts, cur.Status.Current, 1)
+	s.markSending(cur)
 }
 
 // ClaimDue implements store.Store: it walks the scheduled deliveries by due

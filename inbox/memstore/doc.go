@@ -3,6 +3,10 @@
 // examples, demos and single-process hosts that accept losing their inbox
 // when the process ends. It keeps nothing across restarts.
 //
+// The behaviour contract, whose rule IDs (T, M, C, R, S) the
+// documentation and tests cite, is
+// https://github.com/parleyhq/parley/blob/main/docs/spec.md.
+//
 // Every query is answered from an index kept in step with every write, so
 // that nothing scans all threads: one ordered B-tree
 // (github.com/google/btree) per combination of the T11 and T12 filters for
@@ -10,13 +14,21 @@
 // for the name, email and phone search, an inverted index from message
 // words to messages for the keyword search (T13), incremental attention
 // counters (T15), and ordered indexes of scheduled deliveries for the
-// dispatcher (C8, C15). Searches tokenise exactly as internal/textindex
+// dispatcher (C8, C15). Searches tokenise exactly as inbox/store/textindex
 // says, which is what every Parley store does.
 //
 // A search that matches many threads walks the list trees and tests each
-// thread against the set of matches, so that it stops after one page; a
-// message word held by more than an eighth of the threads keeps that set
-// as a bitset.
+// thread, so that it stops after one page. The subject word index keeps
+// words and the other subject entries (e-mail addresses, hyphenated names)
+// apart, so that a name is looked up among words only. The 256 message
+// words that first reach 4,096 postings get a slot each, and every thread
+// keeps one bit per slot of its messages' words, set by the write that adds
+// the message: a search for such words tests each thread of the walk
+// against its bits (and, for several words, looks its messages up in the
+// postings), so that its cost follows the page it fills, not the number of
+// threads holding the words, and nothing is built by the first search of a
+// word. A walk that visits more threads than collecting the matches from
+// the postings would cost gives up and collects them.
 //
 // # Concurrency
 //

@@ -8,7 +8,7 @@ import (
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/inbox/memstore"
 	"github.com/parleyhq/parley/inbox/store"
-	"github.com/parleyhq/parley/internal/textindex"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 )
 
 func Example() {

@@ -3,3 +3,16 @@ package memstore
 // SetMaxListed sets the number of search candidates beyond which a search
 // walks the list index, so that tests exercise both ways.
 func SetMaxListed(s *Store, n int) { s.maxListed = n }
+
+// SetSlotPostings sets the number of postings from which a message word
+// gets a slot, so that tests exercise slotted and unslotted words.
+func SetSlotPostings(s *Store, n int) { s.slotPostings = n }
+
+// SetCollectOnly turns the word slot walks of searches off (on false, back
+// on): every match is collected from the indexes and postings, so that
+// benchmarks compare the walks with collecting in the same run.
+func SetCollectOnly(s *Store, on bool) { s.collectOnly = on }
+
+// SetWalkMin sets the least work a search's list walk may do before it
+// gives up and collects, so that tests exercise both.
+func SetWalkMin(s *Store, n int) { s.walkMin = n }

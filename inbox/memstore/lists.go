@@ -192,12 +192,14 @@ func (x *listIndex) move(rec *threadRec, old *store.Thread, nt store.Thread) {
 }
 
 // query answers a ThreadQuery but its search; also, when not nil, is one
-// more filter.
-func (x *listIndex) query(q store.ThreadQuery, also func(*threadRec) bool) []*threadRec {
+// more filter, tested after the others. With a budget, each thread the
+// walk visits takes one from it (also may take more), and the walk gives
+// up when it is spent: query then returns false.
+func (x *listIndex) query(q store.ThreadQuery, also func(*threadRec) bool, budget *int) ([]*threadRec, bool) {
 	var g *treeGroup
 	switch {
 	case q.Assignee != "" && q.Unassigned:
-		return nil // assigned to an agent and unassigned: nothing
+		return nil, true // assigned to an agent and unassigned: nothing
 	case q.Assignee != "":
 		g = x.byAgent[q.Assignee]
 	case q.Unassigned:
@@ -206,18 +208,18 @@ func (x *listIndex) query(q store.ThreadQuery, also func(*threadRec) bool) []*th
 		g = &x.any
 	}
 	if g == nil {
-		return nil
+		return nil, true
 	}
 	set, favs := querySet(q.Status)
 	lcs, cats := lifecycles(q.Lifecycle), categories(q.Category)
 	if len(cats) == 0 {
-		return nil
+		return nil, true
 	}
 	keep := func(t *threadRec) bool {
-		if q.Status == store.Muted && !t.t.MutedAt(q.Now) || also != nil && !also(t) {
+		if q.Status == store.Muted && !t.t.MutedAt(q.Now) || !q.ActiveSince.IsZero() && t.t.LastActivityAt.Before(q.ActiveSince) {
 			return false
 		}
-		return q.ActiveSince.IsZero() || !t.t.LastActivityAt.Before(q.ActiveSince)
+		return also == nil || also(t)
 	}
 	var pivot *listItem
 	if q.After != nil {
@@ -237,13 +239,16 @@ func (x *listIndex) query(q store.ThreadQuery, also func(*threadRec) bool) []*th
 				}
 			}
 		}
-		out = mergeWalk(out, curs, q.Limit, keep)
+		var done bool
+		if out, done = mergeWalk(out, curs, q.Limit, keep, budget); !done {
+			return out, false
+		}
 		pivot = nil
 		if len(out) >= q.Limit {
 			break
 		}
 	}
-	return out
+	return out, true
 }
 
 // maxChunk is the largest number of items a cursor reads from its tree at
@@ -298,9 +303,16 @@ func (c *cursor) head() (listItem, bool) {
 
 // mergeWalk appends to out the items of the cursors that keep accepts, in
 // list order, until out holds limit threads or the cursors are exhausted.
-// It visits only the items before the last one it returns.
-func mergeWalk(out []*threadRec, curs []cursor, limit int, keep func(*threadRec) bool) []*threadRec {
+// It visits only the items before the last one it returns. With a budget,
+// it returns false when the budget is spent first.
+func mergeWalk(out []*threadRec, curs []cursor, limit int, keep func(*threadRec) bool, budget *int) ([]*threadRec, bool) {
 	for len(out) < limit {
+		if budget != nil {
+			if *budget <= 0 {
+				return out, false
+			}
+			*budget--
+		}
 		best := -1
 		var bestItem listItem
 		for i := range curs {
@@ -317,7 +329,7 @@ func mergeWalk(out []*threadRec, curs []cursor, limit int, keep func(*threadRec)
 			out = append(out, bestItem.t)
 		}
 	}
-	return out
+	return out, true
 }
 
 // querySet returns the status set and favourite groups of a status filter.
@@ -405,16 +417,15 @@ func needsAttention(t *store.Thread) bool {
 
 func (c *counterIndex) at(now time.Time) store.Counters {
 	var out store.Counters
-	out.ByCategory = c.base
+	for k, n := range c.base {
+		out.Add(store.SubjectKind(k), n)
+	}
 	c.timed.Ascend(func(it mutedItem) bool {
 		if it.until.After(now) {
 			return false
 		}
-		out.ByCategory[it.t.t.Subject.Kind]++
+		out.Add(it.t.t.Subject.Kind, 1)
 		return true
 	})
-	for _, n := range out.ByCategory[1:] {
-		out.Attention += n
-	}
 	return out
 }

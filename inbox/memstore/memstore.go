@@ -12,7 +12,7 @@ import (
 
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/inbox/store"
-	"github.com/parleyhq/parley/internal/textindex"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 	"github.com/parleyhq/parley/status"
 )
 
@@ -46,18 +46,21 @@ type Store struct {
 	due      *btree.BTreeG[*store.Delivery] // status.Scheduled, by (DueAt, ID)
 	sent     *btree.BTreeG[sentItem]        // all, by (CreatedAt desc, ID)
 	anchors  map[string]map[string]*store.Delivery
+	sending  map[string]*store.Delivery // Sending not zero (the outbox); made when first needed
 
 	lists    listIndex
 	counters counterIndex
-	subject  wordIndex         // subject words
+	subject  wordIndex         // subject words that are words (textindex.IsWord)
+	chunks   wordIndex         // the other subject words (e-mail addresses, "jean-pierre")
 	phones   wordIndex         // phone digit forms
 	wordIDs  map[string]uint32 // message word → its number in postings
 	postings [][]uint32        // by word number: message numbers, ascending
-	// frequent holds, by word number, the threads of the frequent message
-	// words searched so far. Searches add to it under the read lock: it
-	// has a lock of its own.
-	frequentMu sync.Mutex
-	frequent   map[uint32]*threadBits
+	slotOf   []uint16          // by word number: its slot + 1, 0 for none
+	// slotThreads counts, by slot, the threads that have its bit.
+	slotThreads  [nSlots]int
+	slots        int // slots given
+	slotPostings int // see slotPostings
+	walkMin      int // see walkMin
 
 	optOuts map[optKey]struct{}
 	locs    locTable // locations of the stamps of messages
@@ -65,6 +68,9 @@ type Store struct {
 	words     sync.Pool // *textindex.Splitter
 	bitsets   sync.Pool // *bitset, cleared
 	maxListed int       // see maxListed
+	// collectOnly turns the word slot walks of searches off: benchmarks
+	// compare them with collecting every match.
+	collectOnly bool
 }
 
 type optKey struct {
@@ -72,10 +78,12 @@ type optKey struct {
 	address string
 }
 
-// threadRec is a stored thread with what hangs off it.
+// threadRec is a stored thread with what hangs off it. num and words come
+// first, in one cache line: a search's list walk reads only them.
 type threadRec struct {
-	t       store.Thread
 	num     uint32
+	words   slotBits // the slots of its messages' words
+	t       store.Thread
 	msgs    []*msgRec           // by (CreatedAt, ID)
 	assigns *[]store.Assignment // nil until the first entry: most threads have none
 }
@@ -86,24 +94,26 @@ type threadRec struct {
 // store of your own, to keep an inbox.
 func New() *Store {
 	s := &Store{
-		threads:   make(map[string]*threadRec),
-		live:      make(map[store.Subject]*threadRec),
-		msgs:      make(map[string]*msgRec),
-		msgByPID:  make(map[string]*msgRec),
-		outByPID:  make(map[string]*msgRec),
-		dels:      make(map[string]*store.Delivery),
-		delByPID:  make(map[string]*store.Delivery),
-		due:       btree.NewG(btreeDegree, lessDue),
-		sent:      btree.NewG(btreeDegree, lessSent),
-		anchors:   make(map[string]map[string]*store.Delivery),
-		lists:     listIndex{byAgent: make(map[string]*treeGroup)},
-		counters:  newCounterIndex(),
-		subject:   newWordIndex(),
-		phones:    newWordIndex(),
-		wordIDs:   make(map[string]uint32),
-		frequent:  make(map[uint32]*threadBits),
-		optOuts:   make(map[optKey]struct{}),
-		maxListed: maxListed,
+		threads:      make(map[string]*threadRec),
+		live:         make(map[store.Subject]*threadRec),
+		msgs:         make(map[string]*msgRec),
+		msgByPID:     make(map[string]*msgRec),
+		outByPID:     make(map[string]*msgRec),
+		dels:         make(map[string]*store.Delivery),
+		delByPID:     make(map[string]*store.Delivery),
+		due:          btree.NewG(btreeDegree, lessDue),
+		sent:         btree.NewG(btreeDegree, lessSent),
+		anchors:      make(map[string]map[string]*store.Delivery),
+		lists:        listIndex{byAgent: make(map[string]*treeGroup)},
+		counters:     newCounterIndex(),
+		subject:      newWordIndex(),
+		chunks:       newWordIndex(),
+		phones:       newWordIndex(),
+		wordIDs:      make(map[string]uint32),
+		optOuts:      make(map[optKey]struct{}),
+		maxListed:    maxListed,
+		slotPostings: slotPostings,
+		walkMin:      walkMin,
 	}
 	s.words.New = func() any { return new(textindex.Splitter) }
 	return s
@@ -170,7 +180,7 @@ func (s *Store) Threads(ctx context.Context, q store.ThreadQuery) ([]store.Threa
 	defer s.mu.RUnlock()
 	var recs []*threadRec
 	if q.Search.IsZero() {
-		recs = s.lists.query(q, nil)
+		recs, _ = s.lists.query(q, nil, nil)
 	} else {
 		recs = s.search(q)
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/inbox/memstore"
 	"github.com/parleyhq/parley/inbox/store"
-	"github.com/parleyhq/parley/internal/textindex"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 	"github.com/parleyhq/parley/status"
 )
 
@@ -180,8 +180,8 @@ func TestDeliveries(t *testing.T) {
 	}
 	mustWrite(t, s, store.ThreadWrite{Thread: th, Message: &store.Message{ID: "m1", ThreadID: "t1", Direction: store.Outbound, Origin: store.Manual, Recipients: 3, ProviderID: "pm"}, Deliveries: dels})
 
-	page, _ := s.Deliveries(ctx, "m1", "", 2)
-	page2, _ := s.Deliveries(ctx, "m1", "d2", 2)
+	page, _ := s.Deliveries(ctx, store.DeliveryQuery{MessageID: "m1", Limit: 2})
+	page2, _ := s.Deliveries(ctx, store.DeliveryQuery{MessageID: "m1", After: "d2", Limit: 2})
 	if ids(page) != "d1 d2" || ids(page2) != "d3" {
 		t.Fatalf("deliveries pages %q %q", ids(page), ids(page2))
 	}
@@ -308,11 +308,11 @@ func TestCounters(t *testing.T) {
 		mustWrite(t, s, store.ThreadWrite{Thread: th})
 	}
 	got, _ := s.Counters(ctx, t0)
-	if got.Attention != 1 || got.ByCategory != [4]int{0, 1, 0, 0} {
+	if got != (store.Counters{Attention: 1, Contacts: 1}) {
 		t.Fatalf("counters now = %+v", got)
 	}
 	got, _ = s.Counters(ctx, t0.Add(time.Hour))
-	if got.Attention != 2 || got.ByCategory != [4]int{0, 1, 0, 1} {
+	if got != (store.Counters{Attention: 2, Contacts: 1, Events: 1}) {
 		t.Fatalf("counters after the mute expired = %+v", got)
 	}
 }
@@ -397,8 +397,7 @@ func checkQueries(t *testing.T, s *memstore.Store, model map[string]store.Thread
 	var want store.Counters
 	for _, th := range all {
 		if th.Unread > 0 && !th.Archived && !th.Dormant && !th.MutedAt(now) {
-			want.Attention++
-			want.ByCategory[th.Subject.Kind]++
+			want.Add(th.Subject.Kind, 1)
 		}
 	}
 	if got, _ := s.Counters(ctx, now); got != want {

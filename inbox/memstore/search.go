@@ -1,11 +1,11 @@
 package memstore
 
 import (
+	"math"
 	"slices"
-	"sync"
 
 	"github.com/parleyhq/parley/inbox/store"
-	"github.com/parleyhq/parley/internal/textindex"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 )
 
 // bitset is a set of thread numbers.
@@ -15,70 +15,53 @@ func newBitset(n int) bitset       { return make(bitset, n/64+1) }
 func (b bitset) has(i uint32) bool { return b[i/64]&(1<<(i%64)) != 0 }
 func (b bitset) set(i uint32)      { b[i/64] |= 1 << (i % 64) }
 
-// threadBits is the set of threads that have a message holding one word,
-// kept for the frequent words that were searched (see frequentPostings): a
-// search for such a word tests each thread of the list walk against it
-// instead of collecting the threads of its postings. It is brought up to
-// date with the postings when a search needs it, not by every write.
-type threadBits struct {
-	mu   sync.Mutex // held while the bits are brought up to date
-	bits bitset     // may be shorter than the thread numbers: missing is unset
-	n    int        // threads in bits
-	upto int        // postings already in bits
+// The word slots. The message words that first reach slotPostings
+// postings get one of nSlots slots each, and every thread keeps the bits
+// of the slots of its messages' words (threadRec.words), set by the write
+// that adds the message: the thread record is in hand then, so this costs
+// a write no memory access of its own. A search for slotted words walks the
+// list index and tests each thread's bits, so that its cost follows the
+// page it fills, not the number of threads holding the words.
+const (
+	nSlots       = 256
+	slotPostings = 4096
+)
+
+// slotBits is a set of word slots.
+type slotBits [nSlots / 64]uint64
+
+// set adds slot to b and reports whether it was not in b.
+func (b *slotBits) set(slot uint16) bool {
+	w, bit := &b[slot/64], uint64(1)<<(slot%64)
+	if *w&bit != 0 {
+		return false
+	}
+	*w |= bit
+	return true
 }
 
-// frequentPostings returns the number of postings from which a message
-// word searched gets its threadBits, in a store of threads threads: an
-// eighth of the threads, so that the bits take at most a quarter of the
-// memory of the postings when they are made.
-func frequentPostings(threads int) int { return max(64, threads/8) }
-
-func (tb *threadBits) has(num uint32) bool {
-	return int(num/64) < len(tb.bits) && tb.bits.has(num)
+// hasAll reports whether b holds every slot of m.
+func (b *slotBits) hasAll(m *slotBits) bool {
+	return b[0]&m[0] == m[0] && b[1]&m[1] == m[1] && b[2]&m[2] == m[2] && b[3]&m[3] == m[3]
 }
 
-func (tb *threadBits) add(num uint32) {
-	if tb.has(num) {
-		return
+// markSlot records that thread rec has a message holding the word of
+// slot.
+func (s *Store) markSlot(rec *threadRec, slot uint16) {
+	if rec.words.set(slot) {
+		s.slotThreads[slot]++
 	}
-	if i := int(num / 64); i >= len(tb.bits) {
-		tb.bits = append(tb.bits, make(bitset, i+1-len(tb.bits))...)
-	}
-	tb.bits.set(num)
-	tb.n++
 }
 
-// frequentWord returns the threadBits of words, up to date, when they are
-// one frequent word; else nil. Call it under the read lock: postings do
-// not change while it is held, so once a search has brought the bits up to
-// date, no other search changes them until the next write.
-func (s *Store) frequentWord(words []string) *threadBits {
-	if len(words) != 1 {
-		return nil
+// giveSlot gives message word id the next free slot and sets it in the
+// threads of its postings.
+func (s *Store) giveSlot(id uint32) {
+	slot := uint16(s.slots)
+	s.slots++
+	s.slotOf[id] = slot + 1
+	for _, m := range s.postings[id] {
+		s.markSlot(s.threadNum[s.msgThread[m]], slot)
 	}
-	id, ok := s.wordIDs[words[0]]
-	if !ok {
-		return nil
-	}
-	postings := s.postings[id]
-	s.frequentMu.Lock()
-	tb := s.frequent[id]
-	if tb == nil {
-		if len(postings) < frequentPostings(len(s.threadNum)) {
-			s.frequentMu.Unlock()
-			return nil
-		}
-		tb = &threadBits{bits: newBitset(len(s.threadNum))}
-		s.frequent[id] = tb
-	}
-	s.frequentMu.Unlock()
-	tb.mu.Lock()
-	defer tb.mu.Unlock()
-	for _, m := range postings[tb.upto:] {
-		tb.add(s.msgThread[m])
-	}
-	tb.upto = len(postings)
-	return tb
 }
 
 // getBitset returns an empty bitset for every thread, reused from an
@@ -106,11 +89,20 @@ type candidates struct {
 	max  int
 }
 
-// maxListed is the default number of candidates up to which a search checks each
-// one; beyond it, it walks the list index of the query's filters and keeps
-// the threads in the set, which visits about Limit × listed / candidates
-// threads instead of all candidates.
-const maxListed = 4096
+// maxListed is the default largest number of candidates up to which a
+// search checks each one; beyond it, it walks the list index of the
+// query's filters and keeps the threads in the set, which visits about
+// Limit × listed / candidates threads instead of all candidates. Below it,
+// the walk is chosen from 3 × √(Limit × listed) candidates on, where both
+// cost about the same: a thread the walk visits costs several times a
+// candidate checked (measured at 100k threads: 0.5 µs and 75 ns).
+const maxListed = 32768
+
+// maxCandidates returns the number of candidates up to which a search for
+// a page of limit threads checks each one.
+func (s *Store) maxCandidates(limit int) int {
+	return min(s.maxListed, max(64, 3*int(math.Sqrt(float64(limit)*float64(len(s.threadNum))))))
+}
 
 func (c *candidates) add(num uint32) {
 	if c.set.has(num) {
@@ -123,30 +115,69 @@ func (c *candidates) add(num uint32) {
 	}
 }
 
-// search answers a ThreadQuery with a search (T13). The candidates come
-// from the indexes, without touching the threads: threads with a phone
+// search answers a ThreadQuery with a search (T13): threads with a phone
 // form starting with q.Search.Phone; or threads with, for every term, a
-// subject word it prefixes; or threads with one message holding every
-// message word of the terms. Few candidates are each checked against the
-// other filters, a bounded heap keeping the first q.Limit after q.After in
-// list order; many are looked up while walking the list index.
+// subject word it prefixes, or with one message holding every message word
+// of the terms.
+//
+// The subject matches are collected from the word indexes. When the
+// message words all have slots and the matches may be many, the list index
+// of the query's filters is walked, each thread tested against the
+// subject matches and its slot bits (a message holding every word is then
+// looked up in the postings): the walk stops after one page. A walk that
+// visits more threads than collecting would cost gives up, and the matches
+// are collected from the postings, intersected shortest first. Few
+// matches are each checked against the other filters, a bounded heap
+// keeping the first q.Limit after q.After in list order; many are looked
+// up while walking the list index.
 func (s *Store) search(q store.ThreadQuery) []*threadRec {
-	c := candidates{set: s.getBitset(), max: s.maxListed}
+	c := candidates{set: s.getBitset(), max: s.maxCandidates(q.Limit)}
 	defer s.putBitset(c.set)
 	if q.Search.Phone != "" {
 		s.phones.scanPrefix(q.Search.Phone, c.add)
-	} else {
-		s.searchSubjects(q.Search.Terms, c.add)
-		words := textindex.MessageTerms(q.Search.Terms)
-		if tb := s.frequentWord(words); tb != nil && c.n+tb.n > c.max {
-			// Too many threads to collect: the list walk tests each
-			// thread against both sets.
-			return s.lists.query(q, func(t *threadRec) bool { return c.set.has(t.num) || tb.has(t.num) })
-		}
-		s.searchMessages(words, c.add)
+		return s.pick(q, &c)
 	}
+	s.searchSubjects(q.Search.Terms, c.add)
+	ms, ok := s.messageSide(textindex.MessageTerms(q.Search.Terms))
+	if !ok {
+		return s.pick(q, &c)
+	}
+	if ms.slotted && c.n+ms.est > c.max && !s.collectOnly {
+		// The walk's work is counted in threads visited and messages
+		// looked up; collecting costs about a posting of the shortest
+		// list each. One word's bits are exact: collecting would find as
+		// many matches and walk the same threads, so that walk has no
+		// budget.
+		budget := max(s.walkMin, len(ms.lists[0])/walkShare)
+		limit := &budget
+		if len(ms.lists) == 1 {
+			limit = nil
+		}
+		page, done := s.lists.query(q, func(t *threadRec) bool {
+			return c.set.has(t.num) || s.messageMatch(t, &ms, &budget)
+		}, limit)
+		if done {
+			return page
+		}
+	}
+	s.collectMessages(ms.lists, c.add)
+	return s.pick(q, &c)
+}
+
+// walkMin and walkShare bound the work of a search's list walk before it
+// gives up: walkMin threads, or a walkShare-th of the shortest postings
+// when that is more (a posting collected costs a few times less than a
+// thread visited).
+const (
+	walkMin   = 2048
+	walkShare = 8
+)
+
+// pick returns the first page of the candidates that pass q's filters.
+func (s *Store) pick(q store.ThreadQuery, c *candidates) []*threadRec {
 	if c.n > c.max {
-		return s.lists.query(q, func(t *threadRec) bool { return c.set.has(t.num) })
+		page, _ := s.lists.query(q, func(t *threadRec) bool { return c.set.has(t.num) }, nil)
+		return page
 	}
 	var pivot *position
 	if q.After != nil {
@@ -181,15 +212,20 @@ func (s *Store) searchSubjects(terms []string, fn func(uint32)) {
 		}
 	}
 	var others []bitset
+	defer func() {
+		for _, b := range others {
+			s.putBitset(b)
+		}
+	}()
 	for i, t := range terms {
 		if i == longest {
 			continue
 		}
-		b := newBitset(len(s.threadNum))
-		s.subject.scanPrefix(t, b.set)
+		b := s.getBitset()
 		others = append(others, b)
+		s.scanSubject(t, b.set)
 	}
-	s.subject.scanPrefix(terms[longest], func(num uint32) {
+	s.scanSubject(terms[longest], func(num uint32) {
 		for _, b := range others {
 			if !b.has(num) {
 				return
@@ -199,22 +235,85 @@ func (s *Store) searchSubjects(terms []string, fn func(uint32)) {
 	})
 }
 
-// searchMessages calls fn with the thread of every message that holds all
-// words, intersecting their postings, shortest first. No words match no
-// message.
-func (s *Store) searchMessages(words []string, fn func(uint32)) {
-	if len(words) == 0 {
-		return
+// scanSubject calls fn with every thread that has a subject word term
+// prefixes. A term that is a word can only prefix words (the chunks that
+// start with it start with a word it prefixes, see textindex.IsWord);
+// another may prefix either.
+func (s *Store) scanSubject(term string, fn func(uint32)) {
+	s.subject.scanPrefix(term, fn)
+	if !textindex.IsWord(term) {
+		s.chunks.scanPrefix(term, fn)
 	}
-	lists := make([][]uint32, len(words))
+}
+
+// messageSide is the message part of a search: the postings of its words,
+// shortest first; their slots when all have one; and est, the threads
+// that may match: at most those of the word in the fewest threads.
+type messageSide struct {
+	lists   [][]uint32
+	mask    slotBits
+	slotted bool
+	est     int
+}
+
+// messageSide returns the message part of a search for words; false when
+// no message can match (no words, or a word no message holds).
+func (s *Store) messageSide(words []string) (messageSide, bool) {
+	if len(words) == 0 {
+		return messageSide{}, false
+	}
+	ms := messageSide{lists: make([][]uint32, len(words)), slotted: true, est: len(s.threadNum)}
 	for i, w := range words {
 		id, ok := s.wordIDs[w]
 		if !ok {
-			return
+			return messageSide{}, false
 		}
-		lists[i] = s.postings[id]
+		ms.lists[i] = s.postings[id]
+		if sl := s.slotOf[id]; sl != 0 && ms.slotted {
+			ms.mask.set(sl - 1)
+			ms.est = min(ms.est, s.slotThreads[sl-1])
+		} else {
+			ms.slotted = false
+		}
 	}
-	slices.SortFunc(lists, func(a, b []uint32) int { return len(a) - len(b) })
+	slices.SortFunc(ms.lists, func(a, b []uint32) int { return len(a) - len(b) })
+	return ms, true
+}
+
+// messageMatch reports whether thread t has a message holding every word
+// of ms, whose words all have slots: the thread's slot bits answer for one
+// word; for more, its messages are looked up in the postings, each lookup
+// taken from budget.
+func (s *Store) messageMatch(t *threadRec, ms *messageSide, budget *int) bool {
+	if !t.words.hasAll(&ms.mask) {
+		return false
+	}
+	if len(ms.lists) == 1 {
+		return true
+	}
+	for i := len(t.msgs) - 1; i >= 0; i-- {
+		*budget--
+		if inAll(ms.lists, t.msgs[i].num) {
+			return true
+		}
+	}
+	return false
+}
+
+// inAll reports whether message num is in every one of the ascending
+// lists.
+func inAll(lists [][]uint32, num uint32) bool {
+	for _, l := range lists {
+		if _, found := slices.BinarySearch(l, num); !found {
+			return false
+		}
+	}
+	return true
+}
+
+// collectMessages calls fn with the thread of every message in all the
+// lists of postings (shortest first), intersecting them.
+func (s *Store) collectMessages(lists [][]uint32, fn func(uint32)) {
 	hits := lists[0]
 	for _, l := range lists[1:] {
 		hits = intersect(hits, l)
@@ -228,13 +327,19 @@ func (s *Store) searchMessages(words []string, fn func(uint32)) {
 }
 
 // intersect returns the numbers in both ascending lists; a is the shorter.
-// Lists of similar lengths are merged; a much shorter one is looked up in
-// the longer one.
+// Lists of similar lengths are merged; in a much longer one, each number of
+// the shorter is found by galloping from where the last one was.
 func intersect(a, b []uint32) []uint32 {
 	var out []uint32
 	if len(b) > 16*len(a) {
 		for _, n := range a {
-			i, found := slices.BinarySearch(b, n)
+			// Gallop: double the step until b[hi] >= n, then search
+			// between.
+			hi := 1
+			for hi < len(b) && b[hi-1] < n {
+				hi *= 2
+			}
+			i, found := slices.BinarySearch(b[:min(hi, len(b))], n)
 			if found {
 				out = append(out, n)
 			}

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/parleyhq/parley/inbox/store"
-	"github.com/parleyhq/parley/internal/textindex"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 )
 
 // WriteThread implements store.Store. It checks the whole write first
@@ -54,7 +54,7 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 		s.live[nt.Subject] = rec
 		s.lists.add(rec)
 		s.counters.update(rec, nil, &rec.t)
-		s.subject.add(subjWords, rec.num)
+		s.indexSubject(subjWords, rec.num, true)
 		s.phones.add(phoneForms, rec.num)
 	} else {
 		s.updateThread(rec, nt)
@@ -187,11 +187,27 @@ func (s *Store) updateThread(rec *threadRec, nt store.Thread) {
 	}
 	s.counters.update(rec, &old, &rec.t)
 	if old.Snapshot != nt.Snapshot {
-		s.subject.remove(textindex.SubjectWords(old.Snapshot), rec.num)
-		s.subject.add(textindex.SubjectWords(nt.Snapshot), rec.num)
+		s.indexSubject(textindex.SubjectWords(old.Snapshot), rec.num, false)
+		s.indexSubject(textindex.SubjectWords(nt.Snapshot), rec.num, true)
 		if old.Snapshot.Phone != nt.Snapshot.Phone {
 			s.phones.remove(textindex.PhoneForms(old.Snapshot.Phone), rec.num)
 			s.phones.add(textindex.PhoneForms(nt.Snapshot.Phone), rec.num)
+		}
+	}
+}
+
+// indexSubject adds (or removes) thread num to (from) the subject word
+// indexes: words in subject, the other entries in chunks.
+func (s *Store) indexSubject(words []string, num uint32, add bool) {
+	for i, w := range words {
+		x := s.chunks
+		if textindex.IsWord(w) {
+			x = s.subject
+		}
+		if add {
+			x.add(words[i:i+1], num)
+		} else {
+			x.remove(words[i:i+1], num)
 		}
 	}
 }
@@ -209,7 +225,10 @@ func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Del
 			s.outByPID[r.providerID] = r
 		}
 	}
-	if n := len(rec.msgs); n == 0 || s.msgBefore(rec.msgs[n-1], r) {
+	if n := len(rec.msgs); n == 0 {
+		// Room for a reply: most threads hold more than one message.
+		rec.msgs = append(make([]*msgRec, 0, 2), r)
+	} else if s.msgBefore(rec.msgs[n-1], r) {
 		rec.msgs = append(rec.msgs, r)
 	} else {
 		rec.msgs = slices.Insert(rec.msgs, s.msgPos(rec.msgs, r), r)
@@ -220,8 +239,15 @@ func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Del
 			id = uint32(len(s.postings))
 			s.wordIDs[string(w)] = id
 			s.postings = append(s.postings, nil)
+			s.slotOf = append(s.slotOf, 0)
 		}
-		s.postings[id] = append(s.postings[id], r.num)
+		p := append(s.postings[id], r.num)
+		s.postings[id] = p
+		if sl := s.slotOf[id]; sl != 0 {
+			s.markSlot(rec, sl-1)
+		} else if len(p) >= s.slotPostings && s.slots < nSlots {
+			s.giveSlot(id)
+		}
 	}
 	if len(dels) == 0 {
 		return

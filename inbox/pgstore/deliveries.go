@@ -20,7 +20,7 @@ import (
 // deliveryCols are the columns scanDelivery reads, in order.
 const deliveryCols = `id, message_id, thread_id, kind, contact_id, address, identity, provider_id, status, history,
 	reason, attempts, created_at, due_at, anchor, claimed_until, campaign, check_in, check_out, version,
-	anchor_rule, subject, body, html, sms_encoding, sms_segments, sms_units, cost_micros, cost_currency`
+	anchor_rule, subject, body, html, sms_encoding, sms_segments, sms_units, cost_micros, cost_currency, sending`
 
 func scanDelivery(row pgx.Row) (store.Delivery, error) {
 	var (
@@ -31,17 +31,18 @@ func scanDelivery(row pgx.Row) (store.Delivery, error) {
 		history                                  []byte
 		attempts, segments, units                int32
 		created, due, claimed, checkIn, checkOut *time.Time
+		sending                                  *time.Time
 	)
 	err := row.Scan(&d.ID, &d.MessageID, &d.ThreadID, &kind, &d.ContactID, &d.Address, &d.Identity, &pid, &st, &history,
 		&d.Reason, &attempts, &created, &due, &d.Anchor, &claimed, &d.Campaign, &checkIn, &checkOut, &d.Version,
-		&d.AnchorRule, &d.Subject, &d.Text, &d.HTML, &d.SMS.Encoding, &segments, &units, &d.Cost.Micros, &d.Cost.Currency)
+		&d.AnchorRule, &d.Subject, &d.Text, &d.HTML, &d.SMS.Encoding, &segments, &units, &d.Cost.Micros, &d.Cost.Currency, &sending)
 	if err != nil {
 		return store.Delivery{}, err
 	}
 	d.Kind, d.ProviderID, d.Attempts = channel.Kind(kind), stringOf(pid), int(attempts)
 	d.SMS.Segments, d.SMS.Units = int(segments), int(units)
 	d.CreatedAt, d.DueAt, d.ClaimedUntil = timeOf(created), timeOf(due), timeOf(claimed)
-	d.CheckIn, d.CheckOut = timeOf(checkIn), timeOf(checkOut)
+	d.CheckIn, d.CheckOut, d.Sending = timeOf(checkIn), timeOf(checkOut), timeOf(sending)
 	if d.Status.Current, err = parseStatus(st); err != nil {
 		return store.Delivery{}, err
 	}
@@ -106,7 +107,8 @@ func (s *Store) DeliveryByProviderID(ctx context.Context, providerID string) (st
 }
 
 // Deliveries implements store.Store. An unknown message gives ErrNotFound.
-func (s *Store) Deliveries(ctx context.Context, messageID, after string, limit int) ([]store.Delivery, error) {
+func (s *Store) Deliveries(ctx context.Context, q store.DeliveryQuery) ([]store.Delivery, error) {
+	messageID, after, limit := q.MessageID, q.After, q.Limit
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -129,7 +131,8 @@ func (s *Store) Deliveries(ctx context.Context, messageID, after string, limit i
 
 // Sent implements store.Store. It reads deliveries newest message first
 // from the (tenant, sent rank, ID) index, or from the index of the address
-// or campaign when q names one, and filters the rest as it goes. A q.After
+// or campaign when q names one, or from the partial index of the outbox
+// with q.SendingBefore, and filters the rest as it goes. A q.After
 // that is not a delivery gives ErrNotFound.
 func (s *Store) Sent(ctx context.Context, q store.SentQuery) ([]store.Delivery, error) {
 	if err := ctx.Err(); err != nil {
@@ -168,6 +171,10 @@ func (s *Store) Sent(ctx context.Context, q store.SentQuery) ([]store.Delivery, 
 	}
 	timeRange("check_in", q.CheckInFrom, q.CheckInTo)
 	timeRange("check_out", q.CheckOutFrom, q.CheckOutTo)
+	if !q.SendingBefore.IsZero() {
+		// the partial index of the outbox
+		where.WriteString(" AND sending IS NOT NULL AND sending < " + arg(q.SendingBefore))
+	}
 	if q.After != "" {
 		var rank int64
 		err := s.pool.QueryRow(ctx, "SELECT sent_rank FROM parley_deliveries WHERE tenant_id = $1 AND id = $2", s.tenant, q.After).Scan(&rank)
@@ -205,7 +212,7 @@ func (s *Store) WriteDelivery(ctx context.Context, d store.Delivery) error {
 		nullTime(d.CreatedAt), -micros(d.CreatedAt), nullTime(d.DueAt), micros(d.DueAt), d.Anchor,
 		nullTime(d.ClaimedUntil), d.Campaign, nullTime(d.CheckIn), nullTime(d.CheckOut),
 		d.AnchorRule, d.Subject, d.Text, d.HTML, d.SMS.Encoding, int32(d.SMS.Segments), int32(d.SMS.Units),
-		d.Cost.Micros, d.Cost.Currency}
+		d.Cost.Micros, d.Cost.Currency, nullTime(d.Sending)}
 	var (
 		curVersion            int64
 		curMsg, curThread, st string
@@ -283,7 +290,7 @@ const writeDeliverySQL = `WITH cur AS (
 			history = $12, reason = $13, attempts = $14, created_at = $15, sent_rank = $16, due_at = $17,
 			due_us = $18, anchor = $19, claimed_until = $20, campaign = $21, check_in = $22, check_out = $23,
 			anchor_rule = $24, subject = $25, body = $26, html = $27, sms_encoding = $28, sms_segments = $29,
-			sms_units = $30, cost_micros = $31, cost_currency = $32, version = d.version + 1
+			sms_units = $30, cost_micros = $31, cost_currency = $32, sending = $33, version = d.version + 1
 		FROM cur
 		WHERE d.tenant_id = $1 AND d.id = cur.id AND cur.version = $3 AND cur.message_id = $4
 			AND cur.thread_id = $5 AND cur.provider_id IS NOT DISTINCT FROM $6

@@ -4,6 +4,10 @@
 // share between processes: every instance opens its own pool, and the
 // database arbitrates.
 //
+// The behaviour contract, whose rule IDs (T, M, C, R, S) the
+// documentation and tests cite, is
+// https://github.com/parleyhq/parley/blob/main/docs/spec.md.
+//
 // # Use
 //
 // Apply the embedded, versioned schema with Migrate at start-up (idempotent;
@@ -47,7 +51,7 @@
 //     every prefix of its subject words and phone digit forms, and the
 //     whole words of all its messages (kept with each message written; a
 //     message also keeps its own words), all tokenised by
-//     internal/textindex exactly as every Parley store does, so PostgreSQL
+//     inbox/store/textindex exactly as every Parley store does, so PostgreSQL
 //     matches like inbox/memstore. The same index holds the thread's
 //     filter state as markers (unread, favourite, muted, archived,
 //     category, assignee; a column PostgreSQL computes from the flags,

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/inbox/store"
-	"github.com/parleyhq/parley/internal/textindex"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 )
 
 // TenantID returns the tenant number of s, for the benchmark's bulk load.

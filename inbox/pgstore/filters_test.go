@@ -16,7 +16,7 @@ import (
 	"github.com/parleyhq/parley/inbox/memstore"
 	"github.com/parleyhq/parley/inbox/pgstore"
 	"github.com/parleyhq/parley/inbox/store"
-	"github.com/parleyhq/parley/internal/textindex"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 )
 
 // longAgent is an agent ID too long for a filter marker (migration 6),

@@ -106,7 +106,7 @@ func TestInstancesHammerOneDatabase(t *testing.T) {
 						if th, err = inst.in.StartWithAddress(ctx, channel.SMS, phone); err == nil {
 							switch rng.IntN(4) {
 							case 0:
-								_, err = inst.in.Read(ctx, th.ID)
+								_, err = inst.in.MarkRead(ctx, th.ID)
 							case 1:
 								_, err = inst.in.Archive(ctx, th.ID)
 							case 2:

@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley/inbox/store"
-	"github.com/parleyhq/parley/internal/textindex"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 )
 
 // Search keys. A thread's search_keys column holds, for its tenant, every

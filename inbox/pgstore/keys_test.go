@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/inbox/store"
-	"github.com/parleyhq/parley/internal/textindex"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 )
 
 // containsAll is PostgreSQL's array containment (keys @> want).
@@ -20,7 +20,7 @@ func containsAll(keys, want []string) bool {
 }
 
 // FuzzSearchKeys checks that the key containment the SQL search runs is the
-// T13 rule of internal/textindex: a thread's subject keys contain a query's
+// T13 rule of inbox/store/textindex: a thread's subject keys contain a query's
 // keys exactly when textindex.MatchSubject says the snapshot matches, and a
 // message's keys contain the query's message keys exactly when
 // textindex.MatchMessage says the text matches (with at least one word, as

@@ -13,7 +13,7 @@ import (
 
 	"github.com/parleyhq/parley/inbox/memstore"
 	"github.com/parleyhq/parley/inbox/pgstore"
-	"github.com/parleyhq/parley/internal/textindex"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 )
 
 // revertVersion6 takes a schema at version 6 back to version 5 as that

@@ -27,6 +27,7 @@ func TestMain(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "pgstore: %s=1 but no PostgreSQL server: %v\n", pgtest.EnvRequire, err)
 			os.Exit(1)
 		}
+		fmt.Fprintln(os.Stderr, server.SkipNotice("pgstore"))
 		// Examples cannot skip; leave them out when there is no server.
 		skip := "^Example"
 		if f := flag.Lookup("test.skip"); f != nil && f.Value.String() != "" {

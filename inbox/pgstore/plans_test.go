@@ -15,7 +15,7 @@ import (
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/inbox/pgstore"
 	"github.com/parleyhq/parley/inbox/store"
-	"github.com/parleyhq/parley/internal/textindex"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 )
 
 // planThread is a thread of TestListPlansAgree with the texts of its

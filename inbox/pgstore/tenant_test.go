@@ -15,7 +15,7 @@ import (
 	"github.com/parleyhq/parley/inbox/pgstore"
 	"github.com/parleyhq/parley/inbox/pgstore/internal/pgtest"
 	"github.com/parleyhq/parley/inbox/store"
-	"github.com/parleyhq/parley/internal/textindex"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 	"github.com/parleyhq/parley/status"
 )
 
@@ -253,7 +253,7 @@ func TestInvalidValues(t *testing.T) {
 	if _, err := s.Messages(ctx, store.MessageQuery{ThreadID: "nope", Limit: 1}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("messages of an unknown thread: %v", err)
 	}
-	if _, err := s.Deliveries(ctx, "nope", "", 1); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Deliveries(ctx, store.DeliveryQuery{MessageID: "nope", Limit: 1}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("deliveries of an unknown message: %v", err)
 	}
 	if _, err := s.Sent(ctx, store.SentQuery{After: "nope", Limit: 1}); !errors.Is(err, store.ErrNotFound) {

@@ -532,10 +532,7 @@ func (s *Store) Counters(ctx context.Context, now time.Time) (store.Counters, er
 	var kind int16
 	var n int64
 	_, err = pgx.ForEachRow(rows, []any{&kind, &n}, func() error {
-		if store.SubjectKind(kind).Valid() {
-			c.ByCategory[kind] += int(n)
-			c.Attention += int(n)
-		}
+		c.Add(store.SubjectKind(kind), int(n))
 		return nil
 	})
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/parleyhq/parley/inbox/store"
-	"github.com/parleyhq/parley/internal/textindex"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 	"github.com/parleyhq/parley/status"
 )
 
@@ -303,6 +303,7 @@ func deliveryArrays(ds []store.Delivery) ([]any, error) {
 		attempts                                                       = make([]int32, n)
 		ranks, dues                                                    = make([]int64, n), make([]int64, n)
 		created, dueAt, claimed, checkIn, checkOut                     = make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n)
+		sending                                                        = make([]*time.Time, n)
 	)
 	ptrTime := func(t time.Time) *time.Time {
 		if t.IsZero() {
@@ -326,14 +327,14 @@ func deliveryArrays(ds []store.Delivery) ([]any, error) {
 		kinds[i], attempts[i] = int16(d.Kind), int32(d.Attempts)
 		ranks[i], dues[i] = -micros(d.CreatedAt), micros(d.DueAt)
 		created[i], dueAt[i], claimed[i] = ptrTime(d.CreatedAt), ptrTime(d.DueAt), ptrTime(d.ClaimedUntil)
-		checkIn[i], checkOut[i] = ptrTime(d.CheckIn), ptrTime(d.CheckOut)
+		checkIn[i], checkOut[i], sending[i] = ptrTime(d.CheckIn), ptrTime(d.CheckOut), ptrTime(d.Sending)
 		rules[i], subjects[i], texts[i], htmls[i] = d.AnchorRule, d.Subject, d.Text, d.HTML
 		encodings[i], segments[i], units[i] = d.SMS.Encoding, int32(d.SMS.Segments), int32(d.SMS.Units)
 		costs[i], currencies[i] = d.Cost.Micros, d.Cost.Currency
 	}
 	return []any{ids, msgs, threads, kinds, contacts, addrs, idents, pids, statuses, histories, reasons, attempts,
 		created, ranks, dueAt, dues, anchors, claimed, campaigns, checkIn, checkOut,
-		rules, subjects, texts, htmls, encodings, segments, units, costs, currencies}, nil
+		rules, subjects, texts, htmls, encodings, segments, units, costs, currencies, sending}, nil
 }
 
 // historyJSON encodes a status history; nil for none.
@@ -352,16 +353,16 @@ func historyJSON(r status.Record) (*string, error) {
 const insertDeliveriesSQL = `INSERT INTO parley_deliveries (tenant_id, id, message_id, thread_id, kind, contact_id,
 	address, identity, provider_id, status, history, reason, attempts, created_at, sent_rank, due_at, due_us,
 	anchor, claimed_until, campaign, check_in, check_out, anchor_rule, subject, body, html,
-	sms_encoding, sms_segments, sms_units, cost_micros, cost_currency, version)
+	sms_encoding, sms_segments, sms_units, cost_micros, cost_currency, sending, version)
 	SELECT $1, id, msg, th, kind, contact, addr, ident, pid, st, hist::jsonb, reason, attempts, created, rank,
 		due, due_us, anchor, claimed, campaign, check_in, check_out, rule, subject, body, html,
-		encoding, segments, units, cost, currency, 1
+		encoding, segments, units, cost, currency, sending, 1
 	FROM unnest($2::text[], $3::text[], $4::text[], $5::smallint[], $6::text[], $7::text[],
 		$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::integer[], $14::timestamptz[],
 		$15::bigint[], $16::timestamptz[], $17::bigint[], $18::text[], $19::timestamptz[], $20::text[],
 		$21::timestamptz[], $22::timestamptz[], $23::text[], $24::text[], $25::text[], $26::text[],
-		$27::text[], $28::integer[], $29::integer[], $30::bigint[], $31::text[])
+		$27::text[], $28::integer[], $29::integer[], $30::bigint[], $31::text[], $32::timestamptz[])
 		AS u(id, msg, th, kind, contact, addr, ident, pid, st, hist, reason, attempts, created, rank,
 		due, due_us, anchor, claimed, campaign, check_in, check_out, rule, subject, body, html,
-		encoding, segments, units, cost, currency)
+		encoding, segments, units, cost, currency, sending)
 	ON CONFLICT (tenant_id, id) DO NOTHING`

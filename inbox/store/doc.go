@@ -3,6 +3,10 @@
 // the Store interface, written method by method with the promises every
 // implementation keeps.
 //
+// The behaviour contract, whose rule IDs (T, M, C, R, S) the
+// documentation and tests cite, is
+// https://github.com/parleyhq/parley/blob/main/docs/spec.md.
+//
 // It lives apart from package inbox, in the way gocloud.dev/blob/driver lives
 // apart from blob, so that implementations (inbox/memstore, inbox/pgstore, a
 // host's own) import only this small package, and the inbox can use memstore

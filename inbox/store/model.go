@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/channel"
@@ -95,7 +96,10 @@ type Thread struct {
 	// Unread is the number of unread messages (T5, T6).
 	Unread int
 	// Muted marks a muted thread (T7); MutedUntil, when not zero, is when
-	// the mute ends by itself.
+	// the mute ends by itself. A store keeps them as written (and judges
+	// them at ThreadQuery.Now, see MutedAt); every thread the inbox returns
+	// has them as they stand at the inbox's now: a mute that expired reads
+	// as Muted false and MutedUntil zero.
 	Muted      bool
 	MutedUntil time.Time
 	// Favourite pins the thread first (T8).
@@ -120,9 +124,31 @@ type Thread struct {
 func (t *Thread) HasInbound(k channel.Kind) bool { return k.Valid() && t.InboundKinds&(1<<k) != 0 }
 
 // MutedAt reports whether the thread is muted at time now: muted and either
-// with no expiry or an expiry after now (T7).
+// with no expiry or an expiry after now (T7). Stores use it to judge a
+// stored thread; threads from the inbox are already judged at its now.
 func (t *Thread) MutedAt(now time.Time) bool {
 	return t.Muted && (t.MutedUntil.IsZero() || now.Before(t.MutedUntil))
+}
+
+// DisplayName returns how a screen names the thread's subject (T1): a
+// contact's first and last names, else its email, else its phone; an
+// audience's or event's name; for a sender the host does not know, its
+// address ("+33612345678", "guest@example.com"). When the snapshot holds
+// nothing to show, it is the subject's ID.
+func (t *Thread) DisplayName() string {
+	s := &t.Snapshot
+	if t.Subject.Kind == Contact {
+		first, last := strings.TrimSpace(s.FirstName), strings.TrimSpace(s.LastName)
+		if n := strings.TrimSpace(first + " " + last); n != "" {
+			return n
+		}
+	}
+	for _, v := range [...]string{s.Name, s.Email, s.Phone} {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
+	}
+	return t.Subject.ID
 }
 
 // Direction tells inbound messages (from a contact) from outbound ones.
@@ -336,6 +362,14 @@ type Delivery struct {
 	// ClaimedUntil is the lease of a dispatcher that claimed the delivery
 	// (C8); zero when unclaimed.
 	ClaimedUntil time.Time
+	// Sending is the outbox marker: when the inbox began handing the
+	// delivery to its provider. It is written before the provider is called
+	// and cleared when the outcome is written. A delivery whose Sending is
+	// not zero may have been accepted by the provider without the store
+	// knowing (a crash, a store outage): the inbox never sends it again, and
+	// resolves it (Inbox.Recover). It stays set after an attempt that was
+	// interrupted until it is resolved; zero otherwise.
+	Sending time.Time
 	// Campaign is the message's broadcast name, kept for the sent-messages
 	// query (M7).
 	Campaign string

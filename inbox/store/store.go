@@ -97,9 +97,11 @@ type Store interface {
 	// ErrNotFound.
 	DeliveryByProviderID(ctx context.Context, providerID string) (Delivery, error)
 
-	// Deliveries returns up to limit deliveries of a message in ID order,
-	// after the delivery ID after when it is not "".
-	Deliveries(ctx context.Context, messageID, after string, limit int) ([]Delivery, error)
+	// Deliveries returns up to q.Limit deliveries of message q.MessageID in
+	// ID order, after the delivery ID q.After when it is not "". A message
+	// that does not exist gives ErrNotFound; one without deliveries an
+	// empty list.
+	Deliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, error)
 
 	// Sent returns up to q.Limit deliveries matching q, newest message
 	// first (CreatedAt descending, then ID ascending), starting after
@@ -260,17 +262,19 @@ type ThreadQuery struct {
 }
 
 // Search is a parsed search query (T13). The inbox builds it with
-// ParseSearch so that every store matches the same way.
+// textindex.ParseQuery (package inbox/store/textindex), and a thread matches
+// it as textindex.MatchThread says, so that every store matches the same
+// way.
 type Search struct {
-	// Terms are folded words (see package internal/fold): a thread matches
-	// when every term is a prefix of a word of its snapshot (names, email,
-	// audience or event name), or when one of its messages holds every term
-	// as a whole word.
+	// Terms are folded words: a thread matches when every term is a prefix
+	// of one of the textindex.SubjectWords of its snapshot (names, email,
+	// audience or event name), or when one of its messages holds every word
+	// of textindex.MessageTerms(Terms) as a whole word.
 	Terms []string
 	// Phone, when not empty, is a digit string: a thread matches when it is
-	// a prefix of one of the digit forms of the snapshot's phone (E.164
-	// digits, national number with and without trunk prefix). Terms is then
-	// empty.
+	// a prefix of one of the textindex.PhoneForms of the snapshot's phone
+	// (E.164 digits, national number with and without trunk prefix). Terms
+	// is then empty.
 	Phone string
 }
 
@@ -282,9 +286,39 @@ type Counters struct {
 	// Attention is the number of threads with unread messages that are
 	// neither muted nor archived (nor dormant).
 	Attention int
-	// ByCategory is the same count per subject kind (index with
-	// SubjectKind; index 0 unused).
-	ByCategory [4]int
+	// Contacts, Audiences and Events are the same count per category:
+	// threads whose subject is a contact, an audience or an event (T11).
+	Contacts, Audiences, Events int
+}
+
+// Category returns the count of the category of subject kind k, 0 for an
+// invalid kind.
+func (c Counters) Category(k SubjectKind) int {
+	switch k {
+	case Contact:
+		return c.Contacts
+	case Audience:
+		return c.Audiences
+	case Event:
+		return c.Events
+	}
+	return 0
+}
+
+// Add counts n more threads of subject kind k: in its category and in
+// Attention. An invalid kind counts nowhere.
+func (c *Counters) Add(k SubjectKind, n int) {
+	switch k {
+	case Contact:
+		c.Contacts += n
+	case Audience:
+		c.Audiences += n
+	case Event:
+		c.Events += n
+	default:
+		return
+	}
+	c.Attention += n
 }
 
 // MessageQuery selects messages of one thread (M6, T14).
@@ -304,7 +338,7 @@ type MessageQuery struct {
 	// groups.
 	Groups []string
 	// Terms, when not empty, keeps messages whose text holds every folded
-	// term as a whole word (T14).
+	// term as a whole word (T14), as textindex.MatchMessage says.
 	Terms []string
 	// Newest orders newest first.
 	Newest bool
@@ -312,6 +346,17 @@ type MessageQuery struct {
 	// page.
 	After string
 	// Limit is the largest number of messages returned; at least 1.
+	Limit int
+}
+
+// DeliveryQuery selects the deliveries of one message (M2).
+type DeliveryQuery struct {
+	// MessageID is required.
+	MessageID string
+	// After, when not "", is the ID of the last delivery of the previous
+	// page.
+	After string
+	// Limit is the largest number of deliveries returned; at least 1.
 	Limit int
 }
 
@@ -326,6 +371,11 @@ type SentQuery struct {
 	// fall in [From, To).
 	CheckInFrom, CheckInTo   time.Time
 	CheckOutFrom, CheckOutTo time.Time
+	// SendingBefore, when not zero, keeps deliveries whose Sending is not
+	// zero and before it: the outbox's attempts whose outcome is not
+	// recorded (see Delivery.Sending). A store finds them without reading
+	// the other deliveries.
+	SendingBefore time.Time
 	// After is the ID of the last delivery of the previous page.
 	After string
 	// Limit is the largest number of deliveries returned; at least 1.

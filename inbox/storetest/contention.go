@@ -65,7 +65,7 @@ func testContention(t *testing.T, ns func(*testing.T) store.Store) {
 					}
 				case 2:
 					what = "read"
-					_, err = e.in.Read(e.ctx, th.ID)
+					_, err = e.in.MarkRead(e.ctx, th.ID)
 				case 3:
 					what = "mute"
 					if rng.IntN(2) == 0 {

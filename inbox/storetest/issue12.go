@@ -9,7 +9,8 @@ import (
 
 // issue12Scenarios are the scenarios of real-world input: poison input,
 // provider IDs per direction, truncated messages, unknown statuses, write
-// contention and addresses in every format.
+// contention, addresses in every format, and send outcomes that outlive a
+// store outage (the outbox).
 var issue12Scenarios = []struct {
 	name string
 	fn   func(t *testing.T, newStore func(t *testing.T) store.Store)
@@ -22,6 +23,8 @@ var issue12Scenarios = []struct {
 	{"T2_R6_AddressForms", testAddressForms},
 	{"T13_PhoneSearchForms", testPhoneSearchForms},
 	{"R5_M5_DuplicateKeyword", testDuplicateKeyword},
+	{"Outbox_SendingQuery", testOutboxQuery},
+	{"Outbox_Recovery", testOutboxRecovery},
 }
 
 // quietLogger drops the inbox's diagnostics in scenarios that provoke them.

@@ -178,7 +178,7 @@ func testStress(t *testing.T, ns func(*testing.T) store.Store) {
 					_, _, err = e.in.RecordOutbound(ctx, inbox.Outgoing{ThreadID: th.ID, Message: inbox.Message{Kind: channel.SMS, Text: "out"},
 						Deliveries: []inbox.Delivery{{Address: phone, ProviderID: fmt.Sprintf("o%d-%d", w, i), Status: status.Record{Current: status.Validated}}}})
 				case 4:
-					_, err = e.in.Read(ctx, th.ID)
+					_, err = e.in.MarkRead(ctx, th.ID)
 				case 5:
 					if rng.IntN(2) == 0 {
 						_, err = e.in.Mute(ctx, th.ID, time.Time{})

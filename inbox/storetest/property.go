@@ -43,7 +43,7 @@ func testT3T4Property(t *testing.T, ns func(*testing.T) store.Store) {
 			case 2:
 				_, _, err = e.in.RecordOutbound(e.ctx, inbox.Outgoing{ThreadID: id, Message: inbox.Message{Kind: channel.SMS, Text: "out"}})
 			case 3:
-				_, err = e.in.Read(e.ctx, id)
+				_, err = e.in.MarkRead(e.ctx, id)
 			case 4:
 				if before.Muted {
 					_, err = e.in.Unmute(e.ctx, id)

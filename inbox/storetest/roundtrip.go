@@ -120,9 +120,11 @@ func testRoundTrip(t *testing.T, ns func(*testing.T) store.Store) {
 			check("DeliveryByProviderID", d, got)
 		}
 		for how, list := range map[string]func() ([]store.Delivery, error){
-			"Deliveries": func() ([]store.Delivery, error) { return s.Deliveries(ctx, m.ID, "", 10) },
-			"Sent":       func() ([]store.Delivery, error) { return s.Sent(ctx, store.SentQuery{Limit: 10}) },
-			"Scheduled":  func() ([]store.Delivery, error) { return s.Scheduled(ctx, ds[0].Anchor) },
+			"Deliveries": func() ([]store.Delivery, error) {
+				return s.Deliveries(ctx, store.DeliveryQuery{MessageID: m.ID, Limit: 10})
+			},
+			"Sent":      func() ([]store.Delivery, error) { return s.Sent(ctx, store.SentQuery{Limit: 10}) },
+			"Scheduled": func() ([]store.Delivery, error) { return s.Scheduled(ctx, ds[0].Anchor) },
 		} {
 			got, err := list()
 			e.must(err)

@@ -3,7 +3,10 @@ package storetest_test
 import (
 	"context"
 	"fmt"
+	"go/parser"
+	"go/token"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -11,15 +14,34 @@ import (
 
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 	"github.com/parleyhq/parley/inbox/storetest"
-	"github.com/parleyhq/parley/internal/textindex"
+	"github.com/parleyhq/parley/status"
 )
 
 // TestSuiteOnScanStore runs the suite on scanStore, a deliberately naive
 // store that answers every query by scanning, so the suite itself is tested
-// independently of the indexed stores.
+// independently of the indexed stores. scanStore is a store a host could
+// write outside this module: it uses only Parley's public API (the store
+// contract and the search rules of inbox/store/textindex), which
+// TestScanStoreUsesPublicAPIOnly checks.
 func TestSuiteOnScanStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return newScanStore() })
+}
+
+// TestScanStoreUsesPublicAPIOnly fails when this file imports a package a
+// store outside the module could not import (an internal one).
+func TestScanStoreUsesPublicAPIOnly(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "scan_test.go", nil, parser.ImportsOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, imp := range f.Imports {
+		path, _ := strconv.Unquote(imp.Path.Value)
+		if path == "internal" || strings.HasPrefix(path, "internal/") || strings.Contains(path, "/internal/") || strings.HasSuffix(path, "/internal") {
+			t.Errorf("the scanning store imports %s, which a store outside the module cannot", path)
+		}
+	}
 }
 
 type scanStore struct {
@@ -89,42 +111,13 @@ func (s *scanStore) matches(q store.ThreadQuery, t store.Thread) bool {
 		(q.Unassigned && t.Assignee != "") || (!q.ActiveSince.IsZero() && t.LastActivityAt.Before(q.ActiveSince)) {
 		return false
 	}
-	if q.Search.IsZero() {
-		return true
-	}
-	if q.Search.Phone != "" {
-		for _, f := range textindex.PhoneForms(t.Snapshot.Phone) {
-			if strings.HasPrefix(f, q.Search.Phone) {
-				return true
+	return textindex.MatchThread(t.Snapshot, q.Search, func(yield func(string) bool) {
+		for _, m := range s.messages {
+			if m.ThreadID == t.ID && !yield(m.Text) {
+				return
 			}
 		}
-		return false
-	}
-	words := textindex.SubjectWords(t.Snapshot)
-	all := true
-	for _, term := range q.Search.Terms {
-		if !slices.ContainsFunc(words, func(w string) bool { return strings.HasPrefix(w, term) }) {
-			all = false
-		}
-	}
-	if all {
-		return true
-	}
-	for _, m := range s.messages {
-		if m.ThreadID == t.ID && containsAll(textindex.MessageWords(m.Text), q.Search.Terms) {
-			return true
-		}
-	}
-	return false
-}
-
-func containsAll(words, terms []string) bool {
-	for _, t := range terms {
-		if !slices.Contains(words, t) {
-			return false
-		}
-	}
-	return true
+	})
 }
 
 func (s *scanStore) Threads(ctx context.Context, q store.ThreadQuery) ([]store.Thread, error) {
@@ -157,8 +150,7 @@ func (s *scanStore) Counters(ctx context.Context, now time.Time) (store.Counters
 	var c store.Counters
 	for _, t := range s.threads {
 		if t.Unread > 0 && !t.Archived && !t.Dormant && !t.MutedAt(now) {
-			c.Attention++
-			c.ByCategory[t.Subject.Kind]++
+			c.Add(t.Subject.Kind, 1)
 		}
 	}
 	return c, nil
@@ -207,7 +199,7 @@ func (s *scanStore) Messages(ctx context.Context, q store.MessageQuery) ([]store
 			(!q.Since.IsZero() && m.CreatedAt.Before(q.Since)) || (!q.Until.IsZero() && !m.CreatedAt.Before(q.Until)) ||
 			(q.Direction != 0 && m.Direction != q.Direction) || (q.Origin != 0 && m.Origin != q.Origin) ||
 			(len(q.Groups) > 0 && !slices.ContainsFunc(m.Groups, func(g string) bool { return slices.Contains(q.Groups, g) })) ||
-			(len(q.Terms) > 0 && !containsAll(textindex.MessageWords(m.Text), q.Terms)) {
+			!textindex.MatchMessage(m.Text, q.Terms) {
 			continue
 		}
 		out = append(out, s.withCounts(m))
@@ -264,17 +256,20 @@ func (s *scanStore) DeliveryByProviderID(ctx context.Context, pid string) (store
 	return s.findDelivery(func(d store.Delivery) bool { return pid != "" && d.ProviderID == pid })
 }
 
-func (s *scanStore) Deliveries(ctx context.Context, mid, after string, limit int) ([]store.Delivery, error) {
+func (s *scanStore) Deliveries(ctx context.Context, q store.DeliveryQuery) ([]store.Delivery, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []store.Delivery
+	if !slices.ContainsFunc(s.messages, func(m store.Message) bool { return m.ID == q.MessageID }) {
+		return nil, nf(q.MessageID)
+	}
+	out := []store.Delivery{}
 	for _, d := range s.dels {
-		if d.MessageID == mid && d.ID > after {
+		if d.MessageID == q.MessageID && d.ID > q.After {
 			out = append(out, d)
 		}
 	}
 	slices.SortFunc(out, func(a, b store.Delivery) int { return strings.Compare(a.ID, b.ID) })
-	return out[:min(limit, len(out))], nil
+	return out[:min(q.Limit, len(out))], nil
 }
 
 func (s *scanStore) Sent(ctx context.Context, q store.SentQuery) ([]store.Delivery, error) {
@@ -287,7 +282,8 @@ func (s *scanStore) Sent(ctx context.Context, q store.SentQuery) ([]store.Delive
 	for _, d := range s.dels {
 		if (q.Address == "" || d.Address == q.Address) && (q.Campaign == "" || d.Campaign == q.Campaign) &&
 			(q.Kind == 0 || d.Kind == q.Kind) && (q.Status == 0 || d.Status.Current == q.Status) &&
-			in(d.CheckIn, q.CheckInFrom, q.CheckInTo) && in(d.CheckOut, q.CheckOutFrom, q.CheckOutTo) {
+			in(d.CheckIn, q.CheckInFrom, q.CheckInTo) && in(d.CheckOut, q.CheckOutFrom, q.CheckOutTo) &&
+			(q.SendingBefore.IsZero() || !d.Sending.IsZero() && d.Sending.Before(q.SendingBefore)) {
 			d.Status = d.Status.Clone()
 			out = append(out, d)
 		}
@@ -450,7 +446,7 @@ func (s *scanStore) Scheduled(ctx context.Context, anchor string) ([]store.Deliv
 	defer s.mu.Unlock()
 	var out []store.Delivery
 	for _, d := range s.dels {
-		if d.Anchor == anchor && d.Status.Current == 1 {
+		if d.Anchor == anchor && d.Status.Current == status.Scheduled {
 			out = append(out, d)
 		}
 	}

@@ -14,18 +14,17 @@ import (
 	ptemplate "github.com/parleyhq/parley/template"
 )
 
-// sendEnv is an env whose inbox sends SMS through a fake channel on the
-// env's clock.
+// sendEnv is an env whose inbox sends SMS through a fake channel (which
+// has no clock: the inbox stamps what it reports with the env's).
 func sendEnv(t *testing.T, ns func(*testing.T) store.Store, opts inbox.Options) (*env, *channeltest.Fake) {
 	t.Helper()
-	var e *env
-	fake := channeltest.NewFake(channel.SMS, channeltest.Options{Now: func() time.Time { return e.clock.Now() }, IDPrefix: "SM"})
+	fake := channeltest.NewFake(channel.SMS, channeltest.Options{IDPrefix: "SM"})
 	reg := channel.NewRegistry()
 	if err := reg.Register(channel.SMS, fake, channel.Config{Identities: []channel.Identity{{ID: "studio", Address: "+33757000001", TwoWay: true}}}); err != nil {
 		t.Fatal(err)
 	}
 	opts.Channels = reg
-	e = newEnv(t, ns, opts)
+	e := newEnv(t, ns, opts)
 	return e, fake
 }
 

@@ -127,12 +127,13 @@ func testT2(t *testing.T, ns func(*testing.T) store.Store) {
 		t.Fatalf("T2: unknown number subject = %v, snapshot %+v", unknown.Subject, unknown.Snapshot)
 	}
 
-	// resume window 0 = always resume
-	e2 := newEnv(t, ns, inbox.Options{AlwaysResume: true})
+	// T2's "0 = always resume" is the window NoLimit (a zero option is
+	// the default, 90 days)
+	e2 := newEnv(t, ns, inbox.Options{ResumeWindow: inbox.NoLimit})
 	th2 := e2.start(contactSubject(marc))
 	e2.clock.Advance(3 * 365 * 24 * time.Hour)
 	if got := e2.start(contactSubject(marc)); got.ID != th2.ID {
-		t.Fatal("T2: AlwaysResume must resume however old")
+		t.Fatal("T2: a ResumeWindow of NoLimit must resume however old")
 	}
 	// a configured window
 	e3 := newEnv(t, ns, inbox.Options{ResumeWindow: 24 * time.Hour})
@@ -251,7 +252,7 @@ func testT4(t *testing.T, ns func(*testing.T) store.Store) {
 	if got := e.list(inbox.ThreadQuery{}, 10); got[0] != b.ID {
 		t.Fatalf("T4: muted thread moved up: %v", got)
 	}
-	_, err = e.in.Read(e.ctx, a.ID)
+	_, err = e.in.MarkRead(e.ctx, a.ID)
 	e.must(err)
 	if th := e.thread(a.ID); !th.SortTime.Equal(in2.SentAt) {
 		t.Fatalf("T4: reading a muted thread sets sort time to its latest message: %v want %v", th.SortTime, in2.SentAt)
@@ -271,7 +272,7 @@ func testT5(t *testing.T, ns func(*testing.T) store.Store) {
 	if got := e.thread(th.ID).Unread; got != 2 {
 		t.Fatalf("T5: unread = %d, want 2", got)
 	}
-	_, err := e.in.Read(e.ctx, th.ID)
+	_, err := e.in.MarkRead(e.ctx, th.ID)
 	e.must(err)
 	if got := e.thread(th.ID).Unread; got != 0 {
 		t.Fatalf("T5: after read unread = %d", got)
@@ -301,7 +302,7 @@ func testT6(t *testing.T, ns func(*testing.T) store.Store) {
 	if _, err := e.in.MarkUnread(e.ctx, th.ID); !errors.Is(err, inbox.ErrMarkUnreadNotAllowed) {
 		t.Fatalf("T6: a thread with unread messages: err = %v", err)
 	}
-	_, err := e.in.Read(e.ctx, th.ID)
+	_, err := e.in.MarkRead(e.ctx, th.ID)
 	e.must(err)
 	got, err := e.in.MarkUnread(e.ctx, th.ID)
 	e.must(err)
@@ -346,7 +347,7 @@ func testT7(t *testing.T, ns func(*testing.T) store.Store) {
 	if c.Attention != 1 {
 		t.Fatalf("T7: a muted thread is left out of the badge: attention %d, want 1", c.Attention)
 	}
-	if th := e.thread(a.ID); th.Unread != 1 || !th.MutedAt(e.clock.Now()) {
+	if th := e.thread(a.ID); th.Unread != 1 || !th.Muted {
 		t.Fatalf("T7: muted thread keeps its unread count: %+v", th)
 	}
 	if got := e.list(inbox.ThreadQuery{Status: inbox.Muted}, 10); !slices.Equal(got, []string{a.ID}) {
@@ -361,6 +362,25 @@ func testT7(t *testing.T, ns func(*testing.T) store.Store) {
 	if got := e.list(inbox.ThreadQuery{Status: inbox.Muted}, 10); len(got) != 0 {
 		t.Fatalf("T7: an expired mute is not listed as muted: %v", got)
 	}
+	// every thread the inbox returns reads an expired mute as none
+	expired := func(how string, th inbox.Thread) {
+		t.Helper()
+		if th.Muted || !th.MutedUntil.IsZero() {
+			t.Fatalf("T7: %s returns a thread whose mute expired as muted (until %v)", how, th.MutedUntil)
+		}
+	}
+	expired("Thread", e.thread(a.ID))
+	page, err := e.in.Threads(e.ctx, inbox.ThreadQuery{})
+	e.must(err)
+	for _, th := range page.Threads {
+		expired("Threads", th)
+	}
+	th, err := e.in.SetFavourite(e.ctx, a.ID, true)
+	e.must(err)
+	expired("SetFavourite", th)
+	th, err = e.in.Start(e.ctx, contactSubject(helene))
+	e.must(err)
+	expired("Start", th)
 	in := e.receive(channel.SMS, helene.Phone, "3")
 	if th := e.thread(a.ID); !th.SortTime.Equal(in.SentAt) {
 		t.Fatal("T7: after expiry an inbound message moves the thread again")
@@ -658,7 +678,7 @@ func testT15(t *testing.T, ns func(*testing.T) store.Store) {
 	e.must(err)
 	c, err := e.in.Counters(e.ctx)
 	e.must(err)
-	if c.Attention != 2 || c.ByCategory[store.Contact] != 2 || c.ByCategory[store.Audience] != 0 {
+	if c.Attention != 2 || c.Contacts != 2 || c.Category(store.Contact) != 2 || c.Audiences != 0 || c.Events != 0 {
 		t.Fatalf("T15: counters %+v, want attention 2 (contacts 2)", c)
 	}
 	if th := e.thread(j.ID); th.Unread != 1 {
@@ -669,7 +689,7 @@ func testT15(t *testing.T, ns func(*testing.T) store.Store) {
 func testT16(t *testing.T, ns func(*testing.T) store.Store) {
 	e := newEnv(t, ns, inbox.Options{})
 	th := e.start(contactSubject(helene))
-	exp, err := e.in.Typing(e.ctx, th.ID, "agent-1")
+	exp, err := e.in.MarkTyping(e.ctx, th.ID, "agent-1")
 	e.must(err)
 	if !exp.Equal(e.clock.Now().Add(inbox.DefaultTypingTTL)) {
 		t.Fatalf("T16: expiry %v", exp)
@@ -678,7 +698,7 @@ func testT16(t *testing.T, ns func(*testing.T) store.Store) {
 		t.Fatalf("T16: typers = %v", got)
 	}
 	e.clock.Advance(4 * time.Second)
-	_, err = e.in.Typing(e.ctx, th.ID, "agent-1") // refreshed
+	_, err = e.in.MarkTyping(e.ctx, th.ID, "agent-1") // refreshed
 	e.must(err)
 	e.clock.Advance(4 * time.Second)
 	if got := e.in.Typers(th.ID); len(got) != 1 {
@@ -688,7 +708,7 @@ func testT16(t *testing.T, ns func(*testing.T) store.Store) {
 	if got := e.in.Typers(th.ID); len(got) != 0 {
 		t.Fatalf("T16: the indicator expires by itself: %v", got)
 	}
-	_, err = e.in.Typing(e.ctx, th.ID, "agent-1")
+	_, err = e.in.MarkTyping(e.ctx, th.ID, "agent-1")
 	e.must(err)
 	e.send(th.ID, "sent") // by agent-1: ends the indicator
 	if got := e.in.Typers(th.ID); len(got) != 0 {
@@ -771,7 +791,7 @@ func testT20(t *testing.T, ns func(*testing.T) store.Store) {
 		t.Fatalf("T20: first event %+v", first)
 	}
 	<-sub.C()
-	_, err := e.in.Read(e.ctx, th.ID)
+	_, err := e.in.MarkRead(e.ctx, th.ID)
 	e.must(err)
 	ev := <-sub.C()
 	if ev.Type != inbox.EventThreadRead || ev.Missed != 5 || sub.Missed() != 5 {
@@ -831,13 +851,21 @@ func testM2(t *testing.T, ns func(*testing.T) store.Store) {
 	if got.Counts[status.Delivered] != 1 || got.Counts[status.Failed] != 1 || got.Counts.Total() != 2 {
 		t.Fatalf("M2/S5: counts %v", got.Counts)
 	}
-	p1, err := e.in.Deliveries(e.ctx, m.ID, "", 1)
+	p1, err := e.in.Deliveries(e.ctx, inbox.DeliveryQuery{MessageID: m.ID, Limit: 1})
 	e.must(err)
-	p2, err := e.in.Deliveries(e.ctx, m.ID, p1.Next, 1)
+	p2, err := e.in.Deliveries(e.ctx, inbox.DeliveryQuery{MessageID: m.ID, Cursor: p1.Next, Limit: 1})
 	e.must(err)
 	all, rest := p1.Deliveries, p2.Deliveries
 	if len(all) != 1 || len(rest) != 1 || all[0].ContactID != helene.ID || rest[0].Status.Current != status.Failed {
 		t.Fatalf("M2: every recipient's status: %+v %+v", all, rest)
+	}
+	var each []string
+	for d, err := range e.in.AllDeliveries(e.ctx, inbox.DeliveryQuery{MessageID: m.ID, Limit: 1}) {
+		e.must(err)
+		each = append(each, d.ContactID)
+	}
+	if !slices.Equal(each, []string{all[0].ContactID, rest[0].ContactID}) {
+		t.Fatalf("M2: AllDeliveries = %v", each)
 	}
 }
 

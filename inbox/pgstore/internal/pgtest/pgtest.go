@@ -1,23 +1,3 @@
-// Package pgtest gives pgstore's tests a real PostgreSQL server: the one
-// PARLEY_POSTGRES_DSN names, or a throw-away cluster it creates in a
-// temporary directory, listening only on a Unix socket there, and removes
-// afterwards.
-//
-// PostgreSQL refuses to run as root. When the tests run as root, the
-// cluster runs as Debian's "postgres" user (runuser -u postgres --) in a
-// directory that user owns.
-//
-// Without a server the tests skip, saying how to install one, unless
-// PARLEY_REQUIRE_POSTGRES=1, when they fail.
-//
-// # Concurrency
-//
-// A Server is safe for concurrent use once Start has returned.
-//
-// # Errors
-//
-// Start records why no server is available; Require reports it through
-// testing.TB as a skip or a failure.
 package pgtest
 
 import (
@@ -46,8 +26,8 @@ const (
 )
 
 // installHint says how to get PostgreSQL.
-const installHint = "install PostgreSQL (Debian: apt-get update && apt-get install -y postgresql) " +
-	"or set " + EnvDSN + " to a server's connection string"
+const installHint = "install PostgreSQL (Debian: apt-get install -y postgresql) and the tests start a " +
+	"throw-away server, or set " + EnvDSN + " to a server's connection string"
 
 // Server is a PostgreSQL server for tests.
 type Server struct {
@@ -76,6 +56,14 @@ func Start() *Server {
 
 // Err returns why no server is available, nil when one is.
 func (s *Server) Err() error { return s.err }
+
+// SkipNotice is the one line a test binary prints on stderr when its tests
+// skip for want of a server, so that "go test" without -v still says so:
+// why, how to get a server, and how to make it a failure.
+func (s *Server) SkipNotice(pkg string) string {
+	return fmt.Sprintf("%s: PostgreSQL tests skipped: no server (%v); %s; %s=1 makes this a failure",
+		pkg, s.err, installHint, EnvRequire)
+}
 
 // Required reports whether EnvRequire asks for a server.
 func Required() bool { return os.Getenv(EnvRequire) == "1" }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/parleyhq/parley/inbox/store"
-	"github.com/parleyhq/parley/internal/textindex"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 )
 
 func ExampleParseQuery() {

@@ -1,6 +1,7 @@
 package textindex
 
 import (
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -253,6 +254,52 @@ func MatchMessage(text string, terms []string) bool {
 		if !slices.Contains(have, w) {
 			return false
 		}
+	}
+	return true
+}
+
+// MatchThread reports whether a thread matches q (T13): its subject matches
+// (MatchSubject), or, when q holds terms that require message words, one of
+// the texts of its messages holds them all (MatchMessage). A phone query
+// matches the subject only; the zero Search matches every thread.
+func MatchThread(s store.Snapshot, q store.Search, texts iter.Seq[string]) bool {
+	if MatchSubject(s, q) {
+		return true
+	}
+	if q.Phone != "" || len(MessageTerms(q.Terms)) == 0 {
+		return false
+	}
+	for text := range texts {
+		if MatchMessage(text, q.Terms) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsWord reports whether s is one word as MessageWords and SubjectWords
+// split text: not empty, valid UTF-8, made only of letters, digits and
+// marks. It changes no matching rule; it tells an index which of a
+// subject's words a term can match: a term that is a word prefixes one of
+// SubjectWords exactly when it prefixes one of those that are words, since
+// every other entry (a whitespace chunk holding punctuation, such as an
+// e-mail address) starts with a word of its own.
+func IsWord(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				return false
+			}
+		}
+		if !isWordRune(r) {
+			return false
+		}
+		i += size
 	}
 	return true
 }

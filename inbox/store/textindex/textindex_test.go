@@ -10,8 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 	"github.com/parleyhq/parley/internal/fold"
-	"github.com/parleyhq/parley/internal/textindex"
 )
 
 // T13: the query box gives either folded terms or a phone search.
@@ -147,7 +147,8 @@ func TestAppendMessageWords_reusesBuffer(t *testing.T) {
 }
 
 func FuzzTokenisers(f *testing.F) {
-	for _, s := range []string{"", "Hélène", "06 12 34 56 78", "+33612345678", "jean-pierre@x.fr", "ÆØ ß", "\xff\xfe", "+1 (201) 555-0123"} {
+	for _, s := range []string{"", "Hélène", "06 12 34 56 78", "+33612345678", "jean-pierre@x.fr", "ÆØ ß", "\xff\xfe", "+1 (201) 555-0123",
+		"marie.martin12@gmail.com", "é\u0301x-y"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -180,6 +181,24 @@ func FuzzTokenisers(f *testing.F) {
 		}
 		if !slices.Equal(words, textindex.AppendMessageWords(nil, s)) {
 			t.Fatal("AppendMessageWords(nil) differs from MessageWords")
+		}
+		// T13: a term that is a word matches a subject exactly when it
+		// prefixes one of the subject's words that are words.
+		for _, w := range words {
+			if !textindex.IsWord(w) {
+				t.Fatalf("MessageWords(%q): %q is not a word", s, w)
+			}
+		}
+		email := store.Snapshot{FirstName: s, Email: s + "@x.fr"}
+		subj := textindex.SubjectWords(email)
+		for _, term := range append(q.Terms, words...) {
+			if !textindex.IsWord(term) {
+				continue
+			}
+			onlyWords := slices.ContainsFunc(subj, func(w string) bool { return textindex.IsWord(w) && strings.HasPrefix(w, term) })
+			if got := textindex.MatchSubject(email, store.Search{Terms: []string{term}}); got != onlyWords {
+				t.Fatalf("term %q on %q: MatchSubject %v, prefix of a word %v", term, subj, got, onlyWords)
+			}
 		}
 	})
 }
@@ -221,5 +240,39 @@ func TestPhoneForms_fastPathMatchesParser(t *testing.T) {
 		slow := textindex.PhoneForms(p + " ") // not E.164 as given: full parser
 		fast := textindex.PhoneForms(p)
 		sameSet(t, slow, fast)
+	}
+}
+
+// T13: a thread matches by its subject, or for terms by one of its
+// messages holding every word; a phone query and punctuation-only terms
+// never match by message.
+func TestMatchThread_T13(t *testing.T) {
+	snap := store.Snapshot{FirstName: "Hélène", LastName: "Dupont", Phone: "+33612345678"}
+	texts := slices.Values([]string{"Bonjour, le parking est-il gratuit ?", "Merci 0612 fois"})
+	for q, want := range map[string]bool{
+		"helene":          true,  // subject
+		"parking gratuit": true,  // one message holds both words
+		"parking merci":   false, // two messages, not one
+		"est-il":          true,  // the words of a punctuated term
+		"06 12":           true,  // phone forms
+		"0612 merci":      true,  // digits among terms: words of a message
+		"0612 parking":    false, // neither the subject nor one message
+		"martin":          false,
+		"-":               false, // requires no message word
+		"":                true,
+	} {
+		if got := textindex.MatchThread(snap, textindex.ParseQuery(q), texts); got != want {
+			t.Errorf("MatchThread(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
+
+// T13: IsWord accepts exactly the words the tokenisers produce.
+func TestIsWord_T13(t *testing.T) {
+	for s, want := range map[string]bool{"": false, "marie": true, "hélène": true, "e\u0301": true, "jean-pierre": false,
+		"a@b": false, "42": true, "h\xc3": false, "a b": false, "ß": true} {
+		if got := textindex.IsWord(s); got != want {
+			t.Errorf("IsWord(%q) = %v, want %v", s, got, want)
+		}
 	}
 }

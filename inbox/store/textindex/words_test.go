@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/parleyhq/parley/internal/textindex"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 )
 
 // T13, T14: the Splitter finds exactly the words MessageWords finds, on

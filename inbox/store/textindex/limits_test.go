@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley/inbox/store"
-	"github.com/parleyhq/parley/internal/textindex"
+	"github.com/parleyhq/parley/inbox/store/textindex"
 )
 
 // maxEntry bounds the bytes of any word or form the tokenisers return,
