@@ -43,7 +43,7 @@ func benchThreads() int {
 }
 
 // benchSizes returns the sizes of BenchmarkSearchSizes.
-func benchSizes(b *testing.B) []int {
+func benchSizes(tb testing.TB) []int {
 	v := os.Getenv("PARLEY_PG_BENCH_SIZES")
 	if v == "" {
 		return []int{10_000, 200_000, 1_000_000}
@@ -52,7 +52,7 @@ func benchSizes(b *testing.B) []int {
 	for _, f := range strings.Split(v, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {
-			b.Fatalf("PARLEY_PG_BENCH_SIZES=%q: %q is not a size", v, f)
+			tb.Fatalf("PARLEY_PG_BENCH_SIZES=%q: %q is not a size", v, f)
 		}
 		sizes = append(sizes, n)
 	}
@@ -123,25 +123,25 @@ func benchPool(tb testing.TB, n int) *pgxpool.Pool {
 
 // setupBench returns the data set of n threads, loading it first when its
 // schema is empty.
-func setupBench(b *testing.B, n int) *benchEnv {
-	b.Helper()
+func setupBench(tb testing.TB, n int) *benchEnv {
+	tb.Helper()
 	ctx := context.Background()
-	pool := benchPool(b, n)
+	pool := benchPool(tb, n)
 	s, err := pgstore.Open(ctx, pool, fmt.Sprintf("bench-%d", n))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	env := &benchEnv{pool: pool, store: s, threads: n}
 	var have int
 	if err := pool.QueryRow(ctx, "SELECT count(*) FROM parley_threads WHERE tenant_id = $1", s.TenantID()).Scan(&have); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	if have == 0 {
 		start := time.Now()
 		if err := env.load(ctx); err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
-		b.Logf("loaded %d threads, %d messages in %v (%s)", n, 3*n, time.Since(start).Round(time.Second), env.loadLog)
+		tb.Logf("loaded %d threads, %d messages in %v (%s)", n, 3*n, time.Since(start).Round(time.Second), env.loadLog)
 	}
 	rows, err := pool.Query(ctx, `SELECT phone FROM parley_threads WHERE tenant_id = $1 AND subject_kind = 1 AND NOT dormant LIMIT 1000`, s.TenantID())
 	if err == nil {
@@ -154,7 +154,7 @@ func setupBench(b *testing.B, n int) *benchEnv {
 		}
 	}
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return env
 }
@@ -713,20 +713,27 @@ func BenchmarkApplyStatus(b *testing.B) {
 	}
 }
 
-// TestExplainListPlans prints the EXPLAIN plans of a few list and search
-// queries on the benchmark data set when PARLEY_PG_EXPLAIN=1 (run after the
-// benchmarks have loaded it), and checks that none reads the threads table
+// TestExplainListPlans prints the EXPLAIN (ANALYZE, BUFFERS) plans of a
+// few list and search queries on the benchmark data set of every size of
+// PARLEY_PG_BENCH_SIZES (loaded first when missing) when
+// PARLEY_PG_EXPLAIN=1, and checks that none reads the threads table
 // sequentially.
 func TestExplainListPlans(t *testing.T) {
 	if os.Getenv("PARLEY_PG_EXPLAIN") != "1" {
 		t.Skip("set PARLEY_PG_EXPLAIN=1 to explain the list queries on the benchmark data set")
 	}
 	ctx := context.Background()
-	pool := benchPool(t, benchThreads())
-	s, err := pgstore.Open(ctx, pool, fmt.Sprintf("bench-%d", benchThreads()))
-	if err != nil {
-		t.Fatal(err)
+	for _, n := range benchSizes(t) {
+		env := setupBench(t, n)
+		t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) { explainListPlans(ctx, t, env) })
 	}
+}
+
+// explainListPlans logs the plans of typical list queries on env's data
+// set, with their run times and buffers, and fails t when one reads
+// parley_threads sequentially.
+func explainListPlans(ctx context.Context, t *testing.T, env *benchEnv) {
+	s, pool := env.store, env.pool
 	for _, q := range []store.ThreadQuery{
 		{},
 		{Status: store.Unread, Lifecycle: store.Open},
