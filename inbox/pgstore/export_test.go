@@ -112,13 +112,20 @@ func WindowKeys(tenant int64, pin bool, from, to int64) []string {
 	return windowKeys(tenant, pin, from, to)
 }
 
-// HitsSQL returns the query that collects the order keys of every match
-// of q's search, as a collecting plan does before it sorts them.
+// HitsSQL returns the query that collects the order keys of every
+// candidate of q's search (its subject keys or its thread's message words
+// match), as a collecting plan does before it sorts them.
 func (s *Store) HitsSQL(q store.ThreadQuery) (string, []any) {
 	args := []any{s.tenant}
-	conds, match := s.listConds(&q, collectSearch, nil, func(v any) string {
+	conds, match, _ := s.listConds(&q, collectSearch, nil, func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	})
 	return hitsSQL(append(conds, match)), args
+}
+
+// CollectSQL returns the query that reads a page of q by collecting every
+// match of its search (no window).
+func (s *Store) CollectSQL(q store.ThreadQuery) (string, []any) {
+	return s.threadsSQL(&q, collectSearch, nil)
 }

@@ -381,3 +381,90 @@ func TestWindowMarkers(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchChecksMessagesOfAPage checks that a collected search of
+// several message words (T13: one message holds them all) looks at the
+// messages of the sorted candidates only until a page is full, not at those
+// of every thread whose words match: the first page is memstore's, and
+// the probes of parley_messages are at most the candidates that come
+// before the page's last thread.
+func TestSearchChecksMessagesOfAPage(t *testing.T) {
+	ctx := context.Background()
+	pool := server.Pool(t)
+	s := openStore(t, pool)
+	ref := memstore.New()
+	writeFilterThreads(t, s, ref)
+	q := store.ThreadQuery{Search: textindex.ParseQuery("annulation spa"), Now: t0, Limit: 1000}
+	all, err := ref.Threads(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Limit = 3
+	if len(all) <= q.Limit {
+		t.Fatalf("%d matches, want more than a page", len(all))
+	}
+	hits, args := s.HitsSQL(q)
+	rows, err := pool.Query(ctx, hits+" ORDER BY list_pin, list_rank, id", args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type hit struct {
+		ID   string
+		Pin  bool
+		Rank int64
+	}
+	candidates, err := pgx.CollectRows(rows, pgx.RowToStructByPos[hit])
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := slices.IndexFunc(candidates, func(h hit) bool { return h.ID == all[q.Limit-1].ID }) + 1
+	if last == 0 || last >= len(candidates) {
+		t.Fatalf("the page's last thread is candidate %d of %d, want one before the last", last, len(candidates))
+	}
+	got, err := s.ThreadsWithPlan(ctx, q, pgstore.PlanCollectSearch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(threadIDs(got), threadIDs(all[:q.Limit])) {
+		t.Fatalf("page %v, memstore: %v", threadIDs(got), threadIDs(all[:q.Limit]))
+	}
+	sql, args := s.CollectSQL(q)
+	var js []byte
+	if err := pool.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, args...).Scan(&js); err != nil {
+		t.Fatal(err)
+	}
+	if probes := relationLoops(t, js, "parley_messages"); probes > last {
+		t.Errorf("%d probes of the candidates' messages, want at most %d of %d candidates: %s", probes, last, len(candidates), js)
+	}
+}
+
+// relationLoops returns how many times the scans of table ran in an
+// EXPLAIN (ANALYZE, FORMAT JSON) plan.
+func relationLoops(t *testing.T, js []byte, table string) int {
+	t.Helper()
+	type node struct {
+		Relation string  `json:"Relation Name"`
+		Loops    float64 `json:"Actual Loops"`
+		Plans    []json.RawMessage
+	}
+	var plans []struct{ Plan json.RawMessage }
+	if err := json.Unmarshal(js, &plans); err != nil || len(plans) != 1 {
+		t.Fatalf("EXPLAIN output %s: %v", js, err)
+	}
+	n := 0
+	var walk func(json.RawMessage)
+	walk = func(raw json.RawMessage) {
+		var p node
+		if err := json.Unmarshal(raw, &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Relation == table {
+			n += int(p.Loops)
+		}
+		for _, c := range p.Plans {
+			walk(c)
+		}
+	}
+	walk(plans[0].Plan)
+	return n
+}

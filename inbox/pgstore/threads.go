@@ -413,7 +413,7 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, window []string)
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	conds, match := s.listConds(q, plan, window, arg)
+	conds, match, check := s.listConds(q, plan, window, arg)
 	lifecycles := []string{"NOT closed", "closed"}
 	switch q.Lifecycle {
 	case store.Open:
@@ -434,9 +434,16 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, window []string)
 		if match != "" {
 			conds = append(conds, match)
 		}
+		page := "SELECT id FROM hits ORDER BY " + listOrder + " LIMIT " + limit
+		if check != "" {
+			// The check runs on the sorted matches until a page passes it
+			// (OFFSET 0 keeps it out of the sort's input), not on every
+			// match of the window.
+			page = "SELECT id FROM (SELECT id, list_pin, list_rank FROM hits ORDER BY " + listOrder +
+				" OFFSET 0) AS h WHERE " + check + " LIMIT " + limit
+		}
 		return "WITH hits AS MATERIALIZED (" + hitsSQL(conds) + ") SELECT " + threadCols +
-			" FROM parley_threads WHERE tenant_id = $1 AND id IN (" +
-			"SELECT id FROM hits ORDER BY " + listOrder + " LIMIT " + limit + ") ORDER BY " + listOrder, args
+			" FROM parley_threads WHERE tenant_id = $1 AND id IN (" + page + ") ORDER BY " + listOrder, args
 	}
 
 	walk := func(where string) string {
@@ -480,8 +487,16 @@ func hitsSQL(conds []string) string {
 // listConds returns the conditions of the threads q reads with plan: its
 // filters (on the columns for a walk, with markers for a collected search),
 // the window markers of a collected search when there are some, and its
-// cursor; and the condition of its search ("" for none).
-func (s *Store) listConds(q *store.ThreadQuery, plan listPlan, window []string, arg func(any) string) (conds []string, match string) {
+// cursor; the condition of its search ("" for none); and, for a collected
+// search of several message words, the check of a collected match h that
+// its subject keys match or one of its messages holds every word.
+//
+// A walk checks the whole search on each thread. A collected search
+// collects the threads whose subject keys or message words match, which
+// the GIN index answers alone (no row is read but to check its tenant and
+// dormant flag), and leaves the check of its messages to the sorted
+// matches, as many as a page needs.
+func (s *Store) listConds(q *store.ThreadQuery, plan listPlan, window []string, arg func(any) string) (conds []string, match, check string) {
 	if plan == collectSearch {
 		conds = s.markedConds(q, arg)
 		if len(window) > 0 {
@@ -494,25 +509,29 @@ func (s *Store) listConds(q *store.ThreadQuery, plan listPlan, window []string, 
 		conds = append(conds, "("+listOrder+") > ("+arg(!q.After.Favourite)+", "+arg(listRank(q.After.SortTime))+", "+arg(q.After.ID)+")")
 	}
 	if q.Search.IsZero() {
-		return conds, ""
+		return conds, "", ""
 	}
 	subject, message := searchKeys(s.tenant, q.Search)
 	sk := arg(subject) + "::text[]"
 	match = "search_keys @> " + sk
-	if len(message) > 0 {
-		mk := arg(message) + "::text[]"
-		words := "message_words @> " + mk
-		if len(message) > 1 {
-			// The thread holds every word; check that one message does.
-			// OFFSET 0 keeps the check a per-row probe of the thread's
-			// messages: without it PostgreSQL may hash every matching
-			// message of the tenant first.
-			words = "(" + words + " AND EXISTS (SELECT 1 FROM parley_messages m WHERE m.tenant_id = $1" +
-				" AND m.thread_id = parley_threads.id AND m.search_words @> " + mk + " OFFSET 0))"
-		}
-		match = "(" + match + " OR " + words + ")"
+	if len(message) == 0 {
+		return conds, match, ""
 	}
-	return conds, match
+	mk := arg(message) + "::text[]"
+	if len(message) == 1 {
+		return conds, "(" + match + " OR message_words @> " + mk + ")", ""
+	}
+	// The thread holds every word; check that one message does.
+	if plan == collectSearch {
+		return conds, "(" + match + " OR message_words @> " + mk + ")",
+			"(EXISTS (SELECT 1 FROM parley_threads t WHERE t.tenant_id = $1 AND t.id = h.id AND t.search_keys @> " + sk + ")" +
+				" OR EXISTS (SELECT 1 FROM parley_messages m WHERE m.tenant_id = $1 AND m.thread_id = h.id AND m.search_words @> " + mk + "))"
+	}
+	// OFFSET 0 keeps the check a per-row probe of the thread's messages:
+	// without it PostgreSQL may hash every matching message of the tenant
+	// first.
+	return conds, "(" + match + " OR (message_words @> " + mk + " AND EXISTS (SELECT 1 FROM parley_messages m WHERE m.tenant_id = $1" +
+		" AND m.thread_id = parley_threads.id AND m.search_words @> " + mk + " OFFSET 0)))", ""
 }
 
 // Counters implements store.Store: one pass over the unread index, grouped
