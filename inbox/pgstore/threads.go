@@ -434,16 +434,18 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, window []string)
 		if match != "" {
 			conds = append(conds, match)
 		}
+		with := "WITH hits AS MATERIALIZED (" + hitsSQL(conds) + ")"
 		page := "SELECT id FROM hits ORDER BY " + listOrder + " LIMIT " + limit
 		if check != "" {
 			// The check runs on the sorted matches until a page passes it
 			// (OFFSET 0 keeps it out of the sort's input), not on every
-			// match of the window.
-			page = "SELECT id FROM (SELECT id, list_pin, list_rank FROM hits ORDER BY " + listOrder +
-				" OFFSET 0) AS h WHERE " + check + " LIMIT " + limit
+			// match of the window; the page is materialised so that it is
+			// computed once, whatever join the planner picks.
+			with += ", page AS MATERIALIZED (SELECT id FROM (SELECT id, list_pin, list_rank FROM hits ORDER BY " + listOrder +
+				" OFFSET 0) AS h WHERE " + check + " LIMIT " + limit + ")"
+			page = "SELECT id FROM page"
 		}
-		return "WITH hits AS MATERIALIZED (" + hitsSQL(conds) + ") SELECT " + threadCols +
-			" FROM parley_threads WHERE tenant_id = $1 AND id IN (" + page + ") ORDER BY " + listOrder, args
+		return with + " SELECT " + threadCols + " FROM parley_threads WHERE tenant_id = $1 AND id IN (" + page + ") ORDER BY " + listOrder, args
 	}
 
 	walk := func(where string) string {
@@ -521,15 +523,15 @@ func (s *Store) listConds(q *store.ThreadQuery, plan listPlan, window []string, 
 	if len(message) == 1 {
 		return conds, "(" + match + " OR message_words @> " + mk + ")", ""
 	}
-	// The thread holds every word; check that one message does.
+	// The thread holds every word; check that one message does. OFFSET 0
+	// keeps each check a per-row probe of the thread's row and messages:
+	// without it PostgreSQL may hash every matching thread or message of
+	// the tenant first.
 	if plan == collectSearch {
 		return conds, "(" + match + " OR message_words @> " + mk + ")",
-			"(EXISTS (SELECT 1 FROM parley_threads t WHERE t.tenant_id = $1 AND t.id = h.id AND t.search_keys @> " + sk + ")" +
-				" OR EXISTS (SELECT 1 FROM parley_messages m WHERE m.tenant_id = $1 AND m.thread_id = h.id AND m.search_words @> " + mk + "))"
+			"(EXISTS (SELECT 1 FROM parley_threads t WHERE t.tenant_id = $1 AND t.id = h.id AND t.search_keys @> " + sk + " OFFSET 0)" +
+				" OR EXISTS (SELECT 1 FROM parley_messages m WHERE m.tenant_id = $1 AND m.thread_id = h.id AND m.search_words @> " + mk + " OFFSET 0))"
 	}
-	// OFFSET 0 keeps the check a per-row probe of the thread's messages:
-	// without it PostgreSQL may hash every matching message of the tenant
-	// first.
 	return conds, "(" + match + " OR (message_words @> " + mk + " AND EXISTS (SELECT 1 FROM parley_messages m WHERE m.tenant_id = $1" +
 		" AND m.thread_id = parley_threads.id AND m.search_words @> " + mk + " OFFSET 0)))", ""
 }
