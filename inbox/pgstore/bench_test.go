@@ -142,6 +142,16 @@ func setupBench(tb testing.TB, n int) *benchEnv {
 			tb.Fatal(err)
 		}
 		tb.Logf("loaded %d threads, %d messages in %v (%s)", n, 3*n, time.Since(start).Round(time.Second), env.loadLog)
+	} else {
+		// A data set kept from an earlier run may have been migrated since
+		// (a migration that rewrites the threads table leaves no page
+		// all-visible, and index-only scans then visit the heap): VACUUM,
+		// as the migration asks, which finds nothing to do otherwise.
+		start := time.Now()
+		if _, err := pool.Exec(ctx, "VACUUM parley_threads"); err != nil {
+			tb.Fatal(err)
+		}
+		tb.Logf("kept data set of %d threads, VACUUM in %v", n, time.Since(start).Round(time.Millisecond))
 	}
 	rows, err := pool.Query(ctx, `SELECT phone FROM parley_threads WHERE tenant_id = $1 AND subject_kind = 1 AND NOT dormant LIMIT 1000`, s.TenantID())
 	if err == nil {
