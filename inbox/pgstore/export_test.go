@@ -50,7 +50,10 @@ func (s *Store) ThreadsSQL(ctx context.Context, q store.ThreadQuery) (string, []
 			return "", nil, err
 		}
 		if b.first != nil {
-			keys, _ = b.window(s.tenant, k)
+			var whole bool
+			if keys, whole = b.window(s.tenant, k); whole {
+				keys = nil
+			}
 		}
 	}
 	sql, args := s.threadsSQL(&q, collectSearch, keys)

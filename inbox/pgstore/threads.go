@@ -106,13 +106,16 @@ const (
 // out comes after every match kept. A window that does not fill the page
 // grows by windowGrowth until it holds the rest of the list.
 //
-// k is sized from the planner's estimates of the matches. The position of
+// A search estimated to match at most collectPages pages of threads
+// collects them all, which visits no more rows than a window would. k is
+// sized from the planner's estimates of the matches. The position of
 // the k-th entry is counted in the list-order index up to exactWindow
 // entries; a wider window is extrapolated from the ranks those entries
 // span (a window that holds more or fewer entries than k only costs more
 // heap visits or another read).
 const (
-	windowPages  = 4
+	collectPages = 4
+	windowPages  = 2
 	windowGrowth = 8
 	exactWindow  = 4096
 )
@@ -126,7 +129,7 @@ type searchEstimate struct {
 
 // window returns the number of list entries a first window of a search
 // spans to hold windowPages pages of limit matches, or 0 when the search
-// matches so few threads that all are collected. A search is taken to
+// matches at most collectPages pages of threads, which are all collected. A search is taken to
 // match the same share of every filter's threads: the filters keep found ×
 // kept/listed matches, and a window of k list entries holds k ×
 // matches/listed of them. The window follows the share of the list a
@@ -136,10 +139,10 @@ func (e searchEstimate) window(limit int) int64 {
 	listed := max(e.listed, 1)
 	found := min(max(e.found, 1), listed)
 	matches := max(found*e.kept/listed, 1)
-	want := float64(windowPages * limit)
-	if matches <= want {
+	if matches <= float64(collectPages*limit) {
 		return 0
 	}
+	want := float64(windowPages * limit)
 	return int64(min(want*listed/matches, math.MaxInt32)) + int64(limit)
 }
 
@@ -161,10 +164,12 @@ func (s *Store) search(ctx context.Context, q *store.ThreadQuery) ([]store.Threa
 }
 
 // readWindowed reads the page of a search inside a window of k list
-// entries after the cursor (0: the rest of the list, which the window
-// markers still keep to the threads from the cursor's bucket on), widening
-// it until the page is full or the window holds the rest of the list. The
-// window's end is counted up to exact entries, and extrapolated beyond.
+// entries after the cursor (0: the rest of the list), widening it until the
+// page is full or the window holds the rest of the list. The window's end
+// is counted up to exact entries, and extrapolated beyond. A window that
+// holds the rest of the list is read without window markers: its buckets
+// would name most of the list, whose long posting lists the index scan
+// would read for nothing (the cursor's condition keeps the page after it).
 func (s *Store) readWindowed(ctx context.Context, q *store.ThreadQuery, k, exact int64) ([]store.Thread, error) {
 	for {
 		b, err := s.listBounds(ctx, q, k, exact)
@@ -172,6 +177,9 @@ func (s *Store) readWindowed(ctx context.Context, q *store.ThreadQuery, k, exact
 			return []store.Thread{}, err // nothing follows the cursor
 		}
 		keys, whole := b.window(s.tenant, k)
+		if whole {
+			keys = nil
+		}
 		page, err := s.readThreads(ctx, q, collectSearch, keys)
 		if err != nil || len(page) >= q.Limit || whole {
 			return page, err
