@@ -59,12 +59,14 @@
 //     posting lists of its keys and markers in one index scan and visits
 //     only the threads that match both. The planner's statistics of the
 //     keys say how many threads a search finds, without reading an index:
-//     few matches are collected from the GIN index with their order keys
-//     and sorted; more are collected inside a window of the first entries
-//     of the list from the cursor, which the same index holds as markers of
-//     the buckets of list rank each thread is in, so the scan intersects
-//     the keys, the filters and the window before it visits a row; the
-//     window widens until a page is full. Its size follows the share of the
+//     a search that matches a quarter of the list or more walks it in order
+//     and checks each thread on its row, which meets a page after a few
+//     threads; few matches are collected from the GIN index with their
+//     order keys and sorted; more are collected inside a window of the
+//     first entries of the list from the cursor, which the same index
+//     holds as markers of the buckets of list rank each thread is in, so
+//     the scan intersects the keys, the filters and the window before it
+//     visits a row; the window widens until a page is full. Its size follows the share of the
 //     list a search matches, not a count of matches, so the plan does not
 //     change with the size of the list. A search of several message words
 //     also checks that one message of the thread holds them all, through

@@ -43,6 +43,10 @@ func (s *Store) ThreadsSQL(ctx context.Context, q store.ThreadQuery) (string, []
 	if err != nil {
 		return "", nil, err
 	}
+	if est.walks() {
+		sql, args := s.threadsSQL(&q, walkList, nil)
+		return sql, args, nil
+	}
 	var keys []string
 	if k := est.window(q.Limit); k > 0 || q.After != nil {
 		b, err := s.listBounds(ctx, &q, k, exactWindow)
@@ -89,6 +93,12 @@ func (s *Store) ThreadsWindowed(ctx context.Context, q store.ThreadQuery, k, exa
 // the search keys find.
 func SearchWindow(listed, kept, found float64, limit int) int64 {
 	return searchEstimate{listed: listed, kept: kept, found: found}.window(limit)
+}
+
+// SearchWalks reports whether Threads walks the list for a search, given
+// the planner's estimates: listed threads, threads the search keys find.
+func SearchWalks(listed, found float64) bool {
+	return searchEstimate{listed: listed, found: found}.walks()
 }
 
 // SearchEstimate returns the planner's estimates Threads sizes q's search
