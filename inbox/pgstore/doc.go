@@ -59,7 +59,7 @@
 //     posting lists of its keys and markers in one index scan and visits
 //     only the threads that match both. The planner's statistics of the
 //     keys say how many threads a search finds, without reading an index:
-//     a search that matches a quarter of the list or more walks it in order
+//     a search that matches a tenth of the list or more walks it in order
 //     and checks each thread on its row, which meets a page after a few
 //     threads; few matches are collected from the GIN index with their
 //     order keys and sorted; more are collected inside a window of the

@@ -150,12 +150,13 @@ func (e searchEstimate) window(limit int) int64 {
 // must match to walk the list in order, checking each thread on its row:
 // a page then costs about Limit/walkShare row checks in each lifecycle and
 // category range, fewer than the heap visits and posting lists of a window
-// (EXPLAIN ANALYZE at 1M threads: message words in a third of the threads,
-// 12 ms walking, 47-79 ms in windows). Like the window, the choice follows
+// (at 1M threads, two message words the planner takes to be in a tenth to a
+// quarter of the threads: 12-14 ms walking, 35-115 ms in windows, whose
+// page check of the words' message rejects many candidates). Like the window, the choice follows
 // the share of the list a search matches, not its number of matches, so it
 // does not change with the size of the list. (A walk costs more in a range
 // the matches avoid, which a share this high makes unlikely.)
-const walkShare = 0.25
+const walkShare = 0.1
 
 // walks reports whether a search walks the list (see walkShare).
 func (e searchEstimate) walks() bool {
