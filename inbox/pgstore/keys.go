@@ -172,10 +172,12 @@ var windowLevels = [...]uint{32, 35, 38, 41, 44, 47}
 
 // maxWindowBuckets is the most buckets a window names in each group: the
 // narrowest width that needs no more is taken, so that a window holds at
-// most about a quarter more entries than it should (a bucket of that
-// width is at most about an eighth of the window's span, the next width
-// down needing more than maxWindowBuckets).
-const maxWindowBuckets = 64
+// most about twice the entries it should (a bucket of that width is at
+// most about half the window's span). More buckets fit the window closer,
+// but the planner prices each marker as an index search: at 64 buckets it
+// chose a sequential scan of 10,000 threads, whose array checks took
+// 390 ms.
+const maxWindowBuckets = 16
 
 // windowKeys returns the window markers of the threads of one group
 // (favourites when pin is false) whose list rank is from `from` to `to`, or
