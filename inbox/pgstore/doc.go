@@ -47,21 +47,30 @@
 //     page starts after the cursor with one row comparison (keyset). "Any"
 //     lifecycle or category becomes a UNION ALL of branches that each read
 //     at most one page from the front of their index range.
-//   - Search (T13) is array containment on GIN indexes: a thread stores
+//   - Search (T13) is array containment on one GIN index: a thread stores
 //     every prefix of its subject words and phone digit forms, and the
 //     whole words of all its messages (kept with each message written; a
 //     message also keeps its own words), all tokenised by
 //     inbox/store/textindex exactly as every Parley store does, so PostgreSQL
-//     matches like inbox/memstore. The planner's statistics of those keys
-//     say how many threads a search matches, without reading an index: few
-//     are collected from the GIN indexes with their order keys and sorted;
-//     more are collected among the favourites and the newest threads of
-//     the list first (the GIN bitmaps intersected with a B-tree range on
-//     the list rank), widening that window until a page is full; matches
-//     of very frequent keys are found by walking the list and checking
-//     each thread on its row, which meets a page after a few threads. A
-//     search of several message words also checks that one message of the
-//     thread holds them all, through that thread's messages.
+//     matches like inbox/memstore. The same index holds the thread's
+//     filter state as markers (unread, favourite, muted, archived,
+//     category, assignee; a column PostgreSQL computes from the flags,
+//     migration 6), so a search inside a selective filter intersects the
+//     posting lists of its keys and markers in one index scan and visits
+//     only the threads that match both. The planner's statistics of the
+//     keys say how many threads a search finds, without reading an index:
+//     a search that matches a tenth of the list or more walks it in order
+//     and checks each thread on its row, which meets a page after a few
+//     threads; few matches are collected from the GIN index with their
+//     order keys and sorted; more are collected inside a window of the
+//     first entries of the list from the cursor, which the same index
+//     holds as markers of the buckets of list rank each thread is in, so
+//     the scan intersects the keys, the filters and the window before it
+//     visits a row; the window widens until a page is full. Its size follows the share of the
+//     list a search matches, not a count of matches, so the plan does not
+//     change with the size of the list. A search of several message words
+//     also checks that one message of the thread holds them all, through
+//     that thread's messages.
 //   - A visibility window (T17) that keeps few threads collects them from
 //     an index on (tenant, last activity); a wider one walks the list.
 //   - WriteDelivery is one statement that locks the delivery, checks its

@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/parleyhq/parley/inbox/store"
@@ -27,31 +28,39 @@ func MessageKeys(tenant int64, text string) []string {
 func ListRank(t time.Time) int64 { return listRank(t) }
 func Micros(t time.Time) int64   { return micros(t) }
 
-// ThreadsSQL returns the list query of q as Threads would run it, for
-// EXPLAIN in the benchmark.
+// ThreadsSQL returns the list query of q as Threads would run it first,
+// for EXPLAIN in the benchmark.
 func (s *Store) ThreadsSQL(ctx context.Context, q store.ThreadQuery) (string, []any, error) {
-	plan, matches, err := s.threadsPlan(ctx, &q)
-	if err != nil {
-		return "", nil, err
-	}
-	var cut *int64
-	if plan == collectSearch && matches > windowPages*float64(q.Limit) {
-		// The first window, which a full page needs no other.
-		k, err := s.windowSize(ctx, &q, matches)
+	if q.Search.IsZero() {
+		plan, err := s.activePlan(ctx, &q)
 		if err != nil {
 			return "", nil, err
 		}
-		if k <= windowMax {
-			c, ok, err := s.windowCut(ctx, &q, k)
-			if err != nil {
-				return "", nil, err
-			}
-			if ok {
-				cut = &c
+		sql, args := s.threadsSQL(&q, plan, nil)
+		return sql, args, nil
+	}
+	est, err := s.estimateSearch(ctx, &q)
+	if err != nil {
+		return "", nil, err
+	}
+	if est.walks() {
+		sql, args := s.threadsSQL(&q, walkList, nil)
+		return sql, args, nil
+	}
+	var keys []string
+	if k := est.window(q.Limit); k > 0 || q.After != nil {
+		b, err := s.listBounds(ctx, &q, k, exactWindow)
+		if err != nil {
+			return "", nil, err
+		}
+		if b.first != nil {
+			var whole bool
+			if keys, whole = b.window(s.tenant, k); whole {
+				keys = nil
 			}
 		}
 	}
-	sql, args := s.threadsSQL(&q, plan, cut)
+	sql, args := s.threadsSQL(&q, collectSearch, keys)
 	return sql, args, nil
 }
 
@@ -66,13 +75,70 @@ const (
 )
 
 // ThreadsWithPlan reads a page of threads as plan says, whatever Threads
-// would choose. q must be valid (Limit at least 1).
+// would choose, without a window. q must be valid (Limit at least 1).
 func (s *Store) ThreadsWithPlan(ctx context.Context, q store.ThreadQuery, plan ListPlan) ([]store.Thread, error) {
 	return s.readThreads(ctx, &q, plan, nil)
 }
 
-// ThreadsWindowed reads a page of a search by collecting its matches in
-// windows of k list entries and more, whatever the estimates.
-func (s *Store) ThreadsWindowed(ctx context.Context, q store.ThreadQuery, k int64) ([]store.Thread, error) {
-	return s.readWindowed(ctx, &q, k)
+// ThreadsWindowed reads a page of a search in windows of k list entries
+// and more, whatever the estimates, counting the window's end up to exact
+// entries and extrapolating it beyond.
+func (s *Store) ThreadsWindowed(ctx context.Context, q store.ThreadQuery, k, exact int64) ([]store.Thread, error) {
+	return s.readWindowed(ctx, &q, k, exact)
+}
+
+// SearchWindow returns the list entries of the first window Threads would
+// read a page of limit threads in (0: every match is collected), given the
+// planner's estimates: listed threads, threads the filters keep, threads
+// the search keys find.
+func SearchWindow(listed, kept, found float64, limit int) int64 {
+	return searchEstimate{listed: listed, kept: kept, found: found}.window(limit)
+}
+
+// SearchWalks reports whether Threads walks the list for a search, given
+// the planner's estimates: listed threads, threads the search keys find.
+func SearchWalks(listed, found float64) bool {
+	return searchEstimate{listed: listed, found: found}.walks()
+}
+
+// SearchEstimate returns the planner's estimates Threads sizes q's search
+// window from: listed threads, threads the filters keep, threads the search
+// keys find.
+func (s *Store) SearchEstimate(ctx context.Context, q store.ThreadQuery) (listed, kept, found float64, err error) {
+	e, err := s.estimateSearch(ctx, &q)
+	return e.listed, e.kept, e.found, err
+}
+
+// WindowMarkers returns the window markers, one per width, of a thread of
+// that list rank (a favourite when pin is false).
+func WindowMarkers(tenant int64, pin bool, rank int64) []string {
+	var keys []string
+	for _, w := range windowLevels {
+		keys = append(keys, windowKey(tenant, pin, w, rank>>w))
+	}
+	return keys
+}
+
+// WindowKeys returns the window markers of the threads of one group
+// (favourites when pin is false) with list ranks from `from` to `to`.
+func WindowKeys(tenant int64, pin bool, from, to int64) []string {
+	return windowKeys(tenant, pin, from, to)
+}
+
+// HitsSQL returns the query that collects the order keys of every
+// candidate of q's search (its subject keys or its thread's message words
+// match), as a collecting plan does before it sorts them.
+func (s *Store) HitsSQL(q store.ThreadQuery) (string, []any) {
+	args := []any{s.tenant}
+	conds, match, _ := s.listConds(&q, collectSearch, nil, func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	})
+	return hitsSQL(append(conds, match)), args
+}
+
+// CollectSQL returns the query that reads a page of q by collecting every
+// match of its search (no window).
+func (s *Store) CollectSQL(q store.ThreadQuery) (string, []any) {
+	return s.threadsSQL(&q, collectSearch, nil)
 }

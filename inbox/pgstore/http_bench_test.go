@@ -16,7 +16,7 @@ import (
 // data set (1,000,000 threads): the figure a host serving the web inbox
 // from PostgreSQL sees per request, without the network.
 func BenchmarkThreadListEndpoint(b *testing.B) {
-	env := setupBench(b)
+	env := setupBench(b, benchThreads())
 	ib, err := inbox.New(env.store, inbox.Options{Now: func() time.Time { return benchNow }})
 	if err != nil {
 		b.Fatal(err)

@@ -133,11 +133,18 @@ func TestListPlansAgree(t *testing.T) {
 				}})
 			}
 			if !tc.q.Search.IsZero() {
-				// Windows of 1, 2 and 3 list entries, widened until a page is
-				// full or every match is collected.
+				// Windows of 1, 2 and 3 list entries, widened until a page
+				// is full or the window holds the rest of the list, and
+				// windows of 3 and 5 entries whose end is extrapolated from
+				// the first entry or two.
 				for k := range int64(3) {
 					readers = append(readers, reader{fmt.Sprint("window ", k+1), func(q store.ThreadQuery) ([]store.Thread, error) {
-						return s.ThreadsWindowed(ctx, q, k+1)
+						return s.ThreadsWindowed(ctx, q, k+1, 4096)
+					}})
+				}
+				for _, n := range []int64{1, 2} {
+					readers = append(readers, reader{fmt.Sprint("window 3 and 5, counted to ", n), func(q store.ThreadQuery) ([]store.Thread, error) {
+						return s.ThreadsWindowed(ctx, q, 1+2*n, n)
 					}})
 				}
 			}
@@ -207,7 +214,7 @@ func TestMigrateVersion2(t *testing.T) {
 	}
 	writePlanThreads(t, s)
 	// Back to version 1 as that version left it.
-	for _, stmt := range []string{
+	for _, stmt := range slices.Concat(revertVersion6, []string{
 		// version 3
 		`ALTER TABLE parley_messages DROP COLUMN templated, DROP COLUMN marketing, DROP COLUMN source_subject,
 			DROP COLUMN source_text, DROP COLUMN source_html`,
@@ -221,7 +228,7 @@ func TestMigrateVersion2(t *testing.T) {
 		"ALTER TABLE parley_threads DROP COLUMN message_words",
 		"CREATE INDEX parley_messages_search ON parley_messages USING gin (search_words)",
 		"DELETE FROM parley_schema_migrations WHERE version >= 2", // later versions run again
-	} {
+	}) {
 		if _, err := pool.Exec(ctx, stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
 		}

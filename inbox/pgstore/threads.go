@@ -3,7 +3,6 @@ package pgstore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -28,15 +27,12 @@ const listOrder = "list_pin, list_rank, id"
 // "any" lifecycle or category is a UNION ALL of one branch per value, each
 // reading at most Limit entries from the front of its index range, merged
 // and cut to Limit, so a first page reads at most six times Limit index
-// entries whatever the filters.
+// entries whatever the filters. A visibility window (T17) that keeps few
+// threads collects them from the activity index instead and sorts them.
 //
-// A search or a visibility window (T17) that keeps few threads collects
-// them from an index (the GIN indexes of subject keys and message words,
-// or the activity index) and sorts them; a search with more matches
-// collects them among the favourites and the newest threads first (see
-// readWindowed); one whose keys are frequent walks the list as above and
-// checks each thread on its row, which finds a page after a few threads.
-// The planner's statistics, not index reads, tell these cases apart.
+// A search collects its matches from the GIN index of search keys and
+// filter markers, inside windows of the list when they are many (see
+// search).
 func (s *Store) Threads(ctx context.Context, q store.ThreadQuery) ([]store.Thread, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -47,27 +43,21 @@ func (s *Store) Threads(ctx context.Context, q store.ThreadQuery) ([]store.Threa
 	if q.Category != 0 && !q.Category.Valid() {
 		return []store.Thread{}, nil
 	}
-	plan, matches, err := s.threadsPlan(ctx, &q)
+	if !q.Search.IsZero() {
+		return s.search(ctx, &q)
+	}
+	plan, err := s.activePlan(ctx, &q)
 	if err != nil {
 		return nil, err
-	}
-	if plan == collectSearch && matches > windowPages*float64(q.Limit) {
-		k, err := s.windowSize(ctx, &q, matches)
-		if err != nil {
-			return nil, err
-		}
-		if k <= windowMax {
-			return s.readWindowed(ctx, &q, k)
-		}
 	}
 	return s.readThreads(ctx, &q, plan, nil)
 }
 
-// readThreads reads the page of q as plan says; cut, when not nil, keeps
-// the collected matches to the favourites and the threads whose list rank
-// is at most *cut (see readWindowed).
-func (s *Store) readThreads(ctx context.Context, q *store.ThreadQuery, plan listPlan, cut *int64) ([]store.Thread, error) {
-	sql, args := s.threadsSQL(q, plan, cut)
+// readThreads reads the page of q as plan says; a collected search keeps to
+// the threads that hold one of the window markers, when there are some
+// (see readWindowed).
+func (s *Store) readThreads(ctx context.Context, q *store.ThreadQuery, plan listPlan, window []string) ([]store.Thread, error) {
+	sql, args := s.threadsSQL(q, plan, window)
 	if plan != walkList {
 		// A collecting query is planned for its own values (an unnamed
 		// statement): a cached generic plan would guess how many threads
@@ -94,126 +84,268 @@ type listPlan int
 const (
 	// walkList reads the list in order from the filter's index.
 	walkList listPlan = iota
-	// collectSearch collects the threads that match the search and sorts
-	// them.
+	// collectSearch collects the threads that match the search and the
+	// filters from the GIN index of search keys and filter markers, and
+	// sorts them.
 	collectSearch
 	// collectActive collects the threads active inside the visibility
 	// window and sorts them.
 	collectActive
 )
 
-// maxCollected is the estimated number of matching threads from which a
-// search walks the list instead of collecting and sorting its matches.
-// Walking costs about Limit × threads / matches row checks in each
-// lifecycle and category range, and far more in a range the matches avoid
-// (a family name in the audience range); collecting inside a window (see
-// readWindowed) costs a few GIN and B-tree bitmaps and a few pages of heap
-// visits, whatever the number of matches.
-const maxCollected = 100000
-
-// Search windows (readWindowed): a collecting search first looks among
-// the favourites and the newest threads of the list, as many as should
-// hold windowPages pages of matches, and widens the window by windowGrowth
-// before it collects every match. Finding a window's boundary reads its
-// entries of the (tenant, list rank) index, so windows span at most
-// windowMax entries: a search whose matches are too few for that (or that
-// the statistics do not know, which they estimate low) collects them all.
+// Search windows. A search whose matches are many reads them inside a
+// window of the list: the entries from the cursor (the start of the list
+// for a first page) down to the k-th after it, whatever the filters
+// (favourites first, as the list goes). The window is given to the GIN
+// index as window markers (see migration 6 and windowKeys): the buckets of
+// list rank the window's threads are in, so that one index scan
+// intersects the posting lists of the search keys, the filter markers and
+// the window, and PostgreSQL visits only the matches inside the window,
+// about windowPages pages of them. The page is exact when it is full,
+// since the window is a prefix of the rest of the list: every match left
+// out comes after every match kept. A window that does not fill the page
+// grows by windowGrowth until it holds the rest of the list.
+//
+// A search estimated to match at most collectPages pages of threads
+// collects them all, which visits no more rows than a window would. k is
+// sized from the planner's estimates of the matches. The position of
+// the k-th entry is counted in the list-order index up to exactWindow
+// entries; a wider window is extrapolated from the ranks those entries
+// span (a window that holds more or fewer entries than k only costs more
+// heap visits or another read).
 const (
-	windowPages  = 4
+	collectPages = 4
+	windowPages  = 2
 	windowGrowth = 8
-	windowMax    = 25000
+	exactWindow  = 4096
 )
 
-// windowSize returns the number of list entries (from q.After on) a search
-// window spans to hold windowPages pages of the matches q's filters keep,
-// by the planner's estimates of the tenant's listed threads, of those the
-// filters keep and of the search's matches.
-func (s *Store) windowSize(ctx context.Context, q *store.ThreadQuery, matches float64) (int64, error) {
-	listed, err := s.estimate(ctx, "tenant_id = $1 AND NOT dormant", s.tenant)
-	if err != nil {
-		return 0, err
-	}
-	args := []any{s.tenant}
-	conds := filterConds(q, func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	})
-	kept, err := s.estimate(ctx, strings.Join(conds, " AND "), args...)
-	if err != nil {
-		return 0, err
-	}
-	// A window of k listed threads holds about k × matches/listed ×
-	// kept/listed matches that the filters keep.
-	k := windowPages * float64(q.Limit) * listed / max(matches, 1) * listed / max(kept, 1)
-	return int64(min(k, math.MaxInt32)) + int64(q.Limit), nil
+// searchEstimate holds the planner's estimates of a search's threads.
+type searchEstimate struct {
+	listed float64 // threads of the tenant's list (not dormant)
+	kept   float64 // threads the filters keep
+	found  float64 // threads whose keys match the search, in or out of the filters
 }
 
-// readWindowed reads the page of a search with many matches, where
-// collecting every match would visit each in the table. It takes the list
-// rank of the k-th thread after the cursor from the (tenant, list rank)
-// index and collects only the matches that are favourites or rank at most
-// that, which PostgreSQL finds by intersecting the GIN bitmaps of the
-// search with the bitmaps of the favourite and rank indexes before it
-// visits the table. That page is exact when it is full: every match left
-// out ranks after every match kept, and favourites come first whatever
-// their rank. A page that is not full widens the window, up to windowMax
-// entries, and then every match is collected.
-func (s *Store) readWindowed(ctx context.Context, q *store.ThreadQuery, k int64) ([]store.Thread, error) {
-	for ; k <= windowMax; k *= windowGrowth {
-		cut, ok, err := s.windowCut(ctx, q, k)
-		if err != nil {
-			return nil, err
+// window returns the number of list entries a first window of a search
+// spans to hold windowPages pages of limit matches, or 0 when the search
+// matches at most collectPages pages of threads, which are all collected. A search is taken to
+// match the same share of every filter's threads: the filters keep found ×
+// kept/listed matches, and a window of k list entries holds k ×
+// matches/listed of them. The window follows the share of the list a
+// search matches, not the number of threads, so the cost of a page does not
+// change with the size of the list.
+func (e searchEstimate) window(limit int) int64 {
+	listed := max(e.listed, 1)
+	found := min(max(e.found, 1), listed)
+	matches := max(found*e.kept/listed, 1)
+	if matches <= float64(collectPages*limit) {
+		return 0
+	}
+	want := float64(windowPages * limit)
+	return int64(min(want*listed/matches, math.MaxInt32)) + int64(limit)
+}
+
+// walkShare is the share of the threads its filters keep that a search
+// must match to walk the list in order, checking each thread on its row:
+// a page then costs about Limit/walkShare row checks in each lifecycle and
+// category range, fewer than the heap visits and posting lists of a window
+// (at 1M threads, two message words the planner takes to be in a tenth to a
+// quarter of the threads: 12-14 ms walking, 35-115 ms in windows, whose
+// page check of the words' message rejects many candidates). Like the window, the choice follows
+// the share of the list a search matches, not its number of matches, so it
+// does not change with the size of the list. (A walk costs more in a range
+// the matches avoid, which a share this high makes unlikely.)
+const walkShare = 0.1
+
+// walks reports whether a search walks the list (see walkShare).
+func (e searchEstimate) walks() bool {
+	listed := max(e.listed, 1)
+	return min(max(e.found, 1), listed)/listed >= walkShare
+}
+
+// search reads the page of a search (T13): it asks PostgreSQL's planner
+// how many threads the search keys and the filters keep (the statistics of
+// the key columns know the frequent keys; the estimate reads no index),
+// and walks the list when the search matches a large share of it, or
+// collects the matches from the GIN index, inside windows of the list when
+// they are many (see readWindowed).
+func (s *Store) search(ctx context.Context, q *store.ThreadQuery) ([]store.Thread, error) {
+	est, err := s.estimateSearch(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if est.walks() {
+		return s.readThreads(ctx, q, walkList, nil)
+	}
+	k := est.window(q.Limit)
+	if k == 0 && q.After == nil {
+		return s.readThreads(ctx, q, collectSearch, nil)
+	}
+	return s.readWindowed(ctx, q, k, exactWindow)
+}
+
+// readWindowed reads the page of a search inside a window of k list
+// entries after the cursor (0: the rest of the list), widening it until the
+// page is full or the window holds the rest of the list. The window's end
+// is counted up to exact entries, and extrapolated beyond. A window that
+// holds the rest of the list is read without window markers: its buckets
+// would name most of the list, whose long posting lists the index scan
+// would read for nothing (the cursor's condition keeps the page after it).
+func (s *Store) readWindowed(ctx context.Context, q *store.ThreadQuery, k, exact int64) ([]store.Thread, error) {
+	for {
+		b, err := s.listBounds(ctx, q, k, exact)
+		if err != nil || b.first == nil {
+			return []store.Thread{}, err // nothing follows the cursor
 		}
-		if !ok {
-			break // the window would hold the rest of the list
+		keys, whole := b.window(s.tenant, k)
+		if whole {
+			keys = nil
 		}
-		page, err := s.readThreads(ctx, q, collectSearch, &cut)
-		if err != nil || len(page) >= q.Limit {
+		page, err := s.readThreads(ctx, q, collectSearch, keys)
+		if err != nil || len(page) >= q.Limit || whole {
 			return page, err
 		}
+		k *= windowGrowth
 	}
-	return s.readThreads(ctx, q, collectSearch, nil)
 }
 
-// windowCut returns the list rank of the k-th listed thread after q's
-// cursor (favourites aside), read from the (tenant, list rank) index; ok is
-// false when fewer threads follow.
-func (s *Store) windowCut(ctx context.Context, q *store.ThreadQuery, k int64) (cut int64, ok bool, err error) {
-	from := int64(math.MinInt64)
-	if q.After != nil && !q.After.Favourite {
-		from = listRank(q.After.SortTime)
+// listPos is a position in the list order: list_pin (not favourite) and
+// list_rank.
+type listPos struct {
+	pin  bool
+	rank int64
+}
+
+// listBounds are positions of the list after a query's cursor, read from
+// the list-order index; nil where there is none.
+type listBounds struct {
+	first, last *listPos // the first and the last entry
+	at          *listPos // the n-th entry
+	n           int64
+	lastFav     *int64 // the rank of the last favourite
+	firstOther  *int64 // the rank of the first thread that is not a favourite
+}
+
+// listBounds reads the bounds of the list after q's cursor, with the
+// position of the min(k, exact)-th entry: one statement of five reads of
+// the list-order index.
+func (s *Store) listBounds(ctx context.Context, q *store.ThreadQuery, k, exact int64) (listBounds, error) {
+	b := listBounds{n: max(min(k, exact), 1)}
+	args := []any{s.tenant, b.n - 1}
+	base := "tenant_id = $1 AND NOT dormant"
+	if q.After != nil {
+		base += " AND (" + listOrder + ") > ($3, $4, $5)"
+		args = append(args, !q.After.Favourite, listRank(q.After.SortTime), q.After.ID)
 	}
-	err = s.pool.QueryRow(ctx, `SELECT list_rank FROM parley_threads WHERE tenant_id = $1 AND NOT dormant
-		AND list_rank >= $2 ORDER BY list_rank OFFSET $3 LIMIT 1`, s.tenant, from, k).Scan(&cut)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, false, nil
-	}
+	from := "SELECT list_pin, list_rank FROM parley_threads WHERE " + base
+	asc, desc := " ORDER BY "+listOrder, " ORDER BY list_pin DESC, list_rank DESC, id DESC"
+	var (
+		fPin, aPin, lPin    *bool
+		fRank, aRank, lRank *int64
+	)
+	err := s.pool.QueryRow(ctx, "SELECT f.list_pin, f.list_rank, a.list_pin, a.list_rank, l.list_pin, l.list_rank, lf.list_rank, fo.list_rank"+
+		" FROM (SELECT 1) AS one"+
+		" LEFT JOIN ("+from+asc+" LIMIT 1) AS f ON true"+
+		" LEFT JOIN ("+from+asc+" OFFSET $2 LIMIT 1) AS a ON true"+
+		" LEFT JOIN ("+from+desc+" LIMIT 1) AS l ON true"+
+		" LEFT JOIN ("+from+" AND NOT list_pin"+desc+" LIMIT 1) AS lf ON true"+
+		" LEFT JOIN ("+from+" AND list_pin"+asc+" LIMIT 1) AS fo ON true", args...).
+		Scan(&fPin, &fRank, &aPin, &aRank, &lPin, &lRank, &b.lastFav, &b.firstOther)
 	if err != nil {
-		return 0, false, mapErr(ctx, "threads: search window", err)
+		return listBounds{}, mapErr(ctx, "threads: search window", err)
 	}
-	return cut, true, nil
+	pos := func(pin *bool, rank *int64) *listPos {
+		if pin == nil || rank == nil {
+			return nil
+		}
+		return &listPos{pin: *pin, rank: *rank}
+	}
+	b.first, b.at, b.last = pos(fPin, fRank), pos(aPin, aRank), pos(lPin, lRank)
+	return b, nil
 }
 
-// estimate returns the planner's estimate of the number of threads that
-// match where, from the table's statistics, without reading the table. The
-// arguments are sent as literals (simple protocol), so that the estimate
-// is for these values and not a cached generic plan's guess.
-func (s *Store) estimate(ctx context.Context, where string, args ...any) (float64, error) {
+// window returns the window markers of the first k entries of b (0: all of
+// them), and whether the window holds all of b. Past the n-th entry, the
+// end of the window is extrapolated from the ranks the first n span, in
+// the favourites or in the rest of the list where the n-th entry is (a
+// window that reaches past the favourites without a count of the rest
+// holds it all). Markers are nil when the window is too wide for them.
+func (b listBounds) window(tenant int64, k int64) (keys []string, whole bool) {
+	end := *b.last
+	switch {
+	case k == 0 || b.at == nil:
+	case k <= b.n:
+		end = *b.at
+	default:
+		start := *b.first
+		if start.pin != b.at.pin {
+			start = listPos{pin: true, rank: *b.firstOther}
+		}
+		r := float64(start.rank) + float64(b.at.rank-start.rank)*float64(k)/float64(b.n)
+		switch {
+		case !b.at.pin && r <= float64(*b.lastFav):
+			end = listPos{pin: false, rank: int64(r)}
+		case b.at.pin && r < float64(b.last.rank):
+			end = listPos{pin: true, rank: int64(r)}
+		}
+	}
+	whole = end == *b.last
+	if b.first.pin == end.pin {
+		return windowKeys(tenant, end.pin, b.first.rank, end.rank), whole
+	}
+	favs := windowKeys(tenant, false, b.first.rank, *b.lastFav)
+	others := windowKeys(tenant, true, *b.firstOther, end.rank)
+	if favs == nil || others == nil {
+		return nil, whole
+	}
+	return append(favs, others...), whole
+}
+
+// estimateSearch returns the planner's estimates for q's search, from the
+// table's statistics, without reading the table: one EXPLAIN of three
+// counts. The arguments are sent as literals (simple protocol), so that the
+// estimates are for these values and not a cached generic plan's guess.
+// The search keys name the tenant, so the search count has no tenant
+// condition, which the planner would take as independent of the keys.
+func (s *Store) estimateSearch(ctx context.Context, q *store.ThreadQuery) (searchEstimate, error) {
+	subject, message := searchKeys(s.tenant, q.Search)
+	for _, k := range slices.Concat(subject, message) {
+		// The protocol ends a literal at a NUL; PostgreSQL text cannot
+		// hold one anyway.
+		if strings.IndexByte(k, 0) >= 0 {
+			return searchEstimate{}, invalid("search %q: NUL byte", k)
+		}
+	}
+	args := []any{pgx.QueryExecModeSimpleProtocol, s.tenant}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args)-1)
+	}
+	kept := strings.Join(filterConds(q, arg), " AND ")
+	found := "search_keys @> " + arg(subject) + "::text[]"
+	if len(message) > 0 {
+		found += " OR message_words @> " + arg(message) + "::text[]"
+	}
 	var js []byte
-	err := s.pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) SELECT 1 FROM parley_threads WHERE "+where,
-		append([]any{pgx.QueryExecModeSimpleProtocol}, args...)...).Scan(&js)
+	err := s.pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) SELECT 1 FROM parley_threads WHERE tenant_id = $1 AND NOT dormant"+
+		" UNION ALL SELECT 1 FROM parley_threads WHERE "+kept+
+		" UNION ALL SELECT 1 FROM parley_threads WHERE "+found, args...).Scan(&js)
 	if err != nil {
-		return 0, mapErr(ctx, "threads: estimate", err)
+		return searchEstimate{}, mapErr(ctx, "threads: estimate", err)
 	}
 	var plans []struct {
 		Plan struct {
-			Rows float64 `json:"Plan Rows"`
+			Plans []struct {
+				Rows float64 `json:"Plan Rows"`
+			}
 		}
 	}
-	if err := json.Unmarshal(js, &plans); err != nil || len(plans) != 1 {
-		return 0, fmt.Errorf("pgstore: threads: estimate %q: %v", js, err)
+	if err := json.Unmarshal(js, &plans); err != nil || len(plans) != 1 || len(plans[0].Plan.Plans) != 3 {
+		return searchEstimate{}, fmt.Errorf("pgstore: threads: estimate %q: %v", js, err)
 	}
-	return plans[0].Plan.Rows, nil
+	p := plans[0].Plan.Plans
+	return searchEstimate{listed: p[0].Rows, kept: p[1].Rows, found: p[2].Rows}, nil
 }
 
 // maxActiveCollected is the number of threads active inside a visibility
@@ -224,54 +356,29 @@ func (s *Store) estimate(ctx context.Context, where string, args ...any) (float6
 // likely case, and collecting costs at most this many heap visits.
 const maxActiveCollected = 2000
 
-// threadsPlan chooses how q reads the list.
-//
-// A search asks PostgreSQL's planner how many threads hold its keys: the
-// statistics of the search_keys and message_words columns know the
-// frequent keys, the estimate costs no index or table read, and a key the
-// statistics do not list is rare, so its threads are collected. (Counting
-// the matches in the GIN indexes would read every posting of a frequent
-// word, which is the cost the walk avoids.) A visibility window counts its
-// threads, up to maxActiveCollected, in the activity index alone.
-func (s *Store) threadsPlan(ctx context.Context, q *store.ThreadQuery) (plan listPlan, matches float64, err error) {
-	switch {
-	case !q.Search.IsZero():
-		subject, message := searchKeys(s.tenant, q.Search)
-		for _, k := range slices.Concat(subject, message) {
-			// The estimate sends the keys as literals, which the protocol
-			// ends at a NUL; PostgreSQL text cannot hold one anyway.
-			if strings.IndexByte(k, 0) >= 0 {
-				return walkList, 0, invalid("search %q: NUL byte", k)
-			}
-		}
-		where, args := "search_keys @> $1::text[]", []any{subject}
-		if len(message) > 0 {
-			where += " OR message_words @> $2::text[]"
-			args = append(args, message)
-		}
-		matches, err := s.estimate(ctx, where, args...)
-		if err != nil || matches >= maxCollected {
-			return walkList, matches, err
-		}
-		return collectSearch, matches, nil
-	case !q.ActiveSince.IsZero():
-		var n int
-		err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM parley_threads
-			WHERE tenant_id = $1 AND NOT dormant AND last_activity_at >= $2 LIMIT $3) AS active`,
-			s.tenant, q.ActiveSince, maxActiveCollected).Scan(&n)
-		if err != nil {
-			return walkList, 0, mapErr(ctx, "threads: active count", err)
-		}
-		if n < maxActiveCollected {
-			return collectActive, float64(n), nil
-		}
+// activePlan chooses how a query without a search reads the list: a
+// visibility window counts its threads, up to maxActiveCollected, in the
+// activity index alone.
+func (s *Store) activePlan(ctx context.Context, q *store.ThreadQuery) (listPlan, error) {
+	if q.ActiveSince.IsZero() {
+		return walkList, nil
 	}
-	return walkList, 0, nil
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM parley_threads
+		WHERE tenant_id = $1 AND NOT dormant AND last_activity_at >= $2 LIMIT $3) AS active`,
+		s.tenant, q.ActiveSince, maxActiveCollected).Scan(&n)
+	if err != nil {
+		return walkList, mapErr(ctx, "threads: active count", err)
+	}
+	if n < maxActiveCollected {
+		return collectActive, nil
+	}
+	return walkList, nil
 }
 
 // filterConds returns the conditions of q's status, assignee and window
-// filters on parley_threads, the tenant being $1; arg adds an argument and
-// returns its placeholder.
+// filters on parley_threads' columns, the tenant being $1; arg adds an
+// argument and returns its placeholder.
 func filterConds(q *store.ThreadQuery, arg func(any) string) []string {
 	conds := []string{"tenant_id = $1", "NOT dormant"}
 	switch {
@@ -307,17 +414,36 @@ func filterConds(q *store.ThreadQuery, arg func(any) string) []string {
 	return conds
 }
 
+// markedConds returns the conditions of q's filters for collecting search
+// matches: markers of filter_keys (see migration 6 and filterMarkers),
+// which the GIN index intersects with the search keys, and on the columns
+// what markers do not say (a mute's end, the visibility window, an agent ID
+// too long for a marker). A filter is never given both ways, so that the
+// planner does not count it twice.
+func (s *Store) markedConds(q *store.ThreadQuery, arg func(any) string) []string {
+	conds := []string{"tenant_id = $1", "NOT dormant"}
+	markers, assignee := filterMarkers(s.tenant, q)
+	conds = append(conds, "filter_keys @> "+arg(markers)+"::text[]")
+	if q.Status == store.Muted {
+		conds = append(conds, "(muted_until IS NULL OR muted_until > "+arg(q.Now)+")")
+	}
+	if assignee {
+		conds = append(conds, "assignee = "+arg(q.Assignee))
+	}
+	if !q.ActiveSince.IsZero() {
+		conds = append(conds, "last_activity_at >= "+arg(q.ActiveSince))
+	}
+	return conds
+}
+
 // threadsSQL builds the list query of q read as plan, and its arguments.
-func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, cut *int64) (string, []any) {
+func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, window []string) (string, []any) {
 	args := []any{s.tenant}
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	conds := filterConds(q, arg)
-	if q.After != nil {
-		conds = append(conds, "("+listOrder+") > ("+arg(!q.After.Favourite)+", "+arg(listRank(q.After.SortTime))+", "+arg(q.After.ID)+")")
-	}
+	conds, match, check := s.listConds(q, plan, window, arg)
 	lifecycles := []string{"NOT closed", "closed"}
 	switch q.Lifecycle {
 	case store.Open:
@@ -330,50 +456,39 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, cut *int64) (str
 		kinds = []string{strconv.Itoa(int(q.Category))}
 	}
 	limit := arg(q.Limit)
-
-	if !q.Search.IsZero() {
-		subject, message := searchKeys(s.tenant, q.Search)
-		sk := arg(subject) + "::text[]"
-		match, mk := "search_keys @> "+sk, ""
-		if len(message) > 0 {
-			mk = arg(message) + "::text[]"
-			words := "message_words @> " + mk
-			if len(message) > 1 {
-				// The thread holds every word; check that one message
-				// does. OFFSET 0 keeps the check a per-row probe of the
-				// thread's messages: without it PostgreSQL may hash every
-				// matching message of the tenant first.
-				words = "(" + words + " AND EXISTS (SELECT 1 FROM parley_messages m WHERE m.tenant_id = $1" +
-					" AND m.thread_id = parley_threads.id AND m.search_words @> " + mk + " OFFSET 0))"
-			}
-			match = "(" + match + " OR " + words + ")"
-		}
-		conds = append(conds, match)
-	}
 	if plan != walkList {
 		// The matches are collected with their order keys only, from the
 		// indexes the planner picks for the search or the window (the
 		// materialised CTE has no order to walk an index in), sorted, and
 		// the page's threads are then fetched by primary key.
-		if cut != nil {
-			conds = append(conds, "(favourite OR list_rank <= "+arg(*cut)+")")
+		if match != "" {
+			conds = append(conds, match)
 		}
-		if q.Lifecycle == store.AnyLifecycle && q.Category != 0 {
-			// Always true, but it lets a list index give the category's
-			// threads as two ranges (open and closed) for the planner to
-			// intersect with the search's bitmaps, instead of a scan of the
-			// whole tenant range.
-			conds = append(conds, "closed = ANY('{false,true}')")
+		with := "WITH hits AS MATERIALIZED (" + hitsSQL(conds) + ")"
+		page := "SELECT id FROM hits ORDER BY " + listOrder + " LIMIT " + limit
+		if check != "" {
+			// The check runs on the sorted matches until a page passes it
+			// (OFFSET 0 keeps it out of the sort's input), not on every
+			// match of the window; the page is materialised so that it is
+			// computed once, whatever join the planner picks.
+			with += ", page AS MATERIALIZED (SELECT id FROM (SELECT id, list_pin, list_rank FROM hits ORDER BY " + listOrder +
+				" OFFSET 0) AS h WHERE " + check + " LIMIT " + limit + ")"
+			page = "SELECT id FROM page"
 		}
-		return "WITH hits AS MATERIALIZED (SELECT id, list_pin, list_rank FROM parley_threads WHERE " +
-			strings.Join(conds, " AND ") + ") SELECT " + threadCols + " FROM parley_threads WHERE tenant_id = $1 AND id IN (" +
-			"SELECT id FROM hits ORDER BY " + listOrder + " LIMIT " + limit + ") ORDER BY " + listOrder, args
+		return with + " SELECT " + threadCols + " FROM parley_threads WHERE tenant_id = $1 AND id IN (" + page + ") ORDER BY " + listOrder, args
 	}
 
+	walk := func(where string) string {
+		if match != "" {
+			where += " AND " + match
+		}
+		return "SELECT " + threadCols + ", list_pin, list_rank FROM parley_threads WHERE " + where +
+			" ORDER BY " + listOrder + " LIMIT " + limit
+	}
 	where := strings.Join(conds, " AND ")
 	if len(lifecycles) == 1 && len(kinds) == 1 {
 		// filterConds holds the one lifecycle and category.
-		return "SELECT " + threadCols + " FROM parley_threads WHERE " + where + " ORDER BY " + listOrder + " LIMIT " + limit, args
+		return "SELECT " + threadCols + " FROM (" + walk(where) + ") AS t ORDER BY " + listOrder, args
 	}
 	// Each branch reads its first page from its index range; the outer
 	// query merges at most Limit rows of each. A lifecycle or category
@@ -388,12 +503,67 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, cut *int64) (str
 			if len(kinds) > 1 {
 				branch += " AND subject_kind = " + k
 			}
-			branches = append(branches, "(SELECT "+threadCols+", list_pin, list_rank FROM parley_threads WHERE "+
-				branch+" ORDER BY "+listOrder+" LIMIT "+limit+")")
+			branches = append(branches, "("+walk(branch)+")")
 		}
 	}
 	return "SELECT " + threadCols + " FROM (" + strings.Join(branches, " UNION ALL ") + ") AS t ORDER BY " +
 		listOrder + " LIMIT " + limit, args
+}
+
+// hitsSQL is the query that collects the order keys of the threads that
+// meet conds.
+func hitsSQL(conds []string) string {
+	return "SELECT id, list_pin, list_rank FROM parley_threads WHERE " + strings.Join(conds, " AND ")
+}
+
+// listConds returns the conditions of the threads q reads with plan: its
+// filters (on the columns for a walk, with markers for a collected search),
+// the window markers of a collected search when there are some, and its
+// cursor; the condition of its search ("" for none); and, for a collected
+// search of several message words, the check of a collected match h that
+// its subject keys match or one of its messages holds every word.
+//
+// A walk checks the whole search on each thread. A collected search
+// collects the threads whose subject keys or message words match, which
+// the GIN index answers alone (no row is read but to check its tenant and
+// dormant flag), and leaves the check of its messages to the sorted
+// matches, as many as a page needs.
+func (s *Store) listConds(q *store.ThreadQuery, plan listPlan, window []string, arg func(any) string) (conds []string, match, check string) {
+	if plan == collectSearch {
+		conds = s.markedConds(q, arg)
+		if len(window) > 0 {
+			conds = append(conds, "filter_keys && "+arg(window)+"::text[]")
+		}
+	} else {
+		conds = filterConds(q, arg)
+	}
+	if q.After != nil {
+		conds = append(conds, "("+listOrder+") > ("+arg(!q.After.Favourite)+", "+arg(listRank(q.After.SortTime))+", "+arg(q.After.ID)+")")
+	}
+	if q.Search.IsZero() {
+		return conds, "", ""
+	}
+	subject, message := searchKeys(s.tenant, q.Search)
+	sk := arg(subject) + "::text[]"
+	match = "search_keys @> " + sk
+	if len(message) == 0 {
+		return conds, match, ""
+	}
+	mk := arg(message) + "::text[]"
+	if len(message) == 1 {
+		return conds, "(" + match + " OR message_words @> " + mk + ")", ""
+	}
+	// The thread holds every word; check that one message does. OFFSET 0
+	// keeps each check a per-row probe of the thread's row and messages:
+	// without it PostgreSQL may hash every matching thread or message of
+	// the tenant first.
+	if plan == collectSearch {
+		return conds, "(" + match + " OR message_words @> " + mk + ")",
+			"(EXISTS (SELECT 1 FROM parley_threads t WHERE t.tenant_id = $1 AND t.id = h.id AND t.search_keys @> " + sk + " OFFSET 0)" +
+				" OR EXISTS (SELECT 1 FROM parley_messages m WHERE m.tenant_id = $1 AND m.thread_id = h.id AND m.search_words @> " + mk + " OFFSET 0))"
+	}
+	return conds, "(" + match + " OR (message_words @> " + mk + " AND EXISTS (SELECT 1 FROM parley_messages m WHERE m.tenant_id = $1" +
+		" AND m.thread_id = parley_threads.id AND m.search_words @> " + mk + " OFFSET 0)))", ""
 }
 
 // Counters implements store.Store: one pass over the unread index, grouped

@@ -23,6 +23,12 @@ const (
 	EnvDSN = "PARLEY_POSTGRES_DSN"
 	// EnvRequire, set to 1, makes a missing server fail the tests.
 	EnvRequire = "PARLEY_REQUIRE_POSTGRES"
+	// EnvKeep names a directory (a short path: the socket lives there) in
+	// which the test cluster is kept between runs instead of removed: it
+	// is created there the first time, started by each run and stopped
+	// after it, so that the benchmarks' data sets are loaded once. Tests
+	// leave their tenants in it; use it for benchmark runs.
+	EnvKeep = "PARLEY_PG_KEEP_DIR"
 )
 
 // installHint says how to get PostgreSQL.
@@ -32,11 +38,12 @@ const installHint = "install PostgreSQL (Debian: apt-get install -y postgresql) 
 // Server is a PostgreSQL server for tests.
 type Server struct {
 	// DSN is the connection string; "" when no server is available.
-	DSN string
-	err error
-	dir string
-	ctl string
-	run []string // command prefix to run as the cluster's owner
+	DSN  string
+	err  error
+	dir  string
+	ctl  string
+	run  []string // command prefix to run as the cluster's owner
+	keep bool     // the cluster stays in dir (EnvKeep)
 }
 
 // Start returns the server of EnvDSN, or starts a throw-away cluster. When
@@ -114,12 +121,16 @@ func (s *Server) Close() {
 		return
 	}
 	data := filepath.Join(s.dir, "data")
-	_ = s.command(s.ctl, "-D", data, "-m", "immediate", "-w", "stop").Run()
+	mode := "immediate"
+	if s.keep {
+		mode = "fast" // a checkpoint, so that the next run starts without recovery
+	}
+	_ = s.command(s.ctl, "-D", data, "-m", mode, "-w", "stop").Run()
 	s.cleanup()
 }
 
 func (s *Server) cleanup() {
-	if s.dir != "" {
+	if s.dir != "" && !s.keep {
 		_ = os.RemoveAll(s.dir)
 		s.dir = ""
 	}
@@ -164,7 +175,12 @@ func (s *Server) startCluster() error {
 	}
 	s.ctl = filepath.Join(bin, "pg_ctl")
 	// A short path: the socket path must fit in 107 bytes.
-	dir, err := os.MkdirTemp("/tmp", "parley-pg-")
+	var dir string
+	if keep := os.Getenv(EnvKeep); keep != "" {
+		dir, err, s.keep = keep, os.MkdirAll(keep, 0o700), true
+	} else {
+		dir, err = os.MkdirTemp("/tmp", "parley-pg-")
+	}
 	if err != nil {
 		return fmt.Errorf("temp dir: %w", err)
 	}
@@ -186,16 +202,18 @@ func (s *Server) startCluster() error {
 		s.run = []string{runuser, "-u", "postgres", "--"}
 	}
 	data := filepath.Join(dir, "data")
-	out, err := s.command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "-A", "trust",
-		"-E", "UTF8", "--locale=C", "--no-sync").CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("initdb: %w: %s", err, strings.TrimSpace(string(out)))
+	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil || !s.keep {
+		out, err := s.command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "-A", "trust",
+			"-E", "UTF8", "--locale=C", "--no-sync").CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("initdb: %w: %s", err, strings.TrimSpace(string(out)))
+		}
 	}
 	opts := strings.Join([]string{
 		"-k", dir, "-c", "listen_addresses=", "-c", "fsync=off", "-c", "synchronous_commit=off",
 		"-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=256MB",
 	}, " ")
-	out, err = s.command(s.ctl, "-D", data, "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "-t", "60", "start").CombinedOutput()
+	out, err := s.command(s.ctl, "-D", data, "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "-t", "60", "start").CombinedOutput()
 	if err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "log"))
 		return fmt.Errorf("pg_ctl start: %w: %s %s", err, strings.TrimSpace(string(out)), log)
