@@ -11,6 +11,10 @@
 // agent is fixed here ("lea"); a real host's Agent function reads its
 // session instead. Nothing leaves the machine: sends go to channeltest
 // fakes, whose status webhooks the simulator replays every few seconds.
+//
+// The behaviour contract, whose rule IDs (T, M, C, R, S) the
+// documentation and tests cite, is
+// https://github.com/parleyhq/parley/blob/main/docs/spec.md.
 package main
 
 import (

@@ -16,6 +16,10 @@
 // and the inbox's typed errors to status codes. Every rule stays in package
 // inbox.
 //
+// The behaviour contract, whose rule IDs (T, M, C, R, S) the
+// documentation and tests cite, is
+// https://github.com/parleyhq/parley/blob/main/docs/spec.md.
+//
 // # Routes
 //
 // Under the mount point: /api/… is the JSON API (GET /openapi.json

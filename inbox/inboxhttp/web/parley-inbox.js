@@ -230,8 +230,12 @@ export class ParleyInbox extends HTMLElement {
   // ——— conversation ———
 
   async open(id, focusComposer) {
+    // the latest open wins: a slower answer for a thread opened before
+    // must not replace the conversation (and its draft) shown since
+    const token = (this.openToken = (this.openToken || 0) + 1);
     try {
       const [th, page, comp] = await Promise.all([this.api.thread(id), this.api.messages(id), this.api.composer(id)]);
+      if (token !== this.openToken) return;
       this.current = th;
       this.messages = page.messages.slice().reverse();
       this.olderCursor = page.next || '';
@@ -575,9 +579,14 @@ export class ParleyInbox extends HTMLElement {
       case 'ready':
         return;
       case 'resync':
+        // reload what is shown, but keep the composer: a draft being
+        // written survives a reconnection
         this.loadList(true);
         this.loadCounters();
-        if (cur) this.open(cur.id);
+        if (cur) {
+          this.reloadMessages();
+          this.api.thread(cur.id).then((th) => { if (this.current && this.current.id === th.id) { this.current = th; this.renderHeader(); } }, () => {});
+        }
         return;
       case 'typing':
       case 'typing-stopped':
