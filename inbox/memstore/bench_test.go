@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"runtime/debug"
+	runtimemetrics "runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,9 +60,17 @@ type dataset struct {
 	keyword        string
 }
 
+// setKey names a dataset: its size, and whether its store has the list
+// index the store had before (memstore.UseBTreeLists), the baseline of
+// the write and build benchmarks.
+type setKey struct {
+	threads int
+	base    bool
+}
+
 var (
 	benchMu       sync.Mutex
-	benchSets     = map[int]*dataset{}
+	benchSets     = map[setKey]*dataset{}
 	deliveryBytes float64 // see deliveryCost
 )
 
@@ -84,14 +93,22 @@ var (
 func loadBench(b *testing.B) *dataset { return loadSized(b, benchThreads) }
 
 // loadSized returns the dataset of n threads, building it on first use.
-func loadSized(b *testing.B, n int) *dataset {
+func loadSized(b *testing.B, n int) *dataset { return loadSet(b, setKey{n, false}) }
+
+// loadBase returns the dataset of n threads in a store with the list index
+// the store had before, building it on first use. Build it after the
+// dataset of the same size (loadSized): the heap then holds that one, so
+// that the baseline's build meets fewer collections, to its advantage.
+func loadBase(b *testing.B, n int) *dataset { return loadSet(b, setKey{n, true}) }
+
+func loadSet(b *testing.B, k setKey) *dataset {
 	b.Helper()
 	benchMu.Lock()
 	defer benchMu.Unlock()
-	d, ok := benchSets[n]
+	d, ok := benchSets[k]
 	if !ok {
-		d = buildBench(b, n)
-		benchSets[n] = d
+		d = buildBench(b, k.threads, k.base)
+		benchSets[k] = d
 	}
 	if d == nil {
 		b.Fatal("dataset build failed")
@@ -126,7 +143,10 @@ func idOf(prefix string, n, width int) string {
 	return string(appendNum(append(b[:0], prefix...), n, width))
 }
 
-func buildBench(b *testing.B, threads int) *dataset {
+// buildBench builds a dataset; base: in a store with the list index the
+// store had before, without measuring the heap (a collection then marks
+// every dataset built before).
+func buildBench(b *testing.B, threads int, baseline bool) *dataset {
 	ctx := context.Background()
 	messages := messagesPerThread * threads
 	// Measured on a store of its own before the dataset exists, so that its
@@ -141,12 +161,18 @@ func buildBench(b *testing.B, threads int) *dataset {
 	start, startCPU := time.Now(), clk.process()
 	var measure, measureCPU time.Duration
 	heapInUse := func() uint64 {
+		if baseline {
+			return 0
+		}
 		t, c := time.Now(), clk.process()
 		defer func() { measure, measureCPU = measure+time.Since(t), measureCPU+clk.process()-c }()
 		return heapInUse()
 	}
 	rng := rand.New(rand.NewPCG(7, 11))
 	d := &dataset{s: memstore.New(), threads: threads, now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
+	if baseline {
+		memstore.UseBTreeLists(d.s)
+	}
 	for i := range 10 {
 		d.agents = append(d.agents, fmt.Sprintf("agent-%02d", i))
 	}
@@ -260,7 +286,11 @@ func buildBench(b *testing.B, threads int) *dataset {
 	d.someLastName = some.Snapshot.LastName
 	d.someEmail = some.Snapshot.Email[:len(some.Snapshot.Email)-4]
 	d.somePhoneQuery = textindex.PhoneForms(some.Snapshot.Phone)[2]
-	b.Logf("dataset: %d threads, %d messages built in %v, %v of processor time (and %v of collections measuring the heap)", threads, messages,
+	name := "dataset"
+	if baseline {
+		name = "baseline dataset (B-tree lists)"
+	}
+	b.Logf("%s: %d threads, %d messages built in %v, %v of processor time (and %v of collections measuring the heap)", name, threads, messages,
 		d.buildTime.Round(time.Millisecond), d.buildCPU.Round(time.Millisecond), d.measureTime.Round(time.Millisecond))
 	return d
 }
@@ -585,47 +615,88 @@ func filterAndSort(all []store.Thread, q *store.ThreadQuery) []store.Thread {
 }
 
 // M5, T4, T5: WriteThread appending one inbound message to an existing
-// thread (the thread is read before the timer starts, as the inbox does),
-// at 100k and 1M threads.
+// thread, moving it to the top of its lists (the thread is read before
+// the timer starts, as the inbox does), at 100k and 1M threads, beside the
+// same writes to the same dataset in a store with the list index it had
+// before (base-): one op is one write. Each iteration writes a batch of
+// writeBatch messages to each store in turn, each batch timed on its own;
+// the benchmark reports the medians of the batches' times per write, and
+// the allocations per write.
 func BenchmarkWriteThreadInbound(b *testing.B) {
 	for _, n := range benchSizes[1:] {
-		b.Run(sizeName(n), func(b *testing.B) { benchWriteInbound(b, loadSized(b, n)) })
+		b.Run(sizeName(n), func(b *testing.B) { benchWriteInbound(b, loadSized(b, n), loadBase(b, n)) })
 	}
 }
 
-func benchWriteInbound(b *testing.B, d *dataset) {
+const writeBatch = 100
+
+var inboundWrites int // writes made by BenchmarkWriteThreadInbound, for unique IDs across runs
+
+func benchWriteInbound(b *testing.B, d, base *dataset) {
 	ctx := context.Background()
-	n := b.N
-	writes := make([]store.ThreadWrite, n)
-	for i := range writes {
-		id := idOf("th", (i*7919+b.N)%d.threads, 7)
-		th, err := d.s.Thread(ctx, id)
-		if err != nil {
-			b.Fatal(err)
-		}
-		at := d.now.Add(time.Duration(i) * time.Millisecond)
-		text := "Bonjour, est-ce que je peux déplacer mon cours de yoga à demain soir ? Merci beaucoup"
-		th.SortTime, th.LastMessageAt, th.LastActivityAt, th.LastInboundAt = at, at, at, at
-		th.Unread++
-		th.Messages++
-		th.Archived, th.Closed = false, false
-		th.Preview = text[:40]
-		writes[i] = store.ThreadWrite{Thread: th, Message: &store.Message{ID: fmt.Sprintf("bench-%d-%d", b.N, i), ThreadID: id,
-			Direction: store.Inbound, Kind: channel.SMS, Text: text, CreatedAt: at, SentAt: at, Unread: true,
-			ProviderID: fmt.Sprintf("SMbench%d-%d", b.N, i), Identity: "+33700000000", Address: th.Snapshot.Phone}}
-	}
+	sets := []*dataset{d, base}
+	type sample struct{ wall, cpu, allocs, bytes []time.Duration }
+	samples := make([]sample, len(sets))
+	batch := make([][]store.ThreadWrite, len(sets))
 	clk := newCPUClock()
 	defer clk.release()
-	b.ReportAllocs()
-	b.ResetTimer()
-	c := clk.thread()
-	for i := range n {
-		if err := d.s.WriteThread(ctx, writes[i]); err != nil {
-			b.Fatal(err)
+	metrics := []runtimemetrics.Sample{{Name: "/gc/heap/allocs:objects"}, {Name: "/gc/heap/allocs:bytes"}}
+	allocs := func() (uint64, uint64) {
+		runtimemetrics.Read(metrics)
+		return metrics[0].Value.Uint64(), metrics[1].Value.Uint64()
+	}
+	at := d.now.Add(time.Duration(inboundWrites+1) * time.Millisecond)
+	b.ReportAllocs() // replaced below by the writes' own
+	for b.Loop() {
+		// The same threads in both stores, written at the same times.
+		first := inboundWrites
+		for k, set := range sets {
+			batch[k] = batch[k][:0]
+			for i := range writeBatch {
+				id := idOf("th", ((first+i)*7919+13)%set.threads, 7)
+				th, err := set.s.Thread(ctx, id)
+				if err != nil {
+					b.Fatal(err)
+				}
+				at := at.Add(time.Duration(i) * time.Millisecond)
+				text := "Bonjour, est-ce que je peux déplacer mon cours de yoga à demain soir ? Merci beaucoup"
+				th.SortTime, th.LastMessageAt, th.LastActivityAt, th.LastInboundAt = at, at, at, at
+				th.Unread++
+				th.Messages++
+				th.Archived, th.Closed = false, false
+				th.Preview = text[:40]
+				mid := "bench-" + strconv.Itoa(first+i)
+				batch[k] = append(batch[k], store.ThreadWrite{Thread: th, Message: &store.Message{ID: mid, ThreadID: id,
+					Direction: store.Inbound, Kind: channel.SMS, Text: text, CreatedAt: at, SentAt: at, Unread: true,
+					ProviderID: "SM" + mid, Identity: "+33700000000", Address: th.Snapshot.Phone}})
+			}
+		}
+		inboundWrites += writeBatch
+		at = at.Add(writeBatch * time.Millisecond)
+		for k, set := range sets {
+			n0, b0 := allocs()
+			c, t := clk.thread(), time.Now()
+			for i := range batch[k] {
+				if err := set.s.WriteThread(ctx, batch[k][i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			wall, cpu := time.Since(t), clk.thread()-c
+			n1, b1 := allocs()
+			sm := &samples[k]
+			sm.wall, sm.cpu = append(sm.wall, wall/writeBatch), append(sm.cpu, cpu/writeBatch)
+			sm.allocs, sm.bytes = append(sm.allocs, time.Duration(n1-n0)), append(sm.bytes, time.Duration(b1-b0))
 		}
 	}
-	if clk.ok {
-		b.ReportMetric(float64((clk.thread()-c).Nanoseconds())/float64(n), "cpu-ns/op")
+	reportPair(b, clk, samples[0].wall, samples[0].cpu, samples[1].wall, samples[1].cpu, "base")
+	for k, name := range []string{"", "base-"} {
+		var n, by time.Duration
+		for i := range samples[k].allocs {
+			n, by = n+samples[k].allocs[i], by+samples[k].bytes[i]
+		}
+		w := float64(len(samples[k].allocs) * writeBatch)
+		b.ReportMetric(float64(n)/w, name+"allocs/op")
+		b.ReportMetric(float64(by)/w, name+"B/op")
 	}
 }
 
@@ -650,6 +721,9 @@ func BenchmarkMemory(b *testing.B) {
 			b.ReportMetric(d.buildTime.Seconds(), "build-s")
 			b.ReportMetric(d.buildCPU.Seconds(), "build-cpu-s")
 			b.ReportMetric(d.measureTime.Seconds(), "heap-measure-s")
+			base := loadBase(b, n)
+			b.ReportMetric(base.buildTime.Seconds(), "base-build-s")
+			b.ReportMetric(base.buildCPU.Seconds(), "base-build-cpu-s")
 		})
 	}
 }

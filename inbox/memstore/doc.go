@@ -8,16 +8,19 @@
 // https://github.com/parleyhq/parley/blob/main/docs/spec.md.
 //
 // Every query is answered from an index kept in step with every write, so
-// that nothing scans all threads: one ordered B-tree
-// (github.com/google/btree) per combination of the T11 and T12 filters for
-// the thread list (T3), ordered sets of subject words and phone digit forms
-// for the name, email and phone search, an inverted index from message
-// words to messages for the keyword search (T13), incremental attention
-// counters (T15), and ordered indexes of scheduled deliveries for the
+// that nothing scans all threads: one ordered list per combination of the
+// T11 and T12 filters for the thread list (T3), kept as pointer-free blocks
+// of (time, thread number) entries, oldest first, so that a message written
+// now appends to the last block of each of its thread's lists and leaves
+// the thread's old entries stale, for a bounded sweep to drop later;
+// ordered B-trees (github.com/google/btree) of subject words and phone
+// digit forms for the name, email and phone search, an inverted index
+// from message words to messages for the keyword search (T13), incremental
+// attention counters (T15), and ordered indexes of scheduled deliveries for the
 // dispatcher (C8, C15). Searches tokenise exactly as inbox/store/textindex
 // says, which is what every Parley store does.
 //
-// A search that matches many threads walks the list trees and tests each
+// A search that matches many threads walks the lists and tests each
 // thread, so that it stops after one page. The subject word index keeps
 // words and the other subject entries (e-mail addresses, hyphenated names)
 // apart, so that a name is looked up among words only. The 256 message

@@ -16,3 +16,13 @@ func SetCollectOnly(s *Store, on bool) { s.collectOnly = on }
 // SetWalkMin sets the least work a search's list walk may do before it
 // gives up and collects, so that tests exercise both.
 func SetWalkMin(s *Store, n int) { s.walkMin = n }
+
+// UseBTreeLists puts the B-tree list index the store had before in place
+// of its list index, so that benchmarks measure both in the same run. The
+// store must be empty.
+func UseBTreeLists(s *Store) {
+	if len(s.threadNum) > 0 {
+		panic("memstore: UseBTreeLists on a store with threads")
+	}
+	s.baseline = newBTreeLists()
+}

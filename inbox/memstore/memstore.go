@@ -48,7 +48,8 @@ type Store struct {
 	anchors  map[string]map[string]*store.Delivery
 	sending  map[string]*store.Delivery // Sending not zero (the outbox); made when first needed
 
-	lists    listIndex
+	lists    *listIndex
+	baseline baseLister // nil but in benchmarks, see baseLister
 	counters counterIndex
 	subject  wordIndex         // subject words that are words (textindex.IsWord)
 	chunks   wordIndex         // the other subject words (e-mail addresses, "jean-pierre")
@@ -105,7 +106,6 @@ func New() *Store {
 		due:          btree.NewG(btreeDegree, lessDue),
 		sent:         btree.NewG(btreeDegree, lessSent),
 		anchors:      make(map[string]map[string]*store.Delivery),
-		lists:        listIndex{byAgent: make(map[string]*treeGroup)},
 		counters:     newCounterIndex(),
 		subject:      newWordIndex(),
 		chunks:       newWordIndex(),
@@ -116,6 +116,7 @@ func New() *Store {
 		slotPostings: slotPostings,
 		walkMin:      walkMin,
 	}
+	s.lists = newListIndex(&s.threadNum)
 	s.words.New = func() any { return new(textindex.Splitter) }
 	s.feed.init()
 	return s
@@ -182,7 +183,7 @@ func (s *Store) Threads(ctx context.Context, q store.ThreadQuery) ([]store.Threa
 	defer s.mu.RUnlock()
 	var recs []*threadRec
 	if q.Search.IsZero() {
-		recs, _ = s.lists.query(q, nil, nil)
+		recs, _ = s.queryList(q, listFilter{}, nil)
 	} else {
 		recs = s.search(q)
 	}

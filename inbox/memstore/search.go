@@ -153,9 +153,9 @@ func (s *Store) search(q store.ThreadQuery) []*threadRec {
 		if len(ms.lists) == 1 {
 			limit = nil
 		}
-		page, done := s.lists.query(q, func(t *threadRec) bool {
+		page, done := s.queryList(q, listFilter{rec: func(t *threadRec) bool {
 			return c.set.has(t.num) || s.messageMatch(t, &ms, &budget)
-		}, limit)
+		}}, limit)
 		if done {
 			return page
 		}
@@ -176,7 +176,7 @@ const (
 // pick returns the first page of the candidates that pass q's filters.
 func (s *Store) pick(q store.ThreadQuery, c *candidates) []*threadRec {
 	if c.n > c.max {
-		page, _ := s.lists.query(q, func(t *threadRec) bool { return c.set.has(t.num) }, nil)
+		page, _ := s.queryList(q, listFilter{num: c.set.has}, nil)
 		return page
 	}
 	var pivot *position
@@ -406,6 +406,28 @@ func matchThread(t *store.Thread, q *store.ThreadQuery) bool {
 		return false
 	}
 	return q.ActiveSince.IsZero() || !t.LastActivityAt.Before(q.ActiveSince)
+}
+
+// listItem is a thread at its place in list order inside one favourite
+// group: key orders by SortTime, newest first; ties fall back to the
+// thread.
+type listItem struct {
+	key int64
+	t   *threadRec
+}
+
+// lessList is list order (T3) inside one favourite group: SortTime newest
+// first, then ID.
+func lessList(a, b listItem) bool {
+	if a.key != b.key {
+		return a.key < b.key
+	}
+	if a.key == keyNewest || a.key == keyOldest {
+		if at, bt := a.t.t.SortTime, b.t.t.SortTime; !at.Equal(bt) {
+			return at.After(bt)
+		}
+	}
+	return a.t.t.ID < b.t.t.ID
 }
 
 // position is a thread's place in list order across favourite groups.

@@ -55,7 +55,7 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 		s.threads[nt.ID] = rec
 		s.threadNum = append(s.threadNum, rec)
 		s.live[nt.Subject] = rec
-		s.lists.add(rec)
+		s.moveList(rec, nil, rec.t)
 		s.counters.update(rec, nil, &rec.t)
 		s.indexSubject(subjWords, rec.num, true)
 		s.phones.add(phoneForms, rec.num)
@@ -185,7 +185,7 @@ func (s *Store) updateThread(rec *threadRec, nt store.Thread) {
 	old := rec.t
 	nt.Version = old.Version + 1
 	if listChanged(&old, &nt) {
-		s.lists.move(rec, &old, nt)
+		s.moveList(rec, &old, nt)
 	} else {
 		rec.t = nt
 	}
