@@ -51,11 +51,10 @@ func (in *Inbox) Receive(ctx context.Context, msg channel.Inbound) error {
 // ErrUnstorable and channel.ErrInvalidMessage; any other error may succeed
 // when retried.
 func (in *Inbox) ReceiveMessage(ctx context.Context, raw channel.Inbound) (got Message, err error) {
-	done, err := in.begin("receive")
-	if err != nil {
+	if err := in.begin("receive"); err != nil {
 		return Message{}, err
 	}
-	defer done()
+	defer in.work.leave()
 	ctx, span := in.obs.startReceive(ctx, raw)
 	defer func() { in.obs.endReceive(span, got, err) }()
 	defer func() { err = unstorable(err) }()
@@ -320,11 +319,10 @@ type Outgoing struct {
 // canonical form (R6); a time outside years 1 to 9999 is refused with
 // ErrInvalidArgument.
 func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Delivery, error) {
-	done, closed := in.begin("record")
-	if closed != nil {
+	if closed := in.begin("record"); closed != nil {
 		return Message{}, nil, closed
 	}
-	defer done()
+	defer in.work.leave()
 	o.Deliveries = slices.Clone(o.Deliveries) // the caller keeps its own
 	return in.recordOutbound(ctx, o)
 }
@@ -440,11 +438,10 @@ func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) 
 
 // applyStatus is ApplyStatus; with want it returns the delivery.
 func (in *Inbox) applyStatus(ctx context.Context, u channel.StatusUpdate, want bool) (got Delivery, err error) {
-	done, err := in.begin("status update")
-	if err != nil {
+	if err := in.begin("status update"); err != nil {
 		return Delivery{}, err
 	}
-	defer done()
+	defer in.work.leave()
 	ctx, span := in.obs.startStatus(ctx, u.Kind, u.ProviderID, u.Status, u.Raw)
 	defer func() { in.obs.endStatus(span, got, err) }()
 	defer func() { err = unstorable(err) }()

@@ -244,11 +244,10 @@ func (in *Inbox) cancelDelivery(ctx context.Context, id, reason string) (bool, e
 // between two deliveries, gives back the claims of those it did not send,
 // and returns how many it handled with an error matching ErrClosed.
 func (in *Inbox) Dispatch(ctx context.Context, limit int) (handled int, err error) {
-	done, err := in.begin("dispatch")
-	if err != nil {
+	if err := in.begin("dispatch"); err != nil {
 		return 0, err
 	}
-	defer done()
+	defer in.work.leave()
 	ctx, span := in.obs.startRun(ctx, "inbox.Dispatch")
 	defer func() { in.obs.endRun(span, err, telemetry.CountKey.Int(handled)) }()
 	if limit <= 0 {

@@ -545,11 +545,10 @@ type SendResult struct {
 // returns ctx's error then; per-recipient failures do not fail the send:
 // they are in the deliveries' statuses (failed, with the reason).
 func (in *Inbox) Send(ctx context.Context, d Draft) (out SendResult, err error) {
-	done, err := in.begin("send")
-	if err != nil {
+	if err := in.begin("send"); err != nil {
 		return SendResult{}, err
 	}
-	defer done()
+	defer in.work.leave()
 	ctx, span := in.obs.startSend(ctx, d)
 	defer func() { in.obs.endSend(span, out, err) }()
 	p, err := in.plan(ctx, d)
