@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/inbox/store"
@@ -345,14 +346,107 @@ type wireEvent struct {
 	ExpiresAt  time.Time     `json:"expires,omitzero"`
 }
 
+// encodeEvent writes e as the JSON object wireEvent describes (what
+// encoding/json would write for it, which decodeEvent reads), appending to
+// one buffer: an event is written with every change, millions of status
+// reports among them, and json.Marshal costs four allocations where this
+// costs one.
 func encodeEvent(e Event) ([]byte, error) {
-	b, err := json.Marshal(wireEvent{Type: e.Type.String(), ThreadID: e.ThreadID, MessageID: e.MessageID,
-		DeliveryID: e.DeliveryID, ProviderID: e.ProviderID, Agent: e.Agent, Kind: e.Kind, Address: e.Address,
-		Status: e.Status, At: e.At, ExpiresAt: e.ExpiresAt})
-	if err != nil {
-		return nil, fmt.Errorf("inbox: encode %s event: %w", e.Type, err)
+	if e.Kind != 0 && !e.Kind.Valid() {
+		return nil, fmt.Errorf("inbox: encode %s event: %w: %d", e.Type, channel.ErrUnknownKind, uint8(e.Kind))
 	}
-	return b, nil
+	if e.Status != 0 && !e.Status.Valid() {
+		return nil, fmt.Errorf("inbox: encode %s event: %w: %d", e.Type, status.ErrUnknown, uint8(e.Status))
+	}
+	if y := e.At.Year(); y < 0 || y > 9999 {
+		return nil, fmt.Errorf("inbox: encode %s event: time %v outside years 0–9999", e.Type, e.At)
+	}
+	if y := e.ExpiresAt.Year(); !e.ExpiresAt.IsZero() && (y < 0 || y > 9999) {
+		return nil, fmt.Errorf("inbox: encode %s event: expiry %v outside years 0–9999", e.Type, e.ExpiresAt)
+	}
+	// the names, the times and the quotes take up to 150 bytes
+	n := 160 + len(e.ThreadID) + len(e.MessageID) + len(e.DeliveryID) + len(e.ProviderID) + len(e.Agent) + len(e.Address)
+	b := make([]byte, 0, n)
+	b = append(b, `{"type":`...)
+	b = appendJSONString(b, e.Type.String())
+	b = appendField(b, "thread", e.ThreadID)
+	b = appendField(b, "message", e.MessageID)
+	b = appendField(b, "delivery", e.DeliveryID)
+	b = appendField(b, "provider_id", e.ProviderID)
+	b = appendField(b, "agent", e.Agent)
+	if e.Kind != 0 {
+		b = appendField(b, "kind", e.Kind.String())
+	}
+	b = appendField(b, "address", e.Address)
+	if e.Status != 0 {
+		b = appendField(b, "status", e.Status.String())
+	}
+	b = append(b, `,"at":"`...)
+	b = e.At.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, '"')
+	if !e.ExpiresAt.IsZero() {
+		b = append(b, `,"expires":"`...)
+		b = e.ExpiresAt.AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	}
+	return append(b, '}'), nil
+}
+
+// appendField appends `,"name":"value"`, or nothing for an empty value
+// (omitempty).
+func appendField(b []byte, name, value string) []byte {
+	if value == "" {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return appendJSONString(b, value)
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, invalid UTF-8 written as U+FFFD, as
+// encoding/json does.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // errUnknownEvent: an event of a type this version does not know (written
