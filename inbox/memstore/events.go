@@ -15,8 +15,14 @@ import (
 // write appends its events in the same critical section as its changes;
 // watchers and buckets have locks of their own.
 type feed struct {
-	events []store.FeedEvent // events[i].Seq == first+i
-	first  uint64            // Seq of events[0], or of the next event when empty
+	// The events, oldest first, in chunks of feedChunk: an append never
+	// copies the events before it (one growing slice would copy them all,
+	// under the store's lock, each time it grows), and pruning drops
+	// whole chunks. The event numbered first is chunks[0][off].
+	chunks [][]store.FeedEvent
+	off    int
+	n      int    // events held
+	first  uint64 // Seq of the oldest event held, or of the next event when none
 
 	wmu      sync.Mutex
 	watchers map[*watcher]struct{}
@@ -41,8 +47,36 @@ func (f *feed) init() {
 	f.watchers, f.buckets = map[*watcher]struct{}{}, map[string]time.Time{}
 }
 
+// feedChunk is the number of events per chunk of the feed.
+const feedChunk = 1024
+
 // head returns the Seq of the latest event appended. The caller holds mu.
-func (f *feed) head() uint64 { return f.first + uint64(len(f.events)) - 1 }
+func (f *feed) head() uint64 { return f.first + uint64(f.n) - 1 }
+
+// at returns the i-th event held, oldest first. The caller holds mu.
+func (f *feed) at(i int) *store.FeedEvent {
+	j := f.off + i
+	return &f.chunks[j/feedChunk][j%feedChunk]
+}
+
+// drop removes the k oldest events. The caller holds mu for writing.
+func (f *feed) drop(k int) {
+	for i := range k { // let the collector have their data now
+		f.at(i).Data = nil
+	}
+	f.n -= k
+	f.first += uint64(k)
+	f.off += k
+	if f.n == 0 && len(f.chunks) > 0 && len(f.chunks[len(f.chunks)-1]) == feedChunk {
+		clear(f.chunks)
+		f.chunks, f.off = f.chunks[:0], 0
+		return
+	}
+	whole := f.off / feedChunk
+	clear(f.chunks[:whole])
+	f.chunks = f.chunks[whole:]
+	f.off -= whole * feedChunk
+}
 
 // appendEvents numbers and appends events, copied; it returns the new head,
 // 0 when there were none. The caller holds mu for writing.
@@ -53,7 +87,12 @@ func (f *feed) appendEvents(events []store.FeedEvent) uint64 {
 	for _, e := range events {
 		e.Seq = f.head() + 1
 		e.Data = slices.Clone(e.Data)
-		f.events = append(f.events, e)
+		if len(f.chunks) == 0 || len(f.chunks[len(f.chunks)-1]) == feedChunk {
+			f.chunks = append(f.chunks, make([]store.FeedEvent, 0, feedChunk))
+		}
+		last := &f.chunks[len(f.chunks)-1]
+		*last = append(*last, e)
+		f.n++
 	}
 	return f.head()
 }
@@ -111,12 +150,14 @@ func (s *Store) ReadEvents(ctx context.Context, after uint64, limit int) ([]stor
 		return nil, fmt.Errorf("memstore: events after %d: %w", after, store.ErrPruned)
 	}
 	i := after + 1 - f.first
-	if i >= uint64(len(f.events)) {
+	if i >= uint64(f.n) {
 		return nil, nil
 	}
-	out := slices.Clone(f.events[i:min(uint64(len(f.events)), i+uint64(limit))])
-	for j := range out {
-		out[j].Data = slices.Clone(out[j].Data)
+	out := make([]store.FeedEvent, 0, min(uint64(f.n)-i, uint64(limit)))
+	for j := int(i); j < f.n && len(out) < limit; j++ {
+		e := *f.at(j)
+		e.Data = slices.Clone(e.Data)
+		out = append(out, e)
 	}
 	return out, nil
 }
@@ -140,14 +181,13 @@ func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int, error) 
 	defer s.mu.Unlock()
 	f := &s.feed
 	n := 0
-	for n < len(f.events) && f.events[n].At.Before(before) {
+	for n < f.n && f.at(n).At.Before(before) {
 		n++
 	}
 	if n == 0 {
 		return 0, nil
 	}
-	f.events = slices.Clone(f.events[n:])
-	f.first += uint64(n)
+	f.drop(n)
 	return n, nil
 }
 
