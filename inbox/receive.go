@@ -525,9 +525,7 @@ func (in *Inbox) mergeStatus(ctx context.Context, sm store.StatusMerger, u chann
 	}
 	if r.Changed {
 		in.delivered(ctx)
-		if r.Status != r.Previous {
-			in.obs.entered(ctx, r.Kind, r.Status, 1)
-		}
+		in.obs.moved(ctx, r.Kind, r.Previous, r.Status)
 	}
 	if !want { // what the status span says of it
 		return Delivery{ID: r.DeliveryID, ThreadID: r.ThreadID, MessageID: r.MessageID, Kind: r.Kind,

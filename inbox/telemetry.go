@@ -303,8 +303,14 @@ func (o *observer) entered(ctx context.Context, kind channel.Kind, s status.Stat
 
 // changed counts a delivery whose status went from prev to d's current.
 func (o *observer) changed(ctx context.Context, prev status.Status, d Delivery) {
-	if d.Status.Current != prev {
-		o.entered(ctx, d.Kind, d.Status.Current, 1)
+	o.moved(ctx, d.Kind, prev, d.Status.Current)
+}
+
+// moved counts a delivery of kind that went from status prev to now, if
+// it moved.
+func (o *observer) moved(ctx context.Context, kind channel.Kind, prev, now status.Status) {
+	if now != prev {
+		o.entered(ctx, kind, now, 1)
 	}
 }
 

@@ -67,11 +67,6 @@ func (f *feed) drop(k int) {
 	f.n -= k
 	f.first += uint64(k)
 	f.off += k
-	if f.n == 0 && len(f.chunks) > 0 && len(f.chunks[len(f.chunks)-1]) == feedChunk {
-		clear(f.chunks)
-		f.chunks, f.off = f.chunks[:0], 0
-		return
-	}
 	whole := f.off / feedChunk
 	clear(f.chunks[:whole])
 	f.chunks = f.chunks[whole:]
