@@ -1077,14 +1077,18 @@ func testC8(t *testing.T, ns func(*testing.T) store.Store) {
 		}()})
 	e.must(err)
 	far := later.Add(10 * time.Hour)
-	claimed := make(chan []store.Delivery, 4)
+	type claims struct {
+		got []store.Delivery
+		err error
+	}
+	claimed := make(chan claims, 4)
 	for range 4 {
 		go func() {
 			var mine []store.Delivery
 			for {
 				got, err := e.store.ClaimDue(e.ctx, far, far.Add(time.Hour), 7)
 				if err != nil || len(got) == 0 {
-					claimed <- mine
+					claimed <- claims{mine, err}
 					return
 				}
 				mine = append(mine, got...)
@@ -1092,13 +1096,30 @@ func testC8(t *testing.T, ns func(*testing.T) store.Store) {
 		}()
 	}
 	seen := map[string]bool{}
-	for range 4 {
-		for _, d := range <-claimed {
+	add := func(ds []store.Delivery) {
+		for _, d := range ds {
 			if seen[d.ID] {
 				t.Fatalf("C8: delivery %s claimed twice", d.ID)
 			}
 			seen[d.ID] = true
 		}
+	}
+	for range 4 {
+		c := <-claimed
+		e.must(c.err)
+		add(c.got)
+	}
+	// A claimer may find nothing while the last due deliveries are locked
+	// by another's claim that then takes fewer (a store that skips locked
+	// rows, as pgstore does, answers so): what the concurrent claimers
+	// left is claimed now, once.
+	for {
+		got, err := e.store.ClaimDue(e.ctx, far, far.Add(time.Hour), 7)
+		e.must(err)
+		if len(got) == 0 {
+			break
+		}
+		add(got)
 	}
 	if len(seen) != len(many)+2 {
 		t.Fatalf("C8: claimed %d of %d", len(seen), len(many)+2)
