@@ -29,7 +29,7 @@ func ListRank(t time.Time) int64 { return listRank(t) }
 func Micros(t time.Time) int64   { return micros(t) }
 
 // ThreadsSQL returns the list query of q as Threads would run it first,
-// for EXPLAIN in the benchmark.
+// for EXPLAIN in the benchmark (a probe's, when Threads probes first).
 func (s *Store) ThreadsSQL(ctx context.Context, q store.ThreadQuery) (string, []any, error) {
 	if q.Search.IsZero() {
 		plan, err := s.activePlan(ctx, &q)
@@ -39,25 +39,40 @@ func (s *Store) ThreadsSQL(ctx context.Context, q store.ThreadQuery) (string, []
 		sql, args := s.threadsSQL(&q, plan, nil)
 		return sql, args, nil
 	}
-	est, err := s.estimateSearch(ctx, &q)
+	if len(q.Search.Phone) >= probeDigits {
+		sql, args := s.threadsSQL(&q, probeSearch, nil)
+		return sql, args, nil
+	}
+	found, rows, err := s.estimateFound(ctx, &q)
 	if err != nil {
 		return "", nil, err
 	}
-	if est.walks() {
-		sql, args := s.threadsSQL(&q, walkList, nil)
+	if found <= float64(collectPages*q.Limit) {
+		sql, args := s.threadsSQL(&q, collectSearch, nil)
+		return sql, args, nil
+	}
+	if found <= probeShare*rows {
+		sql, args := s.threadsSQL(&q, probeSearch, nil)
+		return sql, args, nil
+	}
+	listed, kept, err := s.estimateList(ctx, &q)
+	if err != nil {
+		return "", nil, err
+	}
+	plan, k := searchEstimate{listed: listed, kept: kept, found: found}.plan(q.Limit)
+	if plan == walkList || k == 0 {
+		sql, args := s.threadsSQL(&q, plan, nil)
 		return sql, args, nil
 	}
 	var keys []string
-	if k := est.window(q.Limit); k > 0 || q.After != nil {
-		b, err := s.listBounds(ctx, &q, k, exactWindow)
-		if err != nil {
-			return "", nil, err
-		}
-		if b.first != nil {
-			var whole bool
-			if keys, whole = b.window(s.tenant, k); whole {
-				keys = nil
-			}
+	b, err := s.listBounds(ctx, &q, k, exactWindow)
+	if err != nil {
+		return "", nil, err
+	}
+	if b.first != nil {
+		var whole bool
+		if keys, whole = b.window(s.tenant, k); whole {
+			keys = nil
 		}
 	}
 	sql, args := s.threadsSQL(&q, collectSearch, keys)
@@ -105,8 +120,29 @@ func SearchWalks(listed, found float64) bool {
 // window from: listed threads, threads the filters keep, threads the search
 // keys find.
 func (s *Store) SearchEstimate(ctx context.Context, q store.ThreadQuery) (listed, kept, found float64, err error) {
-	e, err := s.estimateSearch(ctx, &q)
-	return e.listed, e.kept, e.found, err
+	if found, _, err = s.estimateFound(ctx, &q); err != nil {
+		return 0, 0, 0, err
+	}
+	listed, kept, err = s.estimateList(ctx, &q)
+	return listed, kept, found, err
+}
+
+// SearchPlan returns how Threads reads a search whose matches the planner
+// takes to fill more than a few pages, given its estimates (see
+// SearchWindow): walking the list, collecting every match (window 0), or
+// collecting them in windows of the list from that many entries.
+func SearchPlan(listed, kept, found float64, limit int) (ListPlan, int64) {
+	return searchEstimate{listed: listed, kept: kept, found: found}.plan(limit)
+}
+
+// SearchProbes reports whether Threads probes a search the planner takes
+// to match found of the table's rows before it estimates its filters.
+func SearchProbes(found, rows float64) bool { return found <= probeShare*rows }
+
+// ThreadsProbe reads a page of a search as a probe does: ok when its
+// matches are at most probePages pages, and the page then exact.
+func (s *Store) ThreadsProbe(ctx context.Context, q store.ThreadQuery) (page []store.Thread, ok bool, err error) {
+	return s.probe(ctx, &q)
 }
 
 // WindowMarkers returns the window markers, one per width, of a thread of
@@ -130,11 +166,11 @@ func WindowKeys(tenant int64, pin bool, from, to int64) []string {
 // match), as a collecting plan does before it sorts them.
 func (s *Store) HitsSQL(q store.ThreadQuery) (string, []any) {
 	args := []any{s.tenant}
-	conds, match, _ := s.listConds(&q, collectSearch, nil, func(v any) string {
+	conds, match, _, _ := s.listConds(&q, collectSearch, nil, func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	})
-	return hitsSQL(append(conds, match)), args
+	return hitsSQL(append(conds, match), ""), args
 }
 
 // CollectSQL returns the query that reads a page of q by collecting every

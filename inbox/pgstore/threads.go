@@ -91,6 +91,10 @@ const (
 	// collectActive collects the threads active inside the visibility
 	// window and sorts them.
 	collectActive
+	// probeSearch collects the matches of a search as collectSearch does,
+	// checking the messages of a search of several message words on each
+	// candidate, up to a cap (see probe).
+	probeSearch
 )
 
 // Search windows. A search whose matches are many reads them inside a
@@ -164,26 +168,120 @@ func (e searchEstimate) walks() bool {
 	return min(max(e.found, 1), listed)/listed >= walkShare
 }
 
-// search reads the page of a search (T13): it asks PostgreSQL's planner
-// how many threads the search keys and the filters keep (the statistics of
-// the key columns know the frequent keys; the estimate reads no index),
-// and walks the list when the search matches a large share of it, or
-// collects the matches from the GIN index, inside windows of the list when
-// they are many (see readWindowed).
+// plan returns how a search reads its page once the planner's estimates
+// say that its matches are not all on a few pages (see search): it
+// collects them when the filters keep at most collectPages pages of them,
+// whatever share of the list it matches; it walks the list when it
+// matches a large share of it; else it reads windows of k list entries.
+func (e searchEstimate) plan(limit int) (plan listPlan, k int64) {
+	k = e.window(limit)
+	switch {
+	case k == 0:
+		return collectSearch, 0
+	case e.walks():
+		return walkList, 0
+	}
+	return collectSearch, k
+}
+
+// Probes. A search whose matches should be few collects them up to a cap
+// of probePages pages, in one statement that returns the page with the
+// number of matches collected (see probe); when they are more than the
+// cap, the page is read as the estimates say. Probed are the phone
+// searches of at least probeDigits digits, before any estimate (a prefix
+// of six digits leaves a ten-thousandth of the numbers of a country, a
+// whole number one thread), and the searches the planner takes to match
+// at most probeShare of the table's rows. The statistics of the key
+// columns list the keys of at least about a hundredth of the rows they
+// sampled; for any other key the planner's estimate is a guess, half the
+// frequency of the rarest key listed, whatever the key's real frequency
+// (at 1,000,000 threads: 4,300 threads for a phone prefix that 83 hold,
+// 5,700 for a word nobody wrote). A window sized from such a guess holds
+// far fewer matches than a page, and widens read after read.
+const (
+	probePages  = 4
+	probeDigits = 6
+	probeShare  = 0.01
+)
+
+// search reads the page of a search (T13). Its matches are counted by
+// PostgreSQL's planner first (the statistics of the key columns know the
+// frequent keys; the estimate reads no index): a search that should find
+// at most collectPages pages of threads collects them all, from the GIN
+// index; one whose estimate is a guess is probed. Only then the planner
+// estimates the threads of the list and those the filters keep, which
+// choose a plan (see searchEstimate.plan): a collection of every match, a
+// walk of the list, or windows of it (see readWindowed).
+//
+// A walk that checks a few matches of a small filter reads the filter's
+// threads to its end in each lifecycle and category range, so a search
+// that should find at most collectPages pages of threads inside its
+// filters collects them, whatever share of the list it matches
+// ("annulation spa" among the muted threads of one agent at 1,000,000
+// threads: a second walking, a few milliseconds collected).
 func (s *Store) search(ctx context.Context, q *store.ThreadQuery) ([]store.Thread, error) {
-	est, err := s.estimateSearch(ctx, q)
+	probed := len(q.Search.Phone) >= probeDigits
+	if probed {
+		if page, ok, err := s.probe(ctx, q); err != nil || ok {
+			return page, err
+		}
+	}
+	found, rows, err := s.estimateFound(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	if est.walks() {
-		return s.readThreads(ctx, q, walkList, nil)
-	}
-	k := est.window(q.Limit)
-	if k == 0 && q.After == nil {
+	if found <= float64(collectPages*q.Limit) {
 		return s.readThreads(ctx, q, collectSearch, nil)
+	}
+	if !probed && found <= probeShare*rows {
+		if page, ok, err := s.probe(ctx, q); err != nil || ok {
+			return page, err
+		}
+	}
+	listed, kept, err := s.estimateList(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	plan, k := searchEstimate{listed: listed, kept: kept, found: found}.plan(q.Limit)
+	if plan == walkList || k == 0 {
+		return s.readThreads(ctx, q, plan, nil)
 	}
 	return s.readWindowed(ctx, q, k, exactWindow)
 }
+
+// probe reads the page of a search from its matches when they are at most
+// probePages pages (ok), collected in one statement (probeSearch) that
+// stops at one more and returns the page with the number it collected.
+func (s *Store) probe(ctx context.Context, q *store.ThreadQuery) (page []store.Thread, ok bool, err error) {
+	sql, args := s.threadsSQL(q, probeSearch, nil)
+	rows, err := s.pool.Query(ctx, sql, append([]any{pgx.QueryExecModeDescribeExec}, args...)...)
+	if err != nil {
+		return nil, false, mapErr(ctx, "threads", err)
+	}
+	var n int64
+	page, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Thread, error) {
+		return scanThread(countedRow{r, &n})
+	})
+	if err != nil {
+		return nil, false, mapErr(ctx, "threads", err)
+	}
+	if page == nil {
+		// No page: no match at all (a match would be on it).
+		page = []store.Thread{}
+	}
+	return page, n <= int64(probePages*q.Limit), nil
+}
+
+// countedRow is a row of a probe: a thread and the number of matches
+// collected, which Scan stores in n.
+type countedRow struct {
+	pgx.CollectableRow
+	n *int64
+}
+
+// Scan scans the thread into dest and the count into r.n.
+func (r countedRow) Scan(dest ...any) error { return r.CollectableRow.Scan(append(dest, r.n)...) }
+
 
 // readWindowed reads the page of a search inside a window of k list
 // entries after the cursor (0: the rest of the list), widening it until the
@@ -302,37 +400,59 @@ func (b listBounds) window(tenant int64, k int64) (keys []string, whole bool) {
 	return append(favs, others...), whole
 }
 
-// estimateSearch returns the planner's estimates for q's search, from the
-// table's statistics, without reading the table: one EXPLAIN of three
-// counts. The arguments are sent as literals (simple protocol), so that the
-// estimates are for these values and not a cached generic plan's guess.
-// The search keys name the tenant, so the search count has no tenant
-// condition, which the planner would take as independent of the keys.
-func (s *Store) estimateSearch(ctx context.Context, q *store.ThreadQuery) (searchEstimate, error) {
+// estimateFound returns the planner's estimate of the threads whose keys
+// match q's search, in or out of its filters, and of the rows of
+// parley_threads (every tenant's), from the table's statistics, without
+// reading the table: one EXPLAIN. The arguments are sent as literals
+// (simple protocol), so that the estimates are for these values and not a
+// cached generic plan's guess. The search keys name the tenant, so the
+// search count has no tenant condition, which the planner would take as
+// independent of the keys.
+func (s *Store) estimateFound(ctx context.Context, q *store.ThreadQuery) (found, rows float64, err error) {
 	subject, message := searchKeys(s.tenant, q.Search)
 	for _, k := range slices.Concat(subject, message) {
 		// The protocol ends a literal at a NUL; PostgreSQL text cannot
 		// hold one anyway.
 		if strings.IndexByte(k, 0) >= 0 {
-			return searchEstimate{}, invalid("search %q: NUL byte", k)
+			return 0, 0, invalid("search %q: NUL byte", k)
 		}
 	}
-	args := []any{pgx.QueryExecModeSimpleProtocol, s.tenant}
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args)-1)
-	}
-	kept := strings.Join(filterConds(q, arg), " AND ")
-	found := "search_keys @> " + arg(subject) + "::text[]"
+	where, args := "search_keys @> $1::text[]", []any{subject}
 	if len(message) > 0 {
-		found += " OR message_words @> " + arg(message) + "::text[]"
+		where += " OR message_words @> $2::text[]"
+		args = append(args, message)
 	}
-	var js []byte
-	err := s.pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) SELECT 1 FROM parley_threads WHERE tenant_id = $1 AND NOT dormant"+
-		" UNION ALL SELECT 1 FROM parley_threads WHERE "+kept+
-		" UNION ALL SELECT 1 FROM parley_threads WHERE "+found, args...).Scan(&js)
+	est, err := s.explainRows(ctx, "SELECT 1 FROM parley_threads WHERE "+where+" UNION ALL SELECT 1 FROM parley_threads", args)
 	if err != nil {
-		return searchEstimate{}, mapErr(ctx, "threads: estimate", err)
+		return 0, 0, err
+	}
+	return est[0], est[1], nil
+}
+
+// estimateList returns the planner's estimates of the threads of the
+// tenant's list (not dormant) and of those q's filters keep: one EXPLAIN,
+// as estimateFound.
+func (s *Store) estimateList(ctx context.Context, q *store.ThreadQuery) (listed, kept float64, err error) {
+	args := []any{s.tenant}
+	kc := filterConds(q, func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	})
+	est, err := s.explainRows(ctx, "SELECT 1 FROM parley_threads WHERE tenant_id = $1 AND NOT dormant"+
+		" UNION ALL SELECT 1 FROM parley_threads WHERE "+strings.Join(kc, " AND "), args)
+	if err != nil {
+		return 0, 0, err
+	}
+	return est[0], est[1], nil
+}
+
+// explainRows returns the planner's estimates of the rows of each branch
+// of union, a UNION ALL of two queries.
+func (s *Store) explainRows(ctx context.Context, union string, args []any) ([]float64, error) {
+	var js []byte
+	err := s.pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+union, append([]any{pgx.QueryExecModeSimpleProtocol}, args...)...).Scan(&js)
+	if err != nil {
+		return nil, mapErr(ctx, "threads: estimate", err)
 	}
 	var plans []struct {
 		Plan struct {
@@ -341,11 +461,11 @@ func (s *Store) estimateSearch(ctx context.Context, q *store.ThreadQuery) (searc
 			}
 		}
 	}
-	if err := json.Unmarshal(js, &plans); err != nil || len(plans) != 1 || len(plans[0].Plan.Plans) != 3 {
-		return searchEstimate{}, fmt.Errorf("pgstore: threads: estimate %q: %v", js, err)
+	if err := json.Unmarshal(js, &plans); err != nil || len(plans) != 1 || len(plans[0].Plan.Plans) != 2 {
+		return nil, fmt.Errorf("pgstore: threads: estimate %q: %v", js, err)
 	}
 	p := plans[0].Plan.Plans
-	return searchEstimate{listed: p[0].Rows, kept: p[1].Rows, found: p[2].Rows}, nil
+	return []float64{p[0].Rows, p[1].Rows}, nil
 }
 
 // maxActiveCollected is the number of threads active inside a visibility
@@ -417,13 +537,16 @@ func filterConds(q *store.ThreadQuery, arg func(any) string) []string {
 // markedConds returns the conditions of q's filters for collecting search
 // matches: markers of filter_keys (see migration 6 and filterMarkers),
 // which the GIN index intersects with the search keys, and on the columns
-// what markers do not say (a mute's end, the visibility window, an agent ID
-// too long for a marker). A filter is never given both ways, so that the
+// what markers do not say (the broad filters, a mute's end, the visibility
+// window, an agent ID too long for a marker). A filter is never given both ways, so that the
 // planner does not count it twice.
 func (s *Store) markedConds(q *store.ThreadQuery, arg func(any) string) []string {
 	conds := []string{"tenant_id = $1", "NOT dormant"}
-	markers, assignee := filterMarkers(s.tenant, q)
-	conds = append(conds, "filter_keys @> "+arg(markers)+"::text[]")
+	markers, cols, assignee := filterMarkers(s.tenant, q)
+	if len(markers) > 0 {
+		conds = append(conds, "filter_keys @> "+arg(markers)+"::text[]")
+	}
+	conds = append(conds, cols...)
 	if q.Status == store.Muted {
 		conds = append(conds, "(muted_until IS NULL OR muted_until > "+arg(q.Now)+")")
 	}
@@ -443,7 +566,7 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, window []string)
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	conds, match, check := s.listConds(q, plan, window, arg)
+	conds, match, check, subject := s.listConds(q, plan, window, arg)
 	lifecycles := []string{"NOT closed", "closed"}
 	switch q.Lifecycle {
 	case store.Open:
@@ -456,6 +579,16 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, window []string)
 		kinds = []string{strconv.Itoa(int(q.Category))}
 	}
 	limit := arg(q.Limit)
+	if plan == probeSearch {
+		// The matches are collected as by collectSearch, as the outer
+		// query reads them: the materialised CTE is planned to collect
+		// them all, and its scan stops at the cap.
+		capped := arg(probePages*q.Limit + 1)
+		with := "WITH hits AS MATERIALIZED (" + hitsSQL(append(conds, match), "") + ")" +
+			", capped AS MATERIALIZED (SELECT id, list_pin, list_rank FROM hits LIMIT " + capped + ")"
+		return with + " SELECT " + threadCols + ", (SELECT count(*) FROM capped) FROM parley_threads WHERE tenant_id = $1 AND id IN (" +
+			"SELECT id FROM capped ORDER BY " + listOrder + " LIMIT " + limit + ") ORDER BY " + listOrder, args
+	}
 	if plan != walkList {
 		// The matches are collected with their order keys only, from the
 		// indexes the planner picks for the search or the window (the
@@ -464,14 +597,21 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, window []string)
 		if match != "" {
 			conds = append(conds, match)
 		}
-		with := "WITH hits AS MATERIALIZED (" + hitsSQL(conds) + ")"
+		var subj string
+		if check != "" {
+			// Whether the subject keys match, read on the row the
+			// collection visits anyway, so that the check reads no row
+			// again.
+			subj = subject
+		}
+		with := "WITH hits AS MATERIALIZED (" + hitsSQL(conds, subj) + ")"
 		page := "SELECT id FROM hits ORDER BY " + listOrder + " LIMIT " + limit
 		if check != "" {
 			// The check runs on the sorted matches until a page passes it
 			// (OFFSET 0 keeps it out of the sort's input), not on every
 			// match of the window; the page is materialised so that it is
 			// computed once, whatever join the planner picks.
-			with += ", page AS MATERIALIZED (SELECT id FROM (SELECT id, list_pin, list_rank FROM hits ORDER BY " + listOrder +
+			with += ", page AS MATERIALIZED (SELECT id FROM (SELECT id, list_pin, list_rank, subj FROM hits ORDER BY " + listOrder +
 				" OFFSET 0) AS h WHERE " + check + " LIMIT " + limit + ")"
 			page = "SELECT id FROM page"
 		}
@@ -511,9 +651,13 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, window []string)
 }
 
 // hitsSQL is the query that collects the order keys of the threads that
-// meet conds.
-func hitsSQL(conds []string) string {
-	return "SELECT id, list_pin, list_rank FROM parley_threads WHERE " + strings.Join(conds, " AND ")
+// meet conds, and the value of subj as the column subj when it is given.
+func hitsSQL(conds []string, subj string) string {
+	cols := "id, list_pin, list_rank"
+	if subj != "" {
+		cols += ", " + subj + " AS subj"
+	}
+	return "SELECT " + cols + " FROM parley_threads WHERE " + strings.Join(conds, " AND ")
 }
 
 // listConds returns the conditions of the threads q reads with plan: its
@@ -521,15 +665,17 @@ func hitsSQL(conds []string) string {
 // the window markers of a collected search when there are some, and its
 // cursor; the condition of its search ("" for none); and, for a collected
 // search of several message words, the check of a collected match h that
-// its subject keys match or one of its messages holds every word.
+// its subject keys match (h.subj, which is subject, the condition of the
+// subject keys) or one of its messages holds every word.
 //
-// A walk checks the whole search on each thread. A collected search
+// A walk checks the whole search on each thread, and so does a probe on
+// each thread it collects (its candidates are few). A collected search
 // collects the threads whose subject keys or message words match, which
-// the GIN index answers alone (no row is read but to check its tenant and
-// dormant flag), and leaves the check of its messages to the sorted
-// matches, as many as a page needs.
-func (s *Store) listConds(q *store.ThreadQuery, plan listPlan, window []string, arg func(any) string) (conds []string, match, check string) {
-	if plan == collectSearch {
+// the GIN index answers with the selective filters (the row is read to
+// check its tenant, dormant flag and broad filters), and leaves the check
+// of its messages to the sorted matches, as many as a page needs.
+func (s *Store) listConds(q *store.ThreadQuery, plan listPlan, window []string, arg func(any) string) (conds []string, match, check, subject string) {
+	if plan == collectSearch || plan == probeSearch {
 		conds = s.markedConds(q, arg)
 		if len(window) > 0 {
 			conds = append(conds, "filter_keys && "+arg(window)+"::text[]")
@@ -541,29 +687,28 @@ func (s *Store) listConds(q *store.ThreadQuery, plan listPlan, window []string, 
 		conds = append(conds, "("+listOrder+") > ("+arg(!q.After.Favourite)+", "+arg(listRank(q.After.SortTime))+", "+arg(q.After.ID)+")")
 	}
 	if q.Search.IsZero() {
-		return conds, "", ""
+		return conds, "", "", ""
 	}
-	subject, message := searchKeys(s.tenant, q.Search)
-	sk := arg(subject) + "::text[]"
-	match = "search_keys @> " + sk
+	subjectKeys, message := searchKeys(s.tenant, q.Search)
+	subject = "search_keys @> " + arg(subjectKeys) + "::text[]"
 	if len(message) == 0 {
-		return conds, match, ""
+		return conds, subject, "", subject
 	}
 	mk := arg(message) + "::text[]"
 	if len(message) == 1 {
-		return conds, "(" + match + " OR message_words @> " + mk + ")", ""
+		return conds, "(" + subject + " OR message_words @> " + mk + ")", "", subject
 	}
 	// The thread holds every word; check that one message does. OFFSET 0
 	// keeps each check a per-row probe of the thread's row and messages:
 	// without it PostgreSQL may hash every matching thread or message of
 	// the tenant first.
 	if plan == collectSearch {
-		return conds, "(" + match + " OR message_words @> " + mk + ")",
-			"(EXISTS (SELECT 1 FROM parley_threads t WHERE t.tenant_id = $1 AND t.id = h.id AND t.search_keys @> " + sk + " OFFSET 0)" +
-				" OR EXISTS (SELECT 1 FROM parley_messages m WHERE m.tenant_id = $1 AND m.thread_id = h.id AND m.search_words @> " + mk + " OFFSET 0))"
+		return conds, "(" + subject + " OR message_words @> " + mk + ")",
+			"(h.subj OR EXISTS (SELECT 1 FROM parley_messages m WHERE m.tenant_id = $1 AND m.thread_id = h.id AND m.search_words @> " + mk + " OFFSET 0))",
+			subject
 	}
-	return conds, "(" + match + " OR (message_words @> " + mk + " AND EXISTS (SELECT 1 FROM parley_messages m WHERE m.tenant_id = $1" +
-		" AND m.thread_id = parley_threads.id AND m.search_words @> " + mk + " OFFSET 0)))", ""
+	return conds, "(" + subject + " OR (message_words @> " + mk + " AND EXISTS (SELECT 1 FROM parley_messages m WHERE m.tenant_id = $1" +
+		" AND m.thread_id = parley_threads.id AND m.search_words @> " + mk + " OFFSET 0)))", "", subject
 }
 
 // Counters implements store.Store: one pass over the unread index, grouped
