@@ -282,7 +282,6 @@ type countedRow struct {
 // Scan scans the thread into dest and the count into r.n.
 func (r countedRow) Scan(dest ...any) error { return r.CollectableRow.Scan(append(dest, r.n)...) }
 
-
 // readWindowed reads the page of a search inside a window of k list
 // entries after the cursor (0: the rest of the list), widening it until the
 // page is full or the window holds the rest of the list. The window's end
