@@ -75,7 +75,11 @@ func (s *Store) ThreadsSQL(ctx context.Context, q store.ThreadQuery) (string, []
 			keys = nil
 		}
 	}
-	sql, args := s.threadsSQL(&q, collectSearch, keys)
+	plan = collectSearch
+	if keys == nil {
+		plan = collectAll
+	}
+	sql, args := s.threadsSQL(&q, plan, keys)
 	return sql, args, nil
 }
 
@@ -87,6 +91,7 @@ const (
 	PlanWalk          = walkList
 	PlanCollectSearch = collectSearch
 	PlanCollectActive = collectActive
+	PlanCollectAll    = collectAll
 )
 
 // ThreadsWithPlan reads a page of threads as plan says, whatever Threads
@@ -166,11 +171,11 @@ func WindowKeys(tenant int64, pin bool, from, to int64) []string {
 // match), as a collecting plan does before it sorts them.
 func (s *Store) HitsSQL(q store.ThreadQuery) (string, []any) {
 	args := []any{s.tenant}
-	conds, match, _, _ := s.listConds(&q, collectSearch, nil, func(v any) string {
+	w := s.listConds(&q, collectSearch, nil, func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	})
-	return hitsSQL(append(conds, match), ""), args
+	return hitsSQL(append(w.conds, w.match), w.rows, ""), args
 }
 
 // CollectSQL returns the query that reads a page of q by collecting every
@@ -178,3 +183,6 @@ func (s *Store) HitsSQL(q store.ThreadQuery) (string, []any) {
 func (s *Store) CollectSQL(q store.ThreadQuery) (string, []any) {
 	return s.threadsSQL(&q, collectSearch, nil)
 }
+
+// ProbePages is the most pages of matches a probe collects.
+const ProbePages = probePages

@@ -95,6 +95,11 @@ const (
 	// checking the messages of a search of several message words on each
 	// candidate, up to a cap (see probe).
 	probeSearch
+	// collectAll collects every match of a search as collectSearch does,
+	// with the filters that keep about half of the list as markers when no
+	// other filter is one (see filterMarkers): for a collection of many
+	// matches.
+	collectAll
 )
 
 // Search windows. A search whose matches are many reads them inside a
@@ -170,14 +175,17 @@ func (e searchEstimate) walks() bool {
 
 // plan returns how a search reads its page once the planner's estimates
 // say that its matches are not all on a few pages (see search): it
-// collects them when the filters keep at most collectPages pages of them,
-// whatever share of the list it matches; it walks the list when it
-// matches a large share of it; else it reads windows of k list entries.
+// collects them all (collectAll) when the filters keep at most collectPages pages of them,
+// whatever share of the list it matches, or when the first window would
+// span a windowGrowth-th of the list or more (the next would hold all of
+// it, and the filter markers spare the visits of the matches outside the
+// filters); it walks the list when it matches a large share of it; else
+// it reads windows of k list entries.
 func (e searchEstimate) plan(limit int) (plan listPlan, k int64) {
 	k = e.window(limit)
 	switch {
-	case k == 0:
-		return collectSearch, 0
+	case k == 0 || float64(k)*windowGrowth >= e.listed:
+		return collectAll, 0
 	case e.walks():
 		return walkList, 0
 	}
@@ -299,7 +307,11 @@ func (s *Store) readWindowed(ctx context.Context, q *store.ThreadQuery, k, exact
 		if whole {
 			keys = nil
 		}
-		page, err := s.readThreads(ctx, q, collectSearch, keys)
+		plan := collectSearch
+		if keys == nil {
+			plan = collectAll
+		}
+		page, err := s.readThreads(ctx, q, plan, keys)
 		if err != nil || len(page) >= q.Limit || whole {
 			return page, err
 		}
@@ -536,16 +548,16 @@ func filterConds(q *store.ThreadQuery, arg func(any) string) []string {
 // markedConds returns the conditions of q's filters for collecting search
 // matches: markers of filter_keys (see migration 6 and filterMarkers),
 // which the GIN index intersects with the search keys, and on the columns
-// what markers do not say (the broad filters, a mute's end, the visibility
-// window, an agent ID too long for a marker). A filter is never given both ways, so that the
-// planner does not count it twice.
-func (s *Store) markedConds(q *store.ThreadQuery, arg func(any) string) []string {
-	conds := []string{"tenant_id = $1", "NOT dormant"}
-	markers, cols, assignee := filterMarkers(s.tenant, q)
+// what markers do not say (a mute's end, the visibility window, an agent
+// ID too long for a marker); and the conditions of the filters it leaves
+// to the collected rows (see filterMarkers; half as there). A filter is
+// never given both ways, so that the planner does not count it twice.
+func (s *Store) markedConds(q *store.ThreadQuery, half bool, arg func(any) string) (conds, rows []string) {
+	conds = []string{"tenant_id = $1", "NOT dormant"}
+	markers, rows, assignee := filterMarkers(s.tenant, q, half)
 	if len(markers) > 0 {
 		conds = append(conds, "filter_keys @> "+arg(markers)+"::text[]")
 	}
-	conds = append(conds, cols...)
 	if q.Status == store.Muted {
 		conds = append(conds, "(muted_until IS NULL OR muted_until > "+arg(q.Now)+")")
 	}
@@ -555,7 +567,7 @@ func (s *Store) markedConds(q *store.ThreadQuery, arg func(any) string) []string
 	if !q.ActiveSince.IsZero() {
 		conds = append(conds, "last_activity_at >= "+arg(q.ActiveSince))
 	}
-	return conds
+	return conds, rows
 }
 
 // threadsSQL builds the list query of q read as plan, and its arguments.
@@ -565,7 +577,8 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, window []string)
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	conds, match, check, subject := s.listConds(q, plan, window, arg)
+	w := s.listConds(q, plan, window, arg)
+	conds, match, check := w.conds, w.match, w.check
 	lifecycles := []string{"NOT closed", "closed"}
 	switch q.Lifecycle {
 	case store.Open:
@@ -583,7 +596,7 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, window []string)
 		// query reads them: the materialised CTE is planned to collect
 		// them all, and its scan stops at the cap.
 		capped := arg(probePages*q.Limit + 1)
-		with := "WITH hits AS MATERIALIZED (" + hitsSQL(append(conds, match), "") + ")" +
+		with := "WITH hits AS MATERIALIZED (" + hitsSQL(append(conds, match), w.rows, "") + ")" +
 			", capped AS MATERIALIZED (SELECT id, list_pin, list_rank FROM hits LIMIT " + capped + ")"
 		return with + " SELECT " + threadCols + ", (SELECT count(*) FROM capped) FROM parley_threads WHERE tenant_id = $1 AND id IN (" +
 			"SELECT id FROM capped ORDER BY " + listOrder + " LIMIT " + limit + ") ORDER BY " + listOrder, args
@@ -601,9 +614,9 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, window []string)
 			// Whether the subject keys match, read on the row the
 			// collection visits anyway, so that the check reads no row
 			// again.
-			subj = subject
+			subj = w.subject
 		}
-		with := "WITH hits AS MATERIALIZED (" + hitsSQL(conds, subj) + ")"
+		with := "WITH hits AS MATERIALIZED (" + hitsSQL(conds, w.rows, subj) + ")"
 		page := "SELECT id FROM hits ORDER BY " + listOrder + " LIMIT " + limit
 		if check != "" {
 			// The check runs on the sorted matches until a page passes it
@@ -650,64 +663,92 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, window []string)
 }
 
 // hitsSQL is the query that collects the order keys of the threads that
-// meet conds, and the value of subj as the column subj when it is given.
-func hitsSQL(conds []string, subj string) string {
-	cols := "id, list_pin, list_rank"
+// meet conds and then rows, and the value of subj as the column subj when
+// it is given. The conditions of rows are checked on the rows conds
+// collect, behind a fence (OFFSET 0): the planner would otherwise
+// intersect the search's bitmap with a B-tree list index's bitmap of most
+// of the list (at 1,000,000 threads, "dupont" among the unassigned
+// threads read 267,000 entries of the assignee index in 256 ms).
+func hitsSQL(conds, rows []string, subj string) string {
+	cols, inner := "id, list_pin, list_rank", "id, list_pin, list_rank"
 	if subj != "" {
-		cols += ", " + subj + " AS subj"
+		cols, inner = cols+", subj", inner+", "+subj+" AS subj"
 	}
-	return "SELECT " + cols + " FROM parley_threads WHERE " + strings.Join(conds, " AND ")
+	if len(rows) == 0 {
+		return "SELECT " + inner + " FROM parley_threads WHERE " + strings.Join(conds, " AND ")
+	}
+	return "SELECT " + cols + " FROM (SELECT " + inner + ", archived, closed, subject_kind, assignee FROM parley_threads WHERE " +
+		strings.Join(conds, " AND ") + " OFFSET 0) AS c WHERE " + strings.Join(rows, " AND ")
+}
+
+// listWhere holds the conditions of the threads a plan reads (see
+// listConds).
+type listWhere struct {
+	conds   []string // the filters, and the window markers
+	rows    []string // a collection's filters checked on the collected rows, and the cursor
+	match   string   // the search ("" for none)
+	check   string   // a collection's check of a page's matches ("" for none)
+	subject string   // the condition of the subject keys
 }
 
 // listConds returns the conditions of the threads q reads with plan: its
-// filters (on the columns for a walk, with markers for a collected search),
-// the window markers of a collected search when there are some, and its
-// cursor; the condition of its search ("" for none); and, for a collected
-// search of several message words, the check of a collected match h that
-// its subject keys match (h.subj, which is subject, the condition of the
-// subject keys) or one of its messages holds every word.
+// filters (on the columns for a walk, with markers for a collection: see
+// markedConds), the window markers of a collected search when there are
+// some, and its cursor (on the collected rows for a collection); the
+// condition of its search; and, for a collected search of several message
+// words, the check of a collected match h that its subject keys match
+// (h.subj, the subject condition read on the collected row) or one of its
+// messages holds every word.
 //
 // A walk checks the whole search on each thread, and so does a probe on
 // each thread it collects (its candidates are few). A collected search
 // collects the threads whose subject keys or message words match, which
-// the GIN index answers with the selective filters (the row is read to
-// check its tenant, dormant flag and broad filters), and leaves the check
-// of its messages to the sorted matches, as many as a page needs.
-func (s *Store) listConds(q *store.ThreadQuery, plan listPlan, window []string, arg func(any) string) (conds []string, match, check, subject string) {
-	if plan == collectSearch || plan == probeSearch {
-		conds = s.markedConds(q, arg)
+// the GIN index answers with the markers, and leaves the check of its
+// messages to the sorted matches, as many as a page needs.
+func (s *Store) listConds(q *store.ThreadQuery, plan listPlan, window []string, arg func(any) string) (w listWhere) {
+	collect := plan == collectSearch || plan == collectAll || plan == probeSearch
+	if collect {
+		w.conds, w.rows = s.markedConds(q, plan == collectAll, arg)
 		if len(window) > 0 {
-			conds = append(conds, "filter_keys && "+arg(window)+"::text[]")
+			w.conds = append(w.conds, "filter_keys && "+arg(window)+"::text[]")
 		}
 	} else {
-		conds = filterConds(q, arg)
+		w.conds = filterConds(q, arg)
 	}
 	if q.After != nil {
-		conds = append(conds, "("+listOrder+") > ("+arg(!q.After.Favourite)+", "+arg(listRank(q.After.SortTime))+", "+arg(q.After.ID)+")")
+		cursor := "(" + listOrder + ") > (" + arg(!q.After.Favourite) + ", " + arg(listRank(q.After.SortTime)) + ", " + arg(q.After.ID) + ")"
+		if collect {
+			w.rows = append(w.rows, cursor)
+		} else {
+			w.conds = append(w.conds, cursor)
+		}
 	}
 	if q.Search.IsZero() {
-		return conds, "", "", ""
+		return w
 	}
 	subjectKeys, message := searchKeys(s.tenant, q.Search)
-	subject = "search_keys @> " + arg(subjectKeys) + "::text[]"
+	w.subject = "search_keys @> " + arg(subjectKeys) + "::text[]"
+	w.match = w.subject
 	if len(message) == 0 {
-		return conds, subject, "", subject
+		return w
 	}
 	mk := arg(message) + "::text[]"
 	if len(message) == 1 {
-		return conds, "(" + subject + " OR message_words @> " + mk + ")", "", subject
+		w.match = "(" + w.subject + " OR message_words @> " + mk + ")"
+		return w
 	}
 	// The thread holds every word; check that one message does. OFFSET 0
 	// keeps each check a per-row probe of the thread's row and messages:
 	// without it PostgreSQL may hash every matching thread or message of
 	// the tenant first.
-	if plan == collectSearch {
-		return conds, "(" + subject + " OR message_words @> " + mk + ")",
-			"(h.subj OR EXISTS (SELECT 1 FROM parley_messages m WHERE m.tenant_id = $1 AND m.thread_id = h.id AND m.search_words @> " + mk + " OFFSET 0))",
-			subject
+	if plan == collectSearch || plan == collectAll {
+		w.match = "(" + w.subject + " OR message_words @> " + mk + ")"
+		w.check = "(h.subj OR EXISTS (SELECT 1 FROM parley_messages m WHERE m.tenant_id = $1 AND m.thread_id = h.id AND m.search_words @> " + mk + " OFFSET 0))"
+		return w
 	}
-	return conds, "(" + subject + " OR (message_words @> " + mk + " AND EXISTS (SELECT 1 FROM parley_messages m WHERE m.tenant_id = $1" +
-		" AND m.thread_id = parley_threads.id AND m.search_words @> " + mk + " OFFSET 0)))", "", subject
+	w.match = "(" + w.subject + " OR (message_words @> " + mk + " AND EXISTS (SELECT 1 FROM parley_messages m WHERE m.tenant_id = $1" +
+		" AND m.thread_id = parley_threads.id AND m.search_words @> " + mk + " OFFSET 0)))"
+	return w
 }
 
 // Counters implements store.Store: one pass over the unread index, grouped
