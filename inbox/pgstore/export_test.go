@@ -186,3 +186,15 @@ func (s *Store) CollectSQL(q store.ThreadQuery) (string, []any) {
 
 // ProbePages is the most pages of matches a probe collects.
 const ProbePages = probePages
+
+// ListWindow returns the window markers of the first k entries of a list
+// after a cursor whose first entry, n-th entry and last entry are at
+// first, at and last (favourite when the bool is false, as list_pin),
+// whose last favourite and first other thread rank lastFav and
+// firstOther, and whose n-th other thread ranks atOther; and whether the
+// window holds all of the list.
+func ListWindow(tenant int64, first, at, last [2]int64, lastFav, firstOther, atOther, n, k int64) ([]string, bool) {
+	pos := func(p [2]int64) *listPos { return &listPos{pin: p[0] != 0, rank: p[1]} }
+	b := listBounds{first: pos(first), at: pos(at), last: pos(last), n: n, lastFav: &lastFav, firstOther: &firstOther, atOther: &atOther}
+	return b.window(tenant, k)
+}

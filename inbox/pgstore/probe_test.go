@@ -133,3 +133,37 @@ func TestSearchPlan(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowPastFavourites checks the window of a search that reaches
+// past the favourites (T3: favourites first), where its end is
+// extrapolated from the first entries: 100 favourites a day apart, then
+// 100,000 threads sixteen minutes apart, counted to the 10th entry (a
+// favourite). A window of 1,000 entries holds the favourites and about the
+// next 900 threads, not the whole list, which it once took (the
+// favourites' spacing said nothing of the rest's), reading every match.
+func TestWindowPastFavourites(t *testing.T) {
+	const day, quarter = int64(1e11), int64(1e9) // about a day and 16 minutes in µs
+	fav, other := [2]int64{0, 0}, [2]int64{1, 0}
+	first, at := fav, fav
+	at[1] = 9 * day
+	last := other
+	last[1] = 99_999 * quarter
+	keys, whole := pgstore.ListWindow(1, first, at, last, 99*day, 0, 9*quarter, 10, 1000)
+	if whole || keys == nil {
+		t.Fatalf("window of 1,000 entries: markers %v, whole list %v; want a window of the favourites and the next 900 threads", keys, whole)
+	}
+	covers := func(pin bool, rank int64) bool {
+		for _, m := range pgstore.WindowMarkers(1, pin, rank) {
+			if slices.Contains(keys, m) {
+				return true
+			}
+		}
+		return false
+	}
+	if !covers(false, 99*day) || !covers(true, 800*quarter) {
+		t.Errorf("window %v: want the last favourite and the 800th other thread in it", keys)
+	}
+	if covers(true, last[1]) {
+		t.Errorf("window %v: holds the last thread of the list, want about the first 900 after the favourites", keys)
+	}
+}
