@@ -47,11 +47,7 @@ func (s *Store) ThreadsSQL(ctx context.Context, q store.ThreadQuery) (string, []
 	if err != nil {
 		return "", nil, err
 	}
-	if found <= float64(collectPages*q.Limit) {
-		sql, args := s.threadsSQL(&q, collectSearch, nil)
-		return sql, args, nil
-	}
-	if found <= probeShare*rows {
+	if found <= float64(collectPages*q.Limit) || found <= probeShare*rows {
 		sql, args := s.threadsSQL(&q, probeSearch, nil)
 		return sql, args, nil
 	}

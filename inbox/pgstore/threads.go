@@ -62,7 +62,10 @@ func (s *Store) readThreads(ctx context.Context, q *store.ThreadQuery, plan list
 		// A collecting query is planned for its own values (an unnamed
 		// statement): a cached generic plan would guess how many threads
 		// the search or the window keeps instead of reading the statistics.
-		args = append([]any{pgx.QueryExecModeDescribeExec}, args...)
+		// It is sent without a describe step (QueryExecModeExec: one round
+		// trip, where QueryExecModeDescribeExec takes two), its arguments
+		// encoded from their Go types.
+		args = append([]any{pgx.QueryExecModeExec}, args...)
 	}
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
@@ -215,11 +218,12 @@ const (
 // search reads the page of a search (T13). Its matches are counted by
 // PostgreSQL's planner first (the statistics of the key columns know the
 // frequent keys; the estimate reads no index): a search that should find
-// at most collectPages pages of threads collects them all, from the GIN
-// index; one whose estimate is a guess is probed. Only then the planner
-// estimates the threads of the list and those the filters keep, which
-// choose a plan (see searchEstimate.plan): a collection of every match, a
-// walk of the list, or windows of it (see readWindowed).
+// at most collectPages pages of threads, or whose estimate is a guess, is
+// probed (see probe), which collects its matches from the GIN index. When
+// they are more, the planner estimates the threads of the list and those
+// the filters keep, which choose a plan (see searchEstimate.plan): a
+// collection of every match, a walk of the list, or windows of it (see
+// readWindowed).
 //
 // A walk that checks a few matches of a small filter reads the filter's
 // threads to its end in each lifecycle and category range, so a search
@@ -238,10 +242,7 @@ func (s *Store) search(ctx context.Context, q *store.ThreadQuery) ([]store.Threa
 	if err != nil {
 		return nil, err
 	}
-	if found <= float64(collectPages*q.Limit) {
-		return s.readThreads(ctx, q, collectSearch, nil)
-	}
-	if !probed && found <= probeShare*rows {
+	if !probed && (found <= float64(collectPages*q.Limit) || found <= probeShare*rows) {
 		if page, ok, err := s.probe(ctx, q); err != nil || ok {
 			return page, err
 		}
@@ -262,7 +263,7 @@ func (s *Store) search(ctx context.Context, q *store.ThreadQuery) ([]store.Threa
 // stops at one more and returns the page with the number it collected.
 func (s *Store) probe(ctx context.Context, q *store.ThreadQuery) (page []store.Thread, ok bool, err error) {
 	sql, args := s.threadsSQL(q, probeSearch, nil)
-	rows, err := s.pool.Query(ctx, sql, append([]any{pgx.QueryExecModeDescribeExec}, args...)...)
+	rows, err := s.pool.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, args...)...)
 	if err != nil {
 		return nil, false, mapErr(ctx, "threads", err)
 	}
@@ -605,14 +606,16 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, window []string)
 	}
 	limit := arg(q.Limit)
 	if plan == probeSearch {
-		// The matches are collected as by collectSearch, as the outer
-		// query reads them: the materialised CTE is planned to collect
-		// them all, and its scan stops at the cap.
-		capped := arg(probePages*q.Limit + 1)
-		with := "WITH hits AS MATERIALIZED (" + hitsSQL(append(conds, match), w.rows, "") + ")" +
-			", capped AS MATERIALIZED (SELECT id, list_pin, list_rank FROM hits LIMIT " + capped + ")"
-		return with + " SELECT " + threadCols + ", (SELECT count(*) FROM capped) FROM parley_threads WHERE tenant_id = $1 AND id IN (" +
-			"SELECT id FROM capped ORDER BY " + listOrder + " LIMIT " + limit + ") ORDER BY " + listOrder, args
+		// The matches are collected with their rows as the outer query
+		// reads them: the materialised CTE is planned to collect them
+		// all, and its scan stops at the cap. The rows of so few matches
+		// are kept rather than looked up again.
+		hits := "SELECT " + threadCols + ", list_pin, list_rank FROM parley_threads WHERE " + strings.Join(append(conds, match), " AND ")
+		if len(w.rows) > 0 {
+			hits = "SELECT * FROM (" + hits + " OFFSET 0) AS c WHERE " + strings.Join(w.rows, " AND ")
+		}
+		with := "WITH hits AS MATERIALIZED (" + hits + "), capped AS MATERIALIZED (SELECT * FROM hits LIMIT " + arg(probePages*q.Limit+1) + ")"
+		return with + " SELECT " + threadCols + ", (SELECT count(*) FROM capped) FROM capped ORDER BY " + listOrder + " LIMIT " + limit, args
 	}
 	if plan != walkList {
 		// The matches are collected with their order keys only, from the
