@@ -606,16 +606,15 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, window []string)
 	}
 	limit := arg(q.Limit)
 	if plan == probeSearch {
-		// The matches are collected with their rows as the outer query
-		// reads them: the materialised CTE is planned to collect them
-		// all, and its scan stops at the cap. The rows of so few matches
-		// are kept rather than looked up again.
-		hits := "SELECT " + threadCols + ", list_pin, list_rank FROM parley_threads WHERE " + strings.Join(append(conds, match), " AND ")
-		if len(w.rows) > 0 {
-			hits = "SELECT * FROM (" + hits + " OFFSET 0) AS c WHERE " + strings.Join(w.rows, " AND ")
-		}
-		with := "WITH hits AS MATERIALIZED (" + hits + "), capped AS MATERIALIZED (SELECT * FROM hits LIMIT " + arg(probePages*q.Limit+1) + ")"
-		return with + " SELECT " + threadCols + ", (SELECT count(*) FROM capped) FROM capped ORDER BY " + listOrder + " LIMIT " + limit, args
+		// The matches are collected as by collectSearch, as the outer
+		// query reads them: the materialised CTE is planned to collect
+		// them all, and its scan stops at the cap. (Keeping their rows
+		// instead of looking the page's up again took twice as long.)
+		capped := arg(probePages*q.Limit + 1)
+		with := "WITH hits AS MATERIALIZED (" + hitsSQL(append(conds, match), w.rows, "") + ")" +
+			", capped AS MATERIALIZED (SELECT id, list_pin, list_rank FROM hits LIMIT " + capped + ")"
+		return with + " SELECT " + threadCols + ", (SELECT count(*) FROM capped) FROM parley_threads WHERE tenant_id = $1 AND id IN (" +
+			"SELECT id FROM capped ORDER BY " + listOrder + " LIMIT " + limit + ") ORDER BY " + listOrder, args
 	}
 	if plan != walkList {
 		// The matches are collected with their order keys only, from the
