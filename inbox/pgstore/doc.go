@@ -57,17 +57,24 @@
 //     category, assignee; a column PostgreSQL computes from the flags,
 //     migration 6), so a search inside a selective filter intersects the
 //     posting lists of its keys and markers in one index scan and visits
-//     only the threads that match both. The planner's statistics of the
-//     keys say how many threads a search finds, without reading an index:
-//     a search that matches a tenth of the list or more walks it in order
-//     and checks each thread on its row, which meets a page after a few
-//     threads; few matches are collected from the GIN index with their
-//     order keys and sorted; more are collected inside a window of the
-//     first entries of the list from the cursor, which the same index
-//     holds as markers of the buckets of list rank each thread is in, so
-//     the scan intersects the keys, the filters and the window before it
-//     visits a row; the window widens until a page is full. Its size follows the share of the
-//     list a search matches, not a count of matches, so the plan does not
+//     only the threads that match both; filters that keep most of the list
+//     (listed, contacts) are checked on the visited rows instead, whose
+//     markers' long posting lists would cost more. The planner's
+//     statistics of the keys say how many threads a search finds, without
+//     reading an index: a search they put at a few pages, or whose keys
+//     they do not list (their estimate is then a guess), and a phone search
+//     of six digits or more before any estimate, are probed: the matches
+//     are collected up to four pages in one statement that says how many
+//     it found. More matches are weighed with the filters: a few pages of
+//     them inside the filters are all collected; a search that matches a
+//     tenth of the list or more walks it in order and checks each thread
+//     on its row, which meets a page after a few threads; otherwise the
+//     matches are collected inside a window of the first entries of the
+//     list from the cursor, which the same index holds as markers of the
+//     buckets of list rank each thread is in, so the scan intersects the
+//     keys, the filters and the window before it visits a row; the window
+//     widens until a page is full. Its size follows the share of the list
+//     a search matches, not a count of matches, so the plan does not
 //     change with the size of the list. A search of several message words
 //     also checks that one message of the thread holds them all, through
 //     that thread's messages.

@@ -29,7 +29,7 @@ func ListRank(t time.Time) int64 { return listRank(t) }
 func Micros(t time.Time) int64   { return micros(t) }
 
 // ThreadsSQL returns the list query of q as Threads would run it first,
-// for EXPLAIN in the benchmark.
+// for EXPLAIN in the benchmark (a probe's, when Threads probes first).
 func (s *Store) ThreadsSQL(ctx context.Context, q store.ThreadQuery) (string, []any, error) {
 	if q.Search.IsZero() {
 		plan, err := s.activePlan(ctx, &q)
@@ -39,28 +39,43 @@ func (s *Store) ThreadsSQL(ctx context.Context, q store.ThreadQuery) (string, []
 		sql, args := s.threadsSQL(&q, plan, nil)
 		return sql, args, nil
 	}
-	est, err := s.estimateSearch(ctx, &q)
+	if len(q.Search.Phone) >= probeDigits {
+		sql, args := s.threadsSQL(&q, probeSearch, nil)
+		return sql, args, nil
+	}
+	found, rows, err := s.estimateFound(ctx, &q)
 	if err != nil {
 		return "", nil, err
 	}
-	if est.walks() {
-		sql, args := s.threadsSQL(&q, walkList, nil)
+	if found <= float64(collectPages*q.Limit) || found <= probeShare*rows {
+		sql, args := s.threadsSQL(&q, probeSearch, nil)
+		return sql, args, nil
+	}
+	listed, kept, err := s.estimateList(ctx, &q)
+	if err != nil {
+		return "", nil, err
+	}
+	plan, k := searchEstimate{listed: listed, kept: kept, found: found}.plan(q.Limit)
+	if plan == walkList || k == 0 {
+		sql, args := s.threadsSQL(&q, plan, nil)
 		return sql, args, nil
 	}
 	var keys []string
-	if k := est.window(q.Limit); k > 0 || q.After != nil {
-		b, err := s.listBounds(ctx, &q, k, exactWindow)
-		if err != nil {
-			return "", nil, err
-		}
-		if b.first != nil {
-			var whole bool
-			if keys, whole = b.window(s.tenant, k); whole {
-				keys = nil
-			}
+	b, err := s.listBounds(ctx, &q, k, exactWindow)
+	if err != nil {
+		return "", nil, err
+	}
+	if b.first != nil {
+		var whole bool
+		if keys, whole = b.window(s.tenant, k); whole {
+			keys = nil
 		}
 	}
-	sql, args := s.threadsSQL(&q, collectSearch, keys)
+	plan = collectSearch
+	if keys == nil {
+		plan = collectAll
+	}
+	sql, args := s.threadsSQL(&q, plan, keys)
 	return sql, args, nil
 }
 
@@ -72,6 +87,7 @@ const (
 	PlanWalk          = walkList
 	PlanCollectSearch = collectSearch
 	PlanCollectActive = collectActive
+	PlanCollectAll    = collectAll
 )
 
 // ThreadsWithPlan reads a page of threads as plan says, whatever Threads
@@ -105,8 +121,29 @@ func SearchWalks(listed, found float64) bool {
 // window from: listed threads, threads the filters keep, threads the search
 // keys find.
 func (s *Store) SearchEstimate(ctx context.Context, q store.ThreadQuery) (listed, kept, found float64, err error) {
-	e, err := s.estimateSearch(ctx, &q)
-	return e.listed, e.kept, e.found, err
+	if found, _, err = s.estimateFound(ctx, &q); err != nil {
+		return 0, 0, 0, err
+	}
+	listed, kept, err = s.estimateList(ctx, &q)
+	return listed, kept, found, err
+}
+
+// SearchPlan returns how Threads reads a search whose matches the planner
+// takes to fill more than a few pages, given its estimates (see
+// SearchWindow): walking the list, collecting every match (window 0), or
+// collecting them in windows of the list from that many entries.
+func SearchPlan(listed, kept, found float64, limit int) (ListPlan, int64) {
+	return searchEstimate{listed: listed, kept: kept, found: found}.plan(limit)
+}
+
+// SearchProbes reports whether Threads probes a search the planner takes
+// to match found of the table's rows before it estimates its filters.
+func SearchProbes(found, rows float64) bool { return found <= probeShare*rows }
+
+// ThreadsProbe reads a page of a search as a probe does: ok when its
+// matches are at most probePages pages, and the page then exact.
+func (s *Store) ThreadsProbe(ctx context.Context, q store.ThreadQuery) (page []store.Thread, ok bool, err error) {
+	return s.probe(ctx, &q)
 }
 
 // WindowMarkers returns the window markers, one per width, of a thread of
@@ -130,15 +167,30 @@ func WindowKeys(tenant int64, pin bool, from, to int64) []string {
 // match), as a collecting plan does before it sorts them.
 func (s *Store) HitsSQL(q store.ThreadQuery) (string, []any) {
 	args := []any{s.tenant}
-	conds, match, _ := s.listConds(&q, collectSearch, nil, func(v any) string {
+	w := s.listConds(&q, collectSearch, nil, func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	})
-	return hitsSQL(append(conds, match)), args
+	return hitsSQL(append(w.conds, w.match), w.rows, ""), args
 }
 
 // CollectSQL returns the query that reads a page of q by collecting every
 // match of its search (no window).
 func (s *Store) CollectSQL(q store.ThreadQuery) (string, []any) {
 	return s.threadsSQL(&q, collectSearch, nil)
+}
+
+// ProbePages is the most pages of matches a probe collects.
+const ProbePages = probePages
+
+// ListWindow returns the window markers of the first k entries of a list
+// after a cursor whose first entry, n-th entry and last entry are at
+// first, at and last (favourite when the bool is false, as list_pin),
+// whose last favourite and first other thread rank lastFav and
+// firstOther, and whose n-th other thread ranks atOther; and whether the
+// window holds all of the list.
+func ListWindow(tenant int64, first, at, last [2]int64, lastFav, firstOther, atOther, n, k int64) ([]string, bool) {
+	pos := func(p [2]int64) *listPos { return &listPos{pin: p[0] != 0, rank: p[1]} }
+	b := listBounds{first: pos(first), at: pos(at), last: pos(last), n: n, lastFav: &lastFav, firstOther: &firstOther, atOther: &atOther}
+	return b.window(tenant, k)
 }

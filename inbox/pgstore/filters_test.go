@@ -153,7 +153,7 @@ func TestSearchFiltersAgree(t *testing.T) {
 			readers := map[string]func(store.ThreadQuery) ([]store.Thread, error){
 				"Threads": func(q store.ThreadQuery) ([]store.Thread, error) { return s.Threads(ctx, q) },
 			}
-			for _, plan := range []pgstore.ListPlan{pgstore.PlanWalk, pgstore.PlanCollectSearch} {
+			for _, plan := range []pgstore.ListPlan{pgstore.PlanWalk, pgstore.PlanCollectSearch, pgstore.PlanCollectAll} {
 				readers[fmt.Sprint("plan ", plan)] = func(q store.ThreadQuery) ([]store.Thread, error) {
 					return s.ThreadsWithPlan(ctx, q, plan)
 				}

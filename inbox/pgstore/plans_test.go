@@ -108,7 +108,7 @@ func TestListPlansAgree(t *testing.T) {
 		{store.ThreadQuery{ActiveSince: t0.Add(-45 * 24 * time.Hour), Search: textindex.ParseQuery("petit")}, []string{"e", "f"}},
 		{store.ThreadQuery{ActiveSince: t0.Add(-time.Minute)}, nil},
 	} {
-		plans := []pgstore.ListPlan{pgstore.PlanWalk, pgstore.PlanCollectSearch}
+		plans := []pgstore.ListPlan{pgstore.PlanWalk, pgstore.PlanCollectSearch, pgstore.PlanCollectAll}
 		if tc.q.Search.IsZero() {
 			plans = []pgstore.ListPlan{pgstore.PlanWalk, pgstore.PlanCollectActive}
 		}
