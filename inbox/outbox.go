@@ -374,10 +374,7 @@ func (in *Inbox) giveUp(ctx context.Context, k *kept, err error) {
 func (in *Inbox) recordOutcome(ctx context.Context, o *outcome) (Delivery, error) {
 	sent := o.d
 	pid := storableKey(o.r.ProviderID)
-	var ev func(*Delivery) []Event
-	if o.err == nil {
-		ev = func(d *Delivery) []Event { return []Event{statusEvent(*d)} }
-	}
+	ev := writeEvents{status: o.err == nil}
 	return in.updateDeliveryEv(ctx, o.d, func(d *Delivery) bool {
 		mine := sent.Sending.IsZero() || d.Sending.Equal(sent.Sending)
 		interrupted := errors.Is(o.err, context.Canceled) || errors.Is(o.err, context.DeadlineExceeded)
@@ -555,9 +552,9 @@ func (in *Inbox) resolve(ctx context.Context, d Delivery, rep *Recovery) error {
 // whether it wrote.
 func (in *Inbox) unmark(ctx context.Context, d Delivery, reason string, events ...Event) (bool, error) {
 	changed := false
-	var ev func(*Delivery) []Event
+	var ev writeEvents
 	if len(events) > 0 {
-		ev = func(*Delivery) []Event { return events }
+		ev.of = func(*Delivery) []Event { return events }
 	}
 	_, err := in.updateDeliveryEv(ctx, d, func(x *Delivery) bool {
 		changed = false

@@ -222,9 +222,9 @@ func (in *Inbox) cancelDelivery(ctx context.Context, id, reason string) (bool, e
 		d.Reason = reason
 		cancelled = true
 		return true
-	}, func(d *Delivery) []Event {
+	}, writeEvents{of: func(d *Delivery) []Event {
 		return []Event{{Type: EventStatusChanged, DeliveryID: id, Status: status.Cancelled, At: now}}
-	})
+	}})
 	if err != nil {
 		return false, err
 	}

@@ -851,17 +851,32 @@ func (in *Inbox) updateDelivery(ctx context.Context, id string, fn func(*Deliver
 // then shares held's history: it merges a status with applyOwn, not
 // status.Record.Apply, which may change a change of the history in place.
 func (in *Inbox) updateDeliveryFrom(ctx context.Context, held Delivery, fn func(*Delivery) bool) (Delivery, error) {
-	return in.updateDeliveryEv(ctx, held, fn, nil)
+	return in.updateDeliveryEv(ctx, held, fn, writeEvents{})
+}
+
+// writeEvents are the events a delivery's write carries, of the delivery
+// as changed.
+type writeEvents struct {
+	// status: its status event (statusEvent).
+	status bool
+	// of, when not nil, returns others.
+	of func(*Delivery) []Event
 }
 
 // updateDeliveryEv is updateDeliveryFrom writing, with the change, the
-// events ev returns for the delivery as changed (ev may be nil).
-func (in *Inbox) updateDeliveryEv(ctx context.Context, held Delivery, fn func(*Delivery) bool, ev func(*Delivery) []Event) (Delivery, error) {
+// events ev says for the delivery as changed.
+func (in *Inbox) updateDeliveryEv(ctx context.Context, held Delivery, fn func(*Delivery) bool, ev writeEvents) (Delivery, error) {
 	id := held.ID
 	// fn changes a record from a pool rather than one that escapes to the
-	// heap with every call
+	// heap with every call; the events are encoded into a buffer that is
+	// reused too
 	d := in.outbox.scratch()
 	defer in.outbox.release(d)
+	var eb *eventBuf
+	if ev.status || ev.of != nil {
+		eb = in.eventBuf()
+		defer in.putEventBuf(eb)
+	}
 	for try := range maxRetries {
 		if err := in.conflictPause(ctx, try); err != nil {
 			return Delivery{}, err
@@ -885,8 +900,13 @@ func (in *Inbox) updateDeliveryEv(ctx context.Context, held Delivery, fn func(*D
 		}
 		cleanDelivery(d) // a provider's ID and error text, as every store keeps them
 		var events []store.FeedEvent
-		if ev != nil {
-			events = in.feedEvents(ev(d)...)
+		switch {
+		case ev.status && ev.of != nil:
+			events = eb.encode(append([]Event{statusEvent(*d)}, ev.of(d)...)...)
+		case ev.status:
+			events = eb.encode(statusEvent(*d))
+		case ev.of != nil:
+			events = eb.encode(ev.of(d)...)
 		}
 		err := in.store.WriteDelivery(ctx, *d, events...)
 		if errors.Is(err, store.ErrConflict) {
