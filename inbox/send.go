@@ -699,12 +699,15 @@ func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 	g, gctx := errgroup.WithContext(ctx)
 	for range min(in.concurrency, len(ds)) {
 		g.Go(func() error {
+			// the message handed to the sender, one per worker: a Sender
+			// keeps no reference to it after returning (channel.Sender)
+			msg := new(channel.Message)
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(ds) || gctx.Err() != nil {
 					return nil
 				}
-				d, err := f.one(gctx, lim, ds[i], f.params[i], false)
+				d, err := f.one(gctx, lim, ds[i], f.params[i], false, msg)
 				ds[i] = d
 				if err != nil {
 					mu.Lock()
@@ -744,12 +747,17 @@ func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 // rendered just now and are recorded with it. Before the provider is
 // called, d is marked as sending in the store (the outbox, see mark): a
 // delivery whose mark cannot be written is not sent. It returns a store
-// error only; channel failures are recorded on the delivery.
-func (f *fanout) one(ctx context.Context, lim *sendLimiter, d Delivery, params []string, rendered bool) (out Delivery, err error) {
+// error only; channel failures are recorded on the delivery. msg, when not
+// nil, is where the message handed to the sender is written (its previous
+// content is replaced).
+func (f *fanout) one(ctx context.Context, lim *sendLimiter, d Delivery, params []string, rendered bool, msg *channel.Message) (out Delivery, err error) {
 	in := f.in
 	ctx, span := in.obs.startDeliver(ctx, f.msg.Kind, d)
 	defer func() { in.obs.endDeliver(ctx, span, out, err) }()
-	msg := &channel.Message{Kind: f.msg.Kind, From: f.ident, To: d.Address, Subject: d.Subject, Text: d.Text,
+	if msg == nil {
+		msg = new(channel.Message)
+	}
+	*msg = channel.Message{Kind: f.msg.Kind, From: f.ident, To: d.Address, Subject: d.Subject, Text: d.Text,
 		HTML: d.HTML, Attachments: f.msg.Attachments, Reference: d.ID}
 	if f.replyTo != nil && f.msg.Kind == channel.Email {
 		msg.ReplyTo = f.replyTo(f.msg.ThreadID)
