@@ -51,6 +51,10 @@ type outcome struct {
 	attempts int
 	at       time.Time
 	rendered bool
+	// room, when its capacity is enough, is where the delivery's history
+	// with the outcome's change is written (see applyInto): this
+	// outcome's alone.
+	room []status.Change
 }
 
 // kept is an outcome the store refused, kept in memory until it is written.
@@ -400,7 +404,7 @@ func (in *Inbox) recordOutcome(ctx context.Context, o *outcome) (Delivery, error
 				if !s.Valid() {
 					s = status.Validated
 				}
-				_, _ = applyOwn(&d.Status, status.Change{Status: s, At: o.at, Raw: "accepted"})
+				_, _ = applyInto(&d.Status, status.Change{Status: s, At: o.at, Raw: "accepted"}, o.room)
 			}
 			d.ProviderID, d.Reason = pid, ""
 		case interrupted && o.attempts == 0:
@@ -414,7 +418,7 @@ func (in *Inbox) recordOutcome(ctx context.Context, o *outcome) (Delivery, error
 		default:
 			d.Sending = time.Time{}
 			d.Reason = o.err.Error()
-			_, _ = applyOwn(&d.Status, status.Change{Status: status.Failed, At: o.at, ErrorMessage: o.err.Error()})
+			_, _ = applyInto(&d.Status, status.Change{Status: status.Failed, At: o.at, ErrorMessage: o.err.Error()}, o.room)
 		}
 		return true
 	}, ev)

@@ -686,11 +686,30 @@ type fanout struct {
 	ident   channel.Identity
 	params  [][]string // the WhatsApp template's parameters per delivery
 	replyTo func(threadID string) string
+	// rooms is where the outcomes of the deliveries copy their histories
+	// (outcome.room), handed out by room: one allocation for every
+	// delivery of a fan-out rather than one each.
+	rooms []status.Change
+	used  atomic.Int64
+}
+
+// room returns an empty slice of capacity n from f.rooms, nil when too
+// little is left.
+func (f *fanout) room(n int) []status.Change {
+	end := f.used.Add(int64(n))
+	if end > int64(len(f.rooms)) {
+		return nil
+	}
+	start := int(end) - n
+	return f.rooms[start:start:end]
 }
 
 func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 	in := f.in
 	lim := in.limiter(f.ident)
+	// a delivery's history is its first change and its outcome's (more
+	// when a status report came first: room falls back to an allocation)
+	f.rooms = make([]status.Change, 2*len(ds))
 	// a fixed pool of workers takes the deliveries in order; each slot of
 	// ds is written by the one worker that took it
 	var next atomic.Int64
@@ -845,7 +864,8 @@ func (f *fanout) finish(ctx context.Context, d Delivery, r channel.Receipt, send
 	if errors.Is(sendErr, channel.ErrAddressRetired) {
 		in.retireDevice(context.WithoutCancel(ctx), d)
 	}
-	return in.record(ctx, outcome{d: d, r: r, err: sendErr, attempts: attempts, at: now, rendered: rendered})
+	return in.record(ctx, outcome{d: d, r: r, err: sendErr, attempts: attempts, at: now, rendered: rendered,
+		room: f.room(len(d.Status.History) + 1)})
 }
 
 // updateDelivery reads a delivery, lets fn change it (false: no change) and
@@ -937,7 +957,16 @@ func (in *Inbox) updateDeliveryEv(ctx context.Context, held Delivery, fn func(*D
 // made with room for c: r may share its history with a copy the caller of
 // updateDeliveryFrom keeps.
 func applyOwn(r *status.Record, c status.Change) (bool, error) {
-	r.History = append(make([]status.Change, 0, len(r.History)+1), r.History...)
+	return applyInto(r, c, nil)
+}
+
+// applyInto is applyOwn copying r's history into room when room has the
+// capacity for it and c: room must be the caller's alone.
+func applyInto(r *status.Record, c status.Change, room []status.Change) (bool, error) {
+	if cap(room) < len(r.History)+1 {
+		room = make([]status.Change, 0, len(r.History)+1)
+	}
+	r.History = append(room[:0], r.History...)
 	return r.Apply(c)
 }
 
