@@ -524,7 +524,124 @@ func appendJSONString(b []byte, s string) []byte {
 // by a newer instance); it is skipped.
 var errUnknownEvent = errors.New("inbox: unknown event type")
 
+// decodeEvent reads an event of the feed. What appendEvent writes (known
+// names, string values without escapes) is read by hand, every text a
+// substring of one copy of the record; anything else goes through
+// encoding/json (decodeJSON), whose reading the fast way matches (a fuzz
+// target checks). Every instance reads every event of the feed once it has
+// subscribers: json.Unmarshal cost several allocations and most of the
+// time of each.
 func decodeEvent(b []byte) (Event, error) {
+	if e, ok := decodeFast(b); ok {
+		return e, nil
+	}
+	return decodeJSON(b)
+}
+
+// decodeFast reads b as appendEvent writes events; false when b is
+// written otherwise or holds what decodeJSON refuses (decodeJSON says
+// why).
+func decodeFast(b []byte) (Event, bool) {
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return Event{}, false
+	}
+	s := string(b) // the event's texts are substrings of it
+	var e Event
+	typ := ""
+	for i := 1; ; {
+		k, next, ok := plainString(s, i)
+		if !ok || next >= len(s) || s[next] != ':' {
+			return Event{}, false
+		}
+		start := next + 1
+		v, end, ok := plainString(s, start)
+		if !ok || end >= len(s) {
+			return Event{}, false
+		}
+		switch k {
+		case "type":
+			typ = v
+		case "thread":
+			e.ThreadID = v
+		case "message":
+			e.MessageID = v
+		case "delivery":
+			e.DeliveryID = v
+		case "provider_id":
+			e.ProviderID = v
+		case "agent":
+			e.Agent = v
+		case "address":
+			e.Address = v
+		case "kind": // as Kind.UnmarshalText, which json calls
+			k, err := channel.ParseKind(v)
+			if err != nil {
+				return Event{}, false
+			}
+			e.Kind = k
+		case "status": // as Status.UnmarshalText
+			st, err := status.Parse(v)
+			if err != nil {
+				return Event{}, false
+			}
+			e.Status = st
+		case "at":
+			if e.At.UnmarshalJSON(b[start:end]) != nil {
+				return Event{}, false
+			}
+		case "expires":
+			if e.ExpiresAt.UnmarshalJSON(b[start:end]) != nil {
+				return Event{}, false
+			}
+		default:
+			return Event{}, false // json matches names case-insensitively
+		}
+		switch s[end] {
+		case ',':
+			i = end + 1
+			continue
+		case '}':
+			if end != len(s)-1 {
+				return Event{}, false
+			}
+		default:
+			return Event{}, false
+		}
+		break
+	}
+	if e.Type = eventTypeNamed(typ); e.Type == 0 {
+		return Event{}, false
+	}
+	return e, true
+}
+
+// plainString reads the JSON string at s[i:], which must hold no escape,
+// no control character and only valid UTF-8 (so that its text is s's own
+// bytes), and returns its text and the index after it.
+func plainString(s string, i int) (string, int, bool) {
+	if i >= len(s) || s[i] != '"' {
+		return "", 0, false
+	}
+	ascii := true
+	for j := i + 1; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == '"':
+			v := s[i+1 : j]
+			if !ascii && !utf8.ValidString(v) {
+				return "", 0, false
+			}
+			return v, j + 1, true
+		case c == '\\' || c < 0x20:
+			return "", 0, false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return "", 0, false
+}
+
+// decodeJSON reads an event with encoding/json.
+func decodeJSON(b []byte) (Event, error) {
 	var w wireEvent
 	if err := json.Unmarshal(b, &w); err != nil {
 		return Event{}, fmt.Errorf("inbox: decode event: %w", err)
