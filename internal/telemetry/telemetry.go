@@ -122,9 +122,16 @@ func Fail(span trace.Span, err error, typ string) {
 // non-recording span whose End does nothing. (An auto-instrumentation
 // agent that hooks otel's global tracer, without an SDK, sees those
 // operations only when the host installs an SDK or passes a provider.)
+//
+// The same holds for the API's no-op provider (trace/noop) given as tp:
+// its spans record nothing, and its tracer allocated a context per span.
 func Tracer(tp trace.TracerProvider, scope string) trace.Tracer {
 	if tp != nil {
-		return tp.Tracer(scope, trace.WithSchemaURL(SchemaURL))
+		t := tp.Tracer(scope, trace.WithSchemaURL(SchemaURL))
+		if _, ok := tp.(noop.TracerProvider); ok {
+			return &globalTracer{next: t}
+		}
+		return t
 	}
 	tp = otel.GetTracerProvider()
 	t := tp.Tracer(scope, trace.WithSchemaURL(SchemaURL))
@@ -142,11 +149,12 @@ func isDefaultGlobal(tp trace.TracerProvider) bool {
 	return t != nil && t.Kind() == reflect.Pointer && t.Elem().PkgPath() == "go.opentelemetry.io/otel/internal/global"
 }
 
-// globalTracer is a tracer of otel's default global provider: see Tracer.
+// globalTracer is a tracer of otel's default global provider, or of the
+// no-op provider: see Tracer.
 type globalTracer struct {
 	embedded.Tracer
-	def  trace.TracerProvider // otel's default global provider
-	next trace.Tracer         // def's tracer: the SDK's once one is installed
+	def  trace.TracerProvider // otel's default global provider; nil: the no-op one
+	next trace.Tracer         // the provider's tracer: the SDK's once one is installed
 }
 
 // unstarted is the span of an operation whose span was not started.
@@ -155,7 +163,7 @@ var unstarted trace.Span = noop.Span{}
 // Start starts a span with the global provider's tracer, unless no SDK is
 // installed and the parent span does not record.
 func (t *globalTracer) Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
-	if otel.GetTracerProvider() == t.def && !trace.SpanFromContext(ctx).IsRecording() {
+	if (t.def == nil || otel.GetTracerProvider() == t.def) && !trace.SpanFromContext(ctx).IsRecording() {
 		return ctx, unstarted
 	}
 	return t.next.Start(ctx, name, opts...)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace/noop"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -62,5 +63,23 @@ func TestGlobalTracerWithoutSDK(t *testing.T) {
 	}
 	if got := rec.Ended()[1].Name(); got != "after" {
 		t.Fatalf("span %q recorded, want after", got)
+	}
+}
+
+// Issue 18: the API's no-op provider costs no allocation per span either,
+// and its spans keep the parent's span context.
+func TestNoopTracer(t *testing.T) {
+	tr := Tracer(noop.NewTracerProvider(), "test")
+	remote := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}, Remote: true})
+	parent := trace.ContextWithRemoteSpanContext(context.Background(), remote)
+	ctx, span := tr.Start(parent, "op")
+	if span.IsRecording() || !trace.SpanContextFromContext(ctx).Equal(remote) {
+		t.Fatalf("no-op provider: recording span, or the parent's span context lost")
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		_, s := tr.Start(parent, "op")
+		s.End()
+	}); n != 0 {
+		t.Fatalf("%v allocations per span with the no-op provider, want 0", n)
 	}
 }
