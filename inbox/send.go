@@ -203,7 +203,7 @@ type plan struct {
 // target is a selected recipient: the contact, the address and what it is
 // sent, rendered once by the plan.
 type target struct {
-	contact recipient.Contact
+	contact *recipient.Contact // in the plan's copy of the selection's members
 	address string
 	check   int // index in Preflight.Recipients
 	out     rendered
@@ -427,12 +427,14 @@ func (in *Inbox) recipients(ctx context.Context, p *plan, d Draft) error {
 	members := sel.Members()
 	p.Recipients = make([]RecipientCheck, 0, len(members))
 	p.targets = make([]target, 0, chosen.Count())
-	for _, m := range members {
+	for i := range members {
+		m := &members[i]
 		ok := chosen.IsSelected(m.Contact.ID) && m.Selectable()
-		p.Recipients = append(p.Recipients, RecipientCheck{ContactID: m.Contact.ID, Address: m.Contact.Address(d.Kind), Verdict: m.Verdict, Selected: ok})
+		addr := m.Contact.Address(d.Kind)
+		p.Recipients = append(p.Recipients, RecipientCheck{ContactID: m.Contact.ID, Address: addr, Verdict: m.Verdict, Selected: ok})
 		if ok {
 			p.Selected++
-			p.targets = append(p.targets, target{contact: m.Contact, address: m.Contact.Address(d.Kind), check: len(p.Recipients) - 1})
+			p.targets = append(p.targets, target{contact: &m.Contact, address: addr, check: len(p.Recipients) - 1})
 		}
 	}
 	if p.thread.Subject.Kind == store.Contact && p.Selected == 0 {
