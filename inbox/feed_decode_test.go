@@ -79,3 +79,28 @@ func TestDecodeEventOwnRecords(t *testing.T) {
 		t.Fatalf("%v allocations per event read, want 1", n)
 	}
 }
+
+// BenchmarkDecodeEvent reads a status event as every subscribed instance
+// reads each event of the feed, beside encoding/json's reading of it (the
+// way before issue 18) as its baseline.
+func BenchmarkDecodeEvent(b *testing.B) {
+	at := time.Date(2026, 11, 30, 19, 0, 0, 123456789, time.UTC)
+	data, err := encodeEvent(Event{Type: EventStatusChanged, ThreadID: "01jdx3k5q8w2e4r6t8y0u2i4o6", MessageID: "01jdx3k5q8w2e4r6t8y0u2i4o7",
+		DeliveryID: "01jdx3k5q8w2e4r6t8y0u2i4o8", ProviderID: "SM0123456789abcdef0123456789abcdef", Status: status.Delivered, At: at})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		fn   func([]byte) (Event, error)
+	}{{"decodeEvent", decodeEvent}, {"json", decodeJSON}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.fn(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
