@@ -330,6 +330,73 @@ func (in *Inbox) feedEvents(es ...Event) []store.FeedEvent {
 	return out
 }
 
+// eventBuf holds the encoded events of one write. A store copies what it
+// keeps of the events it is given (store.Feed), so a buffer serves write
+// after write: the status events of a broadcast's deliveries and of status
+// reports, millions of them, are encoded without an allocation each. Take
+// one with Inbox.eventBuf, give it back with Inbox.putEventBuf once the
+// write returned.
+type eventBuf struct {
+	in   *Inbox
+	data []byte
+	evs  []store.FeedEvent
+	// pid and merged are the status report MergeStatus merges, and its
+	// event callback (bound once: a closure per report would allocate).
+	pid    string
+	merged func(store.Merged) []store.FeedEvent
+}
+
+// maxEventBuf is the largest buffer kept for reuse.
+const maxEventBuf = 16 << 10
+
+func (in *Inbox) eventBuf() *eventBuf {
+	if b, ok := in.eventBufs.Get().(*eventBuf); ok {
+		return b
+	}
+	b := &eventBuf{in: in}
+	b.merged = b.statusMerged
+	return b
+}
+
+// putEventBuf gives b back, holding no event's data.
+func (in *Inbox) putEventBuf(b *eventBuf) {
+	if cap(b.data) > maxEventBuf {
+		return
+	}
+	clear(b.evs)
+	b.data, b.evs, b.pid = b.data[:0], b.evs[:0], ""
+	in.eventBufs.Put(b)
+}
+
+// encode encodes es (as feedEvents does) into b, replacing what it held,
+// and returns them for a write.
+func (b *eventBuf) encode(es ...Event) []store.FeedEvent {
+	clear(b.evs)
+	b.data, b.evs = b.data[:0], b.evs[:0]
+	for _, e := range es {
+		if e.At.IsZero() {
+			e.At = b.in.now()
+		}
+		start := len(b.data)
+		data, err := appendEvent(b.data, e)
+		if err != nil {
+			b.in.log.Error("inbox: an event cannot be encoded", "type", e.Type.String(), "err", err)
+			continue
+		}
+		b.data = data
+		// a later event may move data: this one keeps the array it is in
+		b.evs = append(b.evs, store.FeedEvent{At: e.At, Data: data[start:len(data):len(data)]})
+	}
+	return b.evs
+}
+
+// statusMerged is the event of the status report b.pid, merged by the
+// store (store.StatusMerger).
+func (b *eventBuf) statusMerged(m store.Merged) []store.FeedEvent {
+	return b.encode(Event{Type: EventStatusChanged, ThreadID: m.ThreadID, MessageID: m.MessageID,
+		DeliveryID: m.DeliveryID, ProviderID: b.pid, Status: m.Status})
+}
+
 // wireEvent is an event as the feed keeps it: JSON with names, so that
 // instances of different versions read each other's events.
 type wireEvent struct {
@@ -350,8 +417,15 @@ type wireEvent struct {
 // encoding/json would write for it, which decodeEvent reads), appending to
 // one buffer: an event is written with every change, millions of status
 // reports among them, and json.Marshal costs four allocations where this
-// costs one.
+// costs one (appendEvent, into a reused buffer, none).
 func encodeEvent(e Event) ([]byte, error) {
+	// the names, the times and the quotes take up to 150 bytes
+	n := 160 + len(e.ThreadID) + len(e.MessageID) + len(e.DeliveryID) + len(e.ProviderID) + len(e.Agent) + len(e.Address)
+	return appendEvent(make([]byte, 0, n), e)
+}
+
+// appendEvent appends the encoding of e (see encodeEvent) to b.
+func appendEvent(b []byte, e Event) ([]byte, error) {
 	if e.Kind != 0 && !e.Kind.Valid() {
 		return nil, fmt.Errorf("inbox: encode %s event: %w: %d", e.Type, channel.ErrUnknownKind, uint8(e.Kind))
 	}
@@ -364,9 +438,6 @@ func encodeEvent(e Event) ([]byte, error) {
 	if y := e.ExpiresAt.Year(); !e.ExpiresAt.IsZero() && (y < 0 || y > 9999) {
 		return nil, fmt.Errorf("inbox: encode %s event: expiry %v outside years 0–9999", e.Type, e.ExpiresAt)
 	}
-	// the names, the times and the quotes take up to 150 bytes
-	n := 160 + len(e.ThreadID) + len(e.MessageID) + len(e.DeliveryID) + len(e.ProviderID) + len(e.Agent) + len(e.Address)
-	b := make([]byte, 0, n)
 	b = append(b, `{"type":`...)
 	b = appendJSONString(b, e.Type.String())
 	b = appendField(b, "thread", e.ThreadID)
@@ -453,7 +524,124 @@ func appendJSONString(b []byte, s string) []byte {
 // by a newer instance); it is skipped.
 var errUnknownEvent = errors.New("inbox: unknown event type")
 
+// decodeEvent reads an event of the feed. What appendEvent writes (known
+// names, string values without escapes) is read by hand, every text a
+// substring of one copy of the record; anything else goes through
+// encoding/json (decodeJSON), whose reading the fast way matches (a fuzz
+// target checks). Every instance reads every event of the feed once it has
+// subscribers: json.Unmarshal cost several allocations and most of the
+// time of each.
 func decodeEvent(b []byte) (Event, error) {
+	if e, ok := decodeFast(b); ok {
+		return e, nil
+	}
+	return decodeJSON(b)
+}
+
+// decodeFast reads b as appendEvent writes events; false when b is
+// written otherwise or holds what decodeJSON refuses (decodeJSON says
+// why).
+func decodeFast(b []byte) (Event, bool) {
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return Event{}, false
+	}
+	s := string(b) // the event's texts are substrings of it
+	var e Event
+	typ := ""
+	for i := 1; ; {
+		k, next, ok := plainString(s, i)
+		if !ok || next >= len(s) || s[next] != ':' {
+			return Event{}, false
+		}
+		start := next + 1
+		v, end, ok := plainString(s, start)
+		if !ok || end >= len(s) {
+			return Event{}, false
+		}
+		switch k {
+		case "type":
+			typ = v
+		case "thread":
+			e.ThreadID = v
+		case "message":
+			e.MessageID = v
+		case "delivery":
+			e.DeliveryID = v
+		case "provider_id":
+			e.ProviderID = v
+		case "agent":
+			e.Agent = v
+		case "address":
+			e.Address = v
+		case "kind": // as Kind.UnmarshalText, which json calls
+			k, err := channel.ParseKind(v)
+			if err != nil {
+				return Event{}, false
+			}
+			e.Kind = k
+		case "status": // as Status.UnmarshalText
+			st, err := status.Parse(v)
+			if err != nil {
+				return Event{}, false
+			}
+			e.Status = st
+		case "at":
+			if e.At.UnmarshalJSON(b[start:end]) != nil {
+				return Event{}, false
+			}
+		case "expires":
+			if e.ExpiresAt.UnmarshalJSON(b[start:end]) != nil {
+				return Event{}, false
+			}
+		default:
+			return Event{}, false // json matches names case-insensitively
+		}
+		switch s[end] {
+		case ',':
+			i = end + 1
+			continue
+		case '}':
+			if end != len(s)-1 {
+				return Event{}, false
+			}
+		default:
+			return Event{}, false
+		}
+		break
+	}
+	if e.Type = eventTypeNamed(typ); e.Type == 0 {
+		return Event{}, false
+	}
+	return e, true
+}
+
+// plainString reads the JSON string at s[i:], which must hold no escape,
+// no control character and only valid UTF-8 (so that its text is s's own
+// bytes), and returns its text and the index after it.
+func plainString(s string, i int) (string, int, bool) {
+	if i >= len(s) || s[i] != '"' {
+		return "", 0, false
+	}
+	ascii := true
+	for j := i + 1; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == '"':
+			v := s[i+1 : j]
+			if !ascii && !utf8.ValidString(v) {
+				return "", 0, false
+			}
+			return v, j + 1, true
+		case c == '\\' || c < 0x20:
+			return "", 0, false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return "", 0, false
+}
+
+// decodeJSON reads an event with encoding/json.
+func decodeJSON(b []byte) (Event, error) {
 	var w wireEvent
 	if err := json.Unmarshal(b, &w); err != nil {
 		return Event{}, fmt.Errorf("inbox: decode event: %w", err)

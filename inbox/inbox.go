@@ -196,6 +196,8 @@ type Inbox struct {
 
 	events *hub
 	feed   *feed
+	// eventBufs are *eventBuf: see Inbox.eventBuf
+	eventBufs sync.Pool
 
 	typingMu sync.Mutex
 	typing   map[string]map[string]time.Time // thread → agent → expiry

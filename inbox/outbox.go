@@ -51,6 +51,10 @@ type outcome struct {
 	attempts int
 	at       time.Time
 	rendered bool
+	// room, when its capacity is enough, is where the delivery's history
+	// with the outcome's change is written (see applyInto): this
+	// outcome's alone.
+	room []status.Change
 }
 
 // kept is an outcome the store refused, kept in memory until it is written.
@@ -374,10 +378,7 @@ func (in *Inbox) giveUp(ctx context.Context, k *kept, err error) {
 func (in *Inbox) recordOutcome(ctx context.Context, o *outcome) (Delivery, error) {
 	sent := o.d
 	pid := storableKey(o.r.ProviderID)
-	var ev func(*Delivery) []Event
-	if o.err == nil {
-		ev = func(d *Delivery) []Event { return []Event{statusEvent(*d)} }
-	}
+	ev := writeEvents{status: o.err == nil}
 	return in.updateDeliveryEv(ctx, o.d, func(d *Delivery) bool {
 		mine := sent.Sending.IsZero() || d.Sending.Equal(sent.Sending)
 		interrupted := errors.Is(o.err, context.Canceled) || errors.Is(o.err, context.DeadlineExceeded)
@@ -403,7 +404,7 @@ func (in *Inbox) recordOutcome(ctx context.Context, o *outcome) (Delivery, error
 				if !s.Valid() {
 					s = status.Validated
 				}
-				_, _ = applyOwn(&d.Status, status.Change{Status: s, At: o.at, Raw: "accepted"})
+				_, _ = applyInto(&d.Status, status.Change{Status: s, At: o.at, Raw: "accepted"}, o.room)
 			}
 			d.ProviderID, d.Reason = pid, ""
 		case interrupted && o.attempts == 0:
@@ -417,7 +418,7 @@ func (in *Inbox) recordOutcome(ctx context.Context, o *outcome) (Delivery, error
 		default:
 			d.Sending = time.Time{}
 			d.Reason = o.err.Error()
-			_, _ = applyOwn(&d.Status, status.Change{Status: status.Failed, At: o.at, ErrorMessage: o.err.Error()})
+			_, _ = applyInto(&d.Status, status.Change{Status: status.Failed, At: o.at, ErrorMessage: o.err.Error()}, o.room)
 		}
 		return true
 	}, ev)
@@ -555,9 +556,9 @@ func (in *Inbox) resolve(ctx context.Context, d Delivery, rep *Recovery) error {
 // whether it wrote.
 func (in *Inbox) unmark(ctx context.Context, d Delivery, reason string, events ...Event) (bool, error) {
 	changed := false
-	var ev func(*Delivery) []Event
+	var ev writeEvents
 	if len(events) > 0 {
-		ev = func(*Delivery) []Event { return events }
+		ev.of = func(*Delivery) []Event { return events }
 	}
 	_, err := in.updateDeliveryEv(ctx, d, func(x *Delivery) bool {
 		changed = false

@@ -147,7 +147,7 @@ func (in *Inbox) MarkPushOpened(ctx context.Context, deliveryID string, at time.
 		}
 		changed, _ = d.Status.Apply(status.Change{Status: status.Read, At: at, Raw: "opened"})
 		return changed
-	}, func(d *Delivery) []Event { return []Event{statusEvent(*d)} })
+	}, writeEvents{status: true})
 	if err != nil {
 		return Delivery{}, err
 	}

@@ -490,7 +490,9 @@ func (in *Inbox) applyStatus(ctx context.Context, u channel.StatusUpdate, want b
 		if !accepted {
 			return d, nil
 		}
-		err = in.store.WriteDelivery(ctx, d, in.feedEvents(statusEvent(d))...)
+		eb := in.eventBuf()
+		err = in.store.WriteDelivery(ctx, d, eb.encode(statusEvent(d))...)
+		in.putEventBuf(eb)
 		if errors.Is(err, store.ErrConflict) {
 			continue
 		}
@@ -510,11 +512,11 @@ func (in *Inbox) applyStatus(ctx context.Context, u channel.StatusUpdate, want b
 // as it is after the merge. It returns ErrNotFound, unwrapped, when no
 // delivery has u's provider ID.
 func (in *Inbox) mergeStatus(ctx context.Context, sm store.StatusMerger, u channel.StatusUpdate, at time.Time, want bool) (Delivery, error) {
+	eb := in.eventBuf()
+	eb.pid = u.ProviderID
 	r, err := sm.MergeStatus(ctx, u.ProviderID, status.Change{Status: u.Status, At: at, Raw: u.Raw, ErrorCode: u.ErrorCode,
-		ErrorMessage: u.ErrorMessage, Arrived: u.At.IsZero()}, func(m store.Merged) []store.FeedEvent {
-		return in.feedEvents(Event{Type: EventStatusChanged, ThreadID: m.ThreadID, MessageID: m.MessageID,
-			DeliveryID: m.DeliveryID, ProviderID: u.ProviderID, Status: m.Status})
-	})
+		ErrorMessage: u.ErrorMessage, Arrived: u.At.IsZero()}, eb.merged)
+	in.putEventBuf(eb)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return Delivery{}, err

@@ -439,7 +439,7 @@ func (in *Inbox) renderAll(ctx context.Context, c *content, src *sources, target
 	}
 	one := func(i int, ch *cache) {
 		t := &targets[i]
-		data, err := in.resolver(ctx, src, t.contact)
+		data, err := in.resolver(ctx, src, *t.contact)
 		if err != nil {
 			errs[i] = err
 			return
@@ -475,7 +475,7 @@ func (in *Inbox) renderAll(ctx context.Context, c *content, src *sources, target
 		}
 		t.out = res.r
 		if in.prices != nil {
-			open := c.kind == channel.WhatsApp && in.rules.WhatsAppWindowOpen(lastWA(t.contact), in.now())
+			open := c.kind == channel.WhatsApp && in.rules.WhatsAppWindowOpen(lastWA(*t.contact), in.now())
 			t.out.cost = in.prices.estimate(c.kind, t.address, t.out.sms.Segments, open, c.wa)
 		}
 	}
@@ -486,11 +486,11 @@ func (in *Inbox) renderAll(ctx context.Context, c *content, src *sources, target
 		}
 		if len(targets) > 0 {
 			m := targets[0].out
-			in.measure(&m, c.kind, targets[0].address, lastWA(targets[0].contact), nil)
+			in.measure(&m, c.kind, targets[0].address, lastWA(*targets[0].contact), nil)
 			for i := range targets {
 				targets[i].out.sms = m.sms
 				if in.prices != nil {
-					open := c.kind == channel.WhatsApp && in.rules.WhatsAppWindowOpen(lastWA(targets[i].contact), in.now())
+					open := c.kind == channel.WhatsApp && in.rules.WhatsAppWindowOpen(lastWA(*targets[i].contact), in.now())
 					targets[i].out.cost = in.prices.estimate(c.kind, targets[i].address, m.sms.Segments, open, nil)
 				}
 			}

@@ -222,9 +222,9 @@ func (in *Inbox) cancelDelivery(ctx context.Context, id, reason string) (bool, e
 		d.Reason = reason
 		cancelled = true
 		return true
-	}, func(d *Delivery) []Event {
+	}, writeEvents{of: func(d *Delivery) []Event {
 		return []Event{{Type: EventStatusChanged, DeliveryID: id, Status: status.Cancelled, At: now}}
-	})
+	}})
 	if err != nil {
 		return false, err
 	}
@@ -455,7 +455,7 @@ func (in *Inbox) dispatchOne(ctx context.Context, job *dispatchJob, d Delivery) 
 		d.Subject, d.Text, d.HTML = job.msg.Subject, job.msg.Text, job.msg.HTML
 	}
 	in.obs.late(ctx, job.msg.Kind, now.Sub(d.DueAt))
-	out, err := job.f.one(ctx, in.limiter(job.f.ident), d, params, rendered)
+	out, err := job.f.one(ctx, in.limiter(job.f.ident), d, params, rendered, nil)
 	if err != nil {
 		return err
 	}

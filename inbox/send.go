@@ -203,7 +203,7 @@ type plan struct {
 // target is a selected recipient: the contact, the address and what it is
 // sent, rendered once by the plan.
 type target struct {
-	contact recipient.Contact
+	contact *recipient.Contact // in the plan's copy of the selection's members
 	address string
 	check   int // index in Preflight.Recipients
 	out     rendered
@@ -427,12 +427,14 @@ func (in *Inbox) recipients(ctx context.Context, p *plan, d Draft) error {
 	members := sel.Members()
 	p.Recipients = make([]RecipientCheck, 0, len(members))
 	p.targets = make([]target, 0, chosen.Count())
-	for _, m := range members {
+	for i := range members {
+		m := &members[i]
 		ok := chosen.IsSelected(m.Contact.ID) && m.Selectable()
-		p.Recipients = append(p.Recipients, RecipientCheck{ContactID: m.Contact.ID, Address: m.Contact.Address(d.Kind), Verdict: m.Verdict, Selected: ok})
+		addr := m.Contact.Address(d.Kind)
+		p.Recipients = append(p.Recipients, RecipientCheck{ContactID: m.Contact.ID, Address: addr, Verdict: m.Verdict, Selected: ok})
 		if ok {
 			p.Selected++
-			p.targets = append(p.targets, target{contact: m.Contact, address: m.Contact.Address(d.Kind), check: len(p.Recipients) - 1})
+			p.targets = append(p.targets, target{contact: &m.Contact, address: addr, check: len(p.Recipients) - 1})
 		}
 	}
 	if p.thread.Subject.Kind == store.Contact && p.Selected == 0 {
@@ -686,11 +688,30 @@ type fanout struct {
 	ident   channel.Identity
 	params  [][]string // the WhatsApp template's parameters per delivery
 	replyTo func(threadID string) string
+	// rooms is where the outcomes of the deliveries copy their histories
+	// (outcome.room), handed out by room: one allocation for every
+	// delivery of a fan-out rather than one each.
+	rooms []status.Change
+	used  atomic.Int64
+}
+
+// room returns an empty slice of capacity n from f.rooms, nil when too
+// little is left.
+func (f *fanout) room(n int) []status.Change {
+	end := f.used.Add(int64(n))
+	if end > int64(len(f.rooms)) {
+		return nil
+	}
+	start := int(end) - n
+	return f.rooms[start:start:end]
 }
 
 func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 	in := f.in
 	lim := in.limiter(f.ident)
+	// a delivery's history is its first change and its outcome's (more
+	// when a status report came first: room falls back to an allocation)
+	f.rooms = make([]status.Change, 2*len(ds))
 	// a fixed pool of workers takes the deliveries in order; each slot of
 	// ds is written by the one worker that took it
 	var next atomic.Int64
@@ -699,12 +720,15 @@ func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 	g, gctx := errgroup.WithContext(ctx)
 	for range min(in.concurrency, len(ds)) {
 		g.Go(func() error {
+			// the message handed to the sender, one per worker: a Sender
+			// keeps no reference to it after returning (channel.Sender)
+			msg := new(channel.Message)
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(ds) || gctx.Err() != nil {
 					return nil
 				}
-				d, err := f.one(gctx, lim, ds[i], f.params[i], false)
+				d, err := f.one(gctx, lim, ds[i], f.params[i], false, msg)
 				ds[i] = d
 				if err != nil {
 					mu.Lock()
@@ -744,12 +768,17 @@ func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 // rendered just now and are recorded with it. Before the provider is
 // called, d is marked as sending in the store (the outbox, see mark): a
 // delivery whose mark cannot be written is not sent. It returns a store
-// error only; channel failures are recorded on the delivery.
-func (f *fanout) one(ctx context.Context, lim *sendLimiter, d Delivery, params []string, rendered bool) (out Delivery, err error) {
+// error only; channel failures are recorded on the delivery. msg, when not
+// nil, is where the message handed to the sender is written (its previous
+// content is replaced).
+func (f *fanout) one(ctx context.Context, lim *sendLimiter, d Delivery, params []string, rendered bool, msg *channel.Message) (out Delivery, err error) {
 	in := f.in
 	ctx, span := in.obs.startDeliver(ctx, f.msg.Kind, d)
 	defer func() { in.obs.endDeliver(ctx, span, out, err) }()
-	msg := &channel.Message{Kind: f.msg.Kind, From: f.ident, To: d.Address, Subject: d.Subject, Text: d.Text,
+	if msg == nil {
+		msg = new(channel.Message)
+	}
+	*msg = channel.Message{Kind: f.msg.Kind, From: f.ident, To: d.Address, Subject: d.Subject, Text: d.Text,
 		HTML: d.HTML, Attachments: f.msg.Attachments, Reference: d.ID}
 	if f.replyTo != nil && f.msg.Kind == channel.Email {
 		msg.ReplyTo = f.replyTo(f.msg.ThreadID)
@@ -837,7 +866,8 @@ func (f *fanout) finish(ctx context.Context, d Delivery, r channel.Receipt, send
 	if errors.Is(sendErr, channel.ErrAddressRetired) {
 		in.retireDevice(context.WithoutCancel(ctx), d)
 	}
-	return in.record(ctx, outcome{d: d, r: r, err: sendErr, attempts: attempts, at: now, rendered: rendered})
+	return in.record(ctx, outcome{d: d, r: r, err: sendErr, attempts: attempts, at: now, rendered: rendered,
+		room: f.room(len(d.Status.History) + 1)})
 }
 
 // updateDelivery reads a delivery, lets fn change it (false: no change) and
@@ -851,17 +881,32 @@ func (in *Inbox) updateDelivery(ctx context.Context, id string, fn func(*Deliver
 // then shares held's history: it merges a status with applyOwn, not
 // status.Record.Apply, which may change a change of the history in place.
 func (in *Inbox) updateDeliveryFrom(ctx context.Context, held Delivery, fn func(*Delivery) bool) (Delivery, error) {
-	return in.updateDeliveryEv(ctx, held, fn, nil)
+	return in.updateDeliveryEv(ctx, held, fn, writeEvents{})
+}
+
+// writeEvents are the events a delivery's write carries, of the delivery
+// as changed.
+type writeEvents struct {
+	// status: its status event (statusEvent).
+	status bool
+	// of, when not nil, returns others.
+	of func(*Delivery) []Event
 }
 
 // updateDeliveryEv is updateDeliveryFrom writing, with the change, the
-// events ev returns for the delivery as changed (ev may be nil).
-func (in *Inbox) updateDeliveryEv(ctx context.Context, held Delivery, fn func(*Delivery) bool, ev func(*Delivery) []Event) (Delivery, error) {
+// events ev says for the delivery as changed.
+func (in *Inbox) updateDeliveryEv(ctx context.Context, held Delivery, fn func(*Delivery) bool, ev writeEvents) (Delivery, error) {
 	id := held.ID
 	// fn changes a record from a pool rather than one that escapes to the
-	// heap with every call
+	// heap with every call; the events are encoded into a buffer that is
+	// reused too
 	d := in.outbox.scratch()
 	defer in.outbox.release(d)
+	var eb *eventBuf
+	if ev.status || ev.of != nil {
+		eb = in.eventBuf()
+		defer in.putEventBuf(eb)
+	}
 	for try := range maxRetries {
 		if err := in.conflictPause(ctx, try); err != nil {
 			return Delivery{}, err
@@ -885,8 +930,13 @@ func (in *Inbox) updateDeliveryEv(ctx context.Context, held Delivery, fn func(*D
 		}
 		cleanDelivery(d) // a provider's ID and error text, as every store keeps them
 		var events []store.FeedEvent
-		if ev != nil {
-			events = in.feedEvents(ev(d)...)
+		switch {
+		case ev.status && ev.of != nil:
+			events = eb.encode(append([]Event{statusEvent(*d)}, ev.of(d)...)...)
+		case ev.status:
+			events = eb.encode(statusEvent(*d))
+		case ev.of != nil:
+			events = eb.encode(ev.of(d)...)
 		}
 		err := in.store.WriteDelivery(ctx, *d, events...)
 		if errors.Is(err, store.ErrConflict) {
@@ -909,7 +959,16 @@ func (in *Inbox) updateDeliveryEv(ctx context.Context, held Delivery, fn func(*D
 // made with room for c: r may share its history with a copy the caller of
 // updateDeliveryFrom keeps.
 func applyOwn(r *status.Record, c status.Change) (bool, error) {
-	r.History = append(make([]status.Change, 0, len(r.History)+1), r.History...)
+	return applyInto(r, c, nil)
+}
+
+// applyInto is applyOwn copying r's history into room when room has the
+// capacity for it and c: room must be the caller's alone.
+func applyInto(r *status.Record, c status.Change, room []status.Change) (bool, error) {
+	if cap(room) < len(r.History)+1 {
+		room = make([]status.Change, 0, len(r.History)+1)
+	}
+	r.History = append(room[:0], r.History...)
 	return r.Apply(c)
 }
 

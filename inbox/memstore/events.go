@@ -23,6 +23,12 @@ type feed struct {
 	off    int
 	n      int    // events held
 	first  uint64 // Seq of the oldest event held, or of the next event when none
+	// arena holds the data of the latest events back to back: one
+	// allocation per feedArena bytes rather than one per event (a status
+	// event per delivery change). An event's data is a full slice of it,
+	// so that an append to it copies; an arena is freed once the events in
+	// it are pruned.
+	arena []byte
 
 	wmu      sync.Mutex
 	watchers map[*watcher]struct{}
@@ -50,6 +56,27 @@ func (f *feed) init() {
 // feedChunk is the number of events per chunk of the feed.
 const feedChunk = 1024
 
+// feedArena is the size of an arena of event data; data longer than
+// maxArenaData is copied on its own.
+const (
+	feedArena    = 64 << 10
+	maxArenaData = 2 << 10
+)
+
+// keep returns a copy of an event's data for the feed. The caller holds mu
+// for writing.
+func (f *feed) keep(data []byte) []byte {
+	if len(data) == 0 || len(data) > maxArenaData {
+		return slices.Clone(data)
+	}
+	if cap(f.arena)-len(f.arena) < len(data) {
+		f.arena = make([]byte, 0, feedArena)
+	}
+	start := len(f.arena)
+	f.arena = append(f.arena, data...)
+	return f.arena[start:len(f.arena):len(f.arena)]
+}
+
 // head returns the Seq of the latest event appended. The caller holds mu.
 func (f *feed) head() uint64 { return f.first + uint64(f.n) - 1 }
 
@@ -73,7 +100,8 @@ func (f *feed) drop(k int) {
 	f.off -= whole * feedChunk
 }
 
-// appendEvents numbers and appends events, copied; it returns the new head,
+// appendEvents numbers and appends events, their data copied (the caller
+// may reuse its own, store.FeedEvent); it returns the new head,
 // 0 when there were none. The caller holds mu for writing.
 func (f *feed) appendEvents(events []store.FeedEvent) uint64 {
 	if len(events) == 0 {
@@ -81,7 +109,7 @@ func (f *feed) appendEvents(events []store.FeedEvent) uint64 {
 	}
 	for _, e := range events {
 		e.Seq = f.head() + 1
-		e.Data = slices.Clone(e.Data)
+		e.Data = f.keep(e.Data)
 		if len(f.chunks) == 0 || len(f.chunks[len(f.chunks)-1]) == feedChunk {
 			f.chunks = append(f.chunks, make([]store.FeedEvent, 0, feedChunk))
 		}

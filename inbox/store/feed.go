@@ -17,7 +17,8 @@ const MaxEphemeral = 4096
 
 // FeedEvent is one event of a store's event feed (T20): what the inbox
 // published, in a form only the inbox reads. Stores keep Data as opaque
-// bytes.
+// bytes, and a copy of it: the caller of a write may reuse the Data it
+// passed once the write returned.
 type FeedEvent struct {
 	// Seq is the event's sequence number, set by the store when it appends
 	// the event (see Feed); it is ignored on the way in.

@@ -3,6 +3,7 @@ package telemetry
 import (
 	"context"
 	"errors"
+	"reflect"
 	"sync"
 
 	"go.opentelemetry.io/otel"
@@ -12,6 +13,8 @@ import (
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/embedded"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/status"
@@ -109,11 +112,61 @@ func Fail(span trace.Span, err error, typ string) {
 // package's import path) from tp, or from the otel global provider when tp
 // is nil: a no-op until the host installs an SDK (otel.SetTracerProvider),
 // and the host's SDK afterwards, even for tracers taken before.
+//
+// Without an SDK, the global provider's spans cost three allocations each
+// (the span, boxed twice, and the context that holds it) although nothing
+// records them: the tracer Tracer returns for the global provider starts
+// none while the global provider is still otel's own default (no
+// SDK installed) and the parent span does not record. It returns ctx as it
+// is then, so that the parent's span context still propagates, and a
+// non-recording span whose End does nothing. (An auto-instrumentation
+// agent that hooks otel's global tracer, without an SDK, sees those
+// operations only when the host installs an SDK or passes a provider.)
+//
+// The same holds for the API's no-op provider (trace/noop) given as tp:
+// its spans record nothing, and its tracer allocated a context per span.
 func Tracer(tp trace.TracerProvider, scope string) trace.Tracer {
-	if tp == nil {
-		tp = otel.GetTracerProvider()
+	if tp != nil {
+		t := tp.Tracer(scope, trace.WithSchemaURL(SchemaURL))
+		if _, ok := tp.(noop.TracerProvider); ok {
+			return &globalTracer{next: t}
+		}
+		return t
 	}
-	return tp.Tracer(scope, trace.WithSchemaURL(SchemaURL))
+	tp = otel.GetTracerProvider()
+	t := tp.Tracer(scope, trace.WithSchemaURL(SchemaURL))
+	if !isDefaultGlobal(tp) {
+		return t
+	}
+	return &globalTracer{def: tp, next: t}
+}
+
+// isDefaultGlobal reports whether tp is the otel global provider as otel
+// sets it up, before any SDK is installed: a type of otel's internal
+// global package, which delegates to the SDK once one is installed.
+func isDefaultGlobal(tp trace.TracerProvider) bool {
+	t := reflect.TypeOf(tp)
+	return t != nil && t.Kind() == reflect.Pointer && t.Elem().PkgPath() == "go.opentelemetry.io/otel/internal/global"
+}
+
+// globalTracer is a tracer of otel's default global provider, or of the
+// no-op provider: see Tracer.
+type globalTracer struct {
+	embedded.Tracer
+	def  trace.TracerProvider // otel's default global provider; nil: the no-op one
+	next trace.Tracer         // the provider's tracer: the SDK's once one is installed
+}
+
+// unstarted is the span of an operation whose span was not started.
+var unstarted trace.Span = noop.Span{}
+
+// Start starts a span with the global provider's tracer, unless no SDK is
+// installed and the parent span does not record.
+func (t *globalTracer) Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
+	if (t.def == nil || otel.GetTracerProvider() == t.def) && !trace.SpanFromContext(ctx).IsRecording() {
+		return ctx, unstarted
+	}
+	return t.next.Start(ctx, name, opts...)
 }
 
 // Meter is Tracer for metrics.
