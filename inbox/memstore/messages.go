@@ -13,8 +13,10 @@ import (
 
 // msgRec is a stored message, compact: the fields every message has are
 // inline, those of outbound messages and the rare ones hang off pointers
-// that stay nil when they are all zero.
+// that stay nil when they are all zero. words comes first: a search for
+// several slotted words reads only it.
 type msgRec struct {
+	words      slotBits // the slots of its words
 	id         string
 	text       string
 	identity   string

@@ -248,6 +248,7 @@ func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Del
 		p := append(s.postings[id], r.num)
 		s.postings[id] = p
 		if sl := s.slotOf[id]; sl != 0 {
+			r.words.set(sl - 1)
 			s.markSlot(rec, sl-1)
 		} else if len(p) >= s.slotPostings && s.slots < nSlots {
 			s.giveSlot(id)
