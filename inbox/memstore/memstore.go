@@ -63,6 +63,15 @@ type Store struct {
 	slotPostings int // see slotPostings
 	walkMin      int // see walkMin
 
+	// The strings and records the store keeps for good, allocated many
+	// at a time (see strArena and slab).
+	strs       strArena
+	msgRecs    slab[msgRec]
+	msgOuts    slab[msgOut]
+	delRecs    slab[store.Delivery]
+	changes    slab[status.Change]
+	threadRecs slab[threadRec]
+
 	optOuts map[optKey]struct{}
 	locs    locTable // locations of the stamps of messages
 	feed    feed     // the event feed and rate limiter (events.go)
@@ -116,6 +125,7 @@ func New() *Store {
 		slotPostings: slotPostings,
 		walkMin:      walkMin,
 	}
+	s.subject.strs, s.chunks.strs, s.phones.strs = &s.strs, &s.strs, &s.strs
 	s.lists = newListIndex(&s.threadNum)
 	s.words.New = func() any { return new(textindex.Splitter) }
 	s.feed.init()
