@@ -71,6 +71,8 @@ type Store struct {
 	delRecs    slab[store.Delivery]
 	changes    slab[status.Change]
 	threadRecs slab[threadRec]
+	msgPtrs    slab[*msgRec]         // the first two of each thread's messages
+	delPtrs    slab[*store.Delivery] // each message's deliveries
 
 	optOuts map[optKey]struct{}
 	locs    locTable // locations of the stamps of messages

@@ -249,7 +249,7 @@ func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Del
 	}
 	if n := len(rec.msgs); n == 0 {
 		// Room for a reply: most threads hold more than one message.
-		rec.msgs = append(make([]*msgRec, 0, 2), r)
+		rec.msgs = append(s.msgPtrs.take(2)[:0], r)
 	} else if s.msgBefore(rec.msgs[n-1], r) {
 		rec.msgs = append(rec.msgs, r)
 	} else {
@@ -278,7 +278,7 @@ func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Del
 	if r.out == nil {
 		r.out = s.msgOuts.one()
 	}
-	r.out.dels = make([]*store.Delivery, 0, len(dels))
+	r.out.dels = s.delPtrs.take(len(dels))[:0]
 	// the records and their histories in one array each (deliveries are
 	// never removed), every history with room for the next change, as a
 	// send records its acceptance
