@@ -80,6 +80,7 @@ type Store struct {
 
 	words     sync.Pool // *textindex.Splitter
 	bitsets   sync.Pool // *bitset, cleared
+	numBufs   sync.Pool // *[]uint32: the candidates' numbers of an earlier search, for reuse
 	maxListed int       // see maxListed
 	// collectOnly turns the word slot walks of searches off: benchmarks
 	// compare them with collecting every match.

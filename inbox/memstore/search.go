@@ -139,7 +139,13 @@ func (c *candidates) add(num uint32) {
 // up while walking the list index.
 func (s *Store) search(q store.ThreadQuery) []*threadRec {
 	c := candidates{set: s.getBitset(), max: s.maxCandidates(q.Limit)}
-	defer s.putBitset(c.set)
+	if p, ok := s.numBufs.Get().(*[]uint32); ok {
+		c.nums = (*p)[:0]
+	}
+	defer func() {
+		s.putBitset(c.set)
+		s.numBufs.Put(&c.nums)
+	}()
 	if q.Search.Phone != "" {
 		s.phones.scanPrefix(q.Search.Phone, c.add)
 		return s.pick(q, &c)
