@@ -24,11 +24,11 @@
 // thread, so that it stops after one page. The subject word index keeps
 // words and the other subject entries (e-mail addresses, hyphenated names)
 // apart, so that a name is looked up among words only. The 256 message
-// words that first reach 4,096 postings get a slot each, and every thread
-// keeps one bit per slot of its messages' words, set by the write that adds
-// the message: a search for such words tests each thread of the walk
-// against its bits (and, for several words, looks its messages up in the
-// postings), so that its cost follows the page it fills, not the number of
+// words that first reach 4,096 postings get a slot each, and every message
+// and thread keeps one bit per slot of its words (a thread's: those of its
+// messages), set by the write that adds the message: a search for such
+// words tests each thread of the walk against its bits (and, for several
+// words, each of its messages against the message's), so that its cost follows the page it fills, not the number of
 // threads holding the words, and nothing is built by the first search of a
 // word. A walk that visits more threads than collecting the matches from
 // the postings would cost gives up and collects them.

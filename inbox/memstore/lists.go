@@ -322,8 +322,26 @@ func (x *listIndex) lowerBound(l *list, p *probe) (bi, j int) {
 			hi = m
 		}
 	}
-	for lo < len(l.blocks) && l.firsts[lo] == p.at && l.blocks[lo].n > 0 && x.cmp(p, p.at, l.blocks[lo].nums[0]) > 0 {
-		lo++
+	// Among the blocks whose first key is p.at (many when many threads
+	// share a SortTime), the first whose first entry does not come before
+	// p, found by halving: a walk over them made inserting n threads with
+	// one SortTime cost n².
+	hi = len(l.firsts)
+	for e := lo; e < hi; {
+		m := int(uint(e+hi) >> 1)
+		if l.firsts[m] == p.at {
+			e = m + 1
+		} else {
+			hi = m
+		}
+	}
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if l.blocks[m].n > 0 && x.cmp(p, p.at, l.blocks[m].nums[0]) > 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
 	}
 	if lo == 0 {
 		return 0, 0

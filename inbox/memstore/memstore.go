@@ -63,12 +63,24 @@ type Store struct {
 	slotPostings int // see slotPostings
 	walkMin      int // see walkMin
 
+	// The strings and records the store keeps for good, allocated many
+	// at a time (see strArena and slab).
+	strs       strArena
+	msgRecs    slab[msgRec]
+	msgOuts    slab[msgOut]
+	delRecs    slab[store.Delivery]
+	changes    slab[status.Change]
+	threadRecs slab[threadRec]
+	msgPtrs    slab[*msgRec]         // the first two of each thread's messages
+	delPtrs    slab[*store.Delivery] // each message's deliveries
+
 	optOuts map[optKey]struct{}
 	locs    locTable // locations of the stamps of messages
 	feed    feed     // the event feed and rate limiter (events.go)
 
 	words     sync.Pool // *textindex.Splitter
 	bitsets   sync.Pool // *bitset, cleared
+	numBufs   sync.Pool // *[]uint32: the candidates' numbers of an earlier search, for reuse
 	maxListed int       // see maxListed
 	// collectOnly turns the word slot walks of searches off: benchmarks
 	// compare them with collecting every match.
@@ -116,6 +128,7 @@ func New() *Store {
 		slotPostings: slotPostings,
 		walkMin:      walkMin,
 	}
+	s.subject.strs, s.chunks.strs, s.phones.strs = &s.strs, &s.strs, &s.strs
 	s.lists = newListIndex(&s.threadNum)
 	s.words.New = func() any { return new(textindex.Splitter) }
 	s.feed.init()

@@ -13,8 +13,10 @@ import (
 
 // msgRec is a stored message, compact: the fields every message has are
 // inline, those of outbound messages and the rare ones hang off pointers
-// that stay nil when they are all zero.
+// that stay nil when they are all zero. words comes first: a search for
+// several slotted words reads only it.
 type msgRec struct {
+	words      slotBits // the slots of its words
 	id         string
 	text       string
 	identity   string
@@ -65,11 +67,14 @@ type msgRare struct {
 	exactSent    time.Time
 }
 
-// newMsgRec copies m into a record. Slices are deep-copied; strings are
-// immutable and kept as they are. Call it under the write lock.
+// newMsgRec copies m into a record. Slices are deep-copied; the strings
+// that are the message's own (ID, text, provider ID) are copied to the
+// store's arena, the others are kept as they are (often shared with the
+// thread or other messages). Call it under the write lock.
 func (s *Store) newMsgRec(m *store.Message, num uint32) *msgRec {
-	r := &msgRec{
-		id: m.ID, text: m.Text, identity: m.Identity, address: m.Address, providerID: m.ProviderID,
+	r := s.msgRecs.one()
+	*r = msgRec{
+		id: s.strs.keep(m.ID), text: s.strs.keep(m.Text), identity: m.Identity, address: m.Address, providerID: s.strs.keep(m.ProviderID),
 		num: num, dir: m.Direction, kind: m.Kind, origin: m.Origin, unread: m.Unread,
 	}
 	var okC, okS bool
@@ -78,7 +83,8 @@ func (s *Store) newMsgRec(m *store.Message, num uint32) *msgRec {
 	exact := !okC || !okS
 	if m.Author != (store.Author{}) || !m.Cost.IsZero() || m.Cost.Currency != "" || m.SMS != (store.SMSInfo{}) || m.Recipients != 0 ||
 		m.Templated || m.Marketing {
-		r.out = &msgOut{author: m.Author, cost: m.Cost, sms: m.SMS, recipients: m.Recipients, templated: m.Templated, marketing: m.Marketing}
+		r.out = s.msgOuts.one()
+		*r.out = msgOut{author: m.Author, cost: m.Cost, sms: m.SMS, recipients: m.Recipients, templated: m.Templated, marketing: m.Marketing}
 	}
 	if m.Subject != "" || m.HTML != "" || m.Broadcast != "" || m.Template != "" || !m.Source.IsZero() || m.MirrorOf != "" ||
 		len(m.Attachments) > 0 || !m.ScheduledFor.IsZero() || len(m.InReplyTo) > 0 || len(m.Groups) > 0 || m.Truncated || exact {

@@ -54,13 +54,20 @@ func (s *Store) markSlot(rec *threadRec, slot uint16) {
 }
 
 // giveSlot gives message word id the next free slot and sets it in the
-// threads of its postings.
+// messages of its postings and their threads.
 func (s *Store) giveSlot(id uint32) {
 	slot := uint16(s.slots)
 	s.slots++
 	s.slotOf[id] = slot + 1
 	for _, m := range s.postings[id] {
-		s.markSlot(s.threadNum[s.msgThread[m]], slot)
+		t := s.threadNum[s.msgThread[m]]
+		for _, r := range t.msgs {
+			if r.num == m {
+				r.words.set(slot)
+				break
+			}
+		}
+		s.markSlot(t, slot)
 	}
 }
 
@@ -123,8 +130,8 @@ func (c *candidates) add(num uint32) {
 // The subject matches are collected from the word indexes. When the
 // message words all have slots and the matches may be many, the list index
 // of the query's filters is walked, each thread tested against the
-// subject matches and its slot bits (a message holding every word is then
-// looked up in the postings): the walk stops after one page. A walk that
+// subject matches and its slot bits (for several words, then each of its
+// messages against the message's bits): the walk stops after one page. A walk that
 // visits more threads than collecting would cost gives up, and the matches
 // are collected from the postings, intersected shortest first. Few
 // matches are each checked against the other filters, a bounded heap
@@ -132,7 +139,13 @@ func (c *candidates) add(num uint32) {
 // up while walking the list index.
 func (s *Store) search(q store.ThreadQuery) []*threadRec {
 	c := candidates{set: s.getBitset(), max: s.maxCandidates(q.Limit)}
-	defer s.putBitset(c.set)
+	if p, ok := s.numBufs.Get().(*[]uint32); ok {
+		c.nums = (*p)[:0]
+	}
+	defer func() {
+		s.putBitset(c.set)
+		s.numBufs.Put(&c.nums)
+	}()
 	if q.Search.Phone != "" {
 		s.phones.scanPrefix(q.Search.Phone, c.add)
 		return s.pick(q, &c)
@@ -282,8 +295,8 @@ func (s *Store) messageSide(words []string) (messageSide, bool) {
 
 // messageMatch reports whether thread t has a message holding every word
 // of ms, whose words all have slots: the thread's slot bits answer for one
-// word; for more, its messages are looked up in the postings, each lookup
-// taken from budget.
+// word; for more, each message's own bits do, each message read taken
+// from budget.
 func (s *Store) messageMatch(t *threadRec, ms *messageSide, budget *int) bool {
 	if !t.words.hasAll(&ms.mask) {
 		return false
@@ -293,22 +306,11 @@ func (s *Store) messageMatch(t *threadRec, ms *messageSide, budget *int) bool {
 	}
 	for i := len(t.msgs) - 1; i >= 0; i-- {
 		*budget--
-		if inAll(ms.lists, t.msgs[i].num) {
+		if t.msgs[i].words.hasAll(&ms.mask) {
 			return true
 		}
 	}
 	return false
-}
-
-// inAll reports whether message num is in every one of the ascending
-// lists.
-func inAll(lists [][]uint32, num uint32) bool {
-	for _, l := range lists {
-		if _, found := slices.BinarySearch(l, num); !found {
-			return false
-		}
-	}
-	return true
 }
 
 // collectMessages calls fn with the thread of every message in all the

@@ -13,6 +13,7 @@ import (
 // thread; a word of one thread (an email address) one entry.
 type wordIndex struct {
 	tree *btree.BTreeG[wordEntry]
+	strs *strArena // keeps the words of new entries; nil: kept as they are
 }
 
 // wordEntry is a word with its threads: one when many is nil, else the
@@ -58,7 +59,7 @@ func (x wordIndex) add(words []string, num uint32) {
 		e, ok := x.tree.Get(entryOf(w))
 		switch {
 		case !ok:
-			e = entryOf(w)
+			e = entryOf(x.strs.keep(w))
 			e.one = num
 			x.tree.ReplaceOrInsert(e)
 		case e.many == nil:

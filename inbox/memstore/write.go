@@ -8,7 +8,6 @@ import (
 
 	"github.com/parleyhq/parley/inbox/store"
 	"github.com/parleyhq/parley/inbox/store/textindex"
-	"github.com/parleyhq/parley/status"
 )
 
 // WriteThread implements store.Store. It checks the whole write first
@@ -50,8 +49,11 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 
 	// Everything is checked: apply.
 	if create {
-		rec = &threadRec{t: nt, num: uint32(len(s.threadNum))}
+		rec = s.threadRecs.one()
+		*rec = threadRec{t: nt, num: uint32(len(s.threadNum))}
 		rec.t.Version = 1
+		s.keepThreadStrings(&rec.t)
+		nt = rec.t
 		s.threads[nt.ID] = rec
 		s.threadNum = append(s.threadNum, rec)
 		s.live[nt.Subject] = rec
@@ -63,7 +65,11 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 		s.updateThread(rec, nt)
 	}
 	if m := w.Message; m != nil {
-		s.insertMessage(rec, m, w.Deliveries, words)
+		r := s.insertMessage(rec, m, w.Deliveries, words)
+		if p := rec.t.Preview; p != "" && len(p) <= len(r.text) && r.text[:len(p)] == p {
+			// Most previews start the message: share its text.
+			rec.t.Preview = r.text[:len(p)]
+		}
 	}
 	if w.ReadAll {
 		for _, m := range rec.msgs {
@@ -180,9 +186,21 @@ func (s *Store) checkProviderID(pid string, dir store.Direction, deliveryID, mes
 	return nil
 }
 
+// keepThreadStrings copies the strings of a new thread that are its own
+// (IDs, e-mail address, phone number) to the store's arena.
+func (s *Store) keepThreadStrings(t *store.Thread) {
+	t.ID, t.Subject.ID = s.strs.keep(t.ID), s.strs.keep(t.Subject.ID)
+	t.Snapshot.Email, t.Snapshot.Phone = s.strs.keep(t.Snapshot.Email), s.strs.keep(t.Snapshot.Phone)
+}
+
 // updateThread stores nt as the new state of rec, moving its index entries.
+// What nt has unchanged keeps the stored strings.
 func (s *Store) updateThread(rec *threadRec, nt store.Thread) {
 	old := rec.t
+	nt.ID, nt.Subject = old.ID, old.Subject // checked equal
+	if nt.Snapshot == old.Snapshot {
+		nt.Snapshot = old.Snapshot
+	}
 	nt.Version = old.Version + 1
 	if listChanged(&old, &nt) {
 		s.moveList(rec, &old, nt)
@@ -217,8 +235,8 @@ func (s *Store) indexSubject(words []string, num uint32, add bool) {
 }
 
 // insertMessage stores a checked message with its deliveries and indexes
-// its words.
-func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Delivery, words [][]byte) {
+// its words; it returns its record.
+func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Delivery, words [][]byte) *msgRec {
 	r := s.newMsgRec(m, uint32(len(s.msgThread)))
 	s.msgs[r.id] = r
 	s.msgThread = append(s.msgThread, rec.num)
@@ -231,7 +249,7 @@ func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Del
 	}
 	if n := len(rec.msgs); n == 0 {
 		// Room for a reply: most threads hold more than one message.
-		rec.msgs = append(make([]*msgRec, 0, 2), r)
+		rec.msgs = append(s.msgPtrs.take(2)[:0], r)
 	} else if s.msgBefore(rec.msgs[n-1], r) {
 		rec.msgs = append(rec.msgs, r)
 	} else {
@@ -248,30 +266,38 @@ func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Del
 		p := append(s.postings[id], r.num)
 		s.postings[id] = p
 		if sl := s.slotOf[id]; sl != 0 {
+			r.words.set(sl - 1)
 			s.markSlot(rec, sl-1)
 		} else if len(p) >= s.slotPostings && s.slots < nSlots {
 			s.giveSlot(id)
 		}
 	}
 	if len(dels) == 0 {
-		return
+		return r
 	}
 	if r.out == nil {
-		r.out = &msgOut{}
+		r.out = s.msgOuts.one()
 	}
-	r.out.dels = make([]*store.Delivery, 0, len(dels))
+	r.out.dels = s.delPtrs.take(len(dels))[:0]
 	// the records and their histories in one array each (deliveries are
 	// never removed), every history with room for the next change, as a
 	// send records its acceptance
-	recs := make([]store.Delivery, len(dels))
+	recs := s.delRecs.take(len(dels))
 	n := 0
 	for i := range dels {
 		n += len(dels[i].Status.History) + 1
 	}
-	hs := make([]status.Change, n)
+	hs := s.changes.take(n)
 	for i := range dels {
 		d := &recs[i]
 		*d = dels[i]
+		d.ID, d.ProviderID = s.strs.keep(d.ID), s.strs.keep(d.ProviderID)
+		if d.MessageID == r.id {
+			d.MessageID = r.id
+		}
+		if d.ThreadID == rec.t.ID {
+			d.ThreadID = rec.t.ID
+		}
 		if h := d.Status.History; h != nil {
 			k := copy(hs, h)
 			d.Status.History = hs[: k : k+1]
@@ -283,4 +309,5 @@ func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Del
 		s.indexDelivery(d, r)
 	}
 	slices.SortFunc(r.out.dels, func(a, b *store.Delivery) int { return strings.Compare(a.ID, b.ID) })
+	return r
 }
