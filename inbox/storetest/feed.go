@@ -78,8 +78,14 @@ func testFeedPromises(t *testing.T, ns func(*testing.T) store.Store) {
 	ev := func(i int) store.FeedEvent {
 		return store.FeedEvent{At: at.Add(time.Duration(i) * time.Minute), Data: []byte(fmt.Sprintf(`{"n":%d}`, i))}
 	}
-	if err := s.AppendEvents(ctx, ev(0), ev(1), ev(2)); err != nil {
+	first := []store.FeedEvent{ev(0), ev(1), ev(2)}
+	if err := s.AppendEvents(ctx, first...); err != nil {
 		t.Fatal(err)
+	}
+	// The writer may reuse its Data once the write returns (store.FeedEvent):
+	// the store keeps a copy.
+	for _, e := range first {
+		copy(e.Data, "XXXXXX")
 	}
 	if err := s.AppendEvents(ctx, ev(3)); err != nil {
 		t.Fatal(err)
