@@ -1,5 +1,7 @@
 package memstore
 
+import "github.com/parleyhq/parley/inbox/store"
+
 // SetMaxListed sets the number of search candidates beyond which a search
 // walks the list index, so that tests exercise both ways.
 func SetMaxListed(s *Store, n int) { s.maxListed = n }
@@ -26,3 +28,7 @@ func UseBTreeLists(s *Store) {
 	}
 	s.baseline = newBTreeLists()
 }
+
+// ListMatch is the reference semantics of a ThreadQuery's filters (listMatch),
+// shared by the external tests' reference of a search.
+func ListMatch(th *store.Thread, q *store.ThreadQuery) bool { return listMatch(th, q) }

@@ -453,43 +453,10 @@ func checkQueries(t *testing.T, s *memstore.Store, model map[string]store.Thread
 	}
 }
 
-// bruteMatch is the reference semantics of a ThreadQuery.
+// bruteMatch is the reference semantics of a ThreadQuery: its filters, then
+// its search on the snapshot or on one message's text.
 func bruteMatch(th *store.Thread, q *store.ThreadQuery, texts []string) bool {
-	if th.Dormant {
-		return false
-	}
-	switch q.Status {
-	case store.Archived:
-		if !th.Archived {
-			return false
-		}
-	case store.Unread:
-		if th.Archived || th.Unread == 0 {
-			return false
-		}
-	case store.Favourites:
-		if th.Archived || !th.Favourite {
-			return false
-		}
-	case store.Muted:
-		if th.Archived || !th.MutedAt(q.Now) {
-			return false
-		}
-	default:
-		if th.Archived {
-			return false
-		}
-	}
-	if q.Lifecycle == store.Open && th.Closed || q.Lifecycle == store.Closed && !th.Closed {
-		return false
-	}
-	if q.Category != 0 && th.Subject.Kind != q.Category {
-		return false
-	}
-	if q.Assignee != "" && th.Assignee != q.Assignee || q.Unassigned && th.Assignee != "" {
-		return false
-	}
-	if !q.ActiveSince.IsZero() && th.LastActivityAt.Before(q.ActiveSince) {
+	if !memstore.ListMatch(th, q) {
 		return false
 	}
 	if q.Search.IsZero() || textindex.MatchSubject(th.Snapshot, q.Search) {
