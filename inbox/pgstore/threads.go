@@ -654,11 +654,22 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, window []string)
 	}
 
 	walk := func(where string) string {
-		if match != "" {
-			where += " AND " + match
+		if match == "" {
+			return "SELECT " + threadCols + ", list_pin, list_rank FROM parley_threads WHERE " + where +
+				" ORDER BY " + listOrder + " LIMIT " + limit
 		}
-		return "SELECT " + threadCols + ", list_pin, list_rank FROM parley_threads WHERE " + where +
-			" ORDER BY " + listOrder + " LIMIT " + limit
+		// A search is checked on the rows the filters' list index gives
+		// in order, behind a fence (OFFSET 0): the planner would otherwise
+		// intersect that index's bitmap with the GIN index's bitmap of the
+		// search and sort the result, which for words in a large share of
+		// the list decodes their long posting lists (at 1,000,000 threads,
+		// "annulation spa" among 685 unread unassigned audiences: 166 ms,
+		// 1.4 ms walked). The fenced query is sorted, and the branch reads
+		// its rows in that order: the LIMIT plans it to start fast, which
+		// is the ordered index scan.
+		return "SELECT " + threadCols + ", list_pin, list_rank FROM (SELECT " + threadCols +
+			", list_pin, list_rank, search_keys, message_words FROM parley_threads WHERE " + where +
+			" ORDER BY " + listOrder + " OFFSET 0) AS parley_threads WHERE " + match + " LIMIT " + limit
 	}
 	where := strings.Join(conds, " AND ")
 	if len(lifecycles) == 1 && len(kinds) == 1 {
