@@ -197,3 +197,8 @@ func ListWindow(tenant int64, first, at, last [2]int64, lastFav, firstOther, atO
 	b := listBounds{first: pos(first), at: pos(at), last: pos(last), n: n, lastFav: &lastFav, firstOther: &firstOther, atOther: &atOther}
 	return b.window(tenant, k)
 }
+
+// PlanSQL returns the list query of q read as plan says, without a window.
+func (s *Store) PlanSQL(q store.ThreadQuery, plan ListPlan) (string, []any) {
+	return s.threadsSQL(&q, plan, nil)
+}
