@@ -98,9 +98,10 @@ func (s *Store) ThreadsWithPlan(ctx context.Context, q store.ThreadQuery, plan L
 
 // ThreadsWindowed reads a page of a search in windows of k list entries
 // and more, whatever the estimates, counting the window's end up to exact
-// entries and extrapolating it beyond.
-func (s *Store) ThreadsWindowed(ctx context.Context, q store.ThreadQuery, k, exact int64) ([]store.Thread, error) {
-	return s.readWindowed(ctx, &q, k, exact)
+// entries and extrapolating it beyond, in a list taken to hold listed
+// threads (see readWindowed).
+func (s *Store) ThreadsWindowed(ctx context.Context, q store.ThreadQuery, k, exact int64, listed float64) ([]store.Thread, error) {
+	return s.readWindowed(ctx, &q, k, exact, listed)
 }
 
 // SearchWindow returns the list entries of the first window Threads would
