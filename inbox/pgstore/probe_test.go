@@ -106,17 +106,16 @@ func TestSearchProbes(t *testing.T) {
 // range, where a collection decodes the long posting lists of its words
 // ("annulation spa" among the muted threads of one agent, or among the
 // unread open events: 12–25 ms collected at 1,000,000 threads, 2–8 ms
-// walked); so do message words among the muted unassigned threads and a
-// two-letter prefix among the archived open unassigned threads at
-// 1,000,000 threads, whose collections visit every match among the muted
-// or archived threads (the lifecycle and the unassigned filter are
-// checked on those rows), but not at 200,000, where their candidates and
-// shorter posting lists cost less than the walk's rows. A two-letter
-// prefix among the events reads windows, and a first name among the events
-// collects every match: a walk could read every event (the search may be
-// rarer among them than in the list: "du" among the events, which no
-// event name holds, read 44,853 rows in 400 ms), which costs far more than
-// collecting. So does a search whose first window would span a
+// walked); so do message words among the muted unassigned threads at
+// 1,000,000 threads, whose collection visits every match among the muted
+// threads (the unassigned filter is checked on those rows), but not at
+// 200,000, where their candidates and shorter posting lists cost less
+// than the walk's rows. A two-letter prefix among the events or the open
+// unassigned audiences, and a first name among the events, are not
+// walked: the walk could read every thread of the filter (the search may
+// be rarer there than in the list: "du" among the events, which no event
+// name holds, read 44,853 rows in 400 ms), which costs more than twice
+// the collection. So does a search whose first window would span a
 // sixteenth of the list or more (a family name among the unread threads
 // at 1,000,000 threads); a family
 // name among the unread threads at 5,000,000 and a two-letter prefix read
@@ -136,8 +135,7 @@ func TestSearchPlan(t *testing.T) {
 		{"message words among the unread open events", []float64{1e4, 2e5, 1e6, 5e6}, 2.2e-3, 4.5e-3, 0.25, 1, 2, pgstore.PlanWalk, false},
 		{"message words among the muted unassigned threads", []float64{1e6, 5e6}, 5.4e-3, 1.8e-2, 0.25, 6, 2, pgstore.PlanWalk, false},
 		{"message words among the muted unassigned threads", []float64{1e4, 2e5}, 5.4e-3, 1.8e-2, 0.25, 6, 2, pgstore.PlanCollectAll, false},
-		{"a two-letter prefix among the archived open unassigned threads", []float64{1e6, 5e6}, 1.44e-2, 0.1, 0.0725, 3, 1, pgstore.PlanWalk, false},
-		{"a two-letter prefix among the archived open unassigned threads", []float64{1e4, 2e5}, 1.44e-2, 0.1, 0.0725, 3, 1, pgstore.PlanCollectAll, false},
+		{"a two-letter prefix among the open unassigned audiences", []float64{1e4, 2e5, 1e6}, 6.9e-3, 0.05, 0.0725, 1, 1, pgstore.PlanCollectAll, false},
 		{"a two-letter prefix among the events", []float64{1e6, 5e6}, 0.045, 0.05, 0.072, 2, 1, pgstore.PlanCollectSearch, true},
 		{"a first name among the events", []float64{2e5, 1e6}, 0.045, 0.05, 0.024, 2, 1, pgstore.PlanCollectAll, false},
 		{"a family name among the unread threads", []float64{5e6}, 0.1, 0.1, 0.0116, 6, 1, pgstore.PlanCollectSearch, true},

@@ -206,7 +206,8 @@ func (e searchEstimate) walks() bool {
 // the range ends: about Limit/share rows per range for a search that
 // matches that share of the list, and at worst every thread the filters
 // keep (when the search's matches avoid the filters: "du" among the
-// events, which no event name holds, read 44,853 rows in 400 ms). A
+// events, which no event name holds, read 44,853 rows in 400 ms, and
+// 6,696 open unassigned audiences in 17 ms, four times its collection). A
 // collection visits the rows of the matches inside the filters it gives
 // the GIN index as markers (see filterMarkers), and its index scan decodes
 // the posting lists of the search keys wherever the markers' entries fall,
@@ -223,7 +224,7 @@ func (e searchEstimate) walks() bool {
 const (
 	heapShare   = 0.5
 	decodeShare = 256
-	walkWorst   = 4
+	walkWorst   = 2
 )
 
 // walkCosts returns the rows a walk should read, the most it could read,
