@@ -21,8 +21,8 @@ const listOrder = "list_pin, list_rank, id"
 // Threads implements store.Store.
 //
 // Without a search, the filters pick one index of the filter family (all,
-// by assignee, unread, unread by assignee, favourites, muted; see the
-// migration), whose leading columns are the tenant, the archived flag, the
+// by assignee, unread, favourites and muted, each also by assignee; see
+// migrations 1 and 8), whose leading columns are the tenant, the archived flag, the
 // lifecycle and the category, followed by the list order. A query with
 // "any" lifecycle or category is a UNION ALL of one branch per value, each
 // reading at most Limit entries from the front of its index range, merged
@@ -31,8 +31,8 @@ const listOrder = "list_pin, list_rank, id"
 // threads collects them from the activity index instead and sorts them.
 //
 // A search collects its matches from the GIN index of search keys and
-// filter markers, inside windows of the list when they are many (see
-// search).
+// filter markers, inside windows of the list when they are many, or walks
+// the filters' index and checks each thread (see search).
 func (s *Store) Threads(ctx context.Context, q store.ThreadQuery) ([]store.Thread, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -289,17 +289,19 @@ const (
 // frequent keys; the estimate reads no index): a search that should find
 // at most collectPages pages of threads, or whose estimate is a guess, is
 // probed (see probe), which collects its matches from the GIN index. When
-// they are more, the planner estimates the threads of the list and those
-// the filters keep, which choose a plan (see searchEstimate.plan): a
-// collection of every match, a walk of the list, or windows of it (see
-// readWindowed).
+// they are more, the planner estimates the threads of the list, those the
+// filters keep and those the filters a collection gives the index as
+// markers keep, which choose a plan (see searchEstimate.plan): a walk of
+// the filters' list index, a collection of every match, or windows of the
+// list (see readWindowed).
 //
 // A walk that checks a few matches of a small filter reads the filter's
 // threads to its end in each lifecycle and category range, so a search
-// that should find at most collectPages pages of threads inside its
-// filters collects them, whatever share of the list it matches
-// ("annulation spa" among the muted threads of one agent at 1,000,000
-// threads: a second walking, a few milliseconds collected).
+// walks a small filter only when reading all of it would cost little more
+// than collecting (see walkWorst): "annulation spa" among the muted
+// unassigned threads at 1,000,000 threads is walked (its words' posting
+// lists are long, the filter short), "du" among the events is collected
+// (no event name holds it).
 func (s *Store) search(ctx context.Context, q *store.ThreadQuery) ([]store.Thread, error) {
 	probed := len(q.Search.Phone) >= probeDigits
 	if probed {
