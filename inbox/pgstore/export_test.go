@@ -43,15 +43,19 @@ func (s *Store) ThreadsSQL(ctx context.Context, q store.ThreadQuery) (string, []
 		sql, args := s.threadsSQL(&q, probeSearch, nil)
 		return sql, args, nil
 	}
-	c, err := s.estimate(ctx, &q)
+	found, rows, err := s.estimateFound(ctx, &q)
 	if err != nil {
 		return "", nil, err
 	}
-	if c.found <= float64(collectPages*q.Limit) || c.found <= probeShare*c.rows {
+	if found <= float64(collectPages*q.Limit) || found <= probeShare*rows {
 		sql, args := s.threadsSQL(&q, probeSearch, nil)
 		return sql, args, nil
 	}
-	plan, k := newSearchEstimate(&q, s.tenant, c).plan(q.Limit)
+	listed, kept, marked, err := s.estimateList(ctx, &q)
+	if err != nil {
+		return "", nil, err
+	}
+	plan, k := newSearchEstimate(&q, s.tenant, listed, kept, marked, found).plan(q.Limit)
 	if plan == walkList || k == 0 {
 		sql, args := s.threadsSQL(&q, plan, nil)
 		return sql, args, nil
@@ -118,8 +122,11 @@ func SearchWalks(listed, found float64) bool {
 // window from: listed threads, threads the filters keep, threads the search
 // keys find.
 func (s *Store) SearchEstimate(ctx context.Context, q store.ThreadQuery) (listed, kept, found float64, err error) {
-	c, err := s.estimate(ctx, &q)
-	return c.listed, c.kept, c.found, err
+	if found, _, err = s.estimateFound(ctx, &q); err != nil {
+		return 0, 0, 0, err
+	}
+	listed, kept, _, err = s.estimateList(ctx, &q)
+	return listed, kept, found, err
 }
 
 // SearchPlan returns how Threads reads a search whose matches the planner

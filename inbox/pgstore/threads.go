@@ -144,7 +144,7 @@ type searchEstimate struct {
 }
 
 // newSearchEstimate returns the estimates of q's search.
-func newSearchEstimate(q *store.ThreadQuery, tenant int64, c searchCounts) searchEstimate {
+func newSearchEstimate(q *store.ThreadQuery, tenant int64, listed, kept, marked, found float64) searchEstimate {
 	branches := 6
 	if q.Lifecycle != store.AnyLifecycle {
 		branches /= 2
@@ -153,7 +153,7 @@ func newSearchEstimate(q *store.ThreadQuery, tenant int64, c searchCounts) searc
 		branches /= 3
 	}
 	subject, message := searchKeys(tenant, q.Search)
-	return searchEstimate{listed: c.listed, kept: c.kept, marked: c.marked, found: c.found, branches: branches,
+	return searchEstimate{listed: listed, kept: kept, marked: marked, found: found, branches: branches,
 		keys: max(len(subject), len(message))}
 }
 
@@ -289,10 +289,9 @@ const (
 // frequent keys; the estimate reads no index): a search that should find
 // at most collectPages pages of threads, or whose estimate is a guess, is
 // probed (see probe), which collects its matches from the GIN index. When
-// they are more, the planner's estimates of the threads of the list, of
-// those the filters keep and of those the filters a collection gives the
-// index as markers keep, made in the same statement (see estimate),
-// choose a plan (see searchEstimate.plan): a walk of
+// they are more, the planner estimates the threads of the list, those the
+// filters keep and those the filters a collection gives the index as
+// markers keep, which choose a plan (see searchEstimate.plan): a walk of
 // the filters' list index, a collection of every match, or windows of the
 // list (see readWindowed).
 //
@@ -310,20 +309,24 @@ func (s *Store) search(ctx context.Context, q *store.ThreadQuery) ([]store.Threa
 			return page, err
 		}
 	}
-	c, err := s.estimate(ctx, q)
+	found, rows, err := s.estimateFound(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	if !probed && (c.found <= float64(collectPages*q.Limit) || c.found <= probeShare*c.rows) {
+	if !probed && (found <= float64(collectPages*q.Limit) || found <= probeShare*rows) {
 		if page, ok, err := s.probe(ctx, q); err != nil || ok {
 			return page, err
 		}
 	}
-	plan, k := newSearchEstimate(q, s.tenant, c).plan(q.Limit)
+	listed, kept, marked, err := s.estimateList(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	plan, k := newSearchEstimate(q, s.tenant, listed, kept, marked, found).plan(q.Limit)
 	if plan == walkList || k == 0 {
 		return s.readThreads(ctx, q, plan, nil)
 	}
-	return s.readWindowed(ctx, q, k, exactWindow, c.listed)
+	return s.readWindowed(ctx, q, k, exactWindow, listed)
 }
 
 // probe reads the page of a search from its matches when they are at most
@@ -506,45 +509,45 @@ func (b listBounds) window(tenant int64, k int64) (keys []string, whole bool) {
 	return append(favs, others...), whole
 }
 
-// searchCounts are the planner's estimates of a search's threads (see
-// estimate).
-type searchCounts struct {
-	found  float64 // threads whose keys match the search, in or out of the filters
-	rows   float64 // rows of parley_threads, every tenant's
-	listed float64 // threads of the tenant's list (not dormant)
-	kept   float64 // threads the filters keep
-	marked float64 // threads the filters a collection gives the index as markers keep
-}
-
-// estimate returns the planner's estimates of the threads whose keys
-// match q's search, in or out of its filters, of the rows of
-// parley_threads (every tenant's), of the threads of the tenant's list
-// (not dormant), of those q's filters keep, and of those the filters a
-// collection of all matches gives the GIN index as markers keep (see
-// filterMarkers: the others are checked on the rows it visits), from the
-// table's statistics, without reading the table: one EXPLAIN, in one
-// round trip, whatever the plan the first two then choose. The arguments
-// are sent as literals (simple protocol), so that the estimates are for
-// these values and not a cached generic plan's guess. The search keys name
-// the tenant, so the search count has no tenant condition, which the
-// planner would take as independent of the keys.
-func (s *Store) estimate(ctx context.Context, q *store.ThreadQuery) (searchCounts, error) {
+// estimateFound returns the planner's estimate of the threads whose keys
+// match q's search, in or out of its filters, and of the rows of
+// parley_threads (every tenant's), from the table's statistics, without
+// reading the table: one EXPLAIN. The arguments are sent as literals
+// (simple protocol), so that the estimates are for these values and not a
+// cached generic plan's guess. The search keys name the tenant, so the
+// search count has no tenant condition, which the planner would take as
+// independent of the keys.
+func (s *Store) estimateFound(ctx context.Context, q *store.ThreadQuery) (found, rows float64, err error) {
 	subject, message := searchKeys(s.tenant, q.Search)
 	for _, k := range slices.Concat(subject, message) {
 		// The protocol ends a literal at a NUL; PostgreSQL text cannot
 		// hold one anyway.
 		if strings.IndexByte(k, 0) >= 0 {
-			return searchCounts{}, invalid("search %q: NUL byte", k)
+			return 0, 0, invalid("search %q: NUL byte", k)
 		}
 	}
+	where, args := "search_keys @> $1::text[]", []any{subject}
+	if len(message) > 0 {
+		where += " OR message_words @> $2::text[]"
+		args = append(args, message)
+	}
+	est, err := s.explainRows(ctx, "SELECT 1 FROM parley_threads WHERE "+where+" UNION ALL SELECT 1 FROM parley_threads", args)
+	if err != nil {
+		return 0, 0, err
+	}
+	return est[0], est[1], nil
+}
+
+// estimateList returns the planner's estimates of the threads of the
+// tenant's list (not dormant), of those q's filters keep, and of those
+// the filters a collection of all matches gives the GIN index as markers
+// keep (see filterMarkers: the others are checked on the rows it visits):
+// one EXPLAIN, as estimateFound.
+func (s *Store) estimateList(ctx context.Context, q *store.ThreadQuery) (listed, kept, marked float64, err error) {
 	args := []any{s.tenant}
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
-	}
-	found := "search_keys @> " + arg(subject) + "::text[]"
-	if len(message) > 0 {
-		found += " OR message_words @> " + arg(message) + "::text[]"
 	}
 	kc := filterConds(q, arg)
 	mq := *q
@@ -560,15 +563,13 @@ func (s *Store) estimate(ctx context.Context, q *store.ThreadQuery) (searchCount
 		}
 	}
 	mc := filterConds(&mq, arg)
-	est, err := s.explainRows(ctx, "SELECT 1 FROM parley_threads WHERE "+found+
-		" UNION ALL SELECT 1 FROM parley_threads"+
-		" UNION ALL SELECT 1 FROM parley_threads WHERE tenant_id = $1 AND NOT dormant"+
+	est, err := s.explainRows(ctx, "SELECT 1 FROM parley_threads WHERE tenant_id = $1 AND NOT dormant"+
 		" UNION ALL SELECT 1 FROM parley_threads WHERE "+strings.Join(kc, " AND ")+
 		" UNION ALL SELECT 1 FROM parley_threads WHERE "+strings.Join(mc, " AND "), args)
 	if err != nil {
-		return searchCounts{}, err
+		return 0, 0, 0, err
 	}
-	return searchCounts{found: est[0], rows: est[1], listed: est[2], kept: est[3], marked: est[4]}, nil
+	return est[0], est[1], est[2], nil
 }
 
 // explainRows returns the planner's estimates of the rows of each branch
