@@ -65,15 +65,24 @@
 //     they do not list (their estimate is then a guess), and a phone search
 //     of six digits or more before any estimate, are probed: the matches
 //     are collected up to four pages in one statement that says how many
-//     it found. More matches are weighed with the filters: a few pages of
-//     them inside the filters are all collected; a search that matches a
-//     tenth of the list or more walks it in order and checks each thread
-//     on its row, which meets a page after a few threads; otherwise the
+//     it found. More matches are weighed with the filters: a search whose
+//     walk of a small filter should read fewer rows than its collection
+//     would cost (words in a large share of the list, whose long posting
+//     lists the index scan decodes even inside a small filter), and at
+//     worst, reading every thread of the filter, twice as much, walks the
+//     filter's list index in order and checks each thread on its row (list
+//     indexes of the muted and favourite threads by assignee, migration 8,
+//     make every combination of the status and assignee filters one
+//     range); a few pages of matches inside the filters are all collected;
+//     a search that matches a tenth of the list or more walks it in order
+//     and checks each thread on its row, which meets a page after a few
+//     threads; otherwise the
 //     matches are collected inside a window of the first entries of the
 //     list from the cursor, which the same index holds as markers of the
 //     buckets of list rank each thread is in, so the scan intersects the
 //     keys, the filters and the window before it visits a row; the window
-//     widens until a page is full. Its size follows the share of the list
+//     widens until a page is full, or reads the rest of the list once it
+//     would span a quarter of it. Its size follows the share of the list
 //     a search matches, not a count of matches, so the plan does not
 //     change with the size of the list. A search of several message words
 //     also checks that one message of the thread holds them all, through

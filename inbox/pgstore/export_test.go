@@ -51,11 +51,11 @@ func (s *Store) ThreadsSQL(ctx context.Context, q store.ThreadQuery) (string, []
 		sql, args := s.threadsSQL(&q, probeSearch, nil)
 		return sql, args, nil
 	}
-	listed, kept, err := s.estimateList(ctx, &q)
+	listed, kept, marked, err := s.estimateList(ctx, &q)
 	if err != nil {
 		return "", nil, err
 	}
-	plan, k := searchEstimate{listed: listed, kept: kept, found: found}.plan(q.Limit)
+	plan, k := newSearchEstimate(&q, s.tenant, listed, kept, marked, found).plan(q.Limit)
 	if plan == walkList || k == 0 {
 		sql, args := s.threadsSQL(&q, plan, nil)
 		return sql, args, nil
@@ -98,9 +98,10 @@ func (s *Store) ThreadsWithPlan(ctx context.Context, q store.ThreadQuery, plan L
 
 // ThreadsWindowed reads a page of a search in windows of k list entries
 // and more, whatever the estimates, counting the window's end up to exact
-// entries and extrapolating it beyond.
-func (s *Store) ThreadsWindowed(ctx context.Context, q store.ThreadQuery, k, exact int64) ([]store.Thread, error) {
-	return s.readWindowed(ctx, &q, k, exact)
+// entries and extrapolating it beyond, in a list taken to hold listed
+// threads (see readWindowed).
+func (s *Store) ThreadsWindowed(ctx context.Context, q store.ThreadQuery, k, exact int64, listed float64) ([]store.Thread, error) {
+	return s.readWindowed(ctx, &q, k, exact, listed)
 }
 
 // SearchWindow returns the list entries of the first window Threads would
@@ -124,16 +125,19 @@ func (s *Store) SearchEstimate(ctx context.Context, q store.ThreadQuery) (listed
 	if found, _, err = s.estimateFound(ctx, &q); err != nil {
 		return 0, 0, 0, err
 	}
-	listed, kept, err = s.estimateList(ctx, &q)
+	listed, kept, _, err = s.estimateList(ctx, &q)
 	return listed, kept, found, err
 }
 
 // SearchPlan returns how Threads reads a search whose matches the planner
 // takes to fill more than a few pages, given its estimates (see
-// SearchWindow): walking the list, collecting every match (window 0), or
-// collecting them in windows of the list from that many entries.
-func SearchPlan(listed, kept, found float64, limit int) (ListPlan, int64) {
-	return searchEstimate{listed: listed, kept: kept, found: found}.plan(limit)
+// SearchWindow; marked: the threads the filters a collection gives the
+// index as markers keep), the lifecycle and category ranges its filters
+// span and the number of its search keys: walking the list, collecting every match
+// (window 0), or collecting them in windows of the list from that many
+// entries.
+func SearchPlan(listed, kept, marked, found float64, branches, keys, limit int) (ListPlan, int64) {
+	return searchEstimate{listed: listed, kept: kept, marked: marked, found: found, branches: branches, keys: keys}.plan(limit)
 }
 
 // SearchProbes reports whether Threads probes a search the planner takes
@@ -193,4 +197,9 @@ func ListWindow(tenant int64, first, at, last [2]int64, lastFav, firstOther, atO
 	pos := func(p [2]int64) *listPos { return &listPos{pin: p[0] != 0, rank: p[1]} }
 	b := listBounds{first: pos(first), at: pos(at), last: pos(last), n: n, lastFav: &lastFav, firstOther: &firstOther, atOther: &atOther}
 	return b.window(tenant, k)
+}
+
+// PlanSQL returns the list query of q read as plan says, without a window.
+func (s *Store) PlanSQL(q store.ThreadQuery, plan ListPlan) (string, []any) {
+	return s.threadsSQL(&q, plan, nil)
 }

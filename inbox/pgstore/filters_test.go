@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -160,8 +161,13 @@ func TestSearchFiltersAgree(t *testing.T) {
 			}
 			for _, w := range [][2]int64{{1, 4096}, {5, 2}} {
 				readers[fmt.Sprint("windows from ", w[0], ", counted to ", w[1])] = func(q store.ThreadQuery) ([]store.Thread, error) {
-					return s.ThreadsWindowed(ctx, q, w[0], w[1])
+					return s.ThreadsWindowed(ctx, q, w[0], w[1], math.Inf(1))
 				}
+			}
+			// A window of one entry, then the rest of a list taken to hold
+			// 32 threads (the next window would span a quarter of it).
+			readers["a window, then the rest of the list"] = func(q store.ThreadQuery) ([]store.Thread, error) {
+				return s.ThreadsWindowed(ctx, q, 1, 4096, 32)
 			}
 			for name, read := range readers {
 				if got := pages(t, q, read); !slices.Equal(got, want) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -139,12 +140,12 @@ func TestListPlansAgree(t *testing.T) {
 				// the first entry or two.
 				for k := range int64(3) {
 					readers = append(readers, reader{fmt.Sprint("window ", k+1), func(q store.ThreadQuery) ([]store.Thread, error) {
-						return s.ThreadsWindowed(ctx, q, k+1, 4096)
+						return s.ThreadsWindowed(ctx, q, k+1, 4096, math.Inf(1))
 					}})
 				}
 				for _, n := range []int64{1, 2} {
 					readers = append(readers, reader{fmt.Sprint("window 3 and 5, counted to ", n), func(q store.ThreadQuery) ([]store.Thread, error) {
-						return s.ThreadsWindowed(ctx, q, 1+2*n, n)
+						return s.ThreadsWindowed(ctx, q, 1+2*n, n, math.Inf(1))
 					}})
 				}
 			}

@@ -100,34 +100,51 @@ func TestSearchProbes(t *testing.T) {
 
 // TestSearchPlan checks how Threads reads a search whose matches the
 // planner takes to fill more than a few pages (T13 inside the filters of
-// T11 and T12): a search that matches a large share of the list but a few
-// pages of a small filter collects them instead of walking the filter to
-// its end in every range ("annulation spa" among the muted threads of one
-// agent took a second at 1,000,000 threads); one whose first window would
-// span a sixteenth of the list or more collects every match ("martin"
-// among the events, which no event holds, read window after window, and a
-// family name among the unread threads at 1,000,000 threads); a family
+// T11 and T12). A search that matches a large share of the list but lies
+// in a small filter walks the filter's list index, which reads at most the
+// filter's threads and about a page's worth per lifecycle and category
+// range, where a collection decodes the long posting lists of its words
+// ("annulation spa" among the muted threads of one agent, or among the
+// unread open events: 12–25 ms collected at 1,000,000 threads, 2–8 ms
+// walked); so do message words among the muted unassigned threads at
+// 1,000,000 threads, whose collection visits every match among the muted
+// threads (the unassigned filter is checked on those rows), but not at
+// 200,000, where their candidates and shorter posting lists cost less
+// than the walk's rows. A two-letter prefix among the events or the open
+// unassigned audiences, and a first name among the events, are not
+// walked: the walk could read every thread of the filter (the search may
+// be rarer there than in the list: "du" among the events, which no event
+// name holds, read 44,853 rows in 400 ms), which costs more than twice
+// the collection. So does a search whose first window would span a
+// sixteenth of the list or more (a family name among the unread threads
+// at 1,000,000 threads); a family
 // name among the unread threads at 5,000,000 and a two-letter prefix read
 // windows; message words in a large share of the list walk it at every
 // size.
 func TestSearchPlan(t *testing.T) {
 	const limit = 51
 	for _, tc := range []struct {
-		name        string
-		sizes       []float64
-		kept, found float64 // shares of the list
-		plan        pgstore.ListPlan
-		windowed    bool
+		name                string
+		sizes               []float64
+		kept, marked, found float64 // shares of the list
+		branches, keys      int
+		plan                pgstore.ListPlan
+		windowed            bool
 	}{
-		{"message words among the muted threads of one agent", []float64{1e4, 2e5, 1e6, 5e6}, 6.3e-4, 0.25, pgstore.PlanCollectAll, false},
-		{"a first name among the events", []float64{2e5, 1e6}, 0.045, 0.024, pgstore.PlanCollectAll, false},
-		{"a family name among the unread threads", []float64{5e6}, 0.1, 0.0116, pgstore.PlanCollectSearch, true},
-		{"a family name among the unread threads", []float64{1e6}, 0.1, 0.0116, pgstore.PlanCollectAll, false},
-		{"a two-letter prefix", []float64{2e5, 1e6, 5e6}, 0.9, 0.07, pgstore.PlanCollectSearch, true},
-		{"message words in the list", []float64{1e4, 2e5, 1e6, 5e6}, 0.9, 0.44, pgstore.PlanWalk, false},
+		{"message words among the muted threads of one agent", []float64{1e4, 2e5, 1e6, 5e6}, 6.3e-4, 6.3e-4, 0.25, 6, 2, pgstore.PlanWalk, false},
+		{"message words among the unread open events", []float64{1e4, 2e5, 1e6, 5e6}, 2.2e-3, 4.5e-3, 0.25, 1, 2, pgstore.PlanWalk, false},
+		{"message words among the muted unassigned threads", []float64{1e6, 5e6}, 5.4e-3, 1.8e-2, 0.25, 6, 2, pgstore.PlanWalk, false},
+		{"message words among the muted unassigned threads", []float64{1e4, 2e5}, 5.4e-3, 1.8e-2, 0.25, 6, 2, pgstore.PlanCollectAll, false},
+		{"a two-letter prefix among the open unassigned audiences", []float64{1e4, 2e5, 1e6}, 6.9e-3, 0.05, 0.0725, 1, 1, pgstore.PlanCollectAll, false},
+		{"a two-letter prefix among the events", []float64{1e6, 5e6}, 0.045, 0.05, 0.072, 2, 1, pgstore.PlanCollectSearch, true},
+		{"a first name among the events", []float64{2e5, 1e6}, 0.045, 0.05, 0.024, 2, 1, pgstore.PlanCollectAll, false},
+		{"a family name among the unread threads", []float64{5e6}, 0.1, 0.1, 0.0116, 6, 1, pgstore.PlanCollectSearch, true},
+		{"a family name among the unread threads", []float64{1e6}, 0.1, 0.1, 0.0116, 6, 1, pgstore.PlanCollectAll, false},
+		{"a two-letter prefix", []float64{2e5, 1e6, 5e6}, 0.9, 0.9, 0.07, 6, 1, pgstore.PlanCollectSearch, true},
+		{"message words in the list", []float64{1e4, 2e5, 1e6, 5e6}, 0.9, 0.9, 0.44, 6, 2, pgstore.PlanWalk, false},
 	} {
 		for _, n := range tc.sizes {
-			plan, k := pgstore.SearchPlan(n, tc.kept*n, tc.found*n, limit)
+			plan, k := pgstore.SearchPlan(n, tc.kept*n, tc.marked*n, tc.found*n, tc.branches, tc.keys, limit)
 			if plan != tc.plan || (k > 0) != tc.windowed {
 				t.Errorf("%s among %.0f threads: plan %v with a window of %d entries, want plan %v, windowed %v",
 					tc.name, n, plan, k, tc.plan, tc.windowed)
