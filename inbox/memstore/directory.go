@@ -16,9 +16,11 @@ import (
 // inbox.Directory, inbox.AgentDirectory and inbox.DetailsResolver. Like the Store, it keeps nothing across restarts.
 // It is safe for concurrent use.
 type Directory struct {
-	mu        sync.RWMutex
-	contacts  map[string]recipient.Contact
-	byAddr    map[addrKey]string // address → contact ID
+	mu sync.RWMutex
+	// contacts and byAddr share each contact's record, replaced whole by
+	// PutContact: looking a sender up is one map access.
+	contacts  map[string]*recipient.Contact
+	byAddr    map[addrKey]*recipient.Contact
 	audiences map[string]store.AudienceInfo
 	events    map[string]store.EventInfo
 	agents    map[string]store.AgentInfo
@@ -27,7 +29,7 @@ type Directory struct {
 
 // NewDirectory returns an empty Directory.
 func NewDirectory() *Directory {
-	return &Directory{contacts: map[string]recipient.Contact{}, byAddr: map[addrKey]string{},
+	return &Directory{contacts: map[string]*recipient.Contact{}, byAddr: map[addrKey]*recipient.Contact{},
 		audiences: map[string]store.AudienceInfo{}, events: map[string]store.EventInfo{}, agents: map[string]store.AgentInfo{},
 		details: map[store.Subject]store.Details{}}
 }
@@ -56,16 +58,17 @@ func (d *Directory) PutContact(c recipient.Contact) error {
 	defer d.mu.Unlock()
 	if old, ok := d.contacts[c.ID]; ok {
 		for _, k := range channel.Kinds() {
-			if a := old.Address(k); a != "" && d.byAddr[keyOf(k, a)] == c.ID {
+			if a := old.Address(k); a != "" && d.byAddr[keyOf(k, a)] == old {
 				delete(d.byAddr, keyOf(k, a))
 			}
 		}
 	}
 	c.PushTokens = slices.Clone(c.PushTokens)
-	d.contacts[c.ID] = c
+	rec := &c
+	d.contacts[c.ID] = rec
 	for _, k := range channel.Kinds() {
 		if a := c.Address(k); a != "" {
-			d.byAddr[keyOf(k, a)] = c.ID
+			d.byAddr[keyOf(k, a)] = rec
 		}
 	}
 	return nil
@@ -116,10 +119,11 @@ func (d *Directory) PutDetails(s store.Subject, det store.Details) {
 func (d *Directory) Contact(ctx context.Context, id string) (recipient.Contact, error) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	c, ok := d.contacts[id]
+	rec, ok := d.contacts[id]
 	if !ok {
 		return recipient.Contact{}, fmt.Errorf("memstore: contact %q: %w", id, store.ErrNotFound)
 	}
+	c := *rec
 	c.PushTokens = slices.Clone(c.PushTokens)
 	return c, nil
 }
@@ -128,10 +132,11 @@ func (d *Directory) Contact(ctx context.Context, id string) (recipient.Contact, 
 func (d *Directory) ContactByAddress(ctx context.Context, kind channel.Kind, addr string) (recipient.Contact, error) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	c, ok := d.contacts[d.byAddr[keyOf(kind, addr)]]
+	rec, ok := d.byAddr[keyOf(kind, addr)]
 	if !ok {
 		return recipient.Contact{}, fmt.Errorf("memstore: %s address %q: %w", kind, addr, store.ErrNotFound)
 	}
+	c := *rec
 	c.PushTokens = slices.Clone(c.PushTokens)
 	return c, nil
 }
