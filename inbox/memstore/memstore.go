@@ -57,6 +57,9 @@ type Store struct {
 	wordIDs  map[string]uint32 // message word → its number in postings
 	postings [][]uint32        // by word number: message numbers, ascending
 	slotOf   []uint16          // by word number: its slot + 1, 0 for none
+	// slotCols are, by slot, the threads that have a message holding its
+	// word, by thread number (see markSlot).
+	slotCols [nSlots]bitset
 	// slotThreads counts, by slot, the threads that have its bit.
 	slotThreads  [nSlots]int
 	slots        int // slots given
@@ -92,11 +95,9 @@ type optKey struct {
 	address string
 }
 
-// threadRec is a stored thread with what hangs off it. num and words come
-// first, in one cache line: a search's list walk reads only them.
+// threadRec is a stored thread with what hangs off it.
 type threadRec struct {
 	num     uint32
-	words   slotBits // the slots of its messages' words
 	t       store.Thread
 	msgs    []*msgRec           // by (CreatedAt, ID)
 	assigns *[]store.Assignment // nil until the first entry: most threads have none
