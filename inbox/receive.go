@@ -109,6 +109,9 @@ func (in *Inbox) ReceiveMessage(ctx context.Context, raw channel.Inbound) (got M
 		}
 		return wrapStore("dedup", err)
 	}
+	// the event is encoded into a reused buffer: the store copies it
+	eb := in.eventBuf()
+	defer in.putEventBuf(eb)
 	for try := range maxRetries {
 		if err := in.conflictPause(ctx, try); err != nil {
 			return Message{}, err
@@ -144,7 +147,7 @@ func (in *Inbox) ReceiveMessage(ctx context.Context, raw channel.Inbound) (got M
 		t.InboundKinds |= 1 << msg.Kind
 		t.Closed, t.Archived, t.Dormant = false, false, false
 		err = in.store.WriteThread(ctx, store.ThreadWrite{Thread: t, Message: &m,
-			Events: in.feedEvents(Event{Type: EventMessageReceived, ThreadID: t.ID, MessageID: m.ID, At: now})})
+			Events: eb.encode(Event{Type: EventMessageReceived, ThreadID: t.ID, MessageID: m.ID, At: now})})
 		switch {
 		case err == nil:
 			in.delivered(ctx)

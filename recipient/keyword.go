@@ -115,5 +115,8 @@ func (c *Classifier) Classify(text string) Keyword {
 	if t == "" || len(t) > 4*c.maxLen+8 {
 		return NoKeyword
 	}
-	return c.words[fold.String(t)]
+	// Folded into a buffer on the stack: this runs on every inbound
+	// message, and looking the bytes up allocates nothing.
+	var buf [128]byte
+	return c.words[string(fold.Append(buf[:0], t))]
 }

@@ -16,9 +16,11 @@ import (
 // inbox.Directory, inbox.AgentDirectory and inbox.DetailsResolver. Like the Store, it keeps nothing across restarts.
 // It is safe for concurrent use.
 type Directory struct {
-	mu        sync.RWMutex
-	contacts  map[string]recipient.Contact
-	byAddr    map[addrKey]string // address → contact ID
+	mu sync.RWMutex
+	// contacts and byAddr share each contact's record, replaced whole by
+	// PutContact: looking a sender up is one map access.
+	contacts  map[string]*recipient.Contact
+	byAddr    [channel.Airbnb + 1]map[string]*recipient.Contact // by kind (see keyKind), then address
 	audiences map[string]store.AudienceInfo
 	events    map[string]store.EventInfo
 	agents    map[string]store.AgentInfo
@@ -27,23 +29,28 @@ type Directory struct {
 
 // NewDirectory returns an empty Directory.
 func NewDirectory() *Directory {
-	return &Directory{contacts: map[string]recipient.Contact{}, byAddr: map[addrKey]string{},
+	return &Directory{contacts: map[string]*recipient.Contact{},
 		audiences: map[string]store.AudienceInfo{}, events: map[string]store.EventInfo{}, agents: map[string]store.AgentInfo{},
 		details: map[store.Subject]store.Details{}}
 }
 
-// addrKey keys an address: SMS, MMS and WhatsApp share the phone.
-type addrKey struct {
-	kind channel.Kind
-	addr string
-}
-
-func keyOf(kind channel.Kind, addr string) addrKey {
+// addrs returns the map of kind's addresses, nil for a kind that is not
+// a channel kind: SMS, MMS and WhatsApp share the phone's. The maps are
+// made when first needed.
+func (d *Directory) addrs(kind channel.Kind, create bool) map[string]*recipient.Contact {
 	switch kind {
 	case channel.MMS, channel.WhatsApp:
 		kind = channel.SMS
 	}
-	return addrKey{kind, addr}
+	if !kind.Valid() || int(kind) >= len(d.byAddr) {
+		return nil
+	}
+	m := d.byAddr[kind]
+	if m == nil && create {
+		m = make(map[string]*recipient.Contact)
+		d.byAddr[kind] = m
+	}
+	return m
 }
 
 // PutContact adds or replaces a contact. A contact with an empty ID is
@@ -56,16 +63,17 @@ func (d *Directory) PutContact(c recipient.Contact) error {
 	defer d.mu.Unlock()
 	if old, ok := d.contacts[c.ID]; ok {
 		for _, k := range channel.Kinds() {
-			if a := old.Address(k); a != "" && d.byAddr[keyOf(k, a)] == c.ID {
-				delete(d.byAddr, keyOf(k, a))
+			if m := d.addrs(k, false); m != nil && m[old.Address(k)] == old {
+				delete(m, old.Address(k))
 			}
 		}
 	}
 	c.PushTokens = slices.Clone(c.PushTokens)
-	d.contacts[c.ID] = c
+	rec := &c
+	d.contacts[c.ID] = rec
 	for _, k := range channel.Kinds() {
 		if a := c.Address(k); a != "" {
-			d.byAddr[keyOf(k, a)] = c.ID
+			d.addrs(k, true)[a] = rec
 		}
 	}
 	return nil
@@ -116,10 +124,11 @@ func (d *Directory) PutDetails(s store.Subject, det store.Details) {
 func (d *Directory) Contact(ctx context.Context, id string) (recipient.Contact, error) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	c, ok := d.contacts[id]
+	rec, ok := d.contacts[id]
 	if !ok {
 		return recipient.Contact{}, fmt.Errorf("memstore: contact %q: %w", id, store.ErrNotFound)
 	}
+	c := *rec
 	c.PushTokens = slices.Clone(c.PushTokens)
 	return c, nil
 }
@@ -128,10 +137,11 @@ func (d *Directory) Contact(ctx context.Context, id string) (recipient.Contact, 
 func (d *Directory) ContactByAddress(ctx context.Context, kind channel.Kind, addr string) (recipient.Contact, error) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	c, ok := d.contacts[d.byAddr[keyOf(kind, addr)]]
+	rec, ok := d.addrs(kind, false)[addr]
 	if !ok {
 		return recipient.Contact{}, fmt.Errorf("memstore: %s address %q: %w", kind, addr, store.ErrNotFound)
 	}
+	c := *rec
 	c.PushTokens = slices.Clone(c.PushTokens)
 	return c, nil
 }

@@ -24,13 +24,15 @@
 // thread, so that it stops after one page. The subject word index keeps
 // words and the other subject entries (e-mail addresses, hyphenated names)
 // apart, so that a name is looked up among words only. The 256 message
-// words that first reach 4,096 postings get a slot each, and every message
-// and thread keeps one bit per slot of its words (a thread's: those of its
-// messages), set by the write that adds the message: a search for such
-// words tests each thread of the walk against its bits (and, for several
-// words, each of its messages against the message's), so that its cost follows the page it fills, not the number of
-// threads holding the words, and nothing is built by the first search of a
-// word. A walk that visits more threads than collecting the matches from
+// words that first reach 4,096 postings get a slot each; every message
+// keeps one bit per slot of its words, and every slot a bitset of the
+// threads with a message holding its word, set by the write that adds the
+// message. A search for such words tests each entry of the walk against
+// the slot's bitset (for several words, against the intersection of
+// theirs) before it reads the thread, and then each message of a thread
+// that passes against the message's bits, so that its cost follows the
+// page it fills, not the number of threads holding the words, and nothing
+// is built by the first search of a word. A walk that visits more threads than collecting the matches from
 // the postings would cost gives up and collects them.
 //
 // # Concurrency

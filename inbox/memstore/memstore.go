@@ -33,8 +33,8 @@ type Store struct {
 	mu sync.RWMutex
 
 	threads   map[string]*threadRec
-	threadNum []*threadRec // by threadRec.num
-	live      map[store.Subject]*threadRec
+	threadNum []*threadRec                           // by threadRec.num
+	live      [store.Event + 1]map[string]*threadRec // by subject kind and ID: see liveOf
 
 	msgs      map[string]*msgRec
 	msgThread []uint32           // thread number by message number
@@ -57,6 +57,9 @@ type Store struct {
 	wordIDs  map[string]uint32 // message word → its number in postings
 	postings [][]uint32        // by word number: message numbers, ascending
 	slotOf   []uint16          // by word number: its slot + 1, 0 for none
+	// slotCols are, by slot, the threads that have a message holding its
+	// word, by thread number (see markSlot).
+	slotCols [nSlots]bitset
 	// slotThreads counts, by slot, the threads that have its bit.
 	slotThreads  [nSlots]int
 	slots        int // slots given
@@ -92,11 +95,9 @@ type optKey struct {
 	address string
 }
 
-// threadRec is a stored thread with what hangs off it. num and words come
-// first, in one cache line: a search's list walk reads only them.
+// threadRec is a stored thread with what hangs off it.
 type threadRec struct {
 	num     uint32
-	words   slotBits // the slots of its messages' words
 	t       store.Thread
 	msgs    []*msgRec           // by (CreatedAt, ID)
 	assigns *[]store.Assignment // nil until the first entry: most threads have none
@@ -109,7 +110,6 @@ type threadRec struct {
 func New() *Store {
 	s := &Store{
 		threads:      make(map[string]*threadRec),
-		live:         make(map[store.Subject]*threadRec),
 		msgs:         make(map[string]*msgRec),
 		msgByPID:     make(map[string]*msgRec),
 		outByPID:     make(map[string]*msgRec),
@@ -127,6 +127,9 @@ func New() *Store {
 		maxListed:    maxListed,
 		slotPostings: slotPostings,
 		walkMin:      walkMin,
+	}
+	for k := store.Contact; k <= store.Event; k++ {
+		s.live[k] = make(map[string]*threadRec)
 	}
 	s.subject.strs, s.chunks.strs, s.phones.strs = &s.strs, &s.strs, &s.strs
 	s.lists = newListIndex(&s.threadNum)
@@ -175,11 +178,21 @@ func (s *Store) LiveThread(ctx context.Context, subj store.Subject) (store.Threa
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	rec, ok := s.live[subj]
-	if !ok {
+	rec := s.liveOf(subj)
+	if rec == nil {
 		return store.Thread{}, notFound("live thread of", subj.String())
 	}
 	return rec.t, nil
+}
+
+// liveOf returns the live thread of subj, nil for none. The live threads
+// are kept by subject kind, then by ID: a string key is hashed and compared
+// faster than a Subject, on the path of every inbound message.
+func (s *Store) liveOf(subj store.Subject) *threadRec {
+	if !subj.Kind.Valid() {
+		return nil
+	}
+	return s.live[subj.Kind][subj.ID]
 }
 
 // Threads implements store.Store. Without a search it walks the list index

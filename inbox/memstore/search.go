@@ -15,13 +15,24 @@ func newBitset(n int) bitset       { return make(bitset, n/64+1) }
 func (b bitset) has(i uint32) bool { return b[i/64]&(1<<(i%64)) != 0 }
 func (b bitset) set(i uint32)      { b[i/64] |= 1 << (i % 64) }
 
+// holds is has for a bitset that may be shorter than the thread numbers:
+// numbers past its end are not in it.
+func (b bitset) holds(i uint32) bool {
+	w := int(i / 64)
+	return w < len(b) && b[w]&(1<<(i%64)) != 0
+}
+
 // The word slots. The message words that first reach slotPostings
-// postings get one of nSlots slots each, and every thread keeps the bits
-// of the slots of its messages' words (threadRec.words), set by the write
-// that adds the message: the thread record is in hand then, so this costs
-// a write no memory access of its own. A search for slotted words walks the
-// list index and tests each thread's bits, so that its cost follows the
-// page it fills, not the number of threads holding the words.
+// postings get one of nSlots slots each. Each message keeps the bits of
+// the slots of its words (msgRec.words), and each slot a bitset of the
+// threads with a message holding its word (Store.slotCols, by thread
+// number), set by the write that adds the message. A search for slotted
+// words walks the list index and tests each entry's thread number against
+// the slots' bitsets (for several words, against their intersection,
+// computed first by streaming through them) before it reads anything of
+// the thread: its cost follows the page it fills, not the number of
+// threads holding the words, and a cold search reads few threads it does
+// not return.
 const (
 	nSlots       = 256
 	slotPostings = 4096
@@ -48,7 +59,17 @@ func (b *slotBits) hasAll(m *slotBits) bool {
 // markSlot records that thread rec has a message holding the word of
 // slot.
 func (s *Store) markSlot(rec *threadRec, slot uint16) {
-	if rec.words.set(slot) {
+	col := s.slotCols[slot]
+	w := int(rec.num / 64)
+	if w >= len(col) {
+		// grown to the store's threads and a quarter more at once: a slot's
+		// bitset costs an eighth of a byte per thread, its slack included
+		n := max(w+1, (len(s.threadNum)/64+1)*5/4)
+		col = append(col, make(bitset, n-len(col))...)
+		s.slotCols[slot] = col
+	}
+	if !col.has(rec.num) {
+		col.set(rec.num)
 		s.slotThreads[slot]++
 	}
 }
@@ -156,6 +177,13 @@ func (s *Store) search(q store.ThreadQuery) []*threadRec {
 		return s.pick(q, &c)
 	}
 	if ms.slotted && c.n+ms.est > c.max && !s.collectOnly {
+		// the threads with every word, each in some message
+		has := s.slotCols[ms.slots[0]].holds
+		if len(ms.slots) > 1 {
+			both := s.intersectSlots(ms.slots)
+			defer s.putBitset(both)
+			has = both.has
+		}
 		// The walk's work is counted in threads visited and messages
 		// looked up; collecting costs about a posting of the shortest
 		// list each. One word's bits are exact: collecting would find as
@@ -166,9 +194,10 @@ func (s *Store) search(q store.ThreadQuery) []*threadRec {
 		if len(ms.lists) == 1 {
 			limit = nil
 		}
-		page, done := s.queryList(q, listFilter{rec: func(t *threadRec) bool {
-			return c.set.has(t.num) || s.messageMatch(t, &ms, &budget)
-		}}, limit)
+		page, done := s.queryList(q, listFilter{
+			num: func(n uint32) bool { return c.set.has(n) || has(n) },
+			rec: func(t *threadRec) bool { return c.set.has(t.num) || s.messageMatch(t, &ms, &budget) },
+		}, limit)
 		if done {
 			return page
 		}
@@ -260,10 +289,12 @@ func (s *Store) scanSubject(term string, fn func(uint32)) {
 }
 
 // messageSide is the message part of a search: the postings of its words,
-// shortest first; their slots when all have one; and est, the threads
-// that may match: at most those of the word in the fewest threads.
+// shortest first; their slots when all have one (in slots, and as a set in
+// mask); and est, the threads that may match: at most those of the word in
+// the fewest threads.
 type messageSide struct {
 	lists   [][]uint32
+	slots   []uint16
 	mask    slotBits
 	slotted bool
 	est     int
@@ -283,7 +314,9 @@ func (s *Store) messageSide(words []string) (messageSide, bool) {
 		}
 		ms.lists[i] = s.postings[id]
 		if sl := s.slotOf[id]; sl != 0 && ms.slotted {
-			ms.mask.set(sl - 1)
+			if ms.mask.set(sl - 1) {
+				ms.slots = append(ms.slots, sl-1)
+			}
 			ms.est = min(ms.est, s.slotThreads[sl-1])
 		} else {
 			ms.slotted = false
@@ -293,15 +326,30 @@ func (s *Store) messageSide(words []string) (messageSide, bool) {
 	return ms, true
 }
 
-// messageMatch reports whether thread t has a message holding every word
-// of ms, whose words all have slots: the thread's slot bits answer for one
-// word; for more, each message's own bits do, each message read taken
-// from budget.
-func (s *Store) messageMatch(t *threadRec, ms *messageSide, budget *int) bool {
-	if !t.words.hasAll(&ms.mask) {
-		return false
+// intersectSlots returns the threads that are in the bitsets of all the
+// slots (at least two), in a bitset to give back with putBitset.
+func (s *Store) intersectSlots(slots []uint16) bitset {
+	out := s.getBitset()
+	n := len(out)
+	for _, sl := range slots {
+		n = min(n, len(s.slotCols[sl]))
 	}
-	if len(ms.lists) == 1 {
+	copy(out[:n], s.slotCols[slots[0]])
+	for _, sl := range slots[1:] {
+		col := s.slotCols[sl][:n]
+		for i := range col {
+			out[i] &= col[i]
+		}
+	}
+	return out
+}
+
+// messageMatch reports whether thread t, which has each word of ms (whose
+// words all have slots) in some message, has a message holding every
+// word: for one word it has; for more, each message's own bits tell, each
+// message read taken from budget.
+func (s *Store) messageMatch(t *threadRec, ms *messageSide, budget *int) bool {
+	if len(ms.slots) == 1 {
 		return true
 	}
 	for i := len(t.msgs) - 1; i >= 0; i-- {

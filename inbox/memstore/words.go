@@ -11,9 +11,19 @@ import (
 // it: the subject word and phone form indexes of the search (T13). A word
 // most threads share (a first name, a mail domain) costs four bytes per
 // thread; a word of one thread (an email address) one entry.
+//
+// A word enters the tree with one descent (ReplaceOrInsert) and a second
+// only when another thread had it alone; the words of several threads are
+// also in many, by word, so that adding a thread to one (a first name, a
+// mail domain) or removing it reads no tree node. Most words of a store
+// of contacts are one thread's (phone forms, e-mail addresses): a lookup
+// before each insert cost as much as the insert.
 type wordIndex struct {
 	tree *btree.BTreeG[wordEntry]
 	strs *strArena // keeps the words of new entries; nil: kept as they are
+	// many holds each entry with several threads by its word: the list its
+	// entry's many points to.
+	many map[string]*[]uint32
 }
 
 // wordEntry is a word with its threads: one when many is nil, else the
@@ -50,62 +60,63 @@ func lessWord(a, b wordEntry) bool {
 }
 
 func newWordIndex() wordIndex {
-	return wordIndex{tree: btree.NewG(btreeDegree, lessWord)}
+	return wordIndex{tree: btree.NewG(btreeDegree, lessWord), many: make(map[string]*[]uint32)}
 }
 
 // add records that thread num has the words.
 func (x wordIndex) add(words []string, num uint32) {
 	for _, w := range words {
-		e, ok := x.tree.Get(entryOf(w))
-		switch {
-		case !ok:
-			e = entryOf(x.strs.keep(w))
-			e.one = num
-			x.tree.ReplaceOrInsert(e)
-		case e.many == nil:
-			if e.one == num {
-				continue
+		if l, ok := x.many[w]; ok {
+			if n := len(*l); n > 0 && (*l)[n-1] < num {
+				*l = append(*l, num)
+			} else if i, found := slices.BinarySearch(*l, num); !found {
+				*l = slices.Insert(*l, i, num)
 			}
-			l := []uint32{e.one, num}
-			if num < e.one {
-				l[0], l[1] = num, e.one
-			}
-			e.many = &l
-			x.tree.ReplaceOrInsert(e)
-		default:
-			l := *e.many
-			if n := len(l); n > 0 && l[n-1] < num {
-				*e.many = append(l, num)
-			} else if i, found := slices.BinarySearch(l, num); !found {
-				*e.many = slices.Insert(l, i, num)
-			}
+			continue
 		}
+		e := entryOf(x.strs.keep(w))
+		e.one = num
+		old, found := x.tree.ReplaceOrInsert(e)
+		switch {
+		case !found || old.many == nil && old.one == num:
+			continue // new, or this thread's already
+		case old.many != nil: // in many, always: kept as it was
+			x.tree.ReplaceOrInsert(old)
+			x.many[old.w] = old.many
+			x.add([]string{w}, num)
+			continue
+		}
+		// another thread had it alone: both now, under the word kept first
+		l := []uint32{old.one, num}
+		if num < old.one {
+			l[0], l[1] = num, old.one
+		}
+		old.many = &l
+		x.tree.ReplaceOrInsert(old)
+		x.many[old.w] = &l
 	}
 }
 
 // remove records that thread num no longer has the words.
 func (x wordIndex) remove(words []string, num uint32) {
 	for _, w := range words {
-		e, ok := x.tree.Get(entryOf(w))
-		switch {
-		case !ok:
-		case e.many == nil:
-			if e.one == num {
-				x.tree.Delete(e)
-			}
-		default:
-			l := *e.many
-			i, found := slices.BinarySearch(l, num)
+		if l, ok := x.many[w]; ok {
+			i, found := slices.BinarySearch(*l, num)
 			if !found {
 				continue
 			}
-			l = slices.Delete(l, i, i+1)
-			if len(l) == 1 {
-				e.one, e.many = l[0], nil
+			*l = slices.Delete(*l, i, i+1)
+			if len(*l) == 1 {
+				// one thread left: its entry holds it alone again
+				e, _ := x.tree.Get(entryOf(w))
+				e.one, e.many = (*l)[0], nil
 				x.tree.ReplaceOrInsert(e)
-				continue
+				delete(x.many, w)
 			}
-			*e.many = l
+			continue
+		}
+		if e, ok := x.tree.Get(entryOf(w)); ok && e.one == num {
+			x.tree.Delete(e)
 		}
 	}
 }

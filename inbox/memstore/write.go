@@ -56,7 +56,7 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 		nt = rec.t
 		s.threads[nt.ID] = rec
 		s.threadNum = append(s.threadNum, rec)
-		s.live[nt.Subject] = rec
+		s.live[nt.Subject.Kind][nt.Subject.ID] = rec
 		s.moveList(rec, nil, rec.t)
 		s.counters.update(rec, nil, &rec.t)
 		s.indexSubject(subjWords, rec.num, true)
@@ -103,7 +103,7 @@ func (s *Store) checkThread(w *store.ThreadWrite) (*threadRec, error) {
 			return nil, fmt.Errorf("memstore: thread %q exists: %w", t.ID, store.ErrConflict)
 		}
 		live := ""
-		if r := s.live[t.Subject]; r != nil {
+		if r := s.liveOf(t.Subject); r != nil {
 			live = r.t.ID
 		}
 		if live != w.ReplacesLive {

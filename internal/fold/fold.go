@@ -27,6 +27,27 @@ func String(s string) string {
 	return foldUnicode(s)
 }
 
+// Append appends String(s) to dst and returns the extended slice. With room
+// in dst it folds without allocating: a caller that only compares or looks
+// up the folded form (m[string(b)]) folds into a buffer of its own.
+func Append(dst []byte, s string) []byte {
+	ascii, upper := scanASCII(s)
+	if !ascii {
+		return appendUnicode(dst, s)
+	}
+	if !upper {
+		return append(dst, s...)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
 // Digits returns only the ASCII digits 0-9 of s, in order, so that phone
 // numbers written in different formats compare equal ("06 12 34 56 78" and
 // "06.12.34.56.78" both give "0612345678"). A string made only of digits is
@@ -86,7 +107,11 @@ func lowerASCII(s string) string {
 // rune: lower-case, spell out special letters, else decompose (NFD) and keep
 // the lower-cased base letters without their combining marks.
 func foldUnicode(s string) string {
-	b := make([]byte, 0, len(s))
+	return string(appendUnicode(make([]byte, 0, len(s)), s))
+}
+
+// appendUnicode appends the folding of s (see foldUnicode) to b.
+func appendUnicode(b []byte, s string) []byte {
 	var enc [utf8.UTFMax]byte
 	for _, r := range s {
 		r = unicode.ToLower(r)
@@ -125,7 +150,7 @@ func foldUnicode(s string) string {
 			b = utf8.AppendRune(b, dr)
 		}
 	}
-	return string(b)
+	return b
 }
 
 // Hangul syllables decompose algorithmically (Unicode §3.12), not through

@@ -1,0 +1,79 @@
+package memstore_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/parleyhq/parley/channel"
+	"github.com/parleyhq/parley/inbox/memstore"
+	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/recipient"
+)
+
+// T2: the directory finds a contact by any of its addresses (SMS, MMS and
+// WhatsApp share the phone), as it was last put; a contact put again
+// leaves the addresses it no longer has, but not one another contact took
+// meanwhile; what a caller does with a returned contact changes nothing
+// kept.
+func TestDirectoryContactByAddress(t *testing.T) {
+	d := memstore.NewDirectory()
+	put := func(c recipient.Contact) {
+		t.Helper()
+		if err := d.PutContact(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	find := func(kind channel.Kind, addr string) string {
+		t.Helper()
+		c, err := d.ContactByAddress(ctx, kind, addr)
+		if errors.Is(err, store.ErrNotFound) {
+			return ""
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.ID + " " + c.FirstName
+	}
+	put(recipient.Contact{ID: "x", FirstName: "Marie", Phone: "+33611111111", Email: "marie@example.fr", PushTokens: []string{"tok"}})
+	put(recipient.Contact{ID: "y", FirstName: "Paul", Email: "marie@example.fr"}) // takes x's e-mail
+	for _, k := range []channel.Kind{channel.SMS, channel.MMS, channel.WhatsApp} {
+		if got := find(k, "+33611111111"); got != "x Marie" {
+			t.Errorf("%s +33611111111: %q, want x Marie", k, got)
+		}
+	}
+	if got := find(channel.Email, "marie@example.fr"); got != "y Paul" {
+		t.Errorf("marie@example.fr: %q, want y Paul", got)
+	}
+	if got := find(channel.Push, "tok"); got != "x Marie" {
+		t.Errorf("push token: %q, want x Marie", got)
+	}
+
+	put(recipient.Contact{ID: "x", FirstName: "Marion", Phone: "+33622222222", Email: "marie@example.fr"})
+	for addr, want := range map[string]string{"+33611111111": "", "+33622222222": "x Marion"} {
+		if got := find(channel.SMS, addr); got != want {
+			t.Errorf("after x changed, %s: %q, want %q", addr, got, want)
+		}
+	}
+	if got := find(channel.Push, "tok"); got != "" {
+		t.Errorf("after x changed, its old push token finds %q", got)
+	}
+	// x took the e-mail back when put again
+	if got := find(channel.Email, "marie@example.fr"); got != "x Marion" {
+		t.Errorf("after x changed, marie@example.fr: %q, want x Marion", got)
+	}
+
+	c, err := d.ContactByAddress(ctx, channel.SMS, "+33622222222")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.FirstName = "changed"
+	if got := find(channel.SMS, "+33622222222"); got != "x Marion" {
+		t.Errorf("a caller's change to a returned contact shows: %q", got)
+	}
+	if byID, err := d.Contact(ctx, "x"); err != nil || byID.FirstName != "Marion" || byID.Phone != "+33622222222" {
+		t.Errorf("Contact(x) = %+v, %v", byID, err)
+	}
+	if _, err := d.ContactByAddress(ctx, channel.SMS, "+33699999999"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown address: %v, want ErrNotFound", err)
+	}
+}

@@ -1,0 +1,72 @@
+package inbox_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/channel"
+	"github.com/parleyhq/parley/inbox"
+	"github.com/parleyhq/parley/inbox/memstore"
+	"github.com/parleyhq/parley/recipient"
+)
+
+// T4, T5, R5, T20: receiving an SMS into a contact's existing thread
+// stores it unread, moves the thread up and publishes its event with at
+// most three allocations per message on average (the ID, the message
+// handed to the store, the store's amortised growth): the feed event is
+// encoded into a reused buffer and the stop-keyword check folds on the
+// stack.
+func TestReceiveAllocations(t *testing.T) {
+	ctx := context.Background()
+	dir := memstore.NewDirectory()
+	const contacts = 50
+	for i := range contacts {
+		if err := dir.PutContact(recipient.Contact{ID: fmt.Sprintf("c%d", i), FirstName: "Marie", Phone: phone(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	var id []byte
+	clock := t0
+	in, err := inbox.New(memstore.New(), inbox.Options{Directory: dir, Now: func() time.Time { return clock },
+		NewID: func() string { n++; id = strconv.AppendInt(append(id[:0], "id"...), int64(n), 10); return string(id) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const runs = 2000
+	pids := make([]string, runs+1) // AllocsPerRun calls once more first
+	for i := range pids {
+		pids[i] = fmt.Sprintf("SM%d", i)
+	}
+	froms := make([]string, contacts)
+	for i := range froms {
+		froms[i] = phone(i)
+		if _, err := in.ReceiveMessage(ctx, channel.Inbound{Kind: channel.SMS, From: froms[i], Text: "Bonjour", ProviderID: fmt.Sprintf("seed%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k := 0
+	var last inbox.Message
+	allocs := testing.AllocsPerRun(runs, func() {
+		clock = clock.Add(time.Second)
+		m, err := in.ReceiveMessage(ctx, channel.Inbound{Kind: channel.SMS, From: froms[k%contacts], Text: "Is there parking near the studio?", ProviderID: pids[k]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = m
+		k++
+	})
+	th, err := in.Thread(ctx, last.ThreadID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !last.Unread || th.Unread == 0 || !th.SortTime.Equal(clock) {
+		t.Errorf("last message unread %v, thread unread %d, sort time %v (want %v)", last.Unread, th.Unread, th.SortTime, clock)
+	}
+	if allocs > 3 {
+		t.Errorf("a receive allocates %v times on average, want at most 3", allocs)
+	}
+}
