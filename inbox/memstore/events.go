@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -30,10 +31,14 @@ type feed struct {
 	// delivery change). Data longer than maxArenaData has an arena of its
 	// own. arenas[0] is arena number base; the arenas of the events
 	// held are numbered in their order, so that pruning drops the arenas
-	// before the oldest event's.
+	// before the oldest event's. The first data of an arena is its key:
+	// the data after it keeps only what follows its common prefix with the
+	// key (the status events of a broadcast share the first half of their
+	// JSON).
 	arenas [][]byte
 	base   uint32
 	full   bool // the last arena takes no more data
+	keyLen int  // the length of the last arena's key
 	locs   locTable
 	// exact holds the times of the events that have no stamp, by Seq.
 	exact map[uint64]time.Time
@@ -53,8 +58,9 @@ type watcher struct{ fn func(store.Notice) }
 type feedEntry struct {
 	at    int64
 	arena uint32 // its number
-	off   uint32
-	n     uint32
+	n     uint32 // bytes at off
+	off   uint16 // in the arena (feedArena bytes at most; 0 in an arena of its own)
+	pre   uint16 // bytes of the arena's key before them
 	loc   uint8
 	exact bool
 	null  bool // Data was nil
@@ -95,31 +101,41 @@ func (f *feed) keep(e *feedEntry, data []byte) {
 	case len(data) > maxArenaData:
 		f.arenas = append(f.arenas, slices.Clone(data))
 		f.full = true
-		e.arena, e.off = f.base+uint32(last+1), 0
+		e.arena = f.base + uint32(last+1)
 		return
 	case last < 0 || f.full || cap(f.arenas[last])-len(f.arenas[last]) < len(data):
 		f.arenas = append(f.arenas, make([]byte, 0, feedArena))
-		f.full = false
+		f.full, f.keyLen = false, len(data)
 		last++
 	}
 	a := &f.arenas[last]
-	e.arena, e.off = f.base+uint32(last), uint32(len(*a))
-	*a = append(*a, data...)
+	pre := 0
+	if len(*a) > 0 {
+		key := (*a)[:f.keyLen]
+		for pre < len(key) && pre < len(data) && pre < math.MaxUint16 && key[pre] == data[pre] {
+			pre++
+		}
+	}
+	e.arena, e.off, e.pre, e.n = f.base+uint32(last), uint16(len(*a)), uint16(pre), uint32(len(data)-pre)
+	*a = append(*a, data[pre:]...)
 }
 
-// data returns the data of e, in its arena.
+// data returns a copy of the data of e.
 func (f *feed) data(e *feedEntry) []byte {
 	switch {
 	case e.null:
 		return nil
-	case e.n == 0:
+	case e.n == 0 && e.pre == 0:
 		return []byte{}
 	}
 	a := f.arenas[e.arena-f.base]
-	return a[e.off : e.off+e.n : e.off+e.n]
+	out := make([]byte, int(e.pre)+int(e.n))
+	copy(out, a[:e.pre])
+	copy(out[e.pre:], a[int(e.off):int(e.off)+int(e.n)])
+	return out
 }
 
-// event returns the i-th event held, its data in the arena.
+// event returns the i-th event held, its data copied.
 func (f *feed) event(i int) store.FeedEvent {
 	e := f.at(i)
 	seq := f.first + uint64(i)
@@ -158,7 +174,7 @@ func (f *feed) drop(k int) {
 	keep := len(f.arenas) // the arenas from the oldest event kept on
 	if k < f.n {
 		for i := k; i < f.n; i++ { // its first with data
-			if e := f.at(i); e.n > 0 {
+			if e := f.at(i); e.n > 0 || e.pre > 0 {
 				keep = int(e.arena - f.base)
 				break
 			}
@@ -265,9 +281,7 @@ func (s *Store) ReadEvents(ctx context.Context, after uint64, limit int) ([]stor
 	}
 	out := make([]store.FeedEvent, 0, min(uint64(f.n)-i, uint64(limit)))
 	for j := int(i); j < f.n && len(out) < limit; j++ {
-		e := f.event(j)
-		e.Data = slices.Clone(e.Data)
-		out = append(out, e)
+		out = append(out, f.event(j))
 	}
 	return out, nil
 }

@@ -65,3 +65,42 @@ func TestFeedEventsKept_T20(t *testing.T) {
 		t.Fatal("a read of pruned events gave no error")
 	}
 }
+
+// T20: events whose data share a prefix with the data before them, equal
+// it, or are a prefix of it read back whole, across arenas.
+func TestFeedSharedPrefixes_T20(t *testing.T) {
+	s := memstore.New()
+	t0 := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	datas := [][]byte{[]byte(`{"type":"status","delivery":"d1"}`), []byte(`{"type":"status","delivery":"d2"}`),
+		[]byte(`{"type":"status"`), []byte(`{"type":"status","delivery":"d1"}`), []byte(`x`), []byte{},
+		[]byte(`{"type":"status","delivery":"d1","more":true}`)}
+	var in []store.FeedEvent
+	for i := range 9000 { // more than one arena
+		d := datas[i%len(datas)]
+		if i%1000 == 999 {
+			d = bytes.Repeat([]byte(`{"type":"status"`), 200) // an arena of its own
+		}
+		in = append(in, store.FeedEvent{At: t0.Add(time.Duration(i) * time.Millisecond), Data: d})
+	}
+	first, _ := s.LastEventSeq(ctx)
+	if err := s.AppendEvents(ctx, in...); err != nil {
+		t.Fatal(err)
+	}
+	for _, prune := range []int{0, 2500, 7000} {
+		if _, err := s.PruneEvents(ctx, t0.Add(time.Duration(prune)*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ReadEvents(ctx, first+uint64(prune), len(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(in)-prune {
+			t.Fatalf("read %d events, want %d", len(got), len(in)-prune)
+		}
+		for i, e := range got {
+			if w := in[prune+i].Data; !bytes.Equal(e.Data, w) || e.Data == nil {
+				t.Fatalf("event %d: data %q, want %q", prune+i, e.Data, w)
+			}
+		}
+	}
+}
