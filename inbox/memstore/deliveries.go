@@ -56,16 +56,22 @@ func (s *Store) indexDelivery(d *delRec, m *msgRec) {
 }
 
 // markSending keeps d in the outbox index when its Sending is set, and out
-// of it otherwise.
+// of it otherwise. The index is a slice, each record knowing its place:
+// a send marks and unmarks every delivery it makes, under the store's
+// lock, without hashing.
 func (s *Store) markSending(d *delRec) {
+	on := !d.sendingAt().IsZero()
 	switch {
-	case !d.sendingAt().IsZero():
-		if s.sending == nil {
-			s.sending = make(map[string]*delRec)
-		}
-		s.sending[d.id] = d
-	case s.sending != nil:
-		delete(s.sending, d.id)
+	case on && d.sendPos == 0:
+		s.sending = append(s.sending, d)
+		d.sendPos = int32(len(s.sending))
+	case !on && d.sendPos != 0:
+		i, last := d.sendPos-1, len(s.sending)-1
+		s.sending[i] = s.sending[last]
+		s.sending[i].sendPos = i + 1
+		s.sending[last] = nil
+		s.sending = s.sending[:last]
+		d.sendPos = 0
 	}
 }
 

@@ -39,6 +39,7 @@ type delRec struct {
 	attempts   int32
 	segments   int32 // SMS.Segments
 	units      int32 // SMS.Units
+	sendPos    int32 // its place in the store's sending + 1; 0: not there
 	kind       channel.Kind
 	createdLoc uint8
 	sendingLoc uint8
@@ -167,7 +168,7 @@ func (s *Store) name(n uint8) string {
 func (s *Store) pack(r *delRec, d *store.Delivery, msg *msgRec) {
 	old := *r
 	*r = delRec{msg: msg, contactID: d.ContactID, address: d.Address, text: d.Text, version: d.Version,
-		kind: d.Kind, current: d.Status.Current, micros: d.Cost.Micros}
+		kind: d.Kind, current: d.Status.Current, micros: d.Cost.Micros, sendPos: old.sendPos}
 	r.id = keepSame(&s.strs, old.id, d.ID)
 	r.providerID = keepSame(&s.strs, old.providerID, d.ProviderID)
 	if old.contactID == d.ContactID {

@@ -134,3 +134,61 @@ func TestDeliveryFieldsKept_M2(t *testing.T) {
 		}
 	}
 }
+
+// C8 (the outbox): Sent with SendingBefore lists exactly the deliveries
+// whose Sending is set, however they were marked and unmarked, in Sent
+// order.
+func TestSendingIndex_C8(t *testing.T) {
+	s := memstore.New()
+	const n = 60
+	var ds []store.Delivery
+	for i := range n {
+		ds = append(ds, store.Delivery{ID: fmt.Sprintf("d%02d", i), MessageID: "m1", ThreadID: "t1", CreatedAt: t0,
+			Status: status.Record{Current: status.Pending}})
+	}
+	mustWrite(t, s, store.ThreadWrite{Thread: newThread("t1", store.Audience), Deliveries: ds,
+		Message: &store.Message{ID: "m1", ThreadID: "t1", Direction: store.Outbound, Recipients: n}})
+	marked := map[string]bool{}
+	set := func(id string, on bool) {
+		t.Helper()
+		d, err := s.Delivery(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Sending = time.Time{}
+		if on {
+			d.Sending = t0.Add(time.Minute)
+		}
+		if err := s.WriteDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		marked[id] = on
+	}
+	for round, step := range []int{1, 3, 7, 2, 5} {
+		for i := round; i < n; i += step {
+			id := fmt.Sprintf("d%02d", i)
+			set(id, !marked[id])
+		}
+		got, err := s.Sent(ctx, store.SentQuery{SendingBefore: t0.Add(time.Hour), Limit: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := s.Sent(ctx, store.SentQuery{Limit: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, d := range all {
+			if marked[d.ID] {
+				want = append(want, d.ID)
+			}
+		}
+		var ids []string
+		for _, d := range got {
+			ids = append(ids, d.ID)
+		}
+		if fmt.Sprint(ids) != fmt.Sprint(want) {
+			t.Fatalf("round %d: Sent(SendingBefore) = %v, want %v", round, ids, want)
+		}
+	}
+}

@@ -46,7 +46,7 @@ type Store struct {
 	due      *btree.BTreeG[*delRec]  // status.Scheduled, by (DueAt, ID)
 	sent     *btree.BTreeG[sentItem] // all, by (CreatedAt desc, ID)
 	anchors  map[string]map[string]*delRec
-	sending  map[string]*delRec // Sending not zero (the outbox); made when first needed
+	sending  []*delRec // Sending not zero (the outbox), in no order (see markSending)
 	delTabs  delTables
 	mergeBuf []status.Change // MergeStatus's history, reused under the write lock
 
