@@ -424,7 +424,8 @@ func (in *Inbox) recipients(ctx context.Context, p *plan, d Draft) error {
 			}
 		}
 	}
-	members := sel.Members()
+	// sel is this plan's own: the targets point into its members
+	members := sel.MemberView()
 	p.Recipients = make([]RecipientCheck, 0, len(members))
 	p.targets = make([]target, 0, chosen.Count())
 	for i := range members {
@@ -439,7 +440,7 @@ func (in *Inbox) recipients(ctx context.Context, p *plan, d Draft) error {
 	}
 	if p.thread.Subject.Kind == store.Contact && p.Selected == 0 {
 		// a direct message to an ineligible contact: the verdict is the problem
-		if err := sel.Members()[0].Verdict.Err(); err != nil {
+		if err := sel.MemberView()[0].Verdict.Err(); err != nil {
 			p.Problems = append(p.Problems, err)
 		}
 	}

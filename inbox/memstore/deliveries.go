@@ -11,21 +11,21 @@ import (
 	"github.com/parleyhq/parley/status"
 )
 
-func lessDue(a, b *store.Delivery) bool {
-	if !a.DueAt.Equal(b.DueAt) {
-		return a.DueAt.Before(b.DueAt)
+func lessDue(a, b *delRec) bool {
+	if ad, bd := a.dueAt(), b.dueAt(); !ad.Equal(bd) {
+		return ad.Before(bd)
 	}
-	return a.ID < b.ID
+	return a.id < b.id
 }
 
 // sentItem is an entry of the sent index: key orders by CreatedAt, newest
 // first, as listItem does; ties fall back to the delivery.
 type sentItem struct {
 	key int64
-	d   *store.Delivery
+	d   *delRec
 }
 
-func sentOf(d *store.Delivery) sentItem { return sentItem{sortKey(d.CreatedAt), d} }
+func sentOf(d *delRec) sentItem { return sentItem{sortKey(d.createdAt()), d} }
 
 // lessSent is the order of Sent: CreatedAt newest first, then ID.
 func lessSent(a, b sentItem) bool {
@@ -33,74 +33,71 @@ func lessSent(a, b sentItem) bool {
 		return a.key < b.key
 	}
 	if a.key == keyNewest || a.key == keyOldest {
-		if at, bt := a.d.CreatedAt, b.d.CreatedAt; !at.Equal(bt) {
+		if at, bt := a.d.createdAt(), b.d.createdAt(); !at.Equal(bt) {
 			return at.After(bt)
 		}
 	}
-	return a.d.ID < b.d.ID
+	return a.d.id < b.d.id
 }
 
 // indexDelivery adds d, of message m, to the delivery indexes and to m's
 // Counts.
-func (s *Store) indexDelivery(d *store.Delivery, m *msgRec) {
-	if d.ProviderID != "" {
-		s.delByPID[d.ProviderID] = d
+func (s *Store) indexDelivery(d *delRec, m *msgRec) {
+	if d.providerID != "" {
+		s.delByPID[d.providerID] = d
 	}
 	s.sent.ReplaceOrInsert(sentOf(d))
-	if d.Status.Current == status.Scheduled {
+	if d.current == status.Scheduled {
 		s.due.ReplaceOrInsert(d)
 		s.anchor(d)
 	}
-	countsAdd(&m.out.counts, d.Status.Current, 1)
+	countsAdd(&m.out.counts, d.current, 1)
 	s.markSending(d)
 }
 
 // markSending keeps d in the outbox index when its Sending is set, and out
-// of it otherwise.
-func (s *Store) markSending(d *store.Delivery) {
+// of it otherwise. The index is a slice, each record knowing its place:
+// a send marks and unmarks every delivery it makes, under the store's
+// lock, without hashing.
+func (s *Store) markSending(d *delRec) {
+	on := !d.sendingAt().IsZero()
 	switch {
-	case !d.Sending.IsZero():
-		if s.sending == nil {
-			s.sending = make(map[string]*store.Delivery)
-		}
-		s.sending[d.ID] = d
-	case s.sending != nil:
-		delete(s.sending, d.ID)
+	case on && d.sendPos == 0:
+		s.sending = append(s.sending, d)
+		d.sendPos = int32(len(s.sending))
+	case !on && d.sendPos != 0:
+		i, last := d.sendPos-1, len(s.sending)-1
+		s.sending[i] = s.sending[last]
+		s.sending[i].sendPos = i + 1
+		s.sending[last] = nil
+		s.sending = s.sending[:last]
+		d.sendPos = 0
 	}
 }
 
 // anchor adds a scheduled d to the deliveries of its anchor.
-func (s *Store) anchor(d *store.Delivery) {
-	if d.Anchor == "" {
+func (s *Store) anchor(d *delRec) {
+	a := d.anchor()
+	if a == "" {
 		return
 	}
-	set := s.anchors[d.Anchor]
+	set := s.anchors[a]
 	if set == nil {
-		set = make(map[string]*store.Delivery)
-		s.anchors[d.Anchor] = set
+		set = make(map[string]*delRec)
+		s.anchors[a] = set
 	}
-	set[d.ID] = d
+	set[d.id] = d
 }
 
 // unanchor undoes anchor.
-func (s *Store) unanchor(d *store.Delivery) {
-	if set := s.anchors[d.Anchor]; set != nil {
-		delete(set, d.ID)
+func (s *Store) unanchor(d *delRec) {
+	a := d.anchor()
+	if set := s.anchors[a]; set != nil {
+		delete(set, d.id)
 		if len(set) == 0 {
-			delete(s.anchors, d.Anchor)
+			delete(s.anchors, a)
 		}
 	}
-}
-
-// cloneDelivery returns a copy of d that shares nothing with it. Its
-// history has room for one more change: a status merge on the copy adds
-// it without copying the history again.
-func cloneDelivery(d *store.Delivery) store.Delivery {
-	out := *d
-	if h := d.Status.History; h != nil {
-		out.Status.History = append(make([]status.Change, 0, len(h)+1), h...)
-	}
-	return out
 }
 
 // Delivery implements store.Store.
@@ -114,7 +111,7 @@ func (s *Store) Delivery(ctx context.Context, id string) (store.Delivery, error)
 	if !ok {
 		return store.Delivery{}, notFound("delivery", id)
 	}
-	return cloneDelivery(d), nil
+	return s.deliveryValue(d), nil
 }
 
 // DeliveryByProviderID implements store.Store.
@@ -128,7 +125,7 @@ func (s *Store) DeliveryByProviderID(ctx context.Context, providerID string) (st
 	if !ok {
 		return store.Delivery{}, notFound("delivery with provider ID", providerID)
 	}
-	return cloneDelivery(d), nil
+	return s.deliveryValue(d), nil
 }
 
 // Deliveries implements store.Store. An unknown message gives ErrNotFound.
@@ -152,13 +149,13 @@ func (s *Store) Deliveries(ctx context.Context, q store.DeliveryQuery) ([]store.
 	}
 	i := 0
 	if after != "" {
-		i, _ = slices.BinarySearchFunc(m.out.dels, after, func(d *store.Delivery, id string) int { return strings.Compare(d.ID, id) })
-		if i < len(m.out.dels) && m.out.dels[i].ID == after {
+		i, _ = slices.BinarySearchFunc(m.out.dels, after, func(d *delRec, id string) int { return strings.Compare(d.id, id) })
+		if i < len(m.out.dels) && m.out.dels[i].id == after {
 			i++
 		}
 	}
 	for ; i < len(m.out.dels) && len(out) < limit; i++ {
-		out = append(out, cloneDelivery(m.out.dels[i]))
+		out = append(out, s.deliveryValue(m.out.dels[i]))
 	}
 	return out, nil
 }
@@ -179,9 +176,9 @@ func (s *Store) Sent(ctx context.Context, q store.SentQuery) ([]store.Delivery, 
 		return s.sentSending(&q)
 	}
 	out := []store.Delivery{}
-	visit := func(d *store.Delivery) bool {
+	visit := func(d *delRec) bool {
 		if matchSent(d, &q) {
-			out = append(out, cloneDelivery(d))
+			out = append(out, s.deliveryValue(d))
 		}
 		return len(out) < q.Limit
 	}
@@ -225,19 +222,23 @@ func (s *Store) sentSending(q *store.SentQuery) ([]store.Delivery, error) {
 	})
 	out := make([]store.Delivery, 0, min(len(hits), q.Limit))
 	for _, it := range hits[:min(len(hits), q.Limit)] {
-		out = append(out, cloneDelivery(it.d))
+		out = append(out, s.deliveryValue(it.d))
 	}
 	return out, nil
 }
 
-func matchSent(d *store.Delivery, q *store.SentQuery) bool {
-	return (q.SendingBefore.IsZero() || !d.Sending.IsZero() && d.Sending.Before(q.SendingBefore)) &&
-		(q.Address == "" || d.Address == q.Address) &&
-		(q.Campaign == "" || d.Campaign == q.Campaign) &&
-		(q.Kind == 0 || d.Kind == q.Kind) &&
-		(q.Status == status.Unknown || d.Status.Current == q.Status) &&
-		inRange(d.CheckIn, q.CheckInFrom, q.CheckInTo) &&
-		inRange(d.CheckOut, q.CheckOutFrom, q.CheckOutTo)
+func matchSent(d *delRec, q *store.SentQuery) bool {
+	if !q.SendingBefore.IsZero() {
+		if at := d.sendingAt(); at.IsZero() || !at.Before(q.SendingBefore) {
+			return false
+		}
+	}
+	return (q.Address == "" || d.address == q.Address) &&
+		(q.Campaign == "" || d.campaign() == q.Campaign) &&
+		(q.Kind == 0 || d.kind == q.Kind) &&
+		(q.Status == status.Unknown || d.current == q.Status) &&
+		inRange(d.checkIn(), q.CheckInFrom, q.CheckInTo) &&
+		inRange(d.checkOut(), q.CheckOutFrom, q.CheckOutTo)
 }
 
 // inRange reports whether t is in [from, to); a zero bound does not limit.
@@ -261,18 +262,18 @@ func (s *Store) WriteDelivery(ctx context.Context, d store.Delivery, events ...s
 	if !ok {
 		return notFound("delivery", d.ID)
 	}
-	if cur.Version != d.Version {
-		return fmt.Errorf("memstore: delivery %q at version %d, written at %d: %w", d.ID, cur.Version, d.Version, store.ErrConflict)
+	if cur.version != d.Version {
+		return fmt.Errorf("memstore: delivery %q at version %d, written at %d: %w", d.ID, cur.version, d.Version, store.ErrConflict)
 	}
-	if d.MessageID != cur.MessageID || d.ThreadID != cur.ThreadID {
-		return invalid("delivery %q moved from message %q to %q", d.ID, cur.MessageID, d.MessageID)
+	if d.MessageID != cur.msg.id || d.ThreadID != s.threadOf(cur.msg).t.ID {
+		return invalid("delivery %q moved from message %q to %q", d.ID, cur.msg.id, d.MessageID)
 	}
-	if d.ProviderID != cur.ProviderID { // a provider ID kept is this delivery's already
+	if d.ProviderID != cur.providerID { // a provider ID kept is this delivery's already
 		if err := s.checkProviderID(d.ProviderID, store.Outbound, d.ID, d.MessageID); err != nil {
 			return err
 		}
 	}
-	s.updateDelivery(cur, d)
+	s.updateDelivery(cur, &d)
 	head = s.feed.appendEvents(events)
 	return nil
 }
@@ -280,42 +281,36 @@ func (s *Store) WriteDelivery(ctx context.Context, d store.Delivery, events ...s
 // updateDelivery stores d as the new state of cur, moving only the index
 // entries whose keys change: a status update of a sent message moves
 // nothing but its message's Counts.
-func (s *Store) updateDelivery(cur *store.Delivery, d store.Delivery) {
-	if cur.Status.Current != d.Status.Current { // its message's Counts
-		m := s.msgs[cur.MessageID]
-		countsAdd(&m.out.counts, cur.Status.Current, -1)
+func (s *Store) updateDelivery(cur *delRec, d *store.Delivery) {
+	if cur.current != d.Status.Current { // its message's Counts
+		m := cur.msg
+		countsAdd(&m.out.counts, cur.current, -1)
 		countsAdd(&m.out.counts, d.Status.Current, 1)
 	}
-	if cur.ProviderID != d.ProviderID {
-		if cur.ProviderID != "" {
-			delete(s.delByPID, cur.ProviderID)
-		}
-		if d.ProviderID != "" {
-			s.delByPID[d.ProviderID] = cur
-		}
-	}
-	moveSent := !cur.CreatedAt.Equal(d.CreatedAt)
+	moveSent := !cur.createdAt().Equal(d.CreatedAt)
 	if moveSent {
 		s.sent.Delete(sentOf(cur))
 	}
-	wasDue, isDue := cur.Status.Current == status.Scheduled, d.Status.Current == status.Scheduled
-	moveDue := wasDue != isDue || isDue && !cur.DueAt.Equal(d.DueAt)
-	moveAnchor := wasDue != isDue || isDue && cur.Anchor != d.Anchor
+	wasDue, isDue := cur.current == status.Scheduled, d.Status.Current == status.Scheduled
+	moveDue := wasDue != isDue || isDue && !cur.dueAt().Equal(d.DueAt)
+	moveAnchor := wasDue != isDue || isDue && cur.anchor() != d.Anchor
 	if wasDue && moveDue {
 		s.due.Delete(cur)
 	}
 	if wasDue && moveAnchor {
 		s.unanchor(cur)
 	}
-	// the history is copied into the record's own array when it fits (no
-	// copy handed out shares it): a status update allocates only when the
-	// history outgrows it
-	h := cur.Status.History
-	*cur = d
-	if d.Status.History != nil {
-		cur.Status.History = append(h[:0], d.Status.History...)
+	oldPID := cur.providerID
+	s.pack(cur, d, cur.msg)
+	cur.version = d.Version + 1
+	if oldPID != cur.providerID {
+		if oldPID != "" {
+			delete(s.delByPID, oldPID)
+		}
+		if cur.providerID != "" {
+			s.delByPID[cur.providerID] = cur
+		}
 	}
-	cur.Version = d.Version + 1
 
 	if moveSent {
 		s.sent.ReplaceOrInsert(sentOf(cur))
@@ -340,21 +335,24 @@ func (s *Store) ClaimDue(ctx context.Context, now, until time.Time, limit int) (
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var claimed []*store.Delivery
-	s.due.Ascend(func(d *store.Delivery) bool {
-		if d.DueAt.After(now) {
+	var claimed []*delRec
+	s.due.Ascend(func(d *delRec) bool {
+		if d.dueAt().After(now) {
 			return false
 		}
-		if !d.ClaimedUntil.After(now) {
+		if d.more == nil || !d.more.claimedUntil.After(now) {
 			claimed = append(claimed, d)
 		}
 		return len(claimed) < limit
 	})
 	out := make([]store.Delivery, len(claimed))
 	for i, d := range claimed {
-		d.ClaimedUntil = until // not a key of any index
-		d.Version++
-		out[i] = cloneDelivery(d)
+		if d.more == nil {
+			d.more = new(delMore)
+		}
+		d.more.claimedUntil = until // not a key of any index
+		d.version++
+		out[i] = s.deliveryValue(d)
 	}
 	return out, nil
 }
@@ -369,7 +367,7 @@ func (s *Store) Scheduled(ctx context.Context, anchor string) ([]store.Delivery,
 	set := s.anchors[anchor]
 	out := make([]store.Delivery, 0, len(set))
 	for _, d := range set {
-		out = append(out, cloneDelivery(d))
+		out = append(out, s.deliveryValue(d))
 	}
 	slices.SortFunc(out, func(a, b store.Delivery) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
@@ -392,16 +390,16 @@ func (s *Store) MergeStatus(ctx context.Context, providerID string, c status.Cha
 	if !ok {
 		return store.Merged{}, notFound("delivery with provider ID", providerID)
 	}
-	was := cur.Status.Current
-	changed, err := cur.Status.Apply(c)
+	was := cur.current
+	changed, err := s.mergeInto(cur, c)
 	if err != nil {
 		return store.Merged{}, err
 	}
 	if changed {
-		cur.Version++
-		if now := cur.Status.Current; now != was {
-			countsAdd(&s.msgs[cur.MessageID].out.counts, was, -1)
-			countsAdd(&s.msgs[cur.MessageID].out.counts, now, 1)
+		cur.version++
+		if now := cur.current; now != was {
+			countsAdd(&cur.msg.out.counts, was, -1)
+			countsAdd(&cur.msg.out.counts, now, 1)
 			// the due index holds the scheduled ones, as updateDelivery keeps it
 			switch {
 			case was == status.Scheduled:
@@ -413,10 +411,70 @@ func (s *Store) MergeStatus(ctx context.Context, providerID string, c status.Cha
 			}
 		}
 	}
-	m := store.Merged{DeliveryID: cur.ID, MessageID: cur.MessageID, ThreadID: cur.ThreadID, Kind: cur.Kind,
-		Previous: was, Status: cur.Status.Current, Changed: changed}
+	m := store.Merged{DeliveryID: cur.id, MessageID: cur.msg.id, ThreadID: s.threadOf(cur.msg).t.ID, Kind: cur.kind,
+		Previous: was, Status: cur.current, Changed: changed}
 	if changed && events != nil {
 		head = s.feed.appendEvents(events(m))
 	}
 	return m, nil
+}
+
+// clearHistory returns h emptied, its strings let go of.
+func clearHistory(h []status.Change) []status.Change {
+	clear(h)
+	return h[:0]
+}
+
+// mergeInto merges c into cur's status (status.Record.Apply) and reports
+// whether it changed. The packed history is unpacked on the stack and
+// packed again only when it changed.
+func (s *Store) mergeInto(cur *delRec, c status.Change) (bool, error) {
+	if cur.flags&fullHistory != 0 {
+		r := status.Record{Current: cur.current, History: cur.more.history}
+		changed, err := r.Apply(c)
+		cur.current, cur.more.history = r.Current, r.History
+		return changed, err
+	}
+	// the history is unpacked into a buffer of the store's, reused under
+	// the write lock: status.Record.Apply lets a stack array escape
+	r := status.Record{Current: cur.current, History: s.history(cur, s.mergeBuf)}
+	defer func() { s.mergeBuf = clearHistory(r.History) }()
+	changed, err := r.Apply(c)
+	if err != nil || !changed {
+		return changed, err
+	}
+	cur.current = r.Current
+	var spare []histChange
+	if cur.more != nil {
+		spare = cur.more.hist
+	}
+	long, ok := s.packHistory(cur, r.History, spare)
+	if !ok || long != nil || cur.more != nil {
+		if cur.more == nil {
+			cur.more = new(delMore)
+		}
+		cur.more.hist = long
+	}
+	if !ok {
+		cur.flags |= fullHistory
+		cur.more.history = cloneHistory(r.History, 0)
+	}
+	return true, nil
+}
+
+// insertDeliveries stores the new deliveries of message r, packed: the
+// records side by side in the store's slabs (deliveries are never
+// removed).
+func (s *Store) insertDeliveries(r *msgRec, dels []store.Delivery) {
+	r.out.dels = s.delPtrs.take(len(dels))[:0]
+	recs := s.delRecs.take(len(dels))
+	for i := range dels {
+		d := &recs[i]
+		s.pack(d, &dels[i], r)
+		d.version = 1
+		s.dels[d.id] = d
+		r.out.dels = append(r.out.dels, d)
+		s.indexDelivery(d, r)
+	}
+	slices.SortFunc(r.out.dels, func(a, b *delRec) int { return strings.Compare(a.id, b.id) })
 }

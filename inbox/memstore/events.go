@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -18,17 +19,29 @@ type feed struct {
 	// The events, oldest first, in chunks of feedChunk: an append never
 	// copies the events before it (one growing slice would copy them all,
 	// under the store's lock, each time it grows), and pruning drops
-	// whole chunks. The event numbered first is chunks[0][off].
-	chunks [][]store.FeedEvent
+	// whole chunks. The event numbered first is chunks[0][off]. An event
+	// is kept compact and without pointers (feedEntry): a broadcast
+	// writes one per delivery, and the collector does not scan them.
+	chunks [][]feedEntry
 	off    int
 	n      int    // events held
 	first  uint64 // Seq of the oldest event held, or of the next event when none
-	// arena holds the data of the latest events back to back: one
-	// allocation per feedArena bytes rather than one per event (a status
-	// event per delivery change). An event's data is a full slice of it,
-	// so that an append to it copies; an arena is freed once the events in
-	// it are pruned.
-	arena []byte
+	// arenas hold the events' data back to back: one allocation per
+	// feedArena bytes rather than one per event (a status event per
+	// delivery change). Data longer than maxArenaData has an arena of its
+	// own. arenas[0] is arena number base; the arenas of the events
+	// held are numbered in their order, so that pruning drops the arenas
+	// before the oldest event's. The first data of an arena is its key:
+	// the data after it keeps only what follows its common prefix with the
+	// key (the status events of a broadcast share the first half of their
+	// JSON).
+	arenas [][]byte
+	base   uint32
+	full   bool // the last arena takes no more data
+	keyLen int  // the length of the last arena's key
+	locs   locTable
+	// exact holds the times of the events that have no stamp, by Seq.
+	exact map[uint64]time.Time
 
 	wmu      sync.Mutex
 	watchers map[*watcher]struct{}
@@ -39,6 +52,19 @@ type feed struct {
 }
 
 type watcher struct{ fn func(store.Notice) }
+
+// feedEntry is an event of the feed, compact: its time as a stamp (see
+// locTable; exact: kept in feed.exact) and where its data is.
+type feedEntry struct {
+	at    int64
+	arena uint32 // its number
+	n     uint32 // bytes at off
+	off   uint16 // in the arena (feedArena bytes at most; 0 in an arena of its own)
+	pre   uint16 // bytes of the arena's key before them
+	loc   uint8
+	exact bool
+	null  bool // Data was nil
+}
 
 // init makes the feed ready, numbered from the time it was created, in
 // microseconds of the real clock: the numbers of a store that replaces
@@ -63,34 +89,103 @@ const (
 	maxArenaData = 2 << 10
 )
 
-// keep returns a copy of an event's data for the feed. The caller holds mu
-// for writing.
-func (f *feed) keep(data []byte) []byte {
-	if len(data) == 0 || len(data) > maxArenaData {
-		return slices.Clone(data)
+// keep copies an event's data to the arenas and records where in e. The
+// caller holds mu for writing.
+func (f *feed) keep(e *feedEntry, data []byte) {
+	e.null, e.n = data == nil, uint32(len(data))
+	if len(data) == 0 {
+		return
 	}
-	if cap(f.arena)-len(f.arena) < len(data) {
-		f.arena = make([]byte, 0, feedArena)
+	last := len(f.arenas) - 1
+	switch {
+	case len(data) > maxArenaData:
+		f.arenas = append(f.arenas, slices.Clone(data))
+		f.full = true
+		e.arena = f.base + uint32(last+1)
+		return
+	case last < 0 || f.full || cap(f.arenas[last])-len(f.arenas[last]) < len(data):
+		f.arenas = append(f.arenas, make([]byte, 0, feedArena))
+		f.full, f.keyLen = false, len(data)
+		last++
 	}
-	start := len(f.arena)
-	f.arena = append(f.arena, data...)
-	return f.arena[start:len(f.arena):len(f.arena)]
+	a := &f.arenas[last]
+	pre := 0
+	if len(*a) > 0 {
+		key := (*a)[:f.keyLen]
+		for pre < len(key) && pre < len(data) && pre < math.MaxUint16 && key[pre] == data[pre] {
+			pre++
+		}
+	}
+	e.arena, e.off, e.pre, e.n = f.base+uint32(last), uint16(len(*a)), uint16(pre), uint32(len(data)-pre)
+	*a = append(*a, data[pre:]...)
+}
+
+// data returns a copy of the data of e.
+func (f *feed) data(e *feedEntry) []byte {
+	switch {
+	case e.null:
+		return nil
+	case e.n == 0 && e.pre == 0:
+		return []byte{}
+	}
+	a := f.arenas[e.arena-f.base]
+	out := make([]byte, int(e.pre)+int(e.n))
+	copy(out, a[:e.pre])
+	copy(out[e.pre:], a[int(e.off):int(e.off)+int(e.n)])
+	return out
+}
+
+// event returns the i-th event held, its data copied.
+func (f *feed) event(i int) store.FeedEvent {
+	e := f.at(i)
+	seq := f.first + uint64(i)
+	at := f.locs.decode(e.at, e.loc)
+	if e.exact {
+		at = f.exact[seq]
+	}
+	return store.FeedEvent{Seq: seq, At: at, Data: f.data(e)}
+}
+
+// before reports whether the i-th event held happened before t.
+func (f *feed) before(i int, t time.Time) bool {
+	e := f.at(i)
+	if e.exact {
+		return f.exact[f.first+uint64(i)].Before(t)
+	}
+	return stampInstant(e.at).Before(t)
 }
 
 // head returns the Seq of the latest event appended. The caller holds mu.
 func (f *feed) head() uint64 { return f.first + uint64(f.n) - 1 }
 
 // at returns the i-th event held, oldest first. The caller holds mu.
-func (f *feed) at(i int) *store.FeedEvent {
+func (f *feed) at(i int) *feedEntry {
 	j := f.off + i
 	return &f.chunks[j/feedChunk][j%feedChunk]
 }
 
 // drop removes the k oldest events. The caller holds mu for writing.
 func (f *feed) drop(k int) {
-	for i := range k { // let the collector have their data now
-		f.at(i).Data = nil
+	for i := range k {
+		if f.at(i).exact {
+			delete(f.exact, f.first+uint64(i))
+		}
 	}
+	keep := len(f.arenas) // the arenas from the oldest event kept on
+	if k < f.n {
+		for i := k; i < f.n; i++ { // its first with data
+			if e := f.at(i); e.n > 0 || e.pre > 0 {
+				keep = int(e.arena - f.base)
+				break
+			}
+		}
+	}
+	if keep == len(f.arenas) && keep > 0 && !f.full {
+		keep-- // the arena the next event's data goes to
+	}
+	clear(f.arenas[:keep]) // let the collector have their data now
+	f.arenas = f.arenas[keep:]
+	f.base += uint32(keep)
 	f.n -= k
 	f.first += uint64(k)
 	f.off += k
@@ -108,13 +203,21 @@ func (f *feed) appendEvents(events []store.FeedEvent) uint64 {
 		return 0
 	}
 	for _, e := range events {
-		e.Seq = f.head() + 1
-		e.Data = f.keep(e.Data)
+		var k feedEntry
+		var ok bool
+		if k.at, k.loc, ok = f.locs.encode(e.At); !ok {
+			if f.exact == nil {
+				f.exact = make(map[uint64]time.Time)
+			}
+			k.exact, k.at = true, 0
+			f.exact[f.head()+1] = e.At
+		}
+		f.keep(&k, e.Data)
 		if len(f.chunks) == 0 || len(f.chunks[len(f.chunks)-1]) == feedChunk {
-			f.chunks = append(f.chunks, make([]store.FeedEvent, 0, feedChunk))
+			f.chunks = append(f.chunks, make([]feedEntry, 0, feedChunk))
 		}
 		last := &f.chunks[len(f.chunks)-1]
-		*last = append(*last, e)
+		*last = append(*last, k)
 		f.n++
 	}
 	return f.head()
@@ -178,9 +281,7 @@ func (s *Store) ReadEvents(ctx context.Context, after uint64, limit int) ([]stor
 	}
 	out := make([]store.FeedEvent, 0, min(uint64(f.n)-i, uint64(limit)))
 	for j := int(i); j < f.n && len(out) < limit; j++ {
-		e := *f.at(j)
-		e.Data = slices.Clone(e.Data)
-		out = append(out, e)
+		out = append(out, f.event(j))
 	}
 	return out, nil
 }
@@ -204,7 +305,7 @@ func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int, error) 
 	defer s.mu.Unlock()
 	f := &s.feed
 	n := 0
-	for n < f.n && f.at(n).At.Before(before) {
+	for n < f.n && f.before(n, before) {
 		n++
 	}
 	if n == 0 {

@@ -41,12 +41,14 @@ type Store struct {
 	msgByPID  map[string]*msgRec // inbound messages (M5)
 	outByPID  map[string]*msgRec // outbound messages, one namespace with delByPID
 
-	dels     map[string]*store.Delivery
-	delByPID map[string]*store.Delivery
-	due      *btree.BTreeG[*store.Delivery] // status.Scheduled, by (DueAt, ID)
-	sent     *btree.BTreeG[sentItem]        // all, by (CreatedAt desc, ID)
-	anchors  map[string]map[string]*store.Delivery
-	sending  map[string]*store.Delivery // Sending not zero (the outbox); made when first needed
+	dels     map[string]*delRec
+	delByPID map[string]*delRec
+	due      *btree.BTreeG[*delRec]  // status.Scheduled, by (DueAt, ID)
+	sent     *btree.BTreeG[sentItem] // all, by (CreatedAt desc, ID)
+	anchors  map[string]map[string]*delRec
+	sending  []*delRec // Sending not zero (the outbox), in no order (see markSending)
+	delTabs  delTables
+	mergeBuf []status.Change // MergeStatus's history, reused under the write lock
 
 	lists    *listIndex
 	baseline baseLister // nil but in benchmarks, see baseLister
@@ -71,11 +73,10 @@ type Store struct {
 	strs       strArena
 	msgRecs    slab[msgRec]
 	msgOuts    slab[msgOut]
-	delRecs    slab[store.Delivery]
-	changes    slab[status.Change]
+	delRecs    slab[delRec]
 	threadRecs slab[threadRec]
-	msgPtrs    slab[*msgRec]         // the first two of each thread's messages
-	delPtrs    slab[*store.Delivery] // each message's deliveries
+	msgPtrs    slab[*msgRec] // the first two of each thread's messages
+	delPtrs    slab[*delRec] // each message's deliveries
 
 	optOuts map[optKey]struct{}
 	locs    locTable // locations of the stamps of messages
@@ -113,11 +114,11 @@ func New() *Store {
 		msgs:         make(map[string]*msgRec),
 		msgByPID:     make(map[string]*msgRec),
 		outByPID:     make(map[string]*msgRec),
-		dels:         make(map[string]*store.Delivery),
-		delByPID:     make(map[string]*store.Delivery),
+		dels:         make(map[string]*delRec),
+		delByPID:     make(map[string]*delRec),
 		due:          btree.NewG(btreeDegree, lessDue),
 		sent:         btree.NewG(btreeDegree, lessSent),
-		anchors:      make(map[string]map[string]*store.Delivery),
+		anchors:      make(map[string]map[string]*delRec),
 		counters:     newCounterIndex(),
 		subject:      newWordIndex(),
 		chunks:       newWordIndex(),

@@ -44,7 +44,7 @@ type msgOut struct {
 	templated  bool
 	marketing  bool
 	counts     status.Counts
-	dels       []*store.Delivery // by ID
+	dels       []*delRec // by ID
 }
 
 // msgRare holds the fields few messages have.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/parleyhq/parley/inbox/store"
 	"github.com/parleyhq/parley/inbox/store/textindex"
@@ -180,7 +179,7 @@ func (s *Store) checkProviderID(pid string, dir store.Direction, deliveryID, mes
 	if m, ok := s.outByPID[pid]; ok && (messageID == "" || m.id != messageID) {
 		return fmt.Errorf("memstore: outbound provider ID %q: %w", pid, store.ErrDuplicate)
 	}
-	if d, ok := s.delByPID[pid]; ok && (deliveryID == "" || d.ID != deliveryID) {
+	if d, ok := s.delByPID[pid]; ok && (deliveryID == "" || d.id != deliveryID) {
 		return fmt.Errorf("memstore: outbound provider ID %q: %w", pid, store.ErrDuplicate)
 	}
 	return nil
@@ -278,36 +277,6 @@ func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Del
 	if r.out == nil {
 		r.out = s.msgOuts.one()
 	}
-	r.out.dels = s.delPtrs.take(len(dels))[:0]
-	// the records and their histories in one array each (deliveries are
-	// never removed), every history with room for the next change, as a
-	// send records its acceptance
-	recs := s.delRecs.take(len(dels))
-	n := 0
-	for i := range dels {
-		n += len(dels[i].Status.History) + 1
-	}
-	hs := s.changes.take(n)
-	for i := range dels {
-		d := &recs[i]
-		*d = dels[i]
-		d.ID, d.ProviderID = s.strs.keep(d.ID), s.strs.keep(d.ProviderID)
-		if d.MessageID == r.id {
-			d.MessageID = r.id
-		}
-		if d.ThreadID == rec.t.ID {
-			d.ThreadID = rec.t.ID
-		}
-		if h := d.Status.History; h != nil {
-			k := copy(hs, h)
-			d.Status.History = hs[: k : k+1]
-			hs = hs[k+1:]
-		}
-		d.Version = 1
-		s.dels[d.ID] = d
-		r.out.dels = append(r.out.dels, d)
-		s.indexDelivery(d, r)
-	}
-	slices.SortFunc(r.out.dels, func(a, b *store.Delivery) int { return strings.Compare(a.ID, b.ID) })
+	s.insertDeliveries(r, dels)
 	return r
 }
