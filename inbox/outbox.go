@@ -581,7 +581,6 @@ func (in *Inbox) unmark(ctx context.Context, d Delivery, reason string, events .
 // provider ID was never recorded (the status records it: the provider has
 // the message). ok is false when neither applies.
 func (in *Inbox) unrecorded(ctx context.Context, u channel.StatusUpdate) (Delivery, bool, error) {
-	u = cleanStatusRefs(u)
 	if k := in.outbox.byProvider(u.ProviderID); k != nil {
 		if err := in.writeKept(ctx, k); err != nil {
 			return Delivery{}, false, err

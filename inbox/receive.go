@@ -471,14 +471,16 @@ func (in *Inbox) applyStatus(ctx context.Context, u channel.StatusUpdate, want b
 		d, err := in.store.DeliveryByProviderID(ctx, u.ProviderID)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
+			// only this path reads the recipient and reference: clean them here
+			ru := cleanStatusRefs(u)
 			var found bool
-			if d, found, err = in.unrecorded(ctx, u); err != nil {
+			if d, found, err = in.unrecorded(ctx, ru); err != nil {
 				return Delivery{}, err
 			}
 			if found {
 				break
 			}
-			if d, err = in.awaitDelivery(ctx, u); err != nil {
+			if d, err = in.awaitDelivery(ctx, ru); err != nil {
 				return Delivery{}, err
 			}
 		case err != nil:

@@ -43,17 +43,7 @@ func TestStatusRefsCleaned_S4(t *testing.T) {
 	subCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sub := in.Subscribe(subCtx)
-	th, err := in.StartWithAddress(ctx, channel.SMS, "+33612345678")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, ds, err := in.RecordOutbound(ctx, inbox.Outgoing{ThreadID: th.ID, Message: inbox.Message{Kind: channel.SMS, Text: "hi"},
-		Deliveries: []inbox.Delivery{{Address: "+33612345678", Status: status.Record{Current: status.Pending}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	<-sub.C() // thread started
-	<-sub.C() // message sent
+	ds := recordPendingSMS(t, ctx, in, sub)
 	// the delivery's ID with a byte that is not text: no delivery has it
 	err = in.ApplyStatus(ctx, channel.StatusUpdate{Kind: channel.SMS, ProviderID: "SM-1", Status: status.Delivered,
 		Reference: ds[0].ID + "\xff", Recipient: "+3361234\xff5678"})

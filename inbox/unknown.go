@@ -29,7 +29,6 @@ const (
 // publishes EventUnknownStatus, logs the update and returns an error
 // matching channel.ErrUnknownMessage.
 func (in *Inbox) awaitDelivery(ctx context.Context, u channel.StatusUpdate) (Delivery, error) {
-	u = cleanStatusRefs(u)
 	var waited time.Duration
 	if !in.unknown.has(u.ProviderID) {
 		pause := firstStatusPoll

@@ -33,17 +33,7 @@ func TestUnknownStatusWaitsThenGivesUp_S4(t *testing.T) {
 		subCtx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		sub := in.Subscribe(subCtx)
-		th, err := in.StartWithAddress(ctx, channel.SMS, "+33612345678")
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, ds, err := in.RecordOutbound(ctx, inbox.Outgoing{ThreadID: th.ID, Message: inbox.Message{Kind: channel.SMS, Text: "hi"},
-			Deliveries: []inbox.Delivery{{Address: "+33612345678", Status: status.Record{Current: status.Pending}}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		<-sub.C() // thread started
-		<-sub.C() // message sent
+		ds := recordPendingSMS(t, ctx, in, sub)
 
 		// the callback arrives first; the send's outcome is written 3 s later
 		done := make(chan error, 1)
@@ -121,3 +111,22 @@ func TestUnknownStatusNoWait_S4(t *testing.T) {
 
 // quiet is a logger that drops everything.
 var quiet = slog.New(slog.DiscardHandler)
+
+// recordPendingSMS starts a thread with +33612345678, records one outbound
+// SMS to it with a pending delivery, reads the two events this publishes
+// from sub (thread started, message sent) and returns the deliveries.
+func recordPendingSMS(t *testing.T, ctx context.Context, in *inbox.Inbox, sub *inbox.Subscription) []inbox.Delivery {
+	t.Helper()
+	th, err := in.StartWithAddress(ctx, channel.SMS, "+33612345678")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ds, err := in.RecordOutbound(ctx, inbox.Outgoing{ThreadID: th.ID, Message: inbox.Message{Kind: channel.SMS, Text: "hi"},
+		Deliveries: []inbox.Delivery{{Address: "+33612345678", Status: status.Record{Current: status.Pending}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-sub.C() // thread started
+	<-sub.C() // message sent
+	return ds
+}
