@@ -107,6 +107,7 @@ type threadRec struct {
 	num     uint32
 	t       store.Thread
 	msgs    []*msgRec           // by (CreatedAt, ID)
+	lastAt  int64               // the CreatedAt stamp of the last of msgs; math.MaxInt64 when it has none
 	assigns *[]store.Assignment // nil until the first entry: most threads have none
 }
 

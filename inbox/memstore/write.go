@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/parleyhq/parley/inbox/store"
@@ -249,13 +250,24 @@ func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Del
 			s.outByPID.put(r)
 		}
 	}
-	if n := len(rec.msgs); n == 0 {
+	exact := r.rare != nil && r.rare.exact
+	switch n := len(rec.msgs); {
+	case n == 0:
 		// Room for a reply: most threads hold more than one message.
 		rec.msgs = append(s.msgPtrs.take(2)[:0], r)
-	} else if s.msgBefore(rec.msgs[n-1], r) {
+	case !exact && r.created > rec.lastAt:
+		// Later than the latest: no read of the latest's record.
 		rec.msgs = append(rec.msgs, r)
-	} else {
+	case s.msgBefore(rec.msgs[n-1], r):
+		rec.msgs = append(rec.msgs, r)
+	default:
 		rec.msgs = slices.Insert(rec.msgs, s.msgPos(rec.msgs, r), r)
+	}
+	if rec.msgs[len(rec.msgs)-1] == r {
+		rec.lastAt = math.MaxInt64 // r's time is not a stamp: compare records
+		if !exact {
+			rec.lastAt = r.created
+		}
 	}
 	for _, w := range words {
 		id, ok := s.wordIDs[string(w)]
