@@ -112,6 +112,10 @@ func (in *Inbox) ReceiveMessage(ctx context.Context, raw channel.Inbound) (got M
 	// the event is encoded into a reused buffer: the store copies it
 	eb := in.eventBuf()
 	defer in.putEventBuf(eb)
+	// So is the message (a store keeps values by copy): a Message made for
+	// each receive was 640 bytes of garbage.
+	mp := in.receivedMessage()
+	defer in.putReceivedMessage(mp)
 	for try := range maxRetries {
 		if err := in.conflictPause(ctx, try); err != nil {
 			return Message{}, err
@@ -125,7 +129,8 @@ func (in *Inbox) ReceiveMessage(ctx context.Context, raw channel.Inbound) (got M
 			return Message{}, err
 		}
 		now := in.now()
-		m := Message{
+		m := mp
+		*m = Message{
 			ID: in.newID(), ThreadID: t.ID, Direction: store.Inbound, Kind: msg.Kind,
 			Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML, Attachments: msg.Attachments,
 			Address: msg.From, ProviderID: msg.ProviderID,
@@ -146,12 +151,12 @@ func (in *Inbox) ReceiveMessage(ctx context.Context, raw channel.Inbound) (got M
 		}
 		t.InboundKinds |= 1 << msg.Kind
 		t.Closed, t.Archived, t.Dormant = false, false, false
-		err = in.store.WriteThread(ctx, store.ThreadWrite{Thread: t, Message: &m,
+		err = in.store.WriteThread(ctx, store.ThreadWrite{Thread: t, Message: m,
 			Events: eb.encode(Event{Type: EventMessageReceived, ThreadID: t.ID, MessageID: m.ID, At: now})})
 		switch {
 		case err == nil:
 			in.delivered(ctx)
-			return m, nil
+			return *m, nil
 		case errors.Is(err, store.ErrConflict):
 			continue
 		case errors.Is(err, store.ErrDuplicate):
@@ -165,6 +170,21 @@ func (in *Inbox) ReceiveMessage(ctx context.Context, raw channel.Inbound) (got M
 		}
 	}
 	return Message{}, fmt.Errorf("inbox: receive: %w", ErrConflict)
+}
+
+// receivedMessage returns a Message for ReceiveMessage to fill and write;
+// give it back with putReceivedMessage once the write returned.
+func (in *Inbox) receivedMessage() *Message {
+	if m, ok := in.received.Get().(*Message); ok {
+		return m
+	}
+	return new(Message)
+}
+
+// putReceivedMessage gives m back, holding nothing of its message.
+func (in *Inbox) putReceivedMessage(m *Message) {
+	*m = Message{}
+	in.received.Put(m)
 }
 
 // identityFor names the sender identity an inbound message was sent to, when

@@ -66,6 +66,7 @@ type dataset struct {
 type setKey struct {
 	threads int
 	base    bool
+	chrono  bool // written in time order: see BenchmarkBuildChronological
 }
 
 var (
@@ -93,13 +94,13 @@ var (
 func loadBench(b *testing.B) *dataset { return loadSized(b, benchThreads) }
 
 // loadSized returns the dataset of n threads, building it on first use.
-func loadSized(b *testing.B, n int) *dataset { return loadSet(b, setKey{n, false}) }
+func loadSized(b *testing.B, n int) *dataset { return loadSet(b, setKey{threads: n}) }
 
 // loadBase returns the dataset of n threads in a store with the list index
 // the store had before, building it on first use. Build it after the
 // dataset of the same size (loadSized): the heap then holds that one, so
 // that the baseline's build meets fewer collections, to its advantage.
-func loadBase(b *testing.B, n int) *dataset { return loadSet(b, setKey{n, true}) }
+func loadBase(b *testing.B, n int) *dataset { return loadSet(b, setKey{threads: n, base: true}) }
 
 func loadSet(b *testing.B, k setKey) *dataset {
 	b.Helper()
@@ -107,7 +108,7 @@ func loadSet(b *testing.B, k setKey) *dataset {
 	defer benchMu.Unlock()
 	d, ok := benchSets[k]
 	if !ok {
-		d = buildBench(b, k.threads, k.base)
+		d = buildBench(b, k)
 		benchSets[k] = d
 	}
 	if d == nil {
@@ -146,7 +147,13 @@ func idOf(prefix string, n, width int) string {
 // buildBench builds a dataset; base: in a store with the list index the
 // store had before, without measuring the heap (a collection then marks
 // every dataset built before).
-func buildBench(b *testing.B, threads int, baseline bool) *dataset {
+//
+// The threads are created in the order of their numbers, then their
+// messages are written a round at a time: one message to every thread,
+// then a second, then a third; with chrono, the same threads and messages
+// are written in the order of their times, as an inbox receives them.
+func buildBench(b *testing.B, k setKey) *dataset {
+	threads, baseline := k.threads, k.base
 	ctx := context.Background()
 	messages := messagesPerThread * threads
 	// Measured on a store of its own before the dataset exists, so that its
@@ -177,7 +184,10 @@ func buildBench(b *testing.B, threads int, baseline bool) *dataset {
 		d.agents = append(d.agents, fmt.Sprintf("agent-%02d", i))
 	}
 	base := heapInUse()
-	var buf []byte
+	var (
+		buf     []byte
+		pending []store.Thread // with chrono: written once all are made
+	)
 	for i := range threads {
 		th := store.Thread{ID: idOf("th", i, 7)}
 		created := d.now.Add(-time.Duration(rng.Int64N(int64(365 * 24 * time.Hour))))
@@ -213,9 +223,22 @@ func buildBench(b *testing.B, threads int, baseline bool) *dataset {
 		if rng.IntN(10) < 7 {
 			th.Assignee = d.agents[rng.IntN(len(d.agents))]
 		}
+		if k.chrono {
+			pending = append(pending, th)
+			continue
+		}
 		if err := d.s.WriteThread(ctx, store.ThreadWrite{Thread: th}); err != nil {
 			b.Fatal(err)
 		}
+	}
+	if k.chrono {
+		slices.SortStableFunc(pending, func(a, b store.Thread) int { return a.CreatedAt.Compare(b.CreatedAt) })
+		for _, th := range pending {
+			if err := d.s.WriteThread(ctx, store.ThreadWrite{Thread: th}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		pending = nil
 	}
 	afterThreads := heapInUse()
 	d.threadBytes = float64(afterThreads-base) / float64(threads)
@@ -234,31 +257,105 @@ func buildBench(b *testing.B, threads int, baseline bool) *dataset {
 		del  [1]store.Delivery
 		hist [1]status.Change
 	)
-	for i := range messages {
+	// With chrono, each message is first drawn as in the rounds (the same
+	// random numbers in the same order) into specs, from the time of its
+	// thread's previous message, then written in the order of the times.
+	type msgSpec struct {
+		i       int
+		at      time.Time
+		text    string
+		inbound bool
+		unread  bool
+		agent   int
+	}
+	var (
+		specs []msgSpec
+		last  []time.Time // by thread: the latest activity drawn
+	)
+	if k.chrono {
+		specs = make([]msgSpec, 0, messages)
+		last = make([]time.Time, threads)
+		for t := range last {
+			th, err := d.s.Thread(ctx, threadIDs[t])
+			if err != nil {
+				b.Fatal(err)
+			}
+			last[t] = th.LastActivityAt
+		}
+		for i := range messages {
+			buf = buf[:0]
+			for len(buf) < 60+rng.IntN(60) {
+				if len(buf) > 0 {
+					buf = append(buf, ' ')
+				}
+				buf = append(buf, vocab[rng.IntN(len(vocab))]...)
+			}
+			sp := msgSpec{i: i, text: string(buf), at: last[i%threads].Add(time.Duration(1+rng.IntN(3600)) * time.Second)}
+			last[i%threads] = sp.at
+			if rng.IntN(2) == 0 {
+				sp.inbound, sp.unread = true, rng.IntN(100) < 1
+			} else {
+				sp.agent = rng.IntN(len(d.agents))
+			}
+			if i == 12345%messages {
+				d.keyword = vocab[rng.IntN(len(vocab))]
+			}
+			specs = append(specs, sp)
+		}
+		last = nil
+		slices.SortStableFunc(specs, func(a, b msgSpec) int { return a.at.Compare(b.at) })
+	}
+	for n := range messages {
+		i := n
+		var sp *msgSpec
+		if k.chrono {
+			sp = &specs[n]
+			i = sp.i
+		}
 		id := threadIDs[i%threads]
 		th, err := d.s.Thread(ctx, id)
 		if err != nil {
 			b.Fatal(err)
 		}
-		buf = buf[:0]
-		for len(buf) < 60+rng.IntN(60) {
-			if len(buf) > 0 {
-				buf = append(buf, ' ')
+		var (
+			text    string
+			at      time.Time
+			inbound bool
+		)
+		if sp != nil {
+			text, at, inbound = sp.text, sp.at, sp.inbound
+			sp.text = "" // the store keeps its own copy
+		} else {
+			buf = buf[:0]
+			for len(buf) < 60+rng.IntN(60) {
+				if len(buf) > 0 {
+					buf = append(buf, ' ')
+				}
+				buf = append(buf, vocab[rng.IntN(len(vocab))]...)
 			}
-			buf = append(buf, vocab[rng.IntN(len(vocab))]...)
+			text = string(buf)
+			at = th.LastActivityAt.Add(time.Duration(1+rng.IntN(3600)) * time.Second)
+			inbound = rng.IntN(2) == 0
 		}
-		at := th.LastActivityAt.Add(time.Duration(1+rng.IntN(3600)) * time.Second)
 		m := &msg
-		*m = store.Message{ID: idOf("m", i, 8), ThreadID: id, Kind: channel.SMS, Text: string(buf), CreatedAt: at, SentAt: at,
+		*m = store.Message{ID: idOf("m", i, 8), ThreadID: id, Kind: channel.SMS, Text: text, CreatedAt: at, SentAt: at,
 			Identity: "+33700000000", Address: th.Snapshot.Phone}
 		w := store.ThreadWrite{Message: m}
-		if rng.IntN(2) == 0 {
+		if inbound {
 			m.Direction = store.Inbound
 			m.ProviderID = providerID(i)
-			m.Unread = rng.IntN(100) < 1
+			if sp != nil {
+				m.Unread = sp.unread
+			} else {
+				m.Unread = rng.IntN(100) < 1
+			}
 		} else {
 			m.Direction, m.Origin = store.Outbound, store.Direct
-			m.Author = store.Author{Agent: d.agents[rng.IntN(len(d.agents))]}
+			if sp != nil {
+				m.Author = store.Author{Agent: d.agents[sp.agent]}
+			} else {
+				m.Author = store.Author{Agent: d.agents[rng.IntN(len(d.agents))]}
+			}
 			m.SMS = store.SMSInfo{Encoding: "GSM-7", Segments: 1, Units: len(m.Text)}
 			m.Recipients = 1
 			hist[0] = status.Change{Status: status.Delivered, At: at}
@@ -279,10 +376,11 @@ func buildBench(b *testing.B, threads int, baseline bool) *dataset {
 		if err := d.s.WriteThread(ctx, w); err != nil {
 			b.Fatal(err)
 		}
-		if i == 12345%messages {
+		if sp == nil && i == 12345%messages {
 			d.keyword = vocab[rng.IntN(len(vocab))]
 		}
 	}
+	specs = nil
 	d.allInBytes = float64(int(heapInUse()-afterThreads)-textBytes) / float64(messages)
 	runtime.KeepAlive(threadIDs)
 	d.deliveryBytes = deliveryBytes
@@ -298,8 +396,11 @@ func buildBench(b *testing.B, threads int, baseline bool) *dataset {
 	d.someEmail = some.Snapshot.Email[:len(some.Snapshot.Email)-4]
 	d.somePhoneQuery = textindex.PhoneForms(some.Snapshot.Phone)[2]
 	name := "dataset"
-	if baseline {
+	switch {
+	case baseline:
 		name = "baseline dataset (B-tree lists)"
+	case k.chrono:
+		name = "dataset written in time order"
 	}
 	b.Logf("%s: %d threads, %d messages built in %v, %v of processor time (and %v of collections measuring the heap)", name, threads, messages,
 		d.buildTime.Round(time.Millisecond), d.buildCPU.Round(time.Millisecond), d.measureTime.Round(time.Millisecond))
@@ -735,6 +836,27 @@ func BenchmarkMemory(b *testing.B) {
 			base := loadBase(b, n)
 			b.ReportMetric(base.buildTime.Seconds(), "base-build-s")
 			b.ReportMetric(base.buildCPU.Seconds(), "base-build-cpu-s")
+		})
+	}
+}
+
+// BenchmarkBuildChronological builds the datasets of BenchmarkMemory with
+// the same threads and messages written in the order of their times, as a
+// real inbox receives them (threads by creation time, then messages by
+// time), instead of a round of one message per thread at a time; it
+// reports what BenchmarkMemory does of that build. At 100k and 1M threads.
+func BenchmarkBuildChronological(b *testing.B) {
+	for _, n := range benchSizes[1:] {
+		b.Run(sizeName(n), func(b *testing.B) {
+			d := loadSet(b, setKey{threads: n, chrono: true})
+			for b.Loop() {
+			}
+			b.ReportMetric(0, "ns/op")
+			b.ReportMetric(d.threadBytes, "B/thread")
+			b.ReportMetric(d.messageBytes, "B/message")
+			b.ReportMetric(d.buildTime.Seconds(), "build-s")
+			b.ReportMetric(d.buildCPU.Seconds(), "build-cpu-s")
+			b.ReportMetric(d.measureTime.Seconds(), "heap-measure-s")
 		})
 	}
 }

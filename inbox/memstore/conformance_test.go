@@ -13,3 +13,14 @@ import (
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return memstore.New() })
 }
+
+// TestConformanceCollidingKeys runs the suite on stores whose ID and
+// provider-ID indexes give every key one hash: every thread and message
+// is then found by its key's string (keyIndex.more).
+func TestConformanceCollidingKeys(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s := memstore.New()
+		memstore.CollideKeys(s)
+		return s
+	})
+}

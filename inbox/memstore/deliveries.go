@@ -139,7 +139,7 @@ func (s *Store) Deliveries(ctx context.Context, q store.DeliveryQuery) ([]store.
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	m, ok := s.msgs[messageID]
+	m, ok := s.msgs.get(messageID)
 	if !ok {
 		return nil, notFound("message", messageID)
 	}

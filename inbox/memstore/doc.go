@@ -18,7 +18,10 @@
 // from message words to messages for the keyword search (T13), incremental
 // attention counters (T15), and ordered indexes of scheduled deliveries for the
 // dispatcher (C8, C15). Searches tokenise exactly as inbox/store/textindex
-// says, which is what every Parley store does.
+// says, which is what every Parley store does. Threads, messages and
+// inbound and outbound provider IDs are found through maps keyed by a
+// 64-bit hash of the ID, which grow without reading the IDs again (an ID
+// whose hash another has is kept apart by its string).
 //
 // A search that matches many threads walks the lists and tests each
 // thread, so that it stops after one page. The subject word index keeps

@@ -32,3 +32,11 @@ func UseBTreeLists(s *Store) {
 // ListMatch is the reference semantics of a ThreadQuery's filters (listMatch),
 // shared by the external tests' reference of a search.
 func ListMatch(th *store.Thread, q *store.ThreadQuery) bool { return listMatch(th, q) }
+
+// CollideKeys gives every key of the store's ID and provider-ID indexes
+// (keyIndex) one hash, so that tests exercise the keys kept by their
+// string. The store must be empty.
+func CollideKeys(s *Store) {
+	same := func(string) uint64 { return 42 }
+	s.threads.hash, s.msgs.hash, s.msgByPID.hash, s.outByPID.hash = same, same, same, same
+}

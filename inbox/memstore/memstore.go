@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/btree"
@@ -32,14 +33,19 @@ var _ store.Store = (*Store)(nil)
 type Store struct {
 	mu sync.RWMutex
 
-	threads   map[string]*threadRec
+	threads keyIndex[threadRec] // by ID
+	// lastRead is the thread Thread or LiveThread returned last: a write
+	// of a thread most often follows its read, and finding it here spares
+	// the map's random reads (see checkThread). Threads are never removed,
+	// so it is always the record of its ID.
+	lastRead  atomic.Pointer[threadRec]
 	threadNum []*threadRec                           // by threadRec.num
 	live      [store.Event + 1]map[string]*threadRec // by subject kind and ID: see liveOf
 
-	msgs      map[string]*msgRec
-	msgThread []uint32           // thread number by message number
-	msgByPID  map[string]*msgRec // inbound messages (M5)
-	outByPID  map[string]*msgRec // outbound messages, one namespace with delByPID
+	msgs      keyIndex[msgRec] // by ID
+	msgThread []uint32         // thread number by message number
+	msgByPID  keyIndex[msgRec] // inbound messages by provider ID (M5)
+	outByPID  keyIndex[msgRec] // outbound messages by provider ID, one namespace with delByPID
 
 	dels     map[string]*delRec
 	delByPID map[string]*delRec
@@ -101,6 +107,7 @@ type threadRec struct {
 	num     uint32
 	t       store.Thread
 	msgs    []*msgRec           // by (CreatedAt, ID)
+	lastAt  int64               // the CreatedAt stamp of the last of msgs; math.MaxInt64 when it has none
 	assigns *[]store.Assignment // nil until the first entry: most threads have none
 }
 
@@ -109,11 +116,12 @@ type threadRec struct {
 // thread, message, delivery and opt-out is gone. Use inbox/pgstore, or a
 // store of your own, to keep an inbox.
 func New() *Store {
+	hash := newHash()
 	s := &Store{
-		threads:      make(map[string]*threadRec),
-		msgs:         make(map[string]*msgRec),
-		msgByPID:     make(map[string]*msgRec),
-		outByPID:     make(map[string]*msgRec),
+		threads:      newKeyIndex(func(r *threadRec) string { return r.t.ID }, hash),
+		msgs:         newKeyIndex(func(r *msgRec) string { return r.id }, hash),
+		msgByPID:     newKeyIndex(func(r *msgRec) string { return r.providerID }, hash),
+		outByPID:     newKeyIndex(func(r *msgRec) string { return r.providerID }, hash),
 		dels:         make(map[string]*delRec),
 		delByPID:     make(map[string]*delRec),
 		due:          btree.NewG(btreeDegree, lessDue),
@@ -165,10 +173,11 @@ func (s *Store) Thread(ctx context.Context, id string) (store.Thread, error) {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	rec, ok := s.threads[id]
+	rec, ok := s.threads.get(id)
 	if !ok {
 		return store.Thread{}, notFound("thread", id)
 	}
+	s.lastRead.Store(rec)
 	return rec.t, nil
 }
 
@@ -183,6 +192,7 @@ func (s *Store) LiveThread(ctx context.Context, subj store.Subject) (store.Threa
 	if rec == nil {
 		return store.Thread{}, notFound("live thread of", subj.String())
 	}
+	s.lastRead.Store(rec)
 	return rec.t, nil
 }
 
@@ -238,7 +248,7 @@ func (s *Store) Assignments(ctx context.Context, threadID string) ([]store.Assig
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	rec, ok := s.threads[threadID]
+	rec, ok := s.threads.get(threadID)
 	if !ok {
 		return []store.Assignment{}, nil
 	}

@@ -217,7 +217,7 @@ func (s *Store) Message(ctx context.Context, id string) (store.Message, error) {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	r, ok := s.msgs[id]
+	r, ok := s.msgs.get(id)
 	if !ok {
 		return store.Message{}, notFound("message", id)
 	}
@@ -232,7 +232,7 @@ func (s *Store) MessageByProviderID(ctx context.Context, providerID string) (sto
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	r, ok := s.msgByPID[providerID]
+	r, ok := s.msgByPID.get(providerID)
 	if !ok {
 		return store.Message{}, notFound("message with provider ID", providerID)
 	}
@@ -253,7 +253,7 @@ func (s *Store) Messages(ctx context.Context, q store.MessageQuery) ([]store.Mes
 	want := textindex.MessageTerms(q.Terms)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	rec, ok := s.threads[q.ThreadID]
+	rec, ok := s.threads.get(q.ThreadID)
 	if !ok {
 		return nil, notFound("thread", q.ThreadID)
 	}
@@ -262,7 +262,7 @@ func (s *Store) Messages(ctx context.Context, q store.MessageQuery) ([]store.Mes
 		i, step = len(rec.msgs)-1, -1
 	}
 	if q.After != "" {
-		a, ok := s.msgs[q.After]
+		a, ok := s.msgs.get(q.After)
 		if !ok || s.threadOf(a) != rec {
 			return nil, notFound("message", q.After)
 		}

@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/parleyhq/parley/inbox/store"
@@ -53,7 +54,7 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 		rec.t.Version = 1
 		s.keepThreadStrings(&rec.t)
 		nt = rec.t
-		s.threads[nt.ID] = rec
+		s.threads.put(rec)
 		s.threadNum = append(s.threadNum, rec)
 		s.live[nt.Subject.Kind][nt.Subject.ID] = rec
 		s.moveList(rec, nil, rec.t)
@@ -76,10 +77,10 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 		}
 	}
 	for _, id := range w.Unread {
-		s.msgs[id].unread = true
+		s.msgs.at(id).unread = true
 	}
 	if tm := w.Times; tm != nil {
-		s.setTimes(s.msgs[tm.MessageID], tm.ScheduledFor, tm.SentAt)
+		s.setTimes(s.msgs.at(tm.MessageID), tm.ScheduledFor, tm.SentAt)
 	}
 	if a := w.Assignment; a != nil {
 		entry := *a
@@ -98,7 +99,7 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 func (s *Store) checkThread(w *store.ThreadWrite) (*threadRec, error) {
 	t := &w.Thread
 	if t.Version == 0 {
-		if _, ok := s.threads[t.ID]; ok {
+		if _, ok := s.threads.get(t.ID); ok {
 			return nil, fmt.Errorf("memstore: thread %q exists: %w", t.ID, store.ErrConflict)
 		}
 		live := ""
@@ -110,9 +111,12 @@ func (s *Store) checkThread(w *store.ThreadWrite) (*threadRec, error) {
 		}
 		return nil, nil
 	}
-	rec, ok := s.threads[t.ID]
-	if !ok {
-		return nil, notFound("thread", t.ID)
+	rec := s.lastRead.Load()
+	if rec == nil || rec.t.ID != t.ID {
+		var ok bool
+		if rec, ok = s.threads.get(t.ID); !ok {
+			return nil, notFound("thread", t.ID)
+		}
 	}
 	if rec.t.Version != t.Version {
 		return nil, fmt.Errorf("memstore: thread %q at version %d, written at %d: %w", t.ID, rec.t.Version, t.Version, store.ErrConflict)
@@ -128,7 +132,7 @@ func (s *Store) checkThread(w *store.ThreadWrite) (*threadRec, error) {
 func (s *Store) checkNew(w *store.ThreadWrite, rec *threadRec) error {
 	m := w.Message
 	if m != nil {
-		if _, ok := s.msgs[m.ID]; ok {
+		if _, ok := s.msgs.get(m.ID); ok {
 			return fmt.Errorf("memstore: message %q exists: %w", m.ID, store.ErrConflict)
 		}
 		if err := s.checkProviderID(m.ProviderID, m.Direction, "", ""); err != nil {
@@ -144,7 +148,7 @@ func (s *Store) checkNew(w *store.ThreadWrite, rec *threadRec) error {
 		}
 	}
 	if tm := w.Times; tm != nil && (m == nil || tm.MessageID != m.ID) {
-		if r, ok := s.msgs[tm.MessageID]; !ok || rec == nil || s.threadOf(r) != rec {
+		if r, ok := s.msgs.get(tm.MessageID); !ok || rec == nil || s.threadOf(r) != rec {
 			return fmt.Errorf("memstore: message %q of thread %q: %w", tm.MessageID, w.Thread.ID, store.ErrNotFound)
 		}
 	}
@@ -152,7 +156,7 @@ func (s *Store) checkNew(w *store.ThreadWrite, rec *threadRec) error {
 		if m != nil && id == m.ID {
 			continue
 		}
-		if r, ok := s.msgs[id]; !ok || rec == nil || s.threadOf(r) != rec {
+		if r, ok := s.msgs.get(id); !ok || rec == nil || s.threadOf(r) != rec {
 			return fmt.Errorf("memstore: message %q of thread %q: %w", id, w.Thread.ID, store.ErrNotFound)
 		}
 	}
@@ -171,12 +175,12 @@ func (s *Store) checkProviderID(pid string, dir store.Direction, deliveryID, mes
 		return nil
 	}
 	if dir == store.Inbound {
-		if _, ok := s.msgByPID[pid]; ok {
+		if _, ok := s.msgByPID.get(pid); ok {
 			return fmt.Errorf("memstore: inbound provider ID %q: %w", pid, store.ErrDuplicate)
 		}
 		return nil
 	}
-	if m, ok := s.outByPID[pid]; ok && (messageID == "" || m.id != messageID) {
+	if m, ok := s.outByPID.get(pid); ok && (messageID == "" || m.id != messageID) {
 		return fmt.Errorf("memstore: outbound provider ID %q: %w", pid, store.ErrDuplicate)
 	}
 	if d, ok := s.delByPID[pid]; ok && (deliveryID == "" || d.id != deliveryID) {
@@ -237,22 +241,33 @@ func (s *Store) indexSubject(words []string, num uint32, add bool) {
 // its words; it returns its record.
 func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Delivery, words [][]byte) *msgRec {
 	r := s.newMsgRec(m, uint32(len(s.msgThread)))
-	s.msgs[r.id] = r
+	s.msgs.put(r)
 	s.msgThread = append(s.msgThread, rec.num)
 	if r.providerID != "" {
 		if r.dir == store.Inbound {
-			s.msgByPID[r.providerID] = r
+			s.msgByPID.put(r)
 		} else {
-			s.outByPID[r.providerID] = r
+			s.outByPID.put(r)
 		}
 	}
-	if n := len(rec.msgs); n == 0 {
+	exact := r.rare != nil && r.rare.exact
+	switch n := len(rec.msgs); {
+	case n == 0:
 		// Room for a reply: most threads hold more than one message.
 		rec.msgs = append(s.msgPtrs.take(2)[:0], r)
-	} else if s.msgBefore(rec.msgs[n-1], r) {
+	case !exact && r.created > rec.lastAt:
+		// Later than the latest: no read of the latest's record.
 		rec.msgs = append(rec.msgs, r)
-	} else {
+	case s.msgBefore(rec.msgs[n-1], r):
+		rec.msgs = append(rec.msgs, r)
+	default:
 		rec.msgs = slices.Insert(rec.msgs, s.msgPos(rec.msgs, r), r)
+	}
+	if rec.msgs[len(rec.msgs)-1] == r {
+		rec.lastAt = math.MaxInt64 // r's time is not a stamp: compare records
+		if !exact {
+			rec.lastAt = r.created
+		}
 	}
 	for _, w := range words {
 		id, ok := s.wordIDs[string(w)]
