@@ -471,26 +471,46 @@ func pushTokens(s Subject) []string {
 	return nil
 }
 
-// addFacts marks the recorded opt-outs (R5) and, for WhatsApp and Airbnb,
-// the facts of each contact's own thread (C10, C11) on the contacts.
-func (in *Inbox) addFacts(ctx context.Context, cs []recipient.Contact, kind channel.Kind, own *Thread) error {
-	if kind == channel.Push {
-		if err := in.markRetired(ctx, cs); err != nil {
-			return err
+// addFacts returns cs with the recorded opt-outs (R5) marked and, for
+// WhatsApp and Airbnb, the facts of each contact's own thread (C10, C11).
+// It changes no contact of cs: the contacts it marks are in a copy of cs,
+// made on the first change, so that cs may be the directory's own slice (a
+// send to an audience of 100,000 with no opt-out copies none of them).
+func (in *Inbox) addFacts(ctx context.Context, cs []recipient.Contact, kind channel.Kind, own *Thread) ([]recipient.Contact, error) {
+	copied := false
+	mine := func() {
+		if !copied {
+			cs, copied = slices.Clone(cs), true
 		}
 	}
+	if kind == channel.Push {
+		retired, err := in.markRetired(ctx, cs)
+		if err != nil {
+			return nil, err
+		}
+		if retired != nil {
+			cs, copied = retired, true
+		}
+	}
+	// each contact's address, canonical, once: the opt-outs are read by it
+	canon := make([]string, len(cs))
 	addrs := make([]string, 0, len(cs))
-	for _, c := range cs {
-		if a := c.Address(kind); a != "" {
-			addrs = append(addrs, in.address(kind, a))
+	for i := range cs {
+		if a := cs[i].Address(kind); a != "" {
+			canon[i] = in.address(kind, a)
+			addrs = append(addrs, canon[i])
 		}
 	}
 	out, err := in.optedOut(ctx, kind, addrs)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if kind == channel.WhatsApp || kind == channel.Airbnb {
+		mine() // every contact gets the facts of its own thread
 	}
 	for i := range cs {
-		if out[in.address(kind, cs[i].Address(kind))] {
+		if len(out) > 0 && out[canon[i]] && !cs[i].OptedOut.Has(kind) {
+			mine()
 			cs[i].OptedOut = cs[i].OptedOut.With(kind)
 		}
 		if kind != channel.WhatsApp && kind != channel.Airbnb {
@@ -500,7 +520,7 @@ func (in *Inbox) addFacts(ctx context.Context, cs []recipient.Contact, kind chan
 		if th == nil {
 			t, err := in.store.LiveThread(ctx, Subject{Kind: store.Contact, ID: cs[i].ID})
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return wrapStore("live thread", err)
+				return nil, wrapStore("live thread", err)
 			}
 			if err == nil {
 				th = &t
@@ -516,7 +536,7 @@ func (in *Inbox) addFacts(ctx context.Context, cs []recipient.Contact, kind chan
 		}
 		cs[i].Attributes = attrs
 	}
-	return nil
+	return cs, nil
 }
 
 // SendResult is what a send did.
