@@ -430,7 +430,8 @@ func (in *Inbox) recipients(ctx context.Context, p *plan, d Draft) error {
 	p.targets = make([]target, 0, chosen.Count())
 	for i := range members {
 		m := &members[i]
-		ok := chosen.IsSelected(m.Contact.ID) && m.Selectable()
+		// the plan's own selection by position; the composer's by contact
+		ok := (chosen == sel && sel.IsSelectedAt(i) || chosen != sel && chosen.IsSelected(m.Contact.ID)) && m.Selectable()
 		addr := m.Contact.Address(d.Kind)
 		p.Recipients = append(p.Recipients, RecipientCheck{ContactID: m.Contact.ID, Address: addr, Verdict: m.Verdict, Selected: ok})
 		if ok {

@@ -464,7 +464,10 @@ func (s *Store) mergeInto(cur *delRec, c status.Change) (bool, error) {
 
 // insertDeliveries stores the new deliveries of message r, packed: the
 // records side by side in the store's slabs (deliveries are never
-// removed).
+// removed). They are indexed in the order of their IDs, which is the order
+// of the sent index among deliveries created at one time (a broadcast's):
+// each insertion then lands beside the one before, in the part of the
+// index the one before brought into the cache.
 func (s *Store) insertDeliveries(r *msgRec, dels []store.Delivery) {
 	r.out.dels = s.delPtrs.take(len(dels))[:0]
 	recs := s.delRecs.take(len(dels))
@@ -474,7 +477,9 @@ func (s *Store) insertDeliveries(r *msgRec, dels []store.Delivery) {
 		d.version = 1
 		s.dels[d.id] = d
 		r.out.dels = append(r.out.dels, d)
-		s.indexDelivery(d, r)
 	}
 	slices.SortFunc(r.out.dels, func(a, b *delRec) int { return strings.Compare(a.id, b.id) })
+	for _, d := range r.out.dels {
+		s.indexDelivery(d, r)
+	}
 }
