@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 
@@ -132,6 +133,10 @@ func (f *Fake) Send(ctx context.Context, msg *channel.Message) (channel.Receipt,
 	if msg.Kind != f.kind {
 		return channel.Receipt{}, fmt.Errorf("channeltest: %w: %s message sent to a %s fake", channel.ErrInvalidMessage, msg.Kind, f.kind)
 	}
+	// the copy the fake keeps is made before the lock, which is held only
+	// for the script and the lists: concurrent sends (a broadcast's
+	// fan-out) wait for each other as little as they can
+	kept := msg.Clone()
 	f.mu.Lock()
 	f.tries++
 	hang, latency := f.hang, f.latency
@@ -144,6 +149,11 @@ func (f *Fake) Send(ctx context.Context, msg *channel.Message) (channel.Receipt,
 		err = f.failAll
 	case f.failWhen != nil:
 		err = f.failWhen(msg)
+	}
+	if !hang && latency == 0 && err == nil {
+		r := f.accept(kept)
+		f.mu.Unlock()
+		return r, nil
 	}
 	f.mu.Unlock()
 
@@ -163,21 +173,40 @@ func (f *Fake) Send(ctx context.Context, msg *channel.Message) (channel.Receipt,
 	if err != nil {
 		return channel.Receipt{}, err
 	}
-
 	f.mu.Lock()
+	r := f.accept(kept)
+	f.mu.Unlock()
+	return r, nil
+}
+
+// accept records msg (the fake's own copy) as accepted, queues its
+// scripted statuses and returns its receipt. Call it with f.mu held.
+func (f *Fake) accept(msg *channel.Message) channel.Receipt {
 	f.seq++
 	now := f.now()
-	r := channel.Receipt{ProviderID: fmt.Sprintf("%s%06d", f.pfx, f.seq), Status: status.Validated, At: now}
+	r := channel.Receipt{ProviderID: f.providerID(f.seq), Status: status.Validated, At: now}
 	if !msg.SendAt.IsZero() {
 		r.Status = status.Scheduled
 	}
-	f.sent = append(f.sent, Sent{Message: msg.Clone(), Receipt: r})
+	f.sent = append(f.sent, Sent{Message: msg, Receipt: r})
 	for _, s := range f.steps {
 		f.pending = append(f.pending, channel.StatusUpdate{Kind: f.kind, ProviderID: r.ProviderID,
 			Recipient: msg.To, Reference: msg.Reference, Status: s, Raw: s.String(), At: now})
 	}
-	f.mu.Unlock()
-	return r, nil
+	return r
+}
+
+// providerID returns the provider ID of the n-th accepted message: the
+// prefix and n in at least six digits ("SM000042").
+func (f *Fake) providerID(n int) string {
+	var buf [48]byte
+	var num [20]byte
+	d := strconv.AppendInt(num[:0], int64(n), 10)
+	b := append(buf[:0], f.pfx...)
+	for i := len(d); i < 6; i++ {
+		b = append(b, '0')
+	}
+	return string(append(b, d...))
 }
 
 // Cancel implements channel.Canceler: it cancels a message accepted with a
