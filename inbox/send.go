@@ -660,9 +660,12 @@ func (in *Inbox) Send(ctx context.Context, d Draft) (out SendResult, err error) 
 			}
 		}
 	}
-	params := make([][]string, len(p.targets))
-	for i, t := range p.targets {
-		params[i] = t.out.params
+	var params [][]string // only a WhatsApp template has parameters
+	if d.WhatsApp != nil {
+		params = make([][]string, len(p.targets))
+		for i, t := range p.targets {
+			params[i] = t.out.params
+		}
 	}
 	job := &fanout{in: in, msg: m, wa: d.WhatsApp, sender: p.sender, ident: p.ident, params: params, replyTo: in.replyAddress}
 	err = job.run(ctx, ds)
@@ -708,7 +711,7 @@ type fanout struct {
 	wa      *ptemplate.WhatsAppTemplate
 	sender  channel.Sender
 	ident   channel.Identity
-	params  [][]string // the WhatsApp template's parameters per delivery
+	params  [][]string // the WhatsApp template's parameters per delivery; nil without one
 	replyTo func(threadID string) string
 	// rooms is where the outcomes of the deliveries copy their histories
 	// (outcome.room), handed out by room: one allocation for every
@@ -750,7 +753,11 @@ func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 				if i >= len(ds) || gctx.Err() != nil {
 					return nil
 				}
-				d, err := f.one(gctx, lim, ds[i], f.params[i], false, msg)
+				var params []string
+				if f.params != nil {
+					params = f.params[i]
+				}
+				d, err := f.one(gctx, lim, ds[i], params, false, msg)
 				ds[i] = d
 				if err != nil {
 					mu.Lock()

@@ -154,6 +154,15 @@ func (s *Store) nameNum(name string) (uint8, bool) {
 	return uint8(len(t.names)), true
 }
 
+// sameName is nameNum when the record held name n before: a write that
+// keeps its SMS encoding and currency (most) looks neither up.
+func (s *Store) sameName(n uint8, name string) (uint8, bool) {
+	if name == s.name(n) {
+		return n, true
+	}
+	return s.nameNum(name)
+}
+
 func (s *Store) name(n uint8) string {
 	if n == 0 {
 		return ""
@@ -202,8 +211,8 @@ func (s *Store) pack(r *delRec, d *store.Delivery, msg *msgRec) {
 		r.created, r.createdLoc, r.sending, r.sendingLoc = 0, 0, 0, 0
 		more.createdAt, more.sending = d.CreatedAt, d.Sending
 	}
-	enc, okE := s.nameNum(d.SMS.Encoding)
-	cur, okC := s.nameNum(d.Cost.Currency)
+	enc, okE := s.sameName(old.encoding, d.SMS.Encoding)
+	cur, okC := s.sameName(old.currency, d.Cost.Currency)
 	if okE && okC && fits32(d.Attempts) && fits32(d.SMS.Segments) && fits32(d.SMS.Units) {
 		r.attempts, r.segments, r.units = int32(d.Attempts), int32(d.SMS.Segments), int32(d.SMS.Units)
 		r.encoding, r.currency = enc, cur
