@@ -51,7 +51,7 @@ type Fake struct {
 	mu    sync.Mutex
 	seq   int
 	steps []status.Status
-	sent  []Sent
+	sent  sentLog
 	tries int
 	// scripted failures
 	failNext []error
@@ -65,6 +65,28 @@ type Fake struct {
 	onStatus  func(channel.StatusUpdate)
 	onInbound func(channel.Inbound)
 }
+
+// sentLog is the messages a fake accepted, in order, kept in chunks: an
+// append never copies what the log holds (a broadcast's fan-out appends
+// 100,000 of them under the fake's lock).
+type sentLog struct {
+	chunks [][]Sent
+	n      int
+}
+
+const sentChunk = 1024
+
+func (l *sentLog) add(s Sent) {
+	if l.n%sentChunk == 0 {
+		l.chunks = append(l.chunks, make([]Sent, 0, sentChunk))
+	}
+	c := &l.chunks[len(l.chunks)-1]
+	*c = append(*c, s)
+	l.n++
+}
+
+// at returns the i-th message accepted, 0 ≤ i < l.n.
+func (l *sentLog) at(i int) *Sent { return &l.chunks[i/sentChunk][i%sentChunk] }
 
 // Sent is one message the fake accepted, with its receipt.
 type Sent struct {
@@ -188,7 +210,7 @@ func (f *Fake) accept(msg *channel.Message) channel.Receipt {
 	if !msg.SendAt.IsZero() {
 		r.Status = status.Scheduled
 	}
-	f.sent = append(f.sent, Sent{Message: msg, Receipt: r})
+	f.sent.add(Sent{Message: msg, Receipt: r})
 	for _, s := range f.steps {
 		f.pending = append(f.pending, channel.StatusUpdate{Kind: f.kind, ProviderID: r.ProviderID,
 			Recipient: msg.To, Reference: msg.Reference, Status: s, Raw: s.String(), At: now})
@@ -219,7 +241,8 @@ func (f *Fake) Cancel(ctx context.Context, providerID string) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, s := range f.sent {
+	for i := range f.sent.n {
+		s := f.sent.at(i)
 		if s.Receipt.ProviderID != providerID {
 			continue
 		}
@@ -254,9 +277,9 @@ func (f *Fake) Find(ctx context.Context, msg *channel.Message) (channel.Receipt,
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for i := len(f.sent) - 1; i >= 0 && msg.Reference != ""; i-- {
-		if f.sent[i].Message.Reference == msg.Reference {
-			return f.sent[i].Receipt, nil
+	for i := f.sent.n - 1; i >= 0 && msg.Reference != ""; i-- {
+		if s := f.sent.at(i); s.Message.Reference == msg.Reference {
+			return s.Receipt, nil
 		}
 	}
 	return channel.Receipt{}, fmt.Errorf("channeltest: find %q: %w", msg.Reference, channel.ErrUnknownMessage)
@@ -266,8 +289,9 @@ func (f *Fake) Find(ctx context.Context, msg *channel.Message) (channel.Receipt,
 func (f *Fake) Sent() []Sent {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make([]Sent, len(f.sent))
-	for i, s := range f.sent {
+	out := make([]Sent, f.sent.n)
+	for i := range out {
+		s := f.sent.at(i)
 		out[i] = Sent{Message: s.Message.Clone(), Receipt: s.Receipt}
 	}
 	return out
@@ -421,7 +445,7 @@ func (f *Fake) Reply(from, to, text string, inReplyTo ...string) channel.Inbound
 func (f *Fake) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.sent, f.pending, f.failNext, f.failAll, f.failWhen = nil, nil, nil, nil, nil
+	f.sent, f.pending, f.failNext, f.failAll, f.failWhen = sentLog{}, nil, nil, nil, nil
 	f.tries, f.hang, f.latency = 0, false, 0
 	f.cancelled = map[string]bool{}
 }
