@@ -107,8 +107,13 @@ type changeText struct{ raw, code, message string }
 type delTables struct {
 	texts    []changeText
 	textNums map[changeText]uint32 // number in texts + 1
-	names    []string              // SMS encodings, currencies
-	nameNums map[string]uint8      // number in names + 1
+	// recent are the numbers textNum returned last, tried before the map:
+	// a store sees few distinct texts, and a history unpacked to be merged
+	// holds the table's own strings (compared without reading them)
+	recent   [4]uint32
+	next     uint8            // the entry of recent replaced next
+	names    []string         // SMS encodings, currencies
+	nameNums map[string]uint8 // number in names + 1
 }
 
 // textNum returns the number of c's texts, adding them. Call it under the
@@ -118,8 +123,16 @@ func (s *Store) textNum(c *status.Change) uint32 {
 		return 0
 	}
 	t := &s.delTabs
+	for _, n := range t.recent {
+		if n != 0 {
+			if r := &t.texts[n-1]; r.raw == c.Raw && r.code == c.ErrorCode && r.message == c.ErrorMessage {
+				return n
+			}
+		}
+	}
 	k := changeText{c.Raw, c.ErrorCode, c.ErrorMessage}
 	if n, ok := t.textNums[k]; ok {
+		t.remember(n)
 		return n
 	}
 	if t.textNums == nil {
@@ -129,7 +142,14 @@ func (s *Store) textNum(c *status.Change) uint32 {
 	t.texts = append(t.texts, k)
 	n := uint32(len(t.texts))
 	t.textNums[k] = n
+	t.remember(n)
 	return n
+}
+
+// remember makes n one of the recent text numbers.
+func (t *delTables) remember(n uint32) {
+	t.recent[t.next] = n
+	t.next = (t.next + 1) % uint8(len(t.recent))
 }
 
 // nameNum returns the number of name, adding it; false when the table is
