@@ -294,7 +294,14 @@ func BenchmarkFakeSend(b *testing.B) {
 // iteration, updates per second, processor time and allocations per update
 // (S2); beside them the floor: the same updates merged into a map of each
 // provider ID's highest status.
-func BenchmarkStatusUpdates(b *testing.B) {
+func BenchmarkStatusUpdates(b *testing.B) { benchStatusUpdates(b, 1) }
+
+// BenchmarkStatusUpdatesParallel is BenchmarkStatusUpdates with the updates
+// applied from GOMAXPROCS goroutines, as webhooks arrive (each takes the
+// next 64 updates in turn), beside the same floor.
+func BenchmarkStatusUpdatesParallel(b *testing.B) { benchStatusUpdates(b, runtime.GOMAXPROCS(0)) }
+
+func benchStatusUpdates(b *testing.B, workers int) {
 	const members = 250_000
 	dir := memstore.NewDirectory()
 	cs := make([]recipient.Contact, members)
@@ -320,11 +327,34 @@ func BenchmarkStatusUpdates(b *testing.B) {
 		fake.FlushShuffled(5, true)
 		n = len(updates)
 		run.add(b, func() {
-			for _, u := range updates {
-				if err := in.ApplyStatus(ctx, u); err != nil {
-					b.Fatal(err)
+			if workers == 1 {
+				for _, u := range updates {
+					if err := in.ApplyStatus(ctx, u); err != nil {
+						b.Fatal(err)
+					}
 				}
+				return
 			}
+			const chunk = 64
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			for range workers {
+				wg.Go(func() {
+					for {
+						end := int(next.Add(chunk))
+						if end-chunk >= len(updates) {
+							return
+						}
+						for _, u := range updates[end-chunk : min(end, len(updates))] {
+							if err := in.ApplyStatus(ctx, u); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					}
+				})
+			}
+			wg.Wait()
 		})
 		floor.add(b, func() {
 			m := make(map[string]status.Status, members)

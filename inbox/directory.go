@@ -38,7 +38,9 @@ type Directory interface {
 	// an E.164 phone for SMS, MMS and WhatsApp, an email address for email
 	// (T2).
 	ContactByAddress(ctx context.Context, kind channel.Kind, address string) (recipient.Contact, error)
-	// Audience returns the audience with the given ID.
+	// Audience returns the audience with the given ID. The inbox only
+	// reads its Members (it marks opt-outs and facts on a copy of them), so
+	// an implementation may return a slice it keeps rather than a copy.
 	Audience(ctx context.Context, id string) (AudienceInfo, error)
 	// Event returns the event with the given ID.
 	Event(ctx context.Context, id string) (EventInfo, error)

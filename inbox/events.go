@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley/channel"
@@ -199,11 +200,15 @@ type hub struct {
 
 	known bool          // seq is the feed's
 	ready chan struct{} // closed when known
-	seq   uint64        // the Seq of the latest feed event delivered
-	floor uint64        // the ring holds every event after floor up to seq
-	ring  []Event       // the latest events, oldest at start
-	start int
-	n     int
+	// started is known, read without the lock: every write with events
+	// asks (Inbox.delivered), and before the first subscription the
+	// answer is all it needs
+	started atomic.Bool
+	seq     uint64  // the Seq of the latest feed event delivered
+	floor   uint64  // the ring holds every event after floor up to seq
+	ring    []Event // the latest events, oldest at start
+	start   int
+	n       int
 
 	obs *observer // counts missed events and resyncs
 }
@@ -245,6 +250,7 @@ func (h *hub) setKnown(head uint64) {
 	defer h.mu.Unlock()
 	if !h.known {
 		h.known, h.seq, h.floor = true, head, head
+		h.started.Store(true)
 		close(h.ready)
 	}
 }

@@ -274,7 +274,7 @@ func (in *Inbox) pull(ctx context.Context, req uint64) error {
 // be read now, the tailing goroutine does it later.
 func (in *Inbox) delivered(ctx context.Context) {
 	f := in.feed
-	if _, known := in.events.position(); !known {
+	if !in.events.started.Load() {
 		return // nobody subscribed yet
 	}
 	req := f.reqs.Add(1)

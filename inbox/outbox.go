@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -81,8 +82,13 @@ func (k *kept) finish(out Delivery, err error) {
 // outbox is an Inbox's memory of its sends: the deliveries it is sending
 // and the outcomes it could not write yet. It is safe for concurrent use.
 type outbox struct {
+	// inflight counts the sends in progress by delivery ID, in shards
+	// chosen by a hash of the ID: a fan-out's workers mark and unmark
+	// every delivery, and one lock for all of them made them wait for
+	// each other
+	inflight [inflightShards]inflightShard
+	seed     maphash.Seed
 	mu       sync.Mutex
-	inflight map[string]int   // delivery ID → sends in progress
 	kept     map[string]*kept // delivery ID → outcome not written
 	byPID    map[string]*kept // provider ID → outcome not written
 	closed   bool
@@ -107,28 +113,51 @@ func (b *outbox) release(d *Delivery) {
 	b.records.Put(d)
 }
 
+// inflightShards is the number of shards of the outbox's sends in
+// progress: more than a fan-out's default workers.
+const inflightShards = 32
+
+// inflightShard is a shard of the sends in progress, padded to its own
+// cache line.
+type inflightShard struct {
+	mu sync.Mutex
+	n  map[string]int // delivery ID → sends in progress
+	_  [64 - 16]byte
+}
+
 func newOutbox() *outbox {
-	return &outbox{inflight: map[string]int{}, kept: map[string]*kept{}, byPID: map[string]*kept{}, closing: make(chan struct{})}
+	b := &outbox{kept: map[string]*kept{}, byPID: map[string]*kept{}, closing: make(chan struct{}), seed: maphash.MakeSeed()}
+	for i := range b.inflight {
+		b.inflight[i].n = map[string]int{}
+	}
+	return b
+}
+
+func (b *outbox) shard(id string) *inflightShard {
+	return &b.inflight[maphash.String(b.seed, id)%inflightShards]
 }
 
 func (b *outbox) begin(id string) {
-	b.mu.Lock()
-	b.inflight[id]++
-	b.mu.Unlock()
+	sh := b.shard(id)
+	sh.mu.Lock()
+	sh.n[id]++
+	sh.mu.Unlock()
 }
 
 func (b *outbox) end(id string) {
-	b.mu.Lock()
-	if b.inflight[id]--; b.inflight[id] <= 0 {
-		delete(b.inflight, id)
+	sh := b.shard(id)
+	sh.mu.Lock()
+	if sh.n[id]--; sh.n[id] <= 0 {
+		delete(sh.n, id)
 	}
-	b.mu.Unlock()
+	sh.mu.Unlock()
 }
 
 func (b *outbox) sending(id string) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.inflight[id] > 0
+	sh := b.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.n[id] > 0
 }
 
 // keep remembers k and counts its retrier; false when the inbox is closed

@@ -30,8 +30,9 @@ import (
 // (MarkPushOpened), which makes it read.
 
 // markRetired lists, on each contact, the push tokens recorded as retired,
-// so that recipient rules skip them (R2).
-func (in *Inbox) markRetired(ctx context.Context, cs []recipient.Contact) error {
+// so that recipient rules skip them (R2). It changes no contact of cs: it
+// returns a copy of cs with the tokens listed, or nil when none is to be.
+func (in *Inbox) markRetired(ctx context.Context, cs []recipient.Contact) ([]recipient.Contact, error) {
 	var tokens []string
 	for _, c := range cs {
 		for _, t := range c.PushTokens {
@@ -41,15 +42,16 @@ func (in *Inbox) markRetired(ctx context.Context, cs []recipient.Contact) error 
 		}
 	}
 	if len(tokens) == 0 {
-		return nil
+		return nil, nil
 	}
 	gone, err := in.store.OptedOut(ctx, channel.Push, tokens)
 	if err != nil {
-		return wrapStore("retired push tokens", err)
+		return nil, wrapStore("retired push tokens", err)
 	}
 	if len(gone) == 0 {
-		return nil
+		return nil, nil
 	}
+	var out []recipient.Contact
 	for i := range cs {
 		var add []string
 		for _, t := range cs[i].PushTokens {
@@ -58,10 +60,13 @@ func (in *Inbox) markRetired(ctx context.Context, cs []recipient.Contact) error 
 			}
 		}
 		if add != nil {
-			cs[i].RetiredPushTokens = append(slices.Clone(cs[i].RetiredPushTokens), add...)
+			if out == nil {
+				out = slices.Clone(cs)
+			}
+			out[i].RetiredPushTokens = append(slices.Clone(cs[i].RetiredPushTokens), add...)
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // retireDevice records a push token the provider reported dead and tells

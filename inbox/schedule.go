@@ -393,8 +393,8 @@ func (in *Inbox) dispatchOne(ctx context.Context, job *dispatchJob, d Delivery) 
 			c.Phone = d.Address
 		}
 	}
-	cs := []recipient.Contact{c}
-	if err := in.addFacts(ctx, cs, job.msg.Kind, nil); err != nil {
+	cs, err := in.addFacts(ctx, []recipient.Contact{c}, job.msg.Kind, nil)
+	if err != nil {
 		return err
 	}
 	c = cs[0]

@@ -85,19 +85,19 @@ func (in *Inbox) selectionFor(ctx context.Context, p *plan, d Draft) (*recipient
 		if err != nil {
 			return nil, err
 		}
-		members := []recipient.Contact{c}
-		if err := in.addFacts(ctx, members, d.Kind, &p.thread); err != nil {
+		members, err := in.addFacts(ctx, []recipient.Contact{c}, d.Kind, &p.thread)
+		if err != nil {
 			return nil, err
 		}
 		if sel, err = in.rules.Audience(members, tgt); err != nil {
 			return nil, fmt.Errorf("inbox: %w", err)
 		}
 	case store.Audience:
-		members := p.audience.Members
-		if err := in.addFacts(ctx, members, d.Kind, nil); err != nil {
+		// the directory's members, shared: addFacts copies what it marks
+		members, err := in.addFacts(ctx, p.audience.Members, d.Kind, nil)
+		if err != nil {
 			return nil, err
 		}
-		var err error
 		if sel, err = in.rules.Audience(members, tgt); err != nil {
 			return nil, fmt.Errorf("inbox: %w", err)
 		}
@@ -107,14 +107,14 @@ func (in *Inbox) selectionFor(ctx context.Context, p *plan, d Draft) (*recipient
 		for i, a := range e.Attendees {
 			cs[i] = a.Contact
 		}
-		if err := in.addFacts(ctx, cs, d.Kind, nil); err != nil {
+		cs, err := in.addFacts(ctx, cs, d.Kind, nil)
+		if err != nil {
 			return nil, err
 		}
 		att := make([]recipient.Attendee, len(e.Attendees))
 		for i, a := range e.Attendees {
 			att[i] = recipient.Attendee{Contact: cs[i], Group: a.Group}
 		}
-		var err error
 		if sel, err = in.rules.Event(att, tgt); err != nil {
 			return nil, fmt.Errorf("inbox: %w", err)
 		}

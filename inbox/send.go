@@ -430,7 +430,8 @@ func (in *Inbox) recipients(ctx context.Context, p *plan, d Draft) error {
 	p.targets = make([]target, 0, chosen.Count())
 	for i := range members {
 		m := &members[i]
-		ok := chosen.IsSelected(m.Contact.ID) && m.Selectable()
+		// the plan's own selection by position; the composer's by contact
+		ok := (chosen == sel && sel.IsSelectedAt(i) || chosen != sel && chosen.IsSelected(m.Contact.ID)) && m.Selectable()
 		addr := m.Contact.Address(d.Kind)
 		p.Recipients = append(p.Recipients, RecipientCheck{ContactID: m.Contact.ID, Address: addr, Verdict: m.Verdict, Selected: ok})
 		if ok {
@@ -471,26 +472,46 @@ func pushTokens(s Subject) []string {
 	return nil
 }
 
-// addFacts marks the recorded opt-outs (R5) and, for WhatsApp and Airbnb,
-// the facts of each contact's own thread (C10, C11) on the contacts.
-func (in *Inbox) addFacts(ctx context.Context, cs []recipient.Contact, kind channel.Kind, own *Thread) error {
-	if kind == channel.Push {
-		if err := in.markRetired(ctx, cs); err != nil {
-			return err
+// addFacts returns cs with the recorded opt-outs (R5) marked and, for
+// WhatsApp and Airbnb, the facts of each contact's own thread (C10, C11).
+// It changes no contact of cs: the contacts it marks are in a copy of cs,
+// made on the first change, so that cs may be the directory's own slice (a
+// send to an audience of 100,000 with no opt-out copies none of them).
+func (in *Inbox) addFacts(ctx context.Context, cs []recipient.Contact, kind channel.Kind, own *Thread) ([]recipient.Contact, error) {
+	copied := false
+	mine := func() {
+		if !copied {
+			cs, copied = slices.Clone(cs), true
 		}
 	}
+	if kind == channel.Push {
+		retired, err := in.markRetired(ctx, cs)
+		if err != nil {
+			return nil, err
+		}
+		if retired != nil {
+			cs, copied = retired, true
+		}
+	}
+	// each contact's address, canonical, once: the opt-outs are read by it
+	canon := make([]string, len(cs))
 	addrs := make([]string, 0, len(cs))
-	for _, c := range cs {
-		if a := c.Address(kind); a != "" {
-			addrs = append(addrs, in.address(kind, a))
+	for i := range cs {
+		if a := cs[i].Address(kind); a != "" {
+			canon[i] = in.address(kind, a)
+			addrs = append(addrs, canon[i])
 		}
 	}
 	out, err := in.optedOut(ctx, kind, addrs)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if kind == channel.WhatsApp || kind == channel.Airbnb {
+		mine() // every contact gets the facts of its own thread
 	}
 	for i := range cs {
-		if out[in.address(kind, cs[i].Address(kind))] {
+		if len(out) > 0 && out[canon[i]] && !cs[i].OptedOut.Has(kind) {
+			mine()
 			cs[i].OptedOut = cs[i].OptedOut.With(kind)
 		}
 		if kind != channel.WhatsApp && kind != channel.Airbnb {
@@ -500,7 +521,7 @@ func (in *Inbox) addFacts(ctx context.Context, cs []recipient.Contact, kind chan
 		if th == nil {
 			t, err := in.store.LiveThread(ctx, Subject{Kind: store.Contact, ID: cs[i].ID})
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return wrapStore("live thread", err)
+				return nil, wrapStore("live thread", err)
 			}
 			if err == nil {
 				th = &t
@@ -516,7 +537,7 @@ func (in *Inbox) addFacts(ctx context.Context, cs []recipient.Contact, kind chan
 		}
 		cs[i].Attributes = attrs
 	}
-	return nil
+	return cs, nil
 }
 
 // SendResult is what a send did.
@@ -639,9 +660,12 @@ func (in *Inbox) Send(ctx context.Context, d Draft) (out SendResult, err error) 
 			}
 		}
 	}
-	params := make([][]string, len(p.targets))
-	for i, t := range p.targets {
-		params[i] = t.out.params
+	var params [][]string // only a WhatsApp template has parameters
+	if d.WhatsApp != nil {
+		params = make([][]string, len(p.targets))
+		for i, t := range p.targets {
+			params[i] = t.out.params
+		}
 	}
 	job := &fanout{in: in, msg: m, wa: d.WhatsApp, sender: p.sender, ident: p.ident, params: params, replyTo: in.replyAddress}
 	err = job.run(ctx, ds)
@@ -687,7 +711,7 @@ type fanout struct {
 	wa      *ptemplate.WhatsAppTemplate
 	sender  channel.Sender
 	ident   channel.Identity
-	params  [][]string // the WhatsApp template's parameters per delivery
+	params  [][]string // the WhatsApp template's parameters per delivery; nil without one
 	replyTo func(threadID string) string
 	// rooms is where the outcomes of the deliveries copy their histories
 	// (outcome.room), handed out by room: one allocation for every
@@ -729,7 +753,11 @@ func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 				if i >= len(ds) || gctx.Err() != nil {
 					return nil
 				}
-				d, err := f.one(gctx, lim, ds[i], f.params[i], false, msg)
+				var params []string
+				if f.params != nil {
+					params = f.params[i]
+				}
+				d, err := f.one(gctx, lim, ds[i], params, false, msg)
 				ds[i] = d
 				if err != nil {
 					mu.Lock()
@@ -926,10 +954,14 @@ func (in *Inbox) updateDeliveryEv(ctx context.Context, held Delivery, fn func(*D
 			h := held.Status.History
 			d.Status.History = h[:len(h):len(h)]
 		}
+		was := textsOf(d)
 		if !fn(d) {
 			return *d, nil
 		}
-		cleanDelivery(d) // a provider's ID and error text, as every store keeps them
+		// a provider's ID and error text, as every store keeps them: d was
+		// read from the store (or is held as the store returned it), so
+		// only what fn changed needs cleaning
+		cleanChanged(d, &was)
 		var events []store.FeedEvent
 		switch {
 		case ev.status && ev.of != nil:
@@ -954,6 +986,58 @@ func (in *Inbox) updateDeliveryEv(ctx context.Context, held Delivery, fn func(*D
 		return *d, nil
 	}
 	return Delivery{}, fmt.Errorf("inbox: delivery %s: %w", id, ErrConflict)
+}
+
+// deliveryTexts are the texts of a delivery that cleanDelivery cleans, as
+// a write read them.
+type deliveryTexts struct {
+	contactID, address, identity, providerID string
+	reason, campaign, anchor, anchorRule     string
+	history                                  []status.Change
+}
+
+func textsOf(d *Delivery) deliveryTexts {
+	return deliveryTexts{contactID: d.ContactID, address: d.Address, identity: d.Identity, providerID: d.ProviderID,
+		reason: d.Reason, campaign: d.Campaign, anchor: d.Anchor, anchorRule: d.AnchorRule, history: d.Status.History}
+}
+
+// cleanChanged is cleanDelivery for a delivery whose texts were was, as a
+// store keeps them (clean), before a change: it cleans only the texts that
+// changed, without reading the others (a broadcast's contact IDs and
+// addresses, each at its own place in memory).
+func cleanChanged(d *Delivery, was *deliveryTexts) {
+	text := func(s *string, old string) {
+		if *s != old {
+			*s = cleanText(*s)
+		}
+	}
+	text(&d.ContactID, was.contactID)
+	text(&d.Address, was.address)
+	text(&d.Identity, was.identity)
+	if d.ProviderID != was.providerID {
+		d.ProviderID = storableKey(d.ProviderID)
+	}
+	text(&d.Reason, was.reason)
+	text(&d.Campaign, was.campaign)
+	text(&d.Anchor, was.anchor)
+	text(&d.AnchorRule, was.anchorRule)
+	var h []status.Change
+	for i, c := range d.Status.History {
+		if i < len(was.history) && c == was.history[i] {
+			continue // as it was read: clean
+		}
+		n := c
+		n.Raw, n.ErrorCode, n.ErrorMessage = cleanText(c.Raw), cleanText(c.ErrorCode), cleanText(c.ErrorMessage)
+		if n != c && h == nil {
+			h = slices.Clone(d.Status.History)
+		}
+		if h != nil {
+			h[i] = n
+		}
+	}
+	if h != nil {
+		d.Status.History = h
+	}
 }
 
 // applyOwn merges c into r (status.Record.Apply) on a copy of r's history,

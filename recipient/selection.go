@@ -258,6 +258,14 @@ func (s *Selection) IsSelected(contactID string) bool {
 	return ok && s.picked[i]
 }
 
+// IsSelectedAt reports whether the member at position i of MemberView (and
+// of Members) is selected: IsSelected without looking the contact up, for
+// a caller that walks the members. A position out of range is not
+// selected.
+func (s *Selection) IsSelectedAt(i int) bool {
+	return i >= 0 && i < len(s.picked) && s.picked[i]
+}
+
 // NotSelectable lists the members that cannot be selected, with the reason
 // (Verdict.Err, matching ErrNoAddress, ErrInvalidAddress, channel.ErrOptedOut
 // …) and the contact to fix (R3, R4).

@@ -270,3 +270,32 @@ func TestSelectionRejectsBadInput(t *testing.T) {
 		t.Errorf("empty audience: %v", err)
 	}
 }
+
+// R3: IsSelectedAt says, for each position of MemberView, what IsSelected
+// says of that member, as the selection changes; a position out of range is
+// not selected.
+func TestIsSelectedAt_R3(t *testing.T) {
+	rules := newTestRules(t, Options{})
+	s, err := rules.Audience([]Contact{
+		person("ana", "ana@example.com", ""), person("bob", "", ""), person("dan", "dan@example.com", ""),
+	}, Target{Kind: channel.Email, Purpose: Transactional})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string, want ...bool) {
+		t.Helper()
+		for i, m := range s.MemberView() {
+			if got := s.IsSelectedAt(i); got != want[i] || got != s.IsSelected(m.Contact.ID) {
+				t.Errorf("%s: IsSelectedAt(%d) (%s) = %v, want %v", when, i, m.Contact.ID, got, want[i])
+			}
+		}
+		if s.IsSelectedAt(-1) || s.IsSelectedAt(len(want)) {
+			t.Errorf("%s: a position out of range is selected", when)
+		}
+	}
+	check("default", true, false, true)
+	if err := s.Deselect("dan"); err != nil {
+		t.Fatal(err)
+	}
+	check("dan deselected", true, false, false)
+}

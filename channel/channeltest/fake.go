@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 
@@ -50,7 +51,7 @@ type Fake struct {
 	mu    sync.Mutex
 	seq   int
 	steps []status.Status
-	sent  []Sent
+	sent  sentLog
 	tries int
 	// scripted failures
 	failNext []error
@@ -64,6 +65,28 @@ type Fake struct {
 	onStatus  func(channel.StatusUpdate)
 	onInbound func(channel.Inbound)
 }
+
+// sentLog is the messages a fake accepted, in order, kept in chunks: an
+// append never copies what the log holds (a broadcast's fan-out appends
+// 100,000 of them under the fake's lock).
+type sentLog struct {
+	chunks [][]Sent
+	n      int
+}
+
+const sentChunk = 1024
+
+func (l *sentLog) add(s Sent) {
+	if l.n%sentChunk == 0 {
+		l.chunks = append(l.chunks, make([]Sent, 0, sentChunk))
+	}
+	c := &l.chunks[len(l.chunks)-1]
+	*c = append(*c, s)
+	l.n++
+}
+
+// at returns the i-th message accepted, 0 ≤ i < l.n.
+func (l *sentLog) at(i int) *Sent { return &l.chunks[i/sentChunk][i%sentChunk] }
 
 // Sent is one message the fake accepted, with its receipt.
 type Sent struct {
@@ -132,6 +155,10 @@ func (f *Fake) Send(ctx context.Context, msg *channel.Message) (channel.Receipt,
 	if msg.Kind != f.kind {
 		return channel.Receipt{}, fmt.Errorf("channeltest: %w: %s message sent to a %s fake", channel.ErrInvalidMessage, msg.Kind, f.kind)
 	}
+	// the copy the fake keeps is made before the lock, which is held only
+	// for the script and the lists: concurrent sends (a broadcast's
+	// fan-out) wait for each other as little as they can
+	kept := msg.Clone()
 	f.mu.Lock()
 	f.tries++
 	hang, latency := f.hang, f.latency
@@ -144,6 +171,11 @@ func (f *Fake) Send(ctx context.Context, msg *channel.Message) (channel.Receipt,
 		err = f.failAll
 	case f.failWhen != nil:
 		err = f.failWhen(msg)
+	}
+	if !hang && latency == 0 && err == nil {
+		r := f.accept(kept)
+		f.mu.Unlock()
+		return r, nil
 	}
 	f.mu.Unlock()
 
@@ -163,21 +195,40 @@ func (f *Fake) Send(ctx context.Context, msg *channel.Message) (channel.Receipt,
 	if err != nil {
 		return channel.Receipt{}, err
 	}
-
 	f.mu.Lock()
+	r := f.accept(kept)
+	f.mu.Unlock()
+	return r, nil
+}
+
+// accept records msg (the fake's own copy) as accepted, queues its
+// scripted statuses and returns its receipt. Call it with f.mu held.
+func (f *Fake) accept(msg *channel.Message) channel.Receipt {
 	f.seq++
 	now := f.now()
-	r := channel.Receipt{ProviderID: fmt.Sprintf("%s%06d", f.pfx, f.seq), Status: status.Validated, At: now}
+	r := channel.Receipt{ProviderID: f.providerID(f.seq), Status: status.Validated, At: now}
 	if !msg.SendAt.IsZero() {
 		r.Status = status.Scheduled
 	}
-	f.sent = append(f.sent, Sent{Message: msg.Clone(), Receipt: r})
+	f.sent.add(Sent{Message: msg, Receipt: r})
 	for _, s := range f.steps {
 		f.pending = append(f.pending, channel.StatusUpdate{Kind: f.kind, ProviderID: r.ProviderID,
 			Recipient: msg.To, Reference: msg.Reference, Status: s, Raw: s.String(), At: now})
 	}
-	f.mu.Unlock()
-	return r, nil
+	return r
+}
+
+// providerID returns the provider ID of the n-th accepted message: the
+// prefix and n in at least six digits ("SM000042").
+func (f *Fake) providerID(n int) string {
+	var buf [48]byte
+	var num [20]byte
+	d := strconv.AppendInt(num[:0], int64(n), 10)
+	b := append(buf[:0], f.pfx...)
+	for i := len(d); i < 6; i++ {
+		b = append(b, '0')
+	}
+	return string(append(b, d...))
 }
 
 // Cancel implements channel.Canceler: it cancels a message accepted with a
@@ -190,7 +241,8 @@ func (f *Fake) Cancel(ctx context.Context, providerID string) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, s := range f.sent {
+	for i := range f.sent.n {
+		s := f.sent.at(i)
 		if s.Receipt.ProviderID != providerID {
 			continue
 		}
@@ -225,9 +277,9 @@ func (f *Fake) Find(ctx context.Context, msg *channel.Message) (channel.Receipt,
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for i := len(f.sent) - 1; i >= 0 && msg.Reference != ""; i-- {
-		if f.sent[i].Message.Reference == msg.Reference {
-			return f.sent[i].Receipt, nil
+	for i := f.sent.n - 1; i >= 0 && msg.Reference != ""; i-- {
+		if s := f.sent.at(i); s.Message.Reference == msg.Reference {
+			return s.Receipt, nil
 		}
 	}
 	return channel.Receipt{}, fmt.Errorf("channeltest: find %q: %w", msg.Reference, channel.ErrUnknownMessage)
@@ -237,8 +289,9 @@ func (f *Fake) Find(ctx context.Context, msg *channel.Message) (channel.Receipt,
 func (f *Fake) Sent() []Sent {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make([]Sent, len(f.sent))
-	for i, s := range f.sent {
+	out := make([]Sent, f.sent.n)
+	for i := range out {
+		s := f.sent.at(i)
 		out[i] = Sent{Message: s.Message.Clone(), Receipt: s.Receipt}
 	}
 	return out
@@ -392,7 +445,7 @@ func (f *Fake) Reply(from, to, text string, inReplyTo ...string) channel.Inbound
 func (f *Fake) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.sent, f.pending, f.failNext, f.failAll, f.failWhen = nil, nil, nil, nil, nil
+	f.sent, f.pending, f.failNext, f.failAll, f.failWhen = sentLog{}, nil, nil, nil, nil
 	f.tries, f.hang, f.latency = 0, false, 0
 	f.cancelled = map[string]bool{}
 }

@@ -429,6 +429,9 @@ func clearHistory(h []status.Change) []status.Change {
 // whether it changed. The packed history is unpacked on the stack and
 // packed again only when it changed.
 func (s *Store) mergeInto(cur *delRec, c status.Change) (bool, error) {
+	if s.unchanged(cur, &c) {
+		return false, nil // a duplicate (most reports): nothing unpacked
+	}
 	if cur.flags&fullHistory != 0 {
 		r := status.Record{Current: cur.current, History: cur.more.history}
 		changed, err := r.Apply(c)
@@ -462,9 +465,48 @@ func (s *Store) mergeInto(cur *delRec, c status.Change) (bool, error) {
 	return true, nil
 }
 
+// unchanged reports, from cur's packed history alone, that merging c
+// changes nothing (status.Record.Apply): c ranks no higher than the
+// current status, and the first change of the history that reports the
+// same provider event (S3) has a time and an error message c does not
+// improve on. False when it cannot tell so (then the history is unpacked
+// and merged).
+func (s *Store) unchanged(cur *delRec, c *status.Change) bool {
+	if cur.flags&fullHistory != 0 || !c.Status.Valid() || c.Status.Rank() > cur.current.Rank() {
+		return false
+	}
+	at := int64(zeroStamp)
+	switch {
+	case c.At.IsZero():
+	case c.At.After(minNano) && !c.At.After(maxNano):
+		at = c.At.UnixNano()
+	default:
+		return false // a time no stamp holds
+	}
+	for _, h := range cur.packed() {
+		if h.status != c.Status || h.arrived != c.Arrived || !c.Arrived && h.at != at {
+			continue
+		}
+		var t changeText
+		if h.text != 0 {
+			t = s.delTabs.texts[h.text-1]
+		}
+		if t.raw != c.Raw || t.code != c.ErrorCode {
+			continue
+		}
+		// the same event: an arrival time only moves earlier, an error
+		// message only grows
+		return !(c.Arrived && at < h.at) && c.ErrorMessage <= t.message
+	}
+	return false
+}
+
 // insertDeliveries stores the new deliveries of message r, packed: the
 // records side by side in the store's slabs (deliveries are never
-// removed).
+// removed). They are indexed in the order of their IDs, which is the order
+// of the sent index among deliveries created at one time (a broadcast's):
+// each insertion then lands beside the one before, in the part of the
+// index the one before brought into the cache.
 func (s *Store) insertDeliveries(r *msgRec, dels []store.Delivery) {
 	r.out.dels = s.delPtrs.take(len(dels))[:0]
 	recs := s.delRecs.take(len(dels))
@@ -474,7 +516,9 @@ func (s *Store) insertDeliveries(r *msgRec, dels []store.Delivery) {
 		d.version = 1
 		s.dels[d.id] = d
 		r.out.dels = append(r.out.dels, d)
-		s.indexDelivery(d, r)
 	}
 	slices.SortFunc(r.out.dels, func(a, b *delRec) int { return strings.Compare(a.id, b.id) })
+	for _, d := range r.out.dels {
+		s.indexDelivery(d, r)
+	}
 }

@@ -107,8 +107,13 @@ type changeText struct{ raw, code, message string }
 type delTables struct {
 	texts    []changeText
 	textNums map[changeText]uint32 // number in texts + 1
-	names    []string              // SMS encodings, currencies
-	nameNums map[string]uint8      // number in names + 1
+	// recent are the numbers textNum returned last, tried before the map:
+	// a store sees few distinct texts, and a history unpacked to be merged
+	// holds the table's own strings (compared without reading them)
+	recent   [4]uint32
+	next     uint8            // the entry of recent replaced next
+	names    []string         // SMS encodings, currencies
+	nameNums map[string]uint8 // number in names + 1
 }
 
 // textNum returns the number of c's texts, adding them. Call it under the
@@ -118,8 +123,16 @@ func (s *Store) textNum(c *status.Change) uint32 {
 		return 0
 	}
 	t := &s.delTabs
+	for _, n := range t.recent {
+		if n != 0 {
+			if r := &t.texts[n-1]; r.raw == c.Raw && r.code == c.ErrorCode && r.message == c.ErrorMessage {
+				return n
+			}
+		}
+	}
 	k := changeText{c.Raw, c.ErrorCode, c.ErrorMessage}
 	if n, ok := t.textNums[k]; ok {
+		t.remember(n)
 		return n
 	}
 	if t.textNums == nil {
@@ -129,7 +142,14 @@ func (s *Store) textNum(c *status.Change) uint32 {
 	t.texts = append(t.texts, k)
 	n := uint32(len(t.texts))
 	t.textNums[k] = n
+	t.remember(n)
 	return n
+}
+
+// remember makes n one of the recent text numbers.
+func (t *delTables) remember(n uint32) {
+	t.recent[t.next] = n
+	t.next = (t.next + 1) % uint8(len(t.recent))
 }
 
 // nameNum returns the number of name, adding it; false when the table is
@@ -152,6 +172,15 @@ func (s *Store) nameNum(name string) (uint8, bool) {
 	t.names = append(t.names, name)
 	t.nameNums[name] = uint8(len(t.names))
 	return uint8(len(t.names)), true
+}
+
+// sameName is nameNum when the record held name n before: a write that
+// keeps its SMS encoding and currency (most) looks neither up.
+func (s *Store) sameName(n uint8, name string) (uint8, bool) {
+	if name == s.name(n) {
+		return n, true
+	}
+	return s.nameNum(name)
 }
 
 func (s *Store) name(n uint8) string {
@@ -202,8 +231,8 @@ func (s *Store) pack(r *delRec, d *store.Delivery, msg *msgRec) {
 		r.created, r.createdLoc, r.sending, r.sendingLoc = 0, 0, 0, 0
 		more.createdAt, more.sending = d.CreatedAt, d.Sending
 	}
-	enc, okE := s.nameNum(d.SMS.Encoding)
-	cur, okC := s.nameNum(d.Cost.Currency)
+	enc, okE := s.sameName(old.encoding, d.SMS.Encoding)
+	cur, okC := s.sameName(old.currency, d.Cost.Currency)
 	if okE && okC && fits32(d.Attempts) && fits32(d.SMS.Segments) && fits32(d.SMS.Units) {
 		r.attempts, r.segments, r.units = int32(d.Attempts), int32(d.SMS.Segments), int32(d.SMS.Units)
 		r.encoding, r.currency = enc, cur

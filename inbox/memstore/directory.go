@@ -146,7 +146,10 @@ func (d *Directory) ContactByAddress(ctx context.Context, kind channel.Kind, add
 	return c, nil
 }
 
-// Audience implements inbox.Directory.
+// Audience implements inbox.Directory. Its Members are a view of the
+// directory's own, not a copy (a send to an audience of 100,000 reads them
+// without copying them): the caller must not change them. They never change
+// under the caller: PutAudience replaces an audience whole.
 func (d *Directory) Audience(ctx context.Context, id string) (store.AudienceInfo, error) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
@@ -154,7 +157,7 @@ func (d *Directory) Audience(ctx context.Context, id string) (store.AudienceInfo
 	if !ok {
 		return store.AudienceInfo{}, fmt.Errorf("memstore: audience %q: %w", id, store.ErrNotFound)
 	}
-	a.Members = slices.Clone(a.Members)
+	a.Members = a.Members[:len(a.Members):len(a.Members)] // an append copies
 	return a, nil
 }
 

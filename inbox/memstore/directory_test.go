@@ -77,3 +77,33 @@ func TestDirectoryContactByAddress(t *testing.T) {
 		t.Errorf("unknown address: %v, want ErrNotFound", err)
 	}
 }
+
+// R3: an audience's members are served as a view of the directory's own,
+// not copied for each send; an append to them copies, so the directory's
+// members stay as put, and a PutAudience replaces them without changing
+// what an earlier caller holds.
+func TestDirectoryAudienceView(t *testing.T) {
+	d := memstore.NewDirectory()
+	ctx := t.Context()
+	d.PutAudience(store.AudienceInfo{ID: "yoga", Name: "Yoga", Members: []recipient.Contact{{ID: "ana"}, {ID: "ben"}}})
+	a, err := d.Audience(ctx, "yoga")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := d.Audience(ctx, "yoga")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &a.Members[0] != &b.Members[0] {
+		t.Fatal("R3: each call copied the members")
+	}
+	_ = append(a.Members, recipient.Contact{ID: "cleo"})
+	d.PutAudience(store.AudienceInfo{ID: "yoga", Name: "Yoga", Members: []recipient.Contact{{ID: "dan"}}})
+	c, err := d.Audience(ctx, "yoga")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Members) != 2 || b.Members[0].ID != "ana" || b.Members[1].ID != "ben" || len(c.Members) != 1 || c.Members[0].ID != "dan" {
+		t.Fatalf("R3: members %v then %v", b.Members, c.Members)
+	}
+}
