@@ -988,58 +988,6 @@ func (in *Inbox) updateDeliveryEv(ctx context.Context, held Delivery, fn func(*D
 	return Delivery{}, fmt.Errorf("inbox: delivery %s: %w", id, ErrConflict)
 }
 
-// deliveryTexts are the texts of a delivery that cleanDelivery cleans, as
-// a write read them.
-type deliveryTexts struct {
-	contactID, address, identity, providerID string
-	reason, campaign, anchor, anchorRule     string
-	history                                  []status.Change
-}
-
-func textsOf(d *Delivery) deliveryTexts {
-	return deliveryTexts{contactID: d.ContactID, address: d.Address, identity: d.Identity, providerID: d.ProviderID,
-		reason: d.Reason, campaign: d.Campaign, anchor: d.Anchor, anchorRule: d.AnchorRule, history: d.Status.History}
-}
-
-// cleanChanged is cleanDelivery for a delivery whose texts were was, as a
-// store keeps them (clean), before a change: it cleans only the texts that
-// changed, without reading the others (a broadcast's contact IDs and
-// addresses, each at its own place in memory).
-func cleanChanged(d *Delivery, was *deliveryTexts) {
-	text := func(s *string, old string) {
-		if *s != old {
-			*s = cleanText(*s)
-		}
-	}
-	text(&d.ContactID, was.contactID)
-	text(&d.Address, was.address)
-	text(&d.Identity, was.identity)
-	if d.ProviderID != was.providerID {
-		d.ProviderID = storableKey(d.ProviderID)
-	}
-	text(&d.Reason, was.reason)
-	text(&d.Campaign, was.campaign)
-	text(&d.Anchor, was.anchor)
-	text(&d.AnchorRule, was.anchorRule)
-	var h []status.Change
-	for i, c := range d.Status.History {
-		if i < len(was.history) && c == was.history[i] {
-			continue // as it was read: clean
-		}
-		n := c
-		n.Raw, n.ErrorCode, n.ErrorMessage = cleanText(c.Raw), cleanText(c.ErrorCode), cleanText(c.ErrorMessage)
-		if n != c && h == nil {
-			h = slices.Clone(d.Status.History)
-		}
-		if h != nil {
-			h[i] = n
-		}
-	}
-	if h != nil {
-		d.Status.History = h
-	}
-}
-
 // applyOwn merges c into r (status.Record.Apply) on a copy of r's history,
 // made with room for c: r may share its history with a copy the caller of
 // updateDeliveryFrom keeps.
