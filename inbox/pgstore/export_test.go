@@ -55,7 +55,12 @@ func (s *Store) ThreadsSQL(ctx context.Context, q store.ThreadQuery) (string, []
 	if err != nil {
 		return "", nil, err
 	}
-	plan, k := newSearchEstimate(&q, s.tenant, listed, kept, marked, found).plan(q.Limit)
+	e := newSearchEstimate(&q, s.tenant, listed, kept, marked, found)
+	if capped := e.walkCap(q.Limit); capped > 0 {
+		sql, args := s.listSQL(&q, walkList, nil, capped)
+		return sql, args, nil
+	}
+	plan, k := e.plan(q.Limit)
 	if plan == walkList || k == 0 {
 		sql, args := s.threadsSQL(&q, plan, nil)
 		return sql, args, nil
@@ -202,4 +207,22 @@ func ListWindow(tenant int64, first, at, last [2]int64, lastFav, firstOther, atO
 // PlanSQL returns the list query of q read as plan says, without a window.
 func (s *Store) PlanSQL(q store.ThreadQuery, plan ListPlan) (string, []any) {
 	return s.threadsSQL(&q, plan, nil)
+}
+
+// ThreadsCappedWalk reads a page of a search as a capped walk of at most
+// capped rows does: ok when the page is exact, else the matches the walk
+// saw.
+func (s *Store) ThreadsCappedWalk(ctx context.Context, q store.ThreadQuery, capped int64) (page []store.Thread, ok bool, err error) {
+	return s.cappedWalk(ctx, &q, capped)
+}
+
+// SearchWalkCap returns the most rows Threads walks a search in before it
+// collects it, given the planner's estimates as SearchPlan takes them (0:
+// no capped walk), and how Threads then reads it when the walk saw seen
+// matches without filling the page.
+func SearchWalkCap(listed, kept, marked, found float64, branches, keys, limit, seen int) (int64, ListPlan, int64) {
+	e := searchEstimate{listed: listed, kept: kept, marked: marked, found: found, branches: branches, keys: keys}
+	capped := e.walkCap(limit)
+	plan, k := e.walkedEstimate(seen, capped).plan(limit)
+	return capped, plan, k
 }

@@ -1,0 +1,134 @@
+package pgstore_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/parleyhq/parley/inbox/memstore"
+	"github.com/parleyhq/parley/inbox/pgstore"
+	"github.com/parleyhq/parley/inbox/store"
+	"github.com/parleyhq/parley/inbox/store/textindex"
+)
+
+// TestCappedWalk reads searches (T13) inside every combination of the
+// filters (T11, T12, mutes judged at Now as T7 says), from the start of
+// the list and after a cursor (T3), as a capped walk does: the threads the
+// filters keep, in list order over every lifecycle and category, up to a
+// cap, checking the search on each. The walk must say that its page is
+// exact when the cap-th thread after the cursor comes after the page's
+// last match, or the filters keep fewer threads than the cap after the
+// cursor, and not otherwise; its page is then memstore's, the reference
+// store's, and otherwise the matches among the first cap threads, in
+// order (what the search is re-planned from).
+func TestCappedWalk(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, server.Pool(t))
+	ref := memstore.New()
+	writeFilterThreads(t, s, ref)
+	const limit = 3
+	exact, short := 0, 0
+	for _, typed := range []string{"dupont", "du", "annulation spa"} {
+		for _, q := range filterQueries() {
+			kept, err := ref.Threads(ctx, withLimit(q, 1000))
+			if err != nil {
+				t.Fatal(err)
+			}
+			q.Search = textindex.ParseQuery(typed)
+			all, err := ref.Threads(ctx, withLimit(q, 1000))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, cursor := range []bool{false, true} {
+				q, list, matches := q, threadIDs(kept), threadIDs(all)
+				if cursor {
+					if len(kept) < 2 {
+						continue
+					}
+					p := store.PositionOf(kept[1])
+					q.After, list = &p, list[2:]
+					matches = slices.DeleteFunc(matches, func(id string) bool { return !slices.Contains(list, id) })
+				}
+				q.Limit = limit
+				for _, capped := range []int64{1, 2, 5, 12, 1000} {
+					page, ok, err := s.ThreadsCappedWalk(ctx, q, capped)
+					if err != nil {
+						t.Fatal(err)
+					}
+					read := list[:min(int(capped), len(list))]
+					seen := slices.DeleteFunc(slices.Clone(matches), func(id string) bool { return !slices.Contains(read, id) })
+					want := len(seen) >= limit || len(list) < int(capped)
+					if ok != want {
+						t.Errorf("%q in %s, after a cursor %v, cap %d: exact %v, want %v (%d of %d threads kept, %d matches)",
+							typed, filterName(q), cursor, capped, ok, want, len(read), len(list), len(matches))
+						continue
+					}
+					wantPage := seen[:min(limit, len(seen))]
+					if ok {
+						exact++
+					} else {
+						short++
+					}
+					if got := threadIDs(page); !slices.Equal(got, wantPage) {
+						t.Errorf("%q in %s, after a cursor %v, cap %d (exact %v): page %v, want %v", typed, filterName(q), cursor, capped, ok, got, wantPage)
+					}
+				}
+			}
+		}
+	}
+	if exact == 0 || short == 0 {
+		t.Fatalf("%d capped walks exact and %d short, want some of each", exact, short)
+	}
+}
+
+// TestSearchWalkCap checks which searches Threads walks up to a cap of
+// rows before it collects them (T13 inside the filters of T11 and T12),
+// and how it reads them when the walk does not fill the page. The index
+// scan of a collection steps through the shortest posting list of its
+// keys and markers: a two-letter prefix (7% of the list) among the
+// archived, unread or unassigned threads, or among the audiences, costs
+// more to collect than to walk the list merged over its ranges until a
+// page (about 720 rows), and is walked up to twice that; a family name
+// (1%, 4,400 rows to walk), or any search among the favourites (a short
+// marker list), is not, nor is a search the estimates walk already
+// (message words in a large share of the list), nor a two-letter prefix
+// at 200,000 threads or fewer, whose posting lists are short. A walk that
+// saw no match (the prefix in no audience name) collects every match; one
+// that saw a few, whose matches are then many pages, reads windows.
+func TestSearchWalkCap(t *testing.T) {
+	const limit = 51
+	for _, tc := range []struct {
+		name                string
+		sizes               []float64
+		kept, marked, found float64 // shares of the list
+		branches, keys      int
+		walked              bool
+		seen                int
+		plan                pgstore.ListPlan
+		windowed            bool
+	}{
+		{"a two-letter prefix among the archived open unassigned threads", []float64{1e6, 5e6}, 0.015, 0.1, 0.0713, 3, 1, true, 0, pgstore.PlanCollectAll, false},
+		{"a two-letter prefix among the unread closed threads", []float64{1e6, 5e6}, 0.045, 0.09, 0.0713, 3, 1, true, 0, pgstore.PlanCollectAll, false},
+		{"a two-letter prefix among the audiences", []float64{1e6, 5e6}, 0.05, 0.05, 0.0713, 2, 1, true, 0, pgstore.PlanCollectAll, false},
+		{"a two-letter prefix", []float64{1e6, 5e6}, 0.9, 0.9, 0.0713, 6, 1, true, 10, pgstore.PlanCollectSearch, true},
+		{"a two-letter prefix", []float64{1e4, 2e5}, 0.9, 0.9, 0.0713, 6, 1, false, 0, pgstore.PlanCollectSearch, true},
+		{"a two-letter prefix among the favourites", []float64{2e5, 1e6}, 0.009, 0.01, 0.0713, 6, 1, false, 0, pgstore.PlanCollectAll, false},
+		{"a family name among the unassigned open threads", []float64{1e6, 5e6}, 0.15, 0.3, 0.0116, 3, 1, false, 0, pgstore.PlanCollectSearch, true},
+		{"message words in the list", []float64{1e4, 2e5, 1e6, 5e6}, 0.9, 0.9, 0.44, 6, 2, false, 0, pgstore.PlanWalk, false},
+	} {
+		for _, n := range tc.sizes {
+			capped, plan, k := pgstore.SearchWalkCap(n, tc.kept*n, tc.marked*n, tc.found*n, tc.branches, tc.keys, limit, tc.seen)
+			if (capped > 0) != tc.walked {
+				t.Errorf("%s among %.0f threads: capped walk of %d rows, want one %v", tc.name, n, capped, tc.walked)
+				continue
+			}
+			if !tc.walked {
+				continue
+			}
+			if plan != tc.plan || (k > 0) != tc.windowed {
+				t.Errorf("%s among %.0f threads, %d matches in a walk of %d rows: plan %v with a window of %d entries, want plan %v, windowed %v",
+					tc.name, n, tc.seen, capped, plan, k, tc.plan, tc.windowed)
+			}
+		}
+	}
+}
