@@ -132,3 +132,32 @@ func TestSearchWalkCap(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchWalkedFirst reads searches (T13) inside every combination of
+// the filters (T11, T12), page by page (T3), as Threads does when its
+// estimates say to walk the list up to a cap first, with caps of 1, 3 and
+// 10 rows, and checks each against memstore, the reference store. A walk
+// that does not fill the page leaves the rest of the page to a read after
+// the last row it read (another capped walk, then a collection as the
+// matches the walks saw say), so the page is the walks' matches and the
+// first matches after the last row read.
+func TestSearchWalkedFirst(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, server.Pool(t))
+	ref := memstore.New()
+	writeFilterThreads(t, s, ref)
+	for _, typed := range []string{"dupont", "du", "annulation spa"} {
+		for _, q := range filterQueries() {
+			q.Search, q.Limit = textindex.ParseQuery(typed), 4
+			want := pages(t, q, func(q store.ThreadQuery) ([]store.Thread, error) { return ref.Threads(ctx, q) })
+			for _, capped := range []int64{1, 3, 10} {
+				got := pages(t, q, func(q store.ThreadQuery) ([]store.Thread, error) {
+					return s.ThreadsWalkedFirst(ctx, q, capped, 1e6, 5e4)
+				})
+				if !slices.Equal(got, want) {
+					t.Errorf("%q in %s, walks of %d rows: %v, memstore: %v", typed, filterName(q), capped, got, want)
+				}
+			}
+		}
+	}
+}

@@ -213,7 +213,18 @@ func (s *Store) PlanSQL(q store.ThreadQuery, plan ListPlan) (string, []any) {
 // capped rows does: ok when the page is exact, else the matches the walk
 // saw.
 func (s *Store) ThreadsCappedWalk(ctx context.Context, q store.ThreadQuery, capped int64) (page []store.Thread, ok bool, err error) {
-	return s.cappedWalk(ctx, &q, capped)
+	page, edge, err := s.cappedWalk(ctx, &q, capped)
+	return page, edge == nil, err
+}
+
+// ThreadsWalkedFirst reads a page of a search as Threads does when its
+// estimates say to walk the list up to a cap first, with walks of capped
+// rows (up to the most Threads reads) whatever the estimates, and the rest
+// of the page read as estimates of a list of listed threads that the
+// search keys find found of say once the walks saw their share.
+func (s *Store) ThreadsWalkedFirst(ctx context.Context, q store.ThreadQuery, capped int64, listed, found float64) ([]store.Thread, error) {
+	e := newSearchEstimate(&q, s.tenant, listed, listed, listed, found)
+	return s.readSearch(ctx, &q, e, func(searchEstimate, int) int64 { return capped })
 }
 
 // SearchWalkCap returns the most rows Threads walks a search in before it
@@ -223,6 +234,6 @@ func (s *Store) ThreadsCappedWalk(ctx context.Context, q store.ThreadQuery, capp
 func SearchWalkCap(listed, kept, marked, found float64, branches, keys, limit, seen int) (int64, ListPlan, int64) {
 	e := searchEstimate{listed: listed, kept: kept, marked: marked, found: found, branches: branches, keys: keys}
 	capped := e.walkCap(limit)
-	plan, k := e.walkedEstimate(seen, capped).plan(limit)
+	plan, k := e.walkedEstimate(int64(seen), capped).plan(limit)
 	return capped, plan, k
 }
