@@ -232,7 +232,7 @@ func (s *Store) ThreadsWalkedFirst(ctx context.Context, q store.ThreadQuery, cap
 // no capped walk), and how Threads then reads it when the walk saw seen
 // matches without filling the page.
 func SearchWalkCap(listed, kept, marked, found float64, branches, keys, limit, seen int) (int64, ListPlan, int64) {
-	e := searchEstimate{listed: listed, kept: kept, marked: marked, found: found, branches: branches, keys: keys}
+	e := searchEstimate{listed: listed, kept: kept, marked: marked, found: found, keyed: found, branches: branches, keys: keys}
 	capped := e.walkCap(limit)
 	plan, k := e.walkedEstimate(int64(seen), capped).plan(limit)
 	return capped, plan, k

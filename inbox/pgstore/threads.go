@@ -142,6 +142,7 @@ type searchEstimate struct {
 	branches int     // list index ranges a walk reads: lifecycles × categories
 	keys     int     // search keys of the longest kind (subject or message) the index scan reads
 	walked   bool    // capped walks were read and did not fill the page: found is what they saw
+	keyed    float64 // the planner's estimate of found, the length of the search keys' posting lists
 }
 
 // newSearchEstimate returns the estimates of q's search.
@@ -154,7 +155,7 @@ func newSearchEstimate(q *store.ThreadQuery, tenant int64, listed, kept, marked,
 		branches /= 3
 	}
 	subject, message := searchKeys(tenant, q.Search)
-	return searchEstimate{listed: listed, kept: kept, marked: marked, found: found, branches: branches,
+	return searchEstimate{listed: listed, kept: kept, marked: marked, found: found, keyed: found, branches: branches,
 		keys: max(len(subject), len(message))}
 }
 
@@ -290,7 +291,9 @@ const ginShare = 13
 // walkCap returns the most rows a capped walk of the search reads before
 // its collection (see ginShare), or 0 when it is not walked first: when
 // the planner's estimates choose a walk already, or when the collection
-// should cost less than the capped walk.
+// should cost less than the capped walk. After a walk, the rows come from
+// the share of matches it saw, and the posting lists are as long as the
+// planner says.
 func (e searchEstimate) walkCap(limit int) int64 {
 	if plan, _ := e.plan(limit); plan == walkList {
 		return 0
@@ -298,7 +301,7 @@ func (e searchEstimate) walkCap(limit int) int64 {
 	listed := max(e.listed, 1)
 	found := min(max(e.found, 1), listed)
 	rows := 2 * (float64(limit)*listed/found + float64(max(e.branches, 1)))
-	if rows*ginShare > min(found, max(e.marked, e.kept)) {
+	if rows*ginShare > min(max(e.keyed, found), max(e.marked, e.kept)) {
 		return 0
 	}
 	return int64(math.Ceil(rows))
@@ -953,16 +956,18 @@ func (s *Store) listSQL(q *store.ThreadQuery, plan listPlan, window []string, ca
 // of the filters' list index ranges (where, one range per lifecycle and
 // category), merged in list order without the search, so that each range
 // is read only as far as the merged list reaches; the first cap of them,
-// numbered; and of those, the threads that match and the cap-th row, up to
-// limit. Each range is a subquery in list order that checks the search on
-// each row it gives, as a subquery the planner cannot answer from the GIN
-// index, and keeps every row up to the cap: its LIMIT keeps the planner
-// from pushing the outer condition on the check into it, which would read
-// each range up to its own matches (to the end of the range for a
-// category the search avoids), and has it planned for at most the cap's
-// rows, in order from the list index (planned for all of its rows, the
-// contacts of a list of 1,000,000 threads were read sequentially and
-// sorted).
+// numbered; of those, the threads that match and the cap-th row, up to
+// limit; and their threads, looked up by primary key, with whether each
+// matches and is the cap-th row. Each range is a subquery in list order
+// that checks the search on each row it gives, as a subquery the planner
+// cannot answer from the GIN index, and keeps every row up to the cap: its
+// LIMIT keeps the planner from pushing the outer condition on the check
+// into it, which would read each range up to its own matches (to the end
+// of the range for a category the search avoids), and has it planned for
+// at most the cap's rows, in order from the list index (planned for all
+// of its rows, the contacts of a list of 1,000,000 threads were read
+// sequentially and sorted). The merged rows carry their order keys only
+// (carrying the threads' columns took half as long again).
 func cappedWalkSQL(where, match string, lifecycles, kinds []string, limit, cap string) string {
 	var branches []string
 	for _, l := range lifecycles {
@@ -974,7 +979,7 @@ func cappedWalkSQL(where, match string, lifecycles, kinds []string, limit, cap s
 			if len(kinds) > 1 {
 				branch += " AND subject_kind = " + k
 			}
-			branches = append(branches, "(SELECT "+threadCols+", list_pin, list_rank, (SELECT "+match+" OFFSET 0) AS hit"+
+			branches = append(branches, "(SELECT id, list_pin, list_rank, (SELECT "+match+" OFFSET 0) AS hit"+
 				" FROM parley_threads WHERE "+branch+" ORDER BY "+listOrder+" LIMIT "+cap+")")
 		}
 	}
@@ -983,8 +988,10 @@ func cappedWalkSQL(where, match string, lifecycles, kinds []string, limit, cap s
 		rows = strings.TrimSuffix(strings.TrimPrefix(rows, "("), ")")
 	}
 	read := "SELECT *, row_number() OVER (ORDER BY " + listOrder + ") AS n FROM (" + rows + ") AS r ORDER BY " + listOrder + " LIMIT " + cap
-	return "SELECT " + threadCols + ", hit, n = " + cap + " FROM (" + read + ") AS w WHERE hit OR n = " + cap +
+	walked := "SELECT id AS walked, hit, n = " + cap + " AS edge FROM (" + read + ") AS c WHERE hit OR n = " + cap +
 		" ORDER BY " + listOrder + " LIMIT " + limit
+	return "WITH w AS MATERIALIZED (" + walked + ") SELECT " + threadCols + ", w.hit, w.edge FROM w JOIN parley_threads" +
+		" ON tenant_id = $1 AND id = w.walked ORDER BY " + listOrder
 }
 
 // hitsSQL is the query that collects the order keys of the threads that
