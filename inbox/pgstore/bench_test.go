@@ -787,6 +787,15 @@ func explainListPlans(ctx context.Context, t *testing.T, env *benchEnv) {
 		{Search: textindex.ParseQuery("dupont"), Assignee: "agent-3", Lifecycle: store.Closed},
 		{Search: textindex.ParseQuery("annulation spa"), Status: store.Muted, Assignee: "agent-3"},
 		{Search: textindex.ParseQuery("petit-dejeuner"), Unassigned: true, Lifecycle: store.Open},
+		// The slowest combinations of BenchmarkSearchFilters before capped
+		// walks (at 1,000,000 threads).
+		{Search: textindex.ParseQuery("du"), Status: store.Archived, Lifecycle: store.Open, Unassigned: true},
+		{Search: textindex.ParseQuery("du"), Status: store.Unread, Lifecycle: store.Closed, Unassigned: true},
+		{Search: textindex.ParseQuery("du"), Status: store.Unread, Unassigned: true},
+		{Search: textindex.ParseQuery("du"), Category: store.Audience},
+		{Search: textindex.ParseQuery("du"), Lifecycle: store.Closed, Assignee: "agent-3"},
+		{Search: textindex.ParseQuery("annulation spa"), Status: store.Favourites, Category: store.Event},
+		{Search: textindex.ParseQuery("dupont"), Lifecycle: store.Open, Unassigned: true},
 	} {
 		q.Now, q.Limit = benchNow, inbox.DefaultPageSize+1
 		sql, args, err := s.ThreadsSQL(ctx, q)
