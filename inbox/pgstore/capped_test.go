@@ -86,15 +86,16 @@ func TestCappedWalk(t *testing.T) {
 // and how it reads them when the walk does not fill the page. The index
 // scan of a collection steps through the shortest posting list of its
 // keys and markers: a two-letter prefix (7% of the list) among the
-// archived, unread or unassigned threads, or among the audiences, costs
-// more to collect than to walk the list merged over its ranges until a
-// page (about 720 rows), and is walked up to twice that; a family name
-// (1%, 4,400 rows to walk), or any search among the favourites (a short
-// marker list), is not, nor is a search the estimates walk already
-// (message words in a large share of the list), nor a two-letter prefix
-// at 200,000 threads or fewer, whose posting lists are short. A walk that
-// saw no match (the prefix in no audience name) collects every match; one
-// that saw a few, whose matches are then many pages, reads windows.
+// archived, unread or unassigned threads, or the threads of one agent,
+// costs more to collect than to walk the list merged over its ranges
+// until a page (about 720 rows), and is walked up to three times that; a
+// family name (1%, 4,400 rows to walk), any search among the favourites
+// (a short marker list), or among the audiences or the events (a name is
+// often in none of them), is not, nor is a search the estimates walk
+// already (message words in a large share of the list), nor a two-letter
+// prefix at 200,000 threads or fewer, whose posting lists are short. A
+// walk that saw no match collects every match; one that saw a few, whose
+// matches are then many pages, reads windows.
 func TestSearchWalkCap(t *testing.T) {
 	const limit = 51
 	for _, tc := range []struct {
@@ -102,22 +103,24 @@ func TestSearchWalkCap(t *testing.T) {
 		sizes               []float64
 		kept, marked, found float64 // shares of the list
 		branches, keys      int
+		named               bool
 		walked              bool
 		seen                int
 		plan                pgstore.ListPlan
 		windowed            bool
 	}{
-		{"a two-letter prefix among the archived open unassigned threads", []float64{1e6, 5e6}, 0.015, 0.1, 0.0713, 3, 1, true, 0, pgstore.PlanCollectAll, false},
-		{"a two-letter prefix among the unread closed threads", []float64{1e6, 5e6}, 0.045, 0.09, 0.0713, 3, 1, true, 0, pgstore.PlanCollectAll, false},
-		{"a two-letter prefix among the audiences", []float64{1e6, 5e6}, 0.05, 0.05, 0.0713, 2, 1, true, 0, pgstore.PlanCollectAll, false},
-		{"a two-letter prefix", []float64{1e6, 5e6}, 0.9, 0.9, 0.0713, 6, 1, true, 10, pgstore.PlanCollectSearch, true},
-		{"a two-letter prefix", []float64{1e4, 2e5}, 0.9, 0.9, 0.0713, 6, 1, false, 0, pgstore.PlanCollectSearch, true},
-		{"a two-letter prefix among the favourites", []float64{2e5, 1e6}, 0.009, 0.01, 0.0713, 6, 1, false, 0, pgstore.PlanCollectAll, false},
-		{"a family name among the unassigned open threads", []float64{1e6, 5e6}, 0.15, 0.3, 0.0116, 3, 1, false, 0, pgstore.PlanCollectSearch, true},
-		{"message words in the list", []float64{1e4, 2e5, 1e6, 5e6}, 0.9, 0.9, 0.44, 6, 2, false, 0, pgstore.PlanWalk, false},
+		{"a two-letter prefix among the archived open unassigned threads", []float64{1e6, 5e6}, 0.015, 0.1, 0.0713, 3, 1, false, true, 0, pgstore.PlanCollectAll, false},
+		{"a two-letter prefix among the unread closed threads", []float64{1e6, 5e6}, 0.045, 0.09, 0.0713, 3, 1, false, true, 0, pgstore.PlanCollectAll, false},
+		{"a two-letter prefix among the closed threads of one agent", []float64{1e6, 5e6}, 0.0175, 0.035, 0.0713, 3, 1, false, true, 0, pgstore.PlanCollectAll, false},
+		{"a two-letter prefix", []float64{1e6, 5e6}, 0.9, 0.9, 0.0713, 6, 1, false, true, 10, pgstore.PlanCollectSearch, true},
+		{"a two-letter prefix", []float64{1e4, 2e5}, 0.9, 0.9, 0.0713, 6, 1, false, false, 0, pgstore.PlanCollectSearch, true},
+		{"a two-letter prefix among the audiences", []float64{1e6, 5e6}, 0.05, 0.05, 0.0713, 2, 1, true, false, 0, pgstore.PlanCollectAll, false},
+		{"a two-letter prefix among the favourites", []float64{2e5, 1e6}, 0.009, 0.01, 0.0713, 6, 1, false, false, 0, pgstore.PlanCollectAll, false},
+		{"a family name among the unassigned open threads", []float64{1e6, 5e6}, 0.15, 0.3, 0.0116, 3, 1, false, false, 0, pgstore.PlanCollectSearch, true},
+		{"message words in the list", []float64{1e4, 2e5, 1e6, 5e6}, 0.9, 0.9, 0.44, 6, 2, false, false, 0, pgstore.PlanWalk, false},
 	} {
 		for _, n := range tc.sizes {
-			capped, plan, k := pgstore.SearchWalkCap(n, tc.kept*n, tc.marked*n, tc.found*n, tc.branches, tc.keys, limit, tc.seen)
+			capped, plan, k := pgstore.SearchWalkCap(n, tc.kept*n, tc.marked*n, tc.found*n, tc.branches, tc.keys, limit, tc.seen, tc.named)
 			if (capped > 0) != tc.walked {
 				t.Errorf("%s among %.0f threads: capped walk of %d rows, want one %v", tc.name, n, capped, tc.walked)
 				continue
@@ -157,6 +160,38 @@ func TestSearchWalkedFirst(t *testing.T) {
 				if !slices.Equal(got, want) {
 					t.Errorf("%q in %s, walks of %d rows: %v, memstore: %v", typed, filterName(q), capped, got, want)
 				}
+			}
+		}
+	}
+}
+
+// TestSearchProbesNamed checks which searches among the audiences or the
+// events Threads probes before it reads windows of the list (T13 inside
+// the category filter of T12): a two-letter prefix the planner takes to
+// match 7% of them, which may be in none of their names, at 1,000,000
+// threads and more; not the same prefix among the contacts or the whole
+// list, nor a search whose matches the estimates collect (at 200,000
+// threads) or walk (message words).
+func TestSearchProbesNamed(t *testing.T) {
+	const limit = 51
+	for _, tc := range []struct {
+		name                string
+		sizes               []float64
+		kept, marked, found float64 // shares of the list
+		branches, keys      int
+		named               bool
+		probes              bool
+	}{
+		{"a two-letter prefix among the audiences", []float64{1e6, 5e6}, 0.05, 0.05, 0.0713, 2, 1, true, true},
+		{"a two-letter prefix among the closed events", []float64{1e6, 5e6}, 0.025, 0.05, 0.0713, 1, 1, true, true},
+		{"a two-letter prefix among the closed events", []float64{2e5}, 0.025, 0.05, 0.0713, 1, 1, true, false},
+		{"a two-letter prefix among the contacts", []float64{1e6, 5e6}, 0.8, 0.8, 0.0713, 2, 1, false, false},
+		{"a two-letter prefix", []float64{1e6, 5e6}, 0.9, 0.9, 0.0713, 6, 1, false, false},
+		{"message words among the events", []float64{1e6, 5e6}, 0.05, 0.05, 0.25, 2, 2, true, false},
+	} {
+		for _, n := range tc.sizes {
+			if got := pgstore.SearchProbesNamed(n, tc.kept*n, tc.marked*n, tc.found*n, tc.branches, tc.keys, limit, tc.named); got != tc.probes {
+				t.Errorf("%s among %.0f threads: probed %v, want %v", tc.name, n, got, tc.probes)
 			}
 		}
 	}

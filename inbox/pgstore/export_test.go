@@ -56,6 +56,10 @@ func (s *Store) ThreadsSQL(ctx context.Context, q store.ThreadQuery) (string, []
 		return "", nil, err
 	}
 	e := newSearchEstimate(&q, s.tenant, listed, kept, marked, found)
+	if e.probesNamed(q.Limit) {
+		sql, args := s.threadsSQL(&q, probeSearch, nil)
+		return sql, args, nil
+	}
 	if capped := e.walkCap(q.Limit); capped > 0 {
 		sql, args := s.listSQL(&q, walkList, nil, capped)
 		return sql, args, nil
@@ -227,12 +231,21 @@ func (s *Store) ThreadsWalkedFirst(ctx context.Context, q store.ThreadQuery, cap
 	return s.readSearch(ctx, &q, e, func(searchEstimate, int) int64 { return capped })
 }
 
+// SearchProbesNamed reports whether Threads probes a search among the
+// audiences or the events (named) before it reads windows of the list,
+// given the planner's estimates as SearchPlan takes them.
+func SearchProbesNamed(listed, kept, marked, found float64, branches, keys, limit int, named bool) bool {
+	e := searchEstimate{listed: listed, kept: kept, marked: marked, found: found, keyed: found, branches: branches, keys: keys, named: named}
+	return e.probesNamed(limit)
+}
+
 // SearchWalkCap returns the most rows Threads walks a search in before it
-// collects it, given the planner's estimates as SearchPlan takes them (0:
-// no capped walk), and how Threads then reads it when the walk saw seen
-// matches without filling the page.
-func SearchWalkCap(listed, kept, marked, found float64, branches, keys, limit, seen int) (int64, ListPlan, int64) {
-	e := searchEstimate{listed: listed, kept: kept, marked: marked, found: found, keyed: found, branches: branches, keys: keys}
+// collects it, given the planner's estimates as SearchPlan takes them and
+// whether the filters keep audiences or events only (0: no capped walk),
+// and how Threads then reads it when the walk saw seen matches without
+// filling the page.
+func SearchWalkCap(listed, kept, marked, found float64, branches, keys, limit, seen int, named bool) (int64, ListPlan, int64) {
+	e := searchEstimate{listed: listed, kept: kept, marked: marked, found: found, keyed: found, branches: branches, keys: keys, named: named}
 	capped := e.walkCap(limit)
 	plan, k := e.walkedEstimate(int64(seen), capped).plan(limit)
 	return capped, plan, k
