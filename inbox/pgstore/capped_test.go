@@ -91,11 +91,13 @@ func TestCappedWalk(t *testing.T) {
 // until a page (about 720 rows), and is walked up to three times that; a
 // family name (1%, 4,400 rows to walk), any search among the favourites
 // (a short marker list), or among the audiences or the events (a name is
-// often in none of them), is not, nor is a search the estimates walk
-// already (message words in a large share of the list), nor a two-letter
-// prefix at 200,000 threads or fewer, whose posting lists are short. A
-// walk that saw no match collects every match; one that saw a few, whose
-// matches are then many pages, reads windows.
+// often in none of them), is not, nor is a search whose filters give the
+// index no marker of at most a quarter of the list (the whole list, one
+// lifecycle: its windows step through the window's markers), nor a search
+// the estimates walk already (message words in a large share of the list),
+// nor a two-letter prefix at 200,000 threads or fewer, whose posting lists
+// are short. A walk that saw no match, or a few, collects every match; one
+// that saw more, whose matches are then many pages, reads windows.
 func TestSearchWalkCap(t *testing.T) {
 	const limit = 51
 	for _, tc := range []struct {
@@ -112,8 +114,11 @@ func TestSearchWalkCap(t *testing.T) {
 		{"a two-letter prefix among the archived open unassigned threads", []float64{1e6, 5e6}, 0.015, 0.1, 0.0713, 3, 1, false, true, 0, pgstore.PlanCollectAll, false},
 		{"a two-letter prefix among the unread closed threads", []float64{1e6, 5e6}, 0.045, 0.09, 0.0713, 3, 1, false, true, 0, pgstore.PlanCollectAll, false},
 		{"a two-letter prefix among the closed threads of one agent", []float64{1e6, 5e6}, 0.0175, 0.035, 0.0713, 3, 1, false, true, 0, pgstore.PlanCollectAll, false},
-		{"a two-letter prefix", []float64{1e6, 5e6}, 0.9, 0.9, 0.0713, 6, 1, false, true, 10, pgstore.PlanCollectSearch, true},
-		{"a two-letter prefix", []float64{1e4, 2e5}, 0.9, 0.9, 0.0713, 6, 1, false, false, 0, pgstore.PlanCollectSearch, true},
+		{"a two-letter prefix among the unassigned open threads", []float64{1e6}, 0.15, 0.15, 0.0713, 3, 1, false, true, 10, pgstore.PlanCollectAll, false},
+		{"a two-letter prefix among the unassigned open threads", []float64{1e6, 5e6}, 0.15, 0.15, 0.0713, 3, 1, false, true, 40, pgstore.PlanCollectSearch, true},
+		{"a two-letter prefix among the unassigned open threads", []float64{1e4, 2e5}, 0.15, 0.15, 0.0713, 3, 1, false, false, 0, pgstore.PlanCollectSearch, true},
+		{"a two-letter prefix", []float64{1e6, 5e6}, 0.9, 0.9, 0.0713, 6, 1, false, false, 0, pgstore.PlanCollectSearch, true},
+		{"a two-letter prefix among the open threads", []float64{1e6, 5e6}, 0.45, 0.45, 0.0713, 3, 1, false, false, 0, pgstore.PlanCollectSearch, true},
 		{"a two-letter prefix among the audiences", []float64{1e6, 5e6}, 0.05, 0.05, 0.0713, 2, 1, true, false, 0, pgstore.PlanCollectAll, false},
 		{"a two-letter prefix among the favourites", []float64{2e5, 1e6}, 0.009, 0.01, 0.0713, 6, 1, false, false, 0, pgstore.PlanCollectAll, false},
 		{"a family name among the unassigned open threads", []float64{1e6, 5e6}, 0.15, 0.3, 0.0116, 3, 1, false, false, 0, pgstore.PlanCollectSearch, true},

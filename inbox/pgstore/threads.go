@@ -304,7 +304,7 @@ const ginShare = 13
 // row (at 1,000,000 threads, "du" among the unassigned audiences: 7.8 ms
 // collected, 26 ms walked first).
 func (e searchEstimate) walkCap(limit int) int64 {
-	if e.named {
+	if e.named || e.marked*markedShare > e.listed {
 		return 0
 	}
 	if plan, _ := e.plan(limit); plan == walkList {
@@ -318,6 +318,16 @@ func (e searchEstimate) walkCap(limit int) int64 {
 	}
 	return int64(math.Ceil(walkSlack * rows))
 }
+
+// markedShare is the share of the list (its inverse) that the filters a
+// collection gives the index as markers keep at most for a search to be
+// walked first. Without such a marker (the listed threads, the contacts, a
+// lifecycle) the search's matches are collected in windows, whose index
+// scan steps through the window's markers rather than the long posting
+// lists of the search keys (at 1,000,000 threads, "du" in the whole list:
+// 7.0 ms in windows, 16.5 ms walked first, the newest 1,000 threads having
+// no name).
+const markedShare = 4
 
 // walkSlack is the cap of a capped walk in rows a page should take: the
 // front of a list may hold fewer matches than the rest (see ginShare), and
