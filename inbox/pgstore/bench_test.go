@@ -641,6 +641,29 @@ func BenchmarkSearchFilters(b *testing.B) {
 	b.ReportMetric(ms(baseSlowP99), "ms/base-slowest-p99")
 	b.Logf("slowest by median: %s (baseline: %s); by p99: %s (baseline: %s)",
 		queryName(qs[med]), queryName(qs[baseMed]), queryName(qs[p99]), queryName(qs[baseP99]))
+	logSlowest(b, qs, cur, 10)
+}
+
+// logSlowest logs the n combinations of qs whose samples have the largest
+// 99th percentile, with their median, so that a run shows the
+// combinations near the target and not only the slowest; every
+// combination is written to the file PARLEY_PG_BENCH_DUMP names, when set.
+func logSlowest(b *testing.B, qs []store.ThreadQuery, samples []sample, n int) {
+	order := make([]int, len(qs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(i, j int) int { return int(samples[j].quantile(0.99) - samples[i].quantile(0.99)) })
+	var lines []string
+	for _, i := range order {
+		lines = append(lines, fmt.Sprintf("%s: median %.1f ms, p99 %.1f ms", queryName(qs[i]), ms(samples[i].quantile(0.5)), ms(samples[i].quantile(0.99))))
+	}
+	if f := os.Getenv("PARLEY_PG_BENCH_DUMP"); f != "" {
+		if err := os.WriteFile(f, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			b.Error(err)
+		}
+	}
+	b.Logf("slowest by p99: %s", strings.Join(lines[:min(n, len(lines))], "; "))
 }
 
 // BenchmarkThreadsActiveSince reads the first page of the default list
@@ -764,6 +787,15 @@ func explainListPlans(ctx context.Context, t *testing.T, env *benchEnv) {
 		{Search: textindex.ParseQuery("dupont"), Assignee: "agent-3", Lifecycle: store.Closed},
 		{Search: textindex.ParseQuery("annulation spa"), Status: store.Muted, Assignee: "agent-3"},
 		{Search: textindex.ParseQuery("petit-dejeuner"), Unassigned: true, Lifecycle: store.Open},
+		// The slowest combinations of BenchmarkSearchFilters before capped
+		// walks (at 1,000,000 threads).
+		{Search: textindex.ParseQuery("du"), Status: store.Archived, Lifecycle: store.Open, Unassigned: true},
+		{Search: textindex.ParseQuery("du"), Status: store.Unread, Lifecycle: store.Closed, Unassigned: true},
+		{Search: textindex.ParseQuery("du"), Status: store.Unread, Unassigned: true},
+		{Search: textindex.ParseQuery("du"), Category: store.Audience},
+		{Search: textindex.ParseQuery("du"), Lifecycle: store.Closed, Assignee: "agent-3"},
+		{Search: textindex.ParseQuery("annulation spa"), Status: store.Favourites, Category: store.Event},
+		{Search: textindex.ParseQuery("dupont"), Lifecycle: store.Open, Unassigned: true},
 	} {
 		q.Now, q.Limit = benchNow, inbox.DefaultPageSize+1
 		sql, args, err := s.ThreadsSQL(ctx, q)

@@ -84,9 +84,19 @@
 //     widens until a page is full, or reads the rest of the list once it
 //     would span a quarter of it. Its size follows the share of the list
 //     a search matches, not a count of matches, so the plan does not
-//     change with the size of the list. A search of several message words
-//     also checks that one message of the thread holds them all, through
-//     that thread's messages.
+//     change with the size of the list. A search whose collection would
+//     step through long posting lists (a frequent prefix among the
+//     archived, unread or unassigned threads of a large list: the index
+//     scan costs the length of the shortest list of its keys and markers,
+//     whatever the matches) first walks the filters' list index, merged
+//     over its lifecycle and category ranges in list order, up to three
+//     times the rows a page should take (not among the audiences or the
+//     events: a name searched is often in none of their names); when the
+//     page is not full by then, the rest of it is read after the last row
+//     walked, walked again or collected as the share of matches the walk
+//     saw says (the front of a list may hold fewer matches). A search of
+//     several message words also checks that one message of the thread
+//     holds them all, through that thread's messages.
 //   - A visibility window (T17) that keeps few threads collects them from
 //     an index on (tenant, last activity); a wider one walks the list.
 //   - WriteDelivery is one statement that locks the delivery, checks its

@@ -55,7 +55,16 @@ func (s *Store) ThreadsSQL(ctx context.Context, q store.ThreadQuery) (string, []
 	if err != nil {
 		return "", nil, err
 	}
-	plan, k := newSearchEstimate(&q, s.tenant, listed, kept, marked, found).plan(q.Limit)
+	e := newSearchEstimate(&q, s.tenant, listed, kept, marked, found)
+	if e.probesNamed(q.Limit) {
+		sql, args := s.threadsSQL(&q, probeSearch, nil)
+		return sql, args, nil
+	}
+	if capped := e.walkCap(q.Limit); capped > 0 {
+		sql, args := s.listSQL(&q, walkList, nil, capped)
+		return sql, args, nil
+	}
+	plan, k := e.plan(q.Limit)
 	if plan == walkList || k == 0 {
 		sql, args := s.threadsSQL(&q, plan, nil)
 		return sql, args, nil
@@ -202,4 +211,42 @@ func ListWindow(tenant int64, first, at, last [2]int64, lastFav, firstOther, atO
 // PlanSQL returns the list query of q read as plan says, without a window.
 func (s *Store) PlanSQL(q store.ThreadQuery, plan ListPlan) (string, []any) {
 	return s.threadsSQL(&q, plan, nil)
+}
+
+// ThreadsCappedWalk reads a page of a search as a capped walk of at most
+// capped rows does: ok when the page is exact, else the matches the walk
+// saw.
+func (s *Store) ThreadsCappedWalk(ctx context.Context, q store.ThreadQuery, capped int64) (page []store.Thread, ok bool, err error) {
+	page, edge, err := s.cappedWalk(ctx, &q, capped)
+	return page, edge == nil, err
+}
+
+// ThreadsWalkedFirst reads a page of a search as Threads does when its
+// estimates say to walk the list up to a cap first, with walks of capped
+// rows (up to the most Threads reads) whatever the estimates, and the rest
+// of the page read as estimates of a list of listed threads that the
+// search keys find found of say once the walks saw their share.
+func (s *Store) ThreadsWalkedFirst(ctx context.Context, q store.ThreadQuery, capped int64, listed, found float64) ([]store.Thread, error) {
+	e := newSearchEstimate(&q, s.tenant, listed, listed, listed, found)
+	return s.readSearch(ctx, &q, e, func(searchEstimate, int) int64 { return capped })
+}
+
+// SearchProbesNamed reports whether Threads probes a search among the
+// audiences or the events (named) before it reads windows of the list,
+// given the planner's estimates as SearchPlan takes them.
+func SearchProbesNamed(listed, kept, marked, found float64, branches, keys, limit int, named bool) bool {
+	e := searchEstimate{listed: listed, kept: kept, marked: marked, found: found, keyed: found, branches: branches, keys: keys, named: named}
+	return e.probesNamed(limit)
+}
+
+// SearchWalkCap returns the most rows Threads walks a search in before it
+// collects it, given the planner's estimates as SearchPlan takes them and
+// whether the filters keep audiences or events only (0: no capped walk),
+// and how Threads then reads it when the walk saw seen matches without
+// filling the page.
+func SearchWalkCap(listed, kept, marked, found float64, branches, keys, limit, seen int, named bool) (int64, ListPlan, int64) {
+	e := searchEstimate{listed: listed, kept: kept, marked: marked, found: found, keyed: found, branches: branches, keys: keys, named: named}
+	capped := e.walkCap(limit)
+	plan, k := e.walkedEstimate(int64(seen), capped).plan(limit)
+	return capped, plan, k
 }

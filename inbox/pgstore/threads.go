@@ -141,6 +141,9 @@ type searchEstimate struct {
 	found    float64 // threads whose keys match the search, in or out of the filters
 	branches int     // list index ranges a walk reads: lifecycles × categories
 	keys     int     // search keys of the longest kind (subject or message) the index scan reads
+	walked   bool    // capped walks were read and did not fill the page: found is what they saw
+	keyed    float64 // the planner's estimate of found, the length of the search keys' posting lists
+	named    bool    // the filters keep audiences or events only (see walkCap)
 }
 
 // newSearchEstimate returns the estimates of q's search.
@@ -153,8 +156,8 @@ func newSearchEstimate(q *store.ThreadQuery, tenant int64, listed, kept, marked,
 		branches /= 3
 	}
 	subject, message := searchKeys(tenant, q.Search)
-	return searchEstimate{listed: listed, kept: kept, marked: marked, found: found, branches: branches,
-		keys: max(len(subject), len(message))}
+	return searchEstimate{listed: listed, kept: kept, marked: marked, found: found, keyed: found, branches: branches,
+		keys: max(len(subject), len(message)), named: q.Category == store.Audience || q.Category == store.Event}
 }
 
 // window returns the number of list entries a first window of a search
@@ -254,14 +257,91 @@ func (e searchEstimate) plan(limit int) (plan listPlan, k int64) {
 	k = e.window(limit)
 	expected, worst, collect := e.walkCosts(limit)
 	switch {
-	case expected < collect && worst <= walkWorst*collect:
+	case !e.walked && expected < collect && worst <= walkWorst*collect:
 		return walkList, 0
 	case k == 0 || float64(k)*collectSpan >= e.listed:
 		return collectAll, 0
-	case e.walks():
+	case !e.walked && e.walks():
 		return walkList, 0
 	}
 	return collectSearch, k
+}
+
+// Capped walks. A collection's index scan steps through the posting lists
+// of its search keys and filter markers together, and costs about the
+// length of the shortest of them, whatever the number of matches: at
+// 1,000,000 threads, "du" (69,700 threads) among the 99,400 archived
+// threads stepped through 69,700 entries in 13.7 ms for 6,958 candidates,
+// "dupont" (11,600) among them in 1.7 ms; a walk reads and checks a row in
+// 2.7 µs, the time of ginShare entries. A search whose collection would
+// step through more entries than ginShare times twice the rows its walk
+// should read (the list in order, merged over the lifecycle and category
+// ranges of the filters, until a page of matches) first walks up to a cap
+// of walkSlack times those rows (see cappedWalk). When the page is not full by then, its
+// matches are the first of the page, the rest of the page comes after the
+// last row the walk read, and the share of matches the walk saw replaces
+// the planner's share of the list (a search may avoid a filter: "du" is in
+// no audience name; and the front of a list may hold fewer matches than
+// the rest: among the 1,430 newest unread open contacts of the benchmark,
+// 43 hold "du", 3% instead of 7.7%). The rest is walked again when that
+// share says so, else collected: all of its matches when they are a few
+// pages, else in windows (see readSearch). At worst the walks cost what
+// an index scan of their length does, on top of the collection.
+const ginShare = 13
+
+// walkCap returns the most rows a capped walk of the search reads before
+// its collection (see ginShare), or 0 when it is not walked first: when
+// the planner's estimates choose a walk already, or when the collection
+// should cost less than the capped walk. After a walk, the rows come from
+// the share of matches it saw, and the posting lists are as long as the
+// planner says.
+//
+// Audiences and events are not walked first: they are named for what they
+// gather (a segment, a class), not for the people in them, so a name
+// searched among them is often in none of them (the planner takes a
+// search to match the same share of every category), which a walk learns
+// only by reading all of its rows, and their collection then visits no
+// row (at 1,000,000 threads, "du" among the unassigned audiences: 7.8 ms
+// collected, 26 ms walked first).
+func (e searchEstimate) walkCap(limit int) int64 {
+	if e.named || e.marked*markedShare > e.listed {
+		return 0
+	}
+	if plan, _ := e.plan(limit); plan == walkList {
+		return 0
+	}
+	listed := max(e.listed, 1)
+	found := min(max(e.found, 1), listed)
+	rows := float64(limit)*listed/found + float64(max(e.branches, 1))
+	if 2*rows*ginShare > min(max(e.keyed, found), max(e.marked, e.kept)) {
+		return 0
+	}
+	return int64(math.Ceil(walkSlack * rows))
+}
+
+// markedShare is the share of the list (its inverse) that the filters a
+// collection gives the index as markers keep at most for a search to be
+// walked first. Without such a marker (the listed threads, the contacts, a
+// lifecycle) the search's matches are collected in windows, whose index
+// scan steps through the window's markers rather than the long posting
+// lists of the search keys (at 1,000,000 threads, "du" in the whole list:
+// 7.0 ms in windows, 16.5 ms walked first, the newest 1,000 threads having
+// no name).
+const markedShare = 4
+
+// walkSlack is the cap of a capped walk in rows a page should take: the
+// front of a list may hold fewer matches than the rest (see ginShare), and
+// a second walk costs a statement of its own.
+const walkSlack = 3
+
+// walkedEstimate returns e as capped walks that read rows of the
+// filters' list and saw matches among them say: the search is taken to
+// match the share of the list the walks saw (one match more, so that walks
+// that saw none still take a few), and is not walked without a cap.
+func (e searchEstimate) walkedEstimate(matches, rows int64) searchEstimate {
+	e.found = max(e.listed, 1) * float64(matches+1) / float64(max(rows, 1))
+	e.walked = true
+	return e
 }
 
 // Probes. A search whose matches should be few collects them up to a cap
@@ -314,6 +394,7 @@ func (s *Store) search(ctx context.Context, q *store.ThreadQuery) ([]store.Threa
 		return nil, err
 	}
 	if !probed && (found <= float64(collectPages*q.Limit) || found <= probeShare*rows) {
+		probed = true
 		if page, ok, err := s.probe(ctx, q); err != nil || ok {
 			return page, err
 		}
@@ -322,12 +403,127 @@ func (s *Store) search(ctx context.Context, q *store.ThreadQuery) ([]store.Threa
 	if err != nil {
 		return nil, err
 	}
-	plan, k := newSearchEstimate(q, s.tenant, listed, kept, marked, found).plan(q.Limit)
-	if plan == walkList || k == 0 {
-		return s.readThreads(ctx, q, plan, nil)
+	e := newSearchEstimate(q, s.tenant, listed, kept, marked, found)
+	if !probed && e.probesNamed(q.Limit) {
+		if page, ok, err := s.probe(ctx, q); err != nil || ok {
+			return page, err
+		}
 	}
-	return s.readWindowed(ctx, q, k, exactWindow, listed)
+	return s.readSearch(ctx, q, e, searchEstimate.walkCap)
 }
+
+// probesNamed reports whether a search among the audiences or the events
+// is probed before it reads windows of the list: the planner takes it to
+// match the same share of them as of the list, which a name searched is
+// often in none of (see walkCap), and a probe of a search that matches
+// none of them steps through the posting lists of its keys and category
+// once (at 1,000,000 threads, "du" among the audiences: 3.3 ms; in windows,
+// each of whose index scans also steps through the window's markers, then
+// all of them: 25 ms).
+func (e searchEstimate) probesNamed(limit int) bool {
+	plan, k := e.plan(limit)
+	return e.named && plan == collectSearch && k > 0
+}
+
+// maxWalks is the most capped walks a search reads before it reads the
+// rest of its page as its estimates say (see readSearch).
+const maxWalks = 3
+
+// readSearch reads the page of a search whose estimates are e. While e
+// says so (see walkCap), it walks the list up to a cap, each walk from
+// where the last one stopped: the matches a walk saw are the first of the
+// page, and the rest of the page comes after the last row it read, which
+// the next read takes as its cursor. Each walk that does not fill the
+// page re-plans the search from the share of matches the walks saw. The
+// rest of the page is then read as the estimates say (see
+// searchEstimate.plan), never by an uncapped walk. walkCap is
+// searchEstimate.walkCap, which tests replace.
+func (s *Store) readSearch(ctx context.Context, q *store.ThreadQuery, e searchEstimate, walkCap func(searchEstimate, int) int64) ([]store.Thread, error) {
+	rq := *q
+	var page []store.Thread
+	var rows, matches int64
+	for range maxWalks {
+		capped := walkCap(e, rq.Limit)
+		if capped == 0 {
+			break
+		}
+		seen, edge, err := s.cappedWalk(ctx, &rq, capped)
+		if err != nil {
+			return nil, err
+		}
+		page = append(page, seen...)
+		if edge == nil {
+			return page, nil
+		}
+		rows, matches = rows+capped, matches+int64(len(seen))
+		e = e.walkedEstimate(matches, rows)
+		after := store.PositionOf(*edge)
+		rq.After, rq.Limit = &after, rq.Limit-len(seen)
+	}
+	plan, k := e.plan(rq.Limit)
+	var rest []store.Thread
+	var err error
+	if plan == walkList || k == 0 {
+		rest, err = s.readThreads(ctx, &rq, plan, nil)
+	} else {
+		rest, err = s.readWindowed(ctx, &rq, k, exactWindow, e.listed)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if page == nil {
+		return rest, nil
+	}
+	return append(page, rest...), nil
+}
+
+// cappedWalk reads the page of a search by walking the filters' list
+// index in order up to capped rows (see cappedWalkSQL): the page, and no
+// edge, when it is exact, because it is full or the walk read every row
+// after the cursor; otherwise the matches the walk saw, in order, and the
+// last row it read (the capped-th), after which the rest of the page is.
+func (s *Store) cappedWalk(ctx context.Context, q *store.ThreadQuery, capped int64) (page []store.Thread, edge *store.Thread, err error) {
+	sql, args := s.listSQL(q, walkList, nil, capped)
+	// Planned for its own values, as a collection (see readThreads): the
+	// cap changes from one search to the next.
+	rows, err := s.pool.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, args...)...)
+	if err != nil {
+		return nil, nil, mapErr(ctx, "threads", err)
+	}
+	defer rows.Close()
+	page = []store.Thread{}
+	var hit, last bool
+	for rows.Next() {
+		t, err := scanThread(flaggedRow{rows, &hit, &last})
+		if err != nil {
+			return nil, nil, mapErr(ctx, "threads", err)
+		}
+		if hit {
+			page = append(page, t)
+		}
+		if len(page) == q.Limit {
+			return page, nil, nil
+		}
+		if last {
+			return page, &t, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, mapErr(ctx, "threads", err)
+	}
+	return page, nil, nil
+}
+
+// flaggedRow is a row of a capped walk: a thread, whether it matches the
+// search and whether it is the last row the walk read, which Scan stores
+// in hit and edge.
+type flaggedRow struct {
+	pgx.Rows
+	hit, edge *bool
+}
+
+// Scan scans the thread into dest and the flags into r.hit and r.edge.
+func (r flaggedRow) Scan(dest ...any) error { return r.Rows.Scan(append(dest, r.hit, r.edge)...) }
 
 // probe reads the page of a search from its matches when they are at most
 // probePages pages (ok), collected in one statement (probeSearch) that
@@ -691,6 +887,13 @@ func (s *Store) markedConds(q *store.ThreadQuery, half bool, arg func(any) strin
 
 // threadsSQL builds the list query of q read as plan, and its arguments.
 func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, window []string) (string, []any) {
+	return s.listSQL(q, plan, window, 0)
+}
+
+// listSQL builds the list query of q read as plan, and its arguments; a
+// walk of a search with a cap reads at most that many rows of the filters'
+// list in order (see cappedWalk).
+func (s *Store) listSQL(q *store.ThreadQuery, plan listPlan, window []string, cap int64) (string, []any) {
 	args := []any{s.tenant}
 	arg := func(v any) string {
 		args = append(args, v)
@@ -769,6 +972,9 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, window []string)
 			" ORDER BY " + listOrder + " LIMIT " + limit
 	}
 	where := strings.Join(conds, " AND ")
+	if cap > 0 && match != "" {
+		return cappedWalkSQL(where, match, lifecycles, kinds, limit, arg(cap)), args
+	}
 	if len(lifecycles) == 1 && len(kinds) == 1 {
 		// filterConds holds the one lifecycle and category.
 		return "SELECT " + threadCols + " FROM (" + walk(where) + ") AS t ORDER BY " + listOrder, args
@@ -791,6 +997,48 @@ func (s *Store) threadsSQL(q *store.ThreadQuery, plan listPlan, window []string)
 	}
 	return "SELECT " + threadCols + " FROM (" + strings.Join(branches, " UNION ALL ") + ") AS t ORDER BY " +
 		listOrder + " LIMIT " + limit, args
+}
+
+// cappedWalkSQL is the query of a capped walk (see cappedWalk): the rows
+// of the filters' list index ranges (where, one range per lifecycle and
+// category), merged in list order without the search, so that each range
+// is read only as far as the merged list reaches; the first cap of them,
+// numbered; of those, the threads that match and the cap-th row, up to
+// limit; and their threads, looked up by primary key, with whether each
+// matches and is the cap-th row. Each range is a subquery in list order
+// that checks the search on each row it gives, as a subquery the planner
+// cannot answer from the GIN index, and keeps every row up to the cap: its
+// LIMIT keeps the planner from pushing the outer condition on the check
+// into it, which would read each range up to its own matches (to the end
+// of the range for a category the search avoids), and has it planned for
+// at most the cap's rows, in order from the list index (planned for all
+// of its rows, the contacts of a list of 1,000,000 threads were read
+// sequentially and sorted). The merged rows carry their order keys only
+// (carrying the threads' columns took half as long again).
+func cappedWalkSQL(where, match string, lifecycles, kinds []string, limit, cap string) string {
+	var branches []string
+	for _, l := range lifecycles {
+		for _, k := range kinds {
+			branch := where
+			if len(lifecycles) > 1 {
+				branch += " AND " + l
+			}
+			if len(kinds) > 1 {
+				branch += " AND subject_kind = " + k
+			}
+			branches = append(branches, "(SELECT id, list_pin, list_rank, (SELECT "+match+" OFFSET 0) AS hit"+
+				" FROM parley_threads WHERE "+branch+" ORDER BY "+listOrder+" LIMIT "+cap+")")
+		}
+	}
+	rows := strings.Join(branches, " UNION ALL ")
+	if len(branches) == 1 {
+		rows = strings.TrimSuffix(strings.TrimPrefix(rows, "("), ")")
+	}
+	read := "SELECT *, row_number() OVER (ORDER BY " + listOrder + ") AS n FROM (" + rows + ") AS r ORDER BY " + listOrder + " LIMIT " + cap
+	walked := "SELECT id AS walked, hit, n = " + cap + " AS edge FROM (" + read + ") AS c WHERE hit OR n = " + cap +
+		" ORDER BY " + listOrder + " LIMIT " + limit
+	return "WITH w AS MATERIALIZED (" + walked + ") SELECT " + threadCols + ", w.hit, w.edge FROM w JOIN parley_threads" +
+		" ON tenant_id = $1 AND id = w.walked ORDER BY " + listOrder
 }
 
 // hitsSQL is the query that collects the order keys of the threads that
