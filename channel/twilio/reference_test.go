@@ -14,6 +14,8 @@ import (
 
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/channel/twilio"
+	"github.com/parleyhq/parley/inbox"
+	"github.com/parleyhq/parley/inbox/memstore"
 	"github.com/parleyhq/parley/status"
 )
 
@@ -143,5 +145,80 @@ func TestHandlerStatusCallbackReference(t *testing.T) {
 	}
 	if len(in) != 1 || in[0].ProviderID != sid(1) {
 		t.Fatalf("inbound = %+v", in)
+	}
+}
+
+// lostAnswer is an http.RoundTripper whose requests reach Twilio but whose
+// answers are lost on the way back (a connection reset after Twilio
+// accepted the message): the send's outcome is never known.
+type lostAnswer struct{ next http.RoundTripper }
+
+func (l lostAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := l.next.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	_ = resp.Body.Close()
+	return nil, errors.New("read: connection reset by peer")
+}
+
+// S4, lost outcomes, end to end: the inbox sends through the Sender, Twilio
+// accepts the message but its answer is lost, so the inbox never records
+// the message SID; Twilio's status callback, posted to the URL the Sender
+// gave (with the delivery's reference) and signed over it, reaches that
+// delivery through the Handler and records its SID and status.
+func TestLostSendAnswerRecoveredByCallbackReference(t *testing.T) {
+	f := &fakeTwilio{code: http.StatusCreated, body: messageJSON("queued", "+15005550006", "+33612345678")}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	now := func() time.Time { return clock }
+	client := &http.Client{Transport: lostAnswer{srv.Client().Transport}}
+	tw, err := twilio.New(twilio.Config{AccountSID: accountSID, AuthToken: authToken, From: "+15005550006",
+		StatusCallback: hookBase + hookPath + "#rc=2&rp=all", BaseURL: srv.URL, HTTPClient: client, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := channel.NewRegistry()
+	if err := reg.Register(channel.SMS, tw, channel.Config{Identities: []channel.Identity{{ID: "desk", Address: "+15005550006", TwoWay: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	st := memstore.New()
+	ib, err := inbox.New(st, inbox.Options{Now: now, Channels: reg, StatusWait: -1, Retry: inbox.Retry{Attempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ib.Close() })
+	ctx := context.Background()
+	th, err := ib.StartWithAddress(ctx, channel.SMS, "+33612345678")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := ib.Send(ctx, inbox.Draft{Kind: channel.SMS, ThreadID: th.ID, Text: "Your class is at 6pm", Author: inbox.Author{Agent: "lea"}})
+	if len(res.Deliveries) != 1 || res.Deliveries[0].ProviderID != "" {
+		t.Fatalf("send: %+v, want one delivery without a provider ID", res)
+	}
+	id := res.Deliveries[0].ID
+	if n := f.count(); n != 1 {
+		t.Fatalf("Twilio got %d requests, want 1", n)
+	}
+	cb, err := url.Parse(f.last(t).Form.Get("StatusCallback"))
+	if err != nil || cb.Query().Get(twilio.ReferenceParam) != id || cb.Fragment != "rc=2&rp=all" {
+		t.Fatalf("StatusCallback %v (%v), want the delivery's reference %s and the overrides kept", cb, err, id)
+	}
+	h, err := twilio.NewHandler(twilio.HandlerConfig{AccountSID: accountSID, AuthToken: hookToken, BaseURL: hookBase, Now: now}, ib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Twilio calls the URL without the fragment and signs what it calls.
+	cb.Fragment = ""
+	target := cb.RequestURI()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, signedRequest(target, hookBase+target, statusCallback(msgSID, "delivered")))
+	if w.Code != http.StatusOK {
+		t.Fatalf("callback: %d %s", w.Code, w.Body)
+	}
+	d, err := st.DeliveryByProviderID(ctx, msgSID)
+	if err != nil || d.ID != id || d.Status.Current != status.Delivered {
+		t.Fatalf("delivery by SID %s: %+v, %v; want delivery %s, delivered", msgSID, d, err, id)
 	}
 }
