@@ -17,7 +17,9 @@
 // window, C10), StatusCallback, and ScheduleType=fixed with SendAt for a
 // message Twilio holds until later (C8: it needs a Messaging Service and a
 // SendAt between 15 minutes and 35 days ahead). WhatsApp addresses get the
-// "whatsapp:" prefix. Cancel cancels such a message (Status=canceled).
+// "whatsapp:" prefix. Cancel cancels such a message (Status=canceled). The
+// message's Reference travels in the StatusCallback URL (ReferenceParam),
+// from which the Handler gives it back in StatusUpdate.Reference.
 //
 // # Webhooks
 //
@@ -29,8 +31,8 @@
 // field it trusts and that AccountSid is the configured account (400: a
 // captured request whose names and values were re-split still verifies, and
 // is refused here), parses Body, From, To, MessageSid, NumMedia, MediaUrlN
-// and MediaContentTypeN into a channel.Inbound, or MessageSid, MessageStatus
-// and ErrorCode into a channel.StatusUpdate (status mapped with
+// and MediaContentTypeN into a channel.Inbound, or MessageSid, MessageStatus,
+// ErrorCode and the URL's ReferenceParam into a channel.StatusUpdate (status mapped with
 // status.ParseTwilio, S4), and answers 200 once the Receiver has stored it
 // (M5: a duplicate is stored once and still answered 200), 200 for a status
 // of a message no delivery has (logged: no retry would find it), 400 for

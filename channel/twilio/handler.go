@@ -142,7 +142,12 @@ type HandlerConfig struct {
 // Configure the webhooks at Twilio with method POST (HTTP GET webhooks are
 // refused). A status callback carries no channel kind: the StatusUpdate says
 // channel.WhatsApp for whatsapp: addresses and channel.SMS otherwise (MMS
-// included); the inbox matches updates by ProviderID. Times (ReceivedAt, At)
+// included); the inbox matches updates by ProviderID. A status callback
+// whose URL has the ReferenceParam query parameter (the Sender adds
+// msg.Reference there) gives it as StatusUpdate.Reference, so the inbox
+// finds the delivery even when the send's answer was lost; the signature
+// covers the URL, query included, so the reference is authenticated like
+// the body. Inbound messages ignore it. Times (ReceivedAt, At)
 // are the Handler's clock, as Twilio's messaging webhooks carry no timestamp.
 //
 // # Server timeouts
@@ -273,6 +278,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev, err := parseEvent(params, now)
+	if err == nil && ev.status != nil {
+		ev.status.Reference, err = urlReference(publicURL)
+	}
 	if err != nil {
 		h.fail(w, r, http.StatusBadRequest, err.Error(), err)
 		return
@@ -493,6 +501,32 @@ func checkFields(p url.Values, account string) error {
 		return bad("ErrorCode", v, "a number")
 	}
 	return nil
+}
+
+// urlReference returns the ReferenceParam query parameter of the signed URL
+// of a status callback, the msg.Reference the Sender put there: empty when
+// the URL has none, or one longer than MaxReferenceBytes (the Sender never
+// adds such a one). A parameter repeated with different values is refused
+// (errMalformed): no Sender URL has two.
+func urlReference(rawURL string) (string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", nil
+	}
+	// ParseQuery keeps the parameters it could parse; a malformed
+	// neighbour does not hide the reference.
+	q, _ := url.ParseQuery(u.RawQuery)
+	vs := q[ReferenceParam]
+	if len(vs) == 0 {
+		return "", nil
+	}
+	if len(slices.Compact(slices.Sorted(slices.Values(vs)))) > 1 {
+		return "", fmt.Errorf("twilio: %w: %s given %d different values in the URL", errMalformed, ReferenceParam, len(vs))
+	}
+	if len(vs[0]) > MaxReferenceBytes {
+		return "", nil
+	}
+	return vs[0], nil
 }
 
 func parseStatusErr(raw string) error {

@@ -38,6 +38,18 @@ const (
 	MetaMessagingServiceSID = "twilio.MessagingServiceSid"
 )
 
+// ReferenceParam is the query parameter the Sender adds to a message's
+// status callback URL to carry msg.Reference, and from which the Handler
+// sets StatusUpdate.Reference. Twilio's Messages resource has no field for
+// the caller's reference, so the callback URL carries it: Twilio signs that
+// URL, query included, so the Handler's signature check authenticates it.
+const ReferenceParam = "parley_ref"
+
+// MaxReferenceBytes is the longest msg.Reference the Sender adds to a status
+// callback URL; a longer one is left out (the message is still sent, and its
+// callbacks carry no reference).
+const MaxReferenceBytes = 256
+
 // whatsappPrefix is the channel prefix of WhatsApp addresses at Twilio.
 const whatsappPrefix = "whatsapp:"
 
@@ -127,6 +139,8 @@ func New(cfg Config) (*Sender, error) {
 	if cfg.StatusCallback != "" {
 		if u, err := url.Parse(cfg.StatusCallback); err != nil || !u.IsAbs() {
 			return nil, fmt.Errorf("twilio: %w: StatusCallback %q is not an absolute URL", ErrConfig, cfg.StatusCallback)
+		} else if u.Query().Has(ReferenceParam) {
+			return nil, fmt.Errorf("twilio: %w: StatusCallback %q already has a %s parameter", ErrConfig, cfg.StatusCallback, ReferenceParam)
 		}
 	}
 	if s.client == nil {
@@ -161,8 +175,19 @@ func isServiceSID(s string) bool { return len(s) == 34 && strings.HasPrefix(s, "
 // Errors: a malformed message matches channel.ErrInvalidMessage and
 // channel.ErrPermanent; a Twilio error response is an *Error; a network
 // failure matches channel.ErrTransient; the end of ctx matches ctx.Err().
-// Twilio's Messages resource takes no idempotency key, so msg.Reference is
-// not sent.
+//
+// Twilio's Messages resource takes no idempotency key nor any field for the
+// caller's reference, so msg.Reference travels in the status callback URL:
+// when a StatusCallback is used (Config.StatusCallback, or the
+// msg.Metadata[MetaStatusCallback] override) and msg.Reference is not empty
+// and at most MaxReferenceBytes long, the URL Twilio calls gets the query
+// parameter ReferenceParam carrying it (query-escaped, after the URL's own
+// query parameters, before its fragment, so the connection overrides
+// "#rc=…&rp=…" stay last and unchanged). The Handler reads it back into
+// StatusUpdate.Reference, so that the inbox finds the delivery of a status
+// callback even when the send's answer was lost (S4). A StatusCallback that
+// already has a ReferenceParam parameter is refused (ErrConfig in New,
+// channel.ErrInvalidMessage for the override).
 func (s *Sender) Send(ctx context.Context, msg *channel.Message) (channel.Receipt, error) {
 	if err := ctx.Err(); err != nil {
 		return channel.Receipt{}, err
@@ -310,10 +335,15 @@ func (s *Sender) form(msg *channel.Message) (url.Values, error) {
 	}
 	cb := s.cfg.StatusCallback
 	if v := msg.Metadata[MetaStatusCallback]; v != "" {
+		if u, err := url.Parse(v); err != nil || !u.IsAbs() {
+			return nil, invalid("status callback %q is not an absolute URL", v)
+		} else if u.Query().Has(ReferenceParam) {
+			return nil, invalid("status callback %q already has a %s parameter", v, ReferenceParam)
+		}
 		cb = v
 	}
 	if cb != "" {
-		f.Set("StatusCallback", cb)
+		f.Set("StatusCallback", withReference(cb, msg.Reference))
 	}
 	if !msg.SendAt.IsZero() {
 		if service == "" {
@@ -329,6 +359,29 @@ func (s *Sender) form(msg *channel.Message) (url.Values, error) {
 		f.Set("SendAt", msg.SendAt.UTC().Format(time.RFC3339))
 	}
 	return f, nil
+}
+
+// withReference returns the status callback URL cb with the query parameter
+// ReferenceParam=ref added after its own query and before its fragment, the
+// rest of cb left byte for byte as it is. An empty ref, or one longer than
+// MaxReferenceBytes, leaves cb unchanged.
+func withReference(cb, ref string) string {
+	if ref == "" || len(ref) > MaxReferenceBytes {
+		return cb
+	}
+	base, frag, hasFrag := strings.Cut(cb, "#")
+	sep := "?"
+	switch {
+	case strings.HasSuffix(base, "?") || strings.HasSuffix(base, "&"):
+		sep = ""
+	case strings.Contains(base, "?"):
+		sep = "&"
+	}
+	out := base + sep + ReferenceParam + "=" + url.QueryEscape(ref)
+	if hasFrag {
+		out += "#" + frag
+	}
+	return out
 }
 
 func withPrefix(addr string) string {
