@@ -289,7 +289,7 @@ func TestRecoverOutcomeUnknown(t *testing.T) {
 		}
 		updates := o.fake.Flush()
 		blind := updates[0]
-		blind.Reference = "" // a provider that does not report it (Twilio)
+		blind.Reference = "" // a provider that does not report it
 		if err := after.ApplyStatus(o.ctx, blind); !errors.Is(err, channel.ErrUnknownMessage) {
 			t.Fatalf("S4: a status without the reference: err = %v, want ErrUnknownMessage", err)
 		}
