@@ -431,7 +431,13 @@ func (in *Inbox) recipients(ctx context.Context, p *plan, d Draft) error {
 	for i := range members {
 		m := &members[i]
 		// the plan's own selection by position; the composer's by contact
-		ok := (chosen == sel && sel.IsSelectedAt(i) || chosen != sel && chosen.IsSelected(m.Contact.ID)) && m.Selectable()
+		var picked bool
+		if chosen == sel {
+			picked = sel.IsSelectedAt(i)
+		} else {
+			picked = chosen.IsSelected(m.Contact.ID)
+		}
+		ok := picked && m.Selectable()
 		addr := m.Contact.Address(d.Kind)
 		p.Recipients = append(p.Recipients, RecipientCheck{ContactID: m.Contact.ID, Address: addr, Verdict: m.Verdict, Selected: ok})
 		if ok {

@@ -85,6 +85,22 @@ func (r *Record) Apply(c Change) (bool, error) {
 	return true, nil
 }
 
+// SameEvent reports whether c reports the provider event h reports (S3):
+// the same status, raw status and error code, both timed by the provider
+// or both by their arrival, and for provider times the same instant. A
+// Record keeps one change per event.
+func (h Change) SameEvent(c Change) bool { return sameEvent(&h, &c) }
+
+// Absorbs reports whether merging c leaves h, a change of a history, as it
+// is: c reports h's event (SameEvent), did not arrive earlier than h, and
+// has no error message that orders after h's. Record.Apply(c) changes
+// nothing when the record's status ranks at least c's and the first change
+// of its history that reports c's event absorbs c; a store that keeps
+// histories in its own form can tell so without rebuilding the Record.
+func (h Change) Absorbs(c Change) bool {
+	return sameEvent(&h, &c) && !(c.Arrived && c.At.Before(h.At)) && c.ErrorMessage <= h.ErrorMessage
+}
+
 // sameEvent reports whether a and b report one provider event (S3).
 func sameEvent(a, b *Change) bool {
 	if a.Status != b.Status || a.Raw != b.Raw || a.ErrorCode != b.ErrorCode || a.Arrived != b.Arrived {

@@ -465,38 +465,23 @@ func (s *Store) mergeInto(cur *delRec, c status.Change) (bool, error) {
 	return true, nil
 }
 
-// unchanged reports, from cur's packed history alone, that merging c
-// changes nothing (status.Record.Apply): c ranks no higher than the
-// current status, and the first change of the history that reports the
-// same provider event (S3) has a time and an error message c does not
-// improve on. False when it cannot tell so (then the history is unpacked
-// and merged).
+// unchanged reports, from cur's packed history, that merging c changes
+// nothing (status.Record.Apply): c ranks no higher than the current status
+// and the first change of the history that reports c's event absorbs it
+// (status.Change.Absorbs). Only the changes of c's status and timing are
+// unpacked. False when it cannot tell so (then the history is unpacked and
+// merged).
 func (s *Store) unchanged(cur *delRec, c *status.Change) bool {
 	if cur.flags&fullHistory != 0 || !c.Status.Valid() || c.Status.Rank() > cur.current.Rank() {
 		return false
 	}
-	at := int64(zeroStamp)
-	switch {
-	case c.At.IsZero():
-	case c.At.After(minNano) && !c.At.After(maxNano):
-		at = c.At.UnixNano()
-	default:
-		return false // a time no stamp holds
-	}
 	for _, h := range cur.packed() {
-		if h.status != c.Status || h.arrived != c.Arrived || !c.Arrived && h.at != at {
-			continue
+		if h.status != c.Status || h.arrived != c.Arrived {
+			continue // another event: not unpacked
 		}
-		var t changeText
-		if h.text != 0 {
-			t = s.delTabs.texts[h.text-1]
+		if hc := s.change(h); hc.SameEvent(*c) {
+			return hc.Absorbs(*c)
 		}
-		if t.raw != c.Raw || t.code != c.ErrorCode {
-			continue
-		}
-		// the same event: an arrival time only moves earlier, an error
-		// message only grows
-		return !(c.Arrived && at < h.at) && c.ErrorMessage <= t.message
 	}
 	return false
 }

@@ -983,6 +983,18 @@ func (s *Store) listSQL(q *store.ThreadQuery, plan listPlan, window []string, ca
 	// query merges at most Limit rows of each. A lifecycle or category
 	// the query fixes is in filterConds already.
 	var branches []string
+	for _, branch := range rangeConds(where, lifecycles, kinds) {
+		branches = append(branches, "("+walk(branch)+")")
+	}
+	return "SELECT " + threadCols + " FROM (" + strings.Join(branches, " UNION ALL ") + ") AS t ORDER BY " +
+		listOrder + " LIMIT " + limit, args
+}
+
+// rangeConds returns the conditions of the list index ranges a walk
+// merges: where with each lifecycle and category in turn, one range per
+// pair (a lifecycle or category the query fixes is in where already).
+func rangeConds(where string, lifecycles, kinds []string) []string {
+	out := make([]string, 0, len(lifecycles)*len(kinds))
 	for _, l := range lifecycles {
 		for _, k := range kinds {
 			branch := where
@@ -992,11 +1004,10 @@ func (s *Store) listSQL(q *store.ThreadQuery, plan listPlan, window []string, ca
 			if len(kinds) > 1 {
 				branch += " AND subject_kind = " + k
 			}
-			branches = append(branches, "("+walk(branch)+")")
+			out = append(out, branch)
 		}
 	}
-	return "SELECT " + threadCols + " FROM (" + strings.Join(branches, " UNION ALL ") + ") AS t ORDER BY " +
-		listOrder + " LIMIT " + limit, args
+	return out
 }
 
 // cappedWalkSQL is the query of a capped walk (see cappedWalk): the rows
@@ -1017,18 +1028,9 @@ func (s *Store) listSQL(q *store.ThreadQuery, plan listPlan, window []string, ca
 // (carrying the threads' columns took half as long again).
 func cappedWalkSQL(where, match string, lifecycles, kinds []string, limit, cap string) string {
 	var branches []string
-	for _, l := range lifecycles {
-		for _, k := range kinds {
-			branch := where
-			if len(lifecycles) > 1 {
-				branch += " AND " + l
-			}
-			if len(kinds) > 1 {
-				branch += " AND subject_kind = " + k
-			}
-			branches = append(branches, "(SELECT id, list_pin, list_rank, (SELECT "+match+" OFFSET 0) AS hit"+
-				" FROM parley_threads WHERE "+branch+" ORDER BY "+listOrder+" LIMIT "+cap+")")
-		}
+	for _, branch := range rangeConds(where, lifecycles, kinds) {
+		branches = append(branches, "(SELECT id, list_pin, list_rank, (SELECT "+match+" OFFSET 0) AS hit"+
+			" FROM parley_threads WHERE "+branch+" ORDER BY "+listOrder+" LIMIT "+cap+")")
 	}
 	rows := strings.Join(branches, " UNION ALL ")
 	if len(branches) == 1 {
