@@ -748,12 +748,50 @@ func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 	var next atomic.Int64
 	var mu sync.Mutex
 	var firstErr error
+	failed := func(err error) {
+		if err != nil {
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = err
+			}
+			mu.Unlock()
+		}
+	}
+	// on a store that writes deliveries in batches, each worker takes runs
+	// of deliveries (see batch); not under a rate limit, which paces each
+	// send, nor in a recording trace, where each delivery's span holds the
+	// store writes of its mark and outcome
+	batched := in.batch != nil && lim == nil && !traced(ctx)
 	g, gctx := errgroup.WithContext(ctx)
 	for range min(in.concurrency, len(ds)) {
 		g.Go(func() error {
 			// the message handed to the sender, one per worker: a Sender
 			// keeps no reference to it after returning (channel.Sender)
 			msg := new(channel.Message)
+			if batched {
+				b := f.newBatch()
+				defer b.close()
+				for size := 1; ; {
+					end := int(next.Add(int64(size)))
+					start := end - size
+					if start >= len(ds) || gctx.Err() != nil {
+						return nil
+					}
+					end = min(end, len(ds))
+					var params [][]string
+					if f.params != nil {
+						params = f.params[start:end]
+					}
+					took, err := b.run(gctx, ds[start:end], params, msg)
+					failed(err)
+					switch {
+					case took < batchSpan:
+						size = min(2*size, maxBatch)
+					case took > batchSpan:
+						size = max(size/2, 1)
+					}
+				}
+			}
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(ds) || gctx.Err() != nil {
@@ -765,13 +803,7 @@ func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 				}
 				d, err := f.one(gctx, lim, ds[i], params, false, msg)
 				ds[i] = d
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-				}
+				failed(err)
 			}
 		})
 	}
@@ -813,6 +845,42 @@ func (f *fanout) one(ctx context.Context, lim *sendLimiter, d Delivery, params [
 	if msg == nil {
 		msg = new(channel.Message)
 	}
+	f.message(msg, &d, params)
+	if ctx.Err() != nil {
+		return d, nil // not attempted: the caller records it
+	}
+	if lim != nil {
+		if err := lim.Wait(ctx); err != nil {
+			return d, nil // not attempted: the caller records it
+		}
+	}
+	marked, ok, err := in.mark(ctx, d)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return d, nil // not attempted: the caller records it
+	case err != nil:
+		return d, err
+	case !ok:
+		return marked, nil // sent, being sent or resolved elsewhere
+	}
+	if rendered {
+		// the mark's write kept what is sent when it held it; the outcome
+		// writes it in any case
+		marked.Subject, marked.Text, marked.HTML, marked.SMS, marked.Cost = d.Subject, d.Text, d.HTML, d.SMS, d.Cost
+	}
+	d = marked
+	in.outbox.begin(d.ID) // the outbox counts this send in flight
+	defer in.outbox.end(d.ID)
+	if err := ctx.Err(); err != nil {
+		return f.finish(ctx, d, channel.Receipt{}, err, 0, rendered)
+	}
+	r, attempts, err := f.attempt(ctx, lim, msg, &span)
+	return f.finish(ctx, d, r, err, attempts, rendered)
+}
+
+// message writes into msg the message handed to the sender for delivery d
+// (params: the WhatsApp template's parameters), replacing what it held.
+func (f *fanout) message(msg *channel.Message, d *Delivery, params []string) {
 	*msg = channel.Message{Kind: f.msg.Kind, From: f.ident, To: d.Address, Subject: d.Subject, Text: d.Text,
 		HTML: d.HTML, Attachments: f.msg.Attachments, Reference: d.ID}
 	if f.replyTo != nil && f.msg.Kind == channel.Email {
@@ -824,58 +892,24 @@ func (f *fanout) one(ctx context.Context, lim *sendLimiter, d Delivery, params [
 	if f.wa != nil {
 		msg.Template = &channel.TemplateRef{Name: f.wa.Name, Language: f.wa.Language, Params: params}
 	}
-	attempts := 0
+}
+
+// attempt hands msg, whose delivery is marked, to the provider, with
+// retries of transient failures (lim, when not nil, paces each retry): it
+// returns the last receipt, the number of attempts and the last error.
+func (f *fanout) attempt(ctx context.Context, lim *sendLimiter, msg *channel.Message, span *deliverSpan) (channel.Receipt, int, error) {
+	in := f.in
 	backoff := in.retry.Backoff
-	begun := false // the outbox counts this send in flight
-	defer func() {
-		if begun {
-			in.outbox.end(d.ID)
-		}
-	}()
-	for {
-		if attempts == 0 && ctx.Err() != nil {
-			return d, nil // not attempted: the caller records it
-		}
-		if lim != nil {
-			if err := lim.Wait(ctx); err != nil {
-				if attempts == 0 {
-					return d, nil // not attempted: the caller records it
-				}
-				return f.finish(ctx, d, channel.Receipt{}, err, attempts, rendered)
-			}
-		}
-		if attempts == 0 {
-			marked, ok, err := in.mark(ctx, d)
-			switch {
-			case err != nil && ctx.Err() != nil:
-				return d, nil // not attempted: the caller records it
-			case err != nil:
-				return d, err
-			case !ok:
-				return marked, nil // sent, being sent or resolved elsewhere
-			}
-			if rendered {
-				// the mark's write kept what is sent when it held it; the
-				// outcome writes it in any case
-				marked.Subject, marked.Text, marked.HTML, marked.SMS, marked.Cost = d.Subject, d.Text, d.HTML, d.SMS, d.Cost
-			}
-			d = marked
-			in.outbox.begin(d.ID)
-			begun = true
-			if err := ctx.Err(); err != nil {
-				return f.finish(ctx, d, channel.Receipt{}, err, 0, rendered)
-			}
-		}
-		attempts++
+	for attempts := 1; ; attempts++ {
 		r, err := f.sender.Send(ctx, msg)
 		span.attempted(err)
 		if err == nil || !channel.Retryable(err) || attempts >= in.retry.Attempts || ctx.Err() != nil {
-			return f.finish(ctx, d, r, err, attempts, rendered)
+			return r, attempts, err
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
 		if ra := channel.RetryAfter(err); ra > in.retry.MaxBackoff {
 			// the provider asks for a longer wait than the policy allows
-			return f.finish(ctx, d, r, err, attempts, rendered)
+			return r, attempts, err
 		} else if ra > wait {
 			wait = ra
 		}
@@ -884,15 +918,27 @@ func (f *fanout) one(ctx context.Context, lim *sendLimiter, d Delivery, params [
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return f.finish(ctx, d, channel.Receipt{}, err, attempts, rendered)
+			return channel.Receipt{}, attempts, err
 		case <-t.C:
 		}
 		backoff = min(2*backoff, in.retry.MaxBackoff)
+		if lim != nil {
+			if werr := lim.Wait(ctx); werr != nil {
+				return channel.Receipt{}, attempts, werr
+			}
+		}
 	}
 }
 
 // finish records a send's outcome on its delivery (see Inbox.record).
 func (f *fanout) finish(ctx context.Context, d Delivery, r channel.Receipt, sendErr error, attempts int, rendered bool) (Delivery, error) {
+	return f.in.record(ctx, f.outcome(ctx, d, r, sendErr, attempts, rendered))
+}
+
+// outcome is a send's outcome on delivery d, to be recorded (see
+// Inbox.record), with what the provider's error says of the address done:
+// an opt-out recorded, a retired device.
+func (f *fanout) outcome(ctx context.Context, d Delivery, r channel.Receipt, sendErr error, attempts int, rendered bool) outcome {
 	in := f.in
 	now := in.now()
 	if errors.Is(sendErr, channel.ErrOptedOut) {
@@ -901,8 +947,8 @@ func (f *fanout) finish(ctx context.Context, d Delivery, r channel.Receipt, send
 	if errors.Is(sendErr, channel.ErrAddressRetired) {
 		in.retireDevice(context.WithoutCancel(ctx), d)
 	}
-	return in.record(ctx, outcome{d: d, r: r, err: sendErr, attempts: attempts, at: now, rendered: rendered,
-		room: f.room(len(d.Status.History) + 1)})
+	return outcome{d: d, r: r, err: sendErr, attempts: attempts, at: now, rendered: rendered,
+		room: f.room(len(d.Status.History) + 1)}
 }
 
 // updateDelivery reads a delivery, lets fn change it (false: no change) and

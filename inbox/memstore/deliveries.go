@@ -258,24 +258,65 @@ func (s *Store) WriteDelivery(ctx context.Context, d store.Delivery, events ...s
 	defer func() { s.notify(head) }() // after the unlock
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var err error
+	head, err = s.writeDelivery(&d, events)
+	return err
+}
+
+var _ store.DeliveriesWriter = (*Store)(nil)
+
+// WriteDeliveries implements store.DeliveriesWriter: every write under one
+// lock, and one notice of the feed's new events for all of them.
+func (s *Store) WriteDeliveries(ctx context.Context, ws []store.DeliveryWrite) []error {
+	if err := ctx.Err(); err != nil {
+		errs := make([]error, len(ws))
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	var head uint64
+	defer func() { s.notify(head) }() // after the unlock
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for i := range ws {
+		h, err := s.writeDelivery(&ws[i].Delivery, ws[i].Events)
+		if err != nil {
+			if errs == nil {
+				errs = make([]error, len(ws))
+			}
+			errs[i] = err
+			continue
+		}
+		head = max(head, h)
+	}
+	return errs
+}
+
+// Batched implements store.DeliveriesWriter.
+func (s *Store) Batched() store.Store { return s }
+
+// writeDelivery is WriteDelivery under the write lock: it returns the
+// feed's head after the events it appended (0 when it appended none).
+func (s *Store) writeDelivery(d *store.Delivery, events []store.FeedEvent) (uint64, error) {
 	cur, ok := s.dels[d.ID]
 	if !ok {
-		return notFound("delivery", d.ID)
+		return 0, notFound("delivery", d.ID)
 	}
 	if cur.version != d.Version {
-		return fmt.Errorf("memstore: delivery %q at version %d, written at %d: %w", d.ID, cur.version, d.Version, store.ErrConflict)
+		return 0, fmt.Errorf("memstore: delivery %q at version %d, written at %d: %w", d.ID, cur.version, d.Version, store.ErrConflict)
 	}
 	if d.MessageID != cur.msg.id || d.ThreadID != s.threadOf(cur.msg).t.ID {
-		return invalid("delivery %q moved from message %q to %q", d.ID, cur.msg.id, d.MessageID)
+		return 0, invalid("delivery %q moved from message %q to %q", d.ID, cur.msg.id, d.MessageID)
 	}
 	if d.ProviderID != cur.providerID { // a provider ID kept is this delivery's already
 		if err := s.checkProviderID(d.ProviderID, store.Outbound, d.ID, d.MessageID); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	s.updateDelivery(cur, &d)
-	head = s.feed.appendEvents(events)
-	return nil
+	s.updateDelivery(cur, d)
+	return s.feed.appendEvents(events), nil
 }
 
 // updateDelivery stores d as the new state of cur, moving only the index
