@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -630,24 +631,33 @@ func (in *Inbox) Send(ctx context.Context, d Draft) (out SendResult, err error) 
 	}
 	ds := make([]Delivery, len(p.targets))
 	firsts := make([]status.Change, len(p.targets)) // every delivery's first change, in one array
+	// built in parts, side by side: each its own range of ds and its own
+	// SMS total, added up in order (recordOutbound makes each address
+	// canonical)
+	totals := make([]store.SMSInfo, partsOf(len(ds)))
+	inParts(len(ds), len(totals), func(part, lo, hi int) {
+		total := &totals[part]
+		for i := lo; i < hi; i++ {
+			t := &p.targets[i]
+			o := &t.out
+			firsts[i] = status.Change{Status: st, At: now}
+			x := &ds[i]
+			x.ContactID, x.Address, x.Identity = t.contact.ID, t.address, p.ident.ID
+			x.Subject, x.Text, x.HTML, x.SMS, x.Cost = o.subject, o.text, o.html, o.smsInfo(), o.cost
+			x.Status = status.Record{Current: st, History: firsts[i : i+1 : i+1]}
+			x.Anchor, x.AnchorRule = anchor, rule
+			if scheduled {
+				x.DueAt = due
+			}
+			if s, ok := d.Stays[t.contact.ID]; ok {
+				x.CheckIn, x.CheckOut = s.CheckIn, s.CheckOut
+			}
+			addSMS(total, x.SMS)
+		}
+	})
 	var total store.SMSInfo
-	for i, t := range p.targets {
-		o := &t.out
-		firsts[i] = status.Change{Status: st, At: now}
-		ds[i] = Delivery{ContactID: t.contact.ID, Address: in.address(d.Kind, t.address), Identity: p.ident.ID,
-			Subject: o.subject, Text: o.text, HTML: o.html, SMS: o.smsInfo(), Cost: o.cost,
-			Status: status.Record{Current: st, History: firsts[i : i+1 : i+1]}, Anchor: anchor, AnchorRule: rule}
-		if scheduled {
-			ds[i].DueAt = due
-		}
-		if s, ok := d.Stays[t.contact.ID]; ok {
-			ds[i].CheckIn, ds[i].CheckOut = s.CheckIn, s.CheckOut
-		}
-		if ds[i].SMS.Encoding != "" && (total.Encoding == "" || ds[i].SMS.Encoding != sms.GSM7.String()) {
-			total.Encoding = ds[i].SMS.Encoding
-		}
-		total.Segments += ds[i].SMS.Segments
-		total.Units += ds[i].SMS.Units
+	for _, t := range totals {
+		addSMS(&total, t)
 	}
 	msg.SMS = total
 	m, ds, err := in.recordOutbound(ctx, Outgoing{ThreadID: p.thread.ID, Message: msg, Deliveries: ds})
@@ -680,6 +690,45 @@ func (in *Inbox) Send(ctx context.Context, d Draft) (out SendResult, err error) 
 		res.Message, err = in.Message(ctx, m.ID)
 	}
 	return res, err
+}
+
+// addSMS adds the SMS measurement of a delivery, or a total of several in
+// order, to total: the segments and units add up; the encoding is the last
+// one other than GSM-7, else GSM-7 when any is.
+func addSMS(total *store.SMSInfo, m store.SMSInfo) {
+	if m.Encoding != "" && (total.Encoding == "" || m.Encoding != sms.GSM7.String()) {
+		total.Encoding = m.Encoding
+	}
+	total.Segments += m.Segments
+	total.Units += m.Units
+}
+
+// parallelMin is the least number of items per part that inParts hands
+// to a goroutine of its own.
+const parallelMin = 8192
+
+// partsOf is the number of parts inParts splits n items into: one per
+// processor at most, with parallelMin items each at least.
+func partsOf(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n/parallelMin)) }
+
+// inParts calls fn with the ranges [lo, hi) that split [0, n) into parts
+// parts, in order, each from its own goroutine when there are several,
+// and returns when every call has.
+func inParts(n, parts int, fn func(part, lo, hi int)) {
+	if parts <= 1 {
+		fn(0, 0, n)
+		return
+	}
+	size := (n + parts - 1) / parts
+	var wg sync.WaitGroup
+	for part := range parts {
+		lo, hi := part*size, min(n, (part+1)*size)
+		if lo >= hi {
+			break
+		}
+		wg.Go(func() { fn(part, lo, hi) })
+	}
+	wg.Wait()
 }
 
 // whatsAppRef is how a message records the approved WhatsApp template it
