@@ -259,7 +259,7 @@ func (s *Store) WriteDelivery(ctx context.Context, d store.Delivery, events ...s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var err error
-	head, err = s.writeDelivery(&d, events)
+	head, err = s.writeDelivery(s.dels[d.ID], &d, events)
 	return err
 }
 
@@ -280,8 +280,10 @@ func (s *Store) WriteDeliveries(ctx context.Context, ws []store.DeliveryWrite) [
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error
+	var prev *delRec
 	for i := range ws {
-		h, err := s.writeDelivery(&ws[i].Delivery, ws[i].Events)
+		cur := s.nextOf(prev, ws[i].Delivery.ID)
+		h, err := s.writeDelivery(cur, &ws[i].Delivery, ws[i].Events)
 		if err != nil {
 			if errs == nil {
 				errs = make([]error, len(ws))
@@ -289,19 +291,33 @@ func (s *Store) WriteDeliveries(ctx context.Context, ws []store.DeliveryWrite) [
 			errs[i] = err
 			continue
 		}
-		head = max(head, h)
+		head, prev = max(head, h), cur
 	}
 	return errs
+}
+
+// nextOf returns the record of delivery id when it is the one written
+// after prev (nil: none), and otherwise looks it up. A batch most often
+// writes the deliveries of one message in the order they were recorded,
+// whose records lie side by side: each then found beside the one before,
+// without the ID map's random reads.
+func (s *Store) nextOf(prev *delRec, id string) *delRec {
+	if prev != nil {
+		if recs, i := prev.msg.out.recs, int(prev.pos)+1; i < len(recs) && recs[i].id == id {
+			return &recs[i]
+		}
+	}
+	return s.dels[id]
 }
 
 // Batched implements store.DeliveriesWriter.
 func (s *Store) Batched() store.Store { return s }
 
-// writeDelivery is WriteDelivery under the write lock: it returns the
-// feed's head after the events it appended (0 when it appended none).
-func (s *Store) writeDelivery(d *store.Delivery, events []store.FeedEvent) (uint64, error) {
-	cur, ok := s.dels[d.ID]
-	if !ok {
+// writeDelivery is WriteDelivery under the write lock, of cur, the record
+// of d.ID (nil when there is none): it returns the feed's head after the
+// events it appended (0 when it appended none).
+func (s *Store) writeDelivery(cur *delRec, d *store.Delivery, events []store.FeedEvent) (uint64, error) {
+	if cur == nil {
 		return 0, notFound("delivery", d.ID)
 	}
 	if cur.version != d.Version {
@@ -536,10 +552,11 @@ func (s *Store) unchanged(cur *delRec, c *status.Change) bool {
 func (s *Store) insertDeliveries(r *msgRec, dels []store.Delivery) {
 	r.out.dels = s.delPtrs.take(len(dels))[:0]
 	recs := s.delRecs.take(len(dels))
+	r.out.recs = recs
 	for i := range dels {
 		d := &recs[i]
 		s.pack(d, &dels[i], r)
-		d.version = 1
+		d.version, d.pos = 1, uint32(i)
 		s.dels[d.id] = d
 		r.out.dels = append(r.out.dels, d)
 	}
