@@ -57,8 +57,7 @@ type batchSend struct {
 	ctx  context.Context
 	span deliverSpan
 	o    outcome
-	w    int      // the index of its outcome's write, -1 when nothing is written
-	out  Delivery // the delivery as its outcome left it, when nothing is written
+	w    int // the index of its outcome's write, -1 when nothing is written
 }
 
 func (f *fanout) newBatch() *batch {
@@ -75,9 +74,12 @@ func (b *batch) close() {
 // run sends the deliveries of chunk (params: their WhatsApp template's
 // parameters, nil without one), each slot replaced by the delivery as it
 // ended, with msg as the message handed to the sender. It returns the time
-// the sends took and the first store error.
+// the sends took and the first store error. The deliveries are copied as
+// few times as can be: each is 480 bytes, and a copy into the heap while
+// the collector runs goes through its write barrier.
 func (b *batch) run(ctx context.Context, chunk []Delivery, params [][]string, msg *channel.Message) (time.Duration, error) {
 	f, in := b.f, b.f.in
+	kind := f.msg.Kind
 	var firstErr error
 	paramsOf := func(i int) []string {
 		if params == nil {
@@ -103,7 +105,6 @@ func (b *batch) run(ctx context.Context, chunk []Delivery, params [][]string, ms
 		x.Status.History = h[:len(h):len(h)] // shared with chunk[i]: an append copies it
 		was := textsOf(x)
 		if write, _ := markAt(x, at); !write {
-			b.ws[len(b.ws)-1] = store.DeliveryWrite{}
 			b.ws = b.ws[:len(b.ws)-1]
 			alone(i) // not a new delivery: read again
 			continue
@@ -112,35 +113,39 @@ func (b *batch) run(ctx context.Context, chunk []Delivery, params [][]string, ms
 		b.sends = append(b.sends, batchSend{i: i, prev: chunk[i].Status.Current})
 	}
 	errs := in.batch.WriteDeliveries(ctx, b.ws)
-	sends := b.sends[:0]
+	kept := 0
 	for j := range b.sends {
-		s := b.sends[j]
+		s := &b.sends[j]
 		if errs != nil && errs[j] != nil {
 			alone(s.i)
 			continue
 		}
-		d := b.ws[j].Delivery
+		if kept < j {
+			b.sends[kept] = *s
+			s = &b.sends[kept]
+		}
+		kept++
+		s.o.d = b.ws[j].Delivery
+		d := &s.o.d
 		d.Version++
-		in.obs.changed(ctx, s.prev, d)
+		in.obs.moved(ctx, kind, s.prev, d.Status.Current)
 		in.outbox.begin(d.ID) // until its outcome is recorded
-		s.o.d = d
-		sends = append(sends, s)
 	}
-	b.sends = sends
+	b.sends = b.sends[:kept]
 
 	// the sends
 	start := time.Now()
 	for k := range b.sends {
 		s := &b.sends[k]
-		d := s.o.d
-		s.ctx, s.span = in.obs.startDeliver(ctx, f.msg.Kind, d)
+		d := &s.o.d
+		s.ctx, s.span = in.obs.startDeliver(ctx, kind, *d)
 		if err := ctx.Err(); err != nil {
-			s.o = f.outcome(s.ctx, d, channel.Receipt{}, err, 0, false)
+			f.settle(s.ctx, &s.o, channel.Receipt{}, err, 0, false)
 			continue
 		}
-		f.message(msg, &d, paramsOf(s.i))
+		f.message(msg, d, paramsOf(s.i))
 		r, attempts, err := f.attempt(s.ctx, nil, msg, &s.span)
-		s.o = f.outcome(s.ctx, d, r, err, attempts, false)
+		f.settle(s.ctx, &s.o, r, err, attempts, false)
 	}
 	took := time.Since(start)
 
@@ -152,55 +157,54 @@ func (b *batch) run(ctx context.Context, chunk []Delivery, params [][]string, ms
 		defer cancel()
 		wctx = c
 	}
-	clear(b.ws)
 	b.ws = b.ws[:0]
 	b.eb.encode()
 	for k := range b.sends {
 		s := &b.sends[k]
-		w := store.DeliveryWrite{Delivery: s.o.d}
+		b.ws = append(b.ws, store.DeliveryWrite{})
+		w := &b.ws[len(b.ws)-1]
 		x := &w.Delivery
+		*x = s.o.d
 		h := x.Status.History
 		x.Status.History = h[:len(h):len(h)]
 		was := textsOf(x)
 		if !s.o.apply(x, storableKey(s.o.r.ProviderID)) {
-			s.w, s.out = -1, *x
+			s.w, chunk[s.i] = -1, *x
+			b.ws = b.ws[:len(b.ws)-1]
 			continue
 		}
 		cleanChanged(x, &was)
 		if s.o.err == nil {
 			w.Events = b.eb.add(statusEvent(*x))
 		}
-		s.w = len(b.ws)
-		b.ws = append(b.ws, w)
+		s.w = len(b.ws) - 1
 	}
 	errs = in.batch.WriteDeliveries(wctx, b.ws)
 	events := false
 	for k := range b.sends {
 		s := &b.sends[k]
-		out, err := s.out, error(nil)
+		var err error
 		switch {
 		case s.w < 0:
 		case errs != nil && errs[s.w] != nil:
 			// read again, and kept and written in the background when the
 			// store refuses it
-			out, err = in.record(s.ctx, s.o)
+			chunk[s.i], err = in.record(s.ctx, s.o)
 		default:
-			out = b.ws[s.w].Delivery
+			out := &chunk[s.i]
+			*out = b.ws[s.w].Delivery
 			out.Version++
-			in.obs.changed(ctx, s.o.d.Status.Current, out)
+			in.obs.moved(ctx, kind, s.o.d.Status.Current, out.Status.Current)
 			events = events || len(b.ws[s.w].Events) > 0
 		}
-		chunk[s.i] = out
 		in.outbox.end(s.o.d.ID)
-		in.obs.endDeliver(s.ctx, s.span, out, err)
+		in.obs.endDeliver(s.ctx, s.span, chunk[s.i], err)
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
-		*s = batchSend{}
 	}
 	if events {
 		in.delivered(ctx)
 	}
-	clear(b.ws)
 	return took, firstErr
 }

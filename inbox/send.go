@@ -988,16 +988,23 @@ func (f *fanout) finish(ctx context.Context, d Delivery, r channel.Receipt, send
 // Inbox.record), with what the provider's error says of the address done:
 // an opt-out recorded, a retired device.
 func (f *fanout) outcome(ctx context.Context, d Delivery, r channel.Receipt, sendErr error, attempts int, rendered bool) outcome {
+	o := outcome{d: d}
+	f.settle(ctx, &o, r, sendErr, attempts, rendered)
+	return o
+}
+
+// settle is outcome on o, whose d is the delivery sent, in place.
+func (f *fanout) settle(ctx context.Context, o *outcome, r channel.Receipt, sendErr error, attempts int, rendered bool) {
 	in := f.in
 	now := in.now()
 	if errors.Is(sendErr, channel.ErrOptedOut) {
-		_ = in.SetOptedOut(context.WithoutCancel(ctx), d.Kind, d.Address, true)
+		_ = in.SetOptedOut(context.WithoutCancel(ctx), o.d.Kind, o.d.Address, true)
 	}
 	if errors.Is(sendErr, channel.ErrAddressRetired) {
-		in.retireDevice(context.WithoutCancel(ctx), d)
+		in.retireDevice(context.WithoutCancel(ctx), o.d)
 	}
-	return outcome{d: d, r: r, err: sendErr, attempts: attempts, at: now, rendered: rendered,
-		room: f.room(len(d.Status.History) + 1)}
+	o.r, o.err, o.attempts, o.at, o.rendered = r, sendErr, attempts, now, rendered
+	o.room = f.room(len(o.d.Status.History) + 1)
 }
 
 // updateDelivery reads a delivery, lets fn change it (false: no change) and
