@@ -44,10 +44,11 @@ func batchWriter(s Store) store.DeliveriesWriter {
 // batch is a fan-out worker's batch, its buffers reused from one batch to
 // the next.
 type batch struct {
-	f     *fanout
-	ws    []store.DeliveryWrite
-	sends []batchSend
-	eb    *eventBuf
+	f        *fanout
+	ws       []store.DeliveryWrite
+	sends    []batchSend
+	eb       *eventBuf
+	inflight inflightBatch // the outbox's count of the sends (outbox.beginAll)
 }
 
 // batchSend is one delivery of a batch.
@@ -68,6 +69,7 @@ func (f *fanout) newBatch() *batch {
 func (b *batch) close() {
 	clear(b.ws[:cap(b.ws)])
 	clear(b.sends[:cap(b.sends)])
+	clear(b.inflight.ids[:cap(b.inflight.ids)])
 	b.f.in.putEventBuf(b.eb)
 }
 
@@ -113,6 +115,7 @@ func (b *batch) run(ctx context.Context, chunk []Delivery, params [][]string, ms
 		b.sends = append(b.sends, batchSend{i: i, prev: chunk[i].Status.Current})
 	}
 	errs := in.batch.WriteDeliveries(ctx, b.ws)
+	b.inflight.ids = b.inflight.ids[:0]
 	kept := 0
 	for j := range b.sends {
 		s := &b.sends[j]
@@ -129,9 +132,11 @@ func (b *batch) run(ctx context.Context, chunk []Delivery, params [][]string, ms
 		d := &s.o.d
 		d.Version++
 		in.obs.moved(ctx, kind, s.prev, d.Status.Current)
-		in.outbox.begin(d.ID) // until its outcome is recorded
+		b.inflight.ids = append(b.inflight.ids, d.ID)
 	}
 	b.sends = b.sends[:kept]
+	in.outbox.beginAll(&b.inflight) // until their outcomes are recorded
+	defer in.outbox.endAll(&b.inflight)
 
 	// the sends
 	start := time.Now()
@@ -197,7 +202,6 @@ func (b *batch) run(ctx context.Context, chunk []Delivery, params [][]string, ms
 			in.obs.moved(ctx, kind, s.o.d.Status.Current, out.Status.Current)
 			events = events || len(b.ws[s.w].Events) > 0
 		}
-		in.outbox.end(s.o.d.ID)
 		in.obs.endDeliver(s.ctx, s.span, chunk[s.i], err)
 		if err != nil && firstErr == nil {
 			firstErr = err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -88,13 +89,17 @@ type outbox struct {
 	// each other
 	inflight [inflightShards]inflightShard
 	seed     maphash.Seed
-	mu       sync.Mutex
-	kept     map[string]*kept // delivery ID → outcome not written
-	byPID    map[string]*kept // provider ID → outcome not written
-	closed   bool
-	closing  chan struct{}
-	wg       sync.WaitGroup
-	records  sync.Pool // *Delivery: see scratch
+	// batches are the fan-out batches in flight (see batch), each counted
+	// once rather than each of its deliveries
+	bmu     sync.Mutex
+	batches map[*inflightBatch]struct{}
+	mu      sync.Mutex
+	kept    map[string]*kept // delivery ID → outcome not written
+	byPID   map[string]*kept // provider ID → outcome not written
+	closed  bool
+	closing chan struct{}
+	wg      sync.WaitGroup
+	records sync.Pool // *Delivery: see scratch
 }
 
 // scratch returns a zero Delivery for updateDeliveryFrom to change; give it
@@ -126,7 +131,8 @@ type inflightShard struct {
 }
 
 func newOutbox() *outbox {
-	b := &outbox{kept: map[string]*kept{}, byPID: map[string]*kept{}, closing: make(chan struct{}), seed: maphash.MakeSeed()}
+	b := &outbox{kept: map[string]*kept{}, byPID: map[string]*kept{}, closing: make(chan struct{}), seed: maphash.MakeSeed(),
+		batches: map[*inflightBatch]struct{}{}}
 	for i := range b.inflight {
 		b.inflight[i].n = map[string]int{}
 	}
@@ -156,8 +162,37 @@ func (b *outbox) end(id string) {
 func (b *outbox) sending(id string) bool {
 	sh := b.shard(id)
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	return sh.n[id] > 0
+	n := sh.n[id]
+	sh.mu.Unlock()
+	if n > 0 {
+		return true
+	}
+	b.bmu.Lock()
+	defer b.bmu.Unlock()
+	for fb := range b.batches {
+		if slices.Contains(fb.ids, id) {
+			return true
+		}
+	}
+	return false
+}
+
+// inflightBatch is the IDs of a batch's deliveries in flight. Its owner
+// changes ids only while the outbox does not count it.
+type inflightBatch struct{ ids []string }
+
+// beginAll counts the deliveries of fb in flight, as begin counts one.
+func (b *outbox) beginAll(fb *inflightBatch) {
+	b.bmu.Lock()
+	b.batches[fb] = struct{}{}
+	b.bmu.Unlock()
+}
+
+// endAll ends what beginAll began.
+func (b *outbox) endAll(fb *inflightBatch) {
+	b.bmu.Lock()
+	delete(b.batches, fb)
+	b.bmu.Unlock()
 }
 
 // keep remembers k and counts its retrier; false when the inbox is closed
