@@ -558,10 +558,35 @@ func (s *Store) insertDeliveries(r *msgRec, dels []store.Delivery) {
 		s.pack(d, &dels[i], r)
 		d.version, d.pos = 1, uint32(i)
 		s.dels[d.id] = d
-		r.out.dels = append(r.out.dels, d)
 	}
-	slices.SortFunc(r.out.dels, func(a, b *delRec) int { return strings.Compare(a.id, b.id) })
+	if len(recs) < sortKeyed {
+		for i := range recs {
+			r.out.dels = append(r.out.dels, &recs[i])
+		}
+		slices.SortFunc(r.out.dels, func(a, b *delRec) int { return strings.Compare(a.id, b.id) })
+	} else {
+		// a broadcast's: sorted with each ID beside its record, so that a
+		// comparison reads the two IDs and not the two records first
+		keyed := make([]idRec, len(recs))
+		for i := range recs {
+			keyed[i] = idRec{recs[i].id, &recs[i]}
+		}
+		slices.SortFunc(keyed, func(a, b idRec) int { return strings.Compare(a.id, b.id) })
+		for _, k := range keyed {
+			r.out.dels = append(r.out.dels, k.d)
+		}
+	}
 	for _, d := range r.out.dels {
 		s.indexDelivery(d, r)
 	}
+}
+
+// sortKeyed is the number of new deliveries from which insertDeliveries
+// sorts them by ID through idRecs.
+const sortKeyed = 256
+
+// idRec is a delivery's ID beside its record.
+type idRec struct {
+	id string
+	d  *delRec
 }
