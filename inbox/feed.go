@@ -373,6 +373,13 @@ func (in *Inbox) putEventBuf(b *eventBuf) {
 func (b *eventBuf) encode(es ...Event) []store.FeedEvent {
 	clear(b.evs)
 	b.data, b.evs = b.data[:0], b.evs[:0]
+	return b.add(es...)
+}
+
+// add encodes es after what b holds, which stays, and returns them for a
+// write (a batch's, each write with its own events).
+func (b *eventBuf) add(es ...Event) []store.FeedEvent {
+	n := len(b.evs)
 	for _, e := range es {
 		if e.At.IsZero() {
 			e.At = b.in.now()
@@ -387,7 +394,7 @@ func (b *eventBuf) encode(es ...Event) []store.FeedEvent {
 		// a later event may move data: this one keeps the array it is in
 		b.evs = append(b.evs, store.FeedEvent{At: e.At, Data: data[start:len(data):len(data)]})
 	}
-	return b.evs
+	return b.evs[n:len(b.evs):len(b.evs)]
 }
 
 // statusMerged is the event of the status report b.pid, merged by the

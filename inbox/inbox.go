@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/parleyhq/parley/channel"
+	"github.com/parleyhq/parley/inbox/store"
 	"github.com/parleyhq/parley/recipient"
 	ptemplate "github.com/parleyhq/parley/template"
 )
@@ -180,8 +181,9 @@ type Options struct {
 // use; several Inboxes may share one Store (several app instances on one
 // database).
 type Inbox struct {
-	store    Store // the host's store, traced (tracedStore)
-	base     Store // the host's store
+	store    Store                  // the host's store, traced (tracedStore)
+	base     Store                  // the host's store
+	batch    store.DeliveriesWriter // the host's store's batch writes, nil without (batchWriter)
 	obs      *observer
 	now      func() time.Time
 	newID    func() string
@@ -257,6 +259,7 @@ func New(s Store, opts Options) (*Inbox, error) {
 		retry: opts.Retry, mirror: opts.MirrorBroadcasts, lease: opts.ClaimLease, replyAddress: opts.ReplyAddress, waTemplates: opts.WhatsAppTemplates, limiters: map[string]*sendLimiter{},
 		statusWait: opts.StatusWait, outcomeRetry: opts.OutcomeRetry, outbox: newOutbox(), work: newGate(),
 	}
+	in.batch = batchWriter(s)
 	if in.outcomeRetry == 0 {
 		in.outcomeRetry = DefaultOutcomeRetry
 	}

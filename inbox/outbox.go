@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -88,13 +89,17 @@ type outbox struct {
 	// each other
 	inflight [inflightShards]inflightShard
 	seed     maphash.Seed
-	mu       sync.Mutex
-	kept     map[string]*kept // delivery ID → outcome not written
-	byPID    map[string]*kept // provider ID → outcome not written
-	closed   bool
-	closing  chan struct{}
-	wg       sync.WaitGroup
-	records  sync.Pool // *Delivery: see scratch
+	// batches are the fan-out batches in flight (see batch), each counted
+	// once rather than each of its deliveries
+	bmu     sync.Mutex
+	batches map[*inflightBatch]struct{}
+	mu      sync.Mutex
+	kept    map[string]*kept // delivery ID → outcome not written
+	byPID   map[string]*kept // provider ID → outcome not written
+	closed  bool
+	closing chan struct{}
+	wg      sync.WaitGroup
+	records sync.Pool // *Delivery: see scratch
 }
 
 // scratch returns a zero Delivery for updateDeliveryFrom to change; give it
@@ -126,7 +131,8 @@ type inflightShard struct {
 }
 
 func newOutbox() *outbox {
-	b := &outbox{kept: map[string]*kept{}, byPID: map[string]*kept{}, closing: make(chan struct{}), seed: maphash.MakeSeed()}
+	b := &outbox{kept: map[string]*kept{}, byPID: map[string]*kept{}, closing: make(chan struct{}), seed: maphash.MakeSeed(),
+		batches: map[*inflightBatch]struct{}{}}
 	for i := range b.inflight {
 		b.inflight[i].n = map[string]int{}
 	}
@@ -156,8 +162,37 @@ func (b *outbox) end(id string) {
 func (b *outbox) sending(id string) bool {
 	sh := b.shard(id)
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	return sh.n[id] > 0
+	n := sh.n[id]
+	sh.mu.Unlock()
+	if n > 0 {
+		return true
+	}
+	b.bmu.Lock()
+	defer b.bmu.Unlock()
+	for fb := range b.batches {
+		if slices.Contains(fb.ids, id) {
+			return true
+		}
+	}
+	return false
+}
+
+// inflightBatch is the IDs of a batch's deliveries in flight. Its owner
+// changes ids only while the outbox does not count it.
+type inflightBatch struct{ ids []string }
+
+// beginAll counts the deliveries of fb in flight, as begin counts one.
+func (b *outbox) beginAll(fb *inflightBatch) {
+	b.bmu.Lock()
+	b.batches[fb] = struct{}{}
+	b.bmu.Unlock()
+}
+
+// endAll ends what beginAll began.
+func (b *outbox) endAll(fb *inflightBatch) {
+	b.bmu.Lock()
+	delete(b.batches, fb)
+	b.bmu.Unlock()
 }
 
 // keep remembers k and counts its retrier; false when the inbox is closed
@@ -254,22 +289,9 @@ func (in *Inbox) mark(ctx context.Context, d Delivery) (Delivery, bool, error) {
 			pause = min(2*pause, maxOutcomePause)
 		}
 		out, err = in.updateDeliveryFrom(ctx, d, func(x *Delivery) bool {
-			ok = false
-			switch {
-			case x.Sending.Equal(at):
-				// this mark, written by a try that reported an error
-				ok = true
-				return false
-			case !x.Sending.IsZero() || x.ProviderID != "":
-				return false
-			case x.Status.Current != status.Pending && x.Status.Current != status.Scheduled:
-				return false
-			}
-			if x.Status.Current == status.Scheduled {
-				_, _ = applyOwn(&x.Status, status.Change{Status: status.Pending, At: at, Raw: "sending"})
-			}
-			x.Sending, ok = at, true
-			return true
+			var write bool
+			write, ok = markAt(x, at)
+			return write
 		})
 		if err == nil || permanentStoreError(err) || ctx.Err() != nil {
 			break
@@ -279,6 +301,25 @@ func (in *Inbox) mark(ctx context.Context, d Delivery) (Delivery, bool, error) {
 		return d, false, err
 	}
 	return out, ok, nil
+}
+
+// markAt marks x as sending at time at (see mark): write says x changed
+// and is to be written, ok that it may be sent.
+func markAt(x *Delivery, at time.Time) (write, ok bool) {
+	switch {
+	case x.Sending.Equal(at):
+		// this mark, written by a try that reported an error
+		return false, true
+	case !x.Sending.IsZero() || x.ProviderID != "":
+		return false, false
+	case x.Status.Current != status.Pending && x.Status.Current != status.Scheduled:
+		return false, false
+	}
+	if x.Status.Current == status.Scheduled {
+		_, _ = applyOwn(&x.Status, status.Change{Status: status.Pending, At: at, Raw: "sending"})
+	}
+	x.Sending = at
+	return true, true
 }
 
 // record writes a send's outcome on its delivery. An outcome the store
@@ -405,52 +446,57 @@ func (in *Inbox) giveUp(ctx context.Context, k *kept, err error) {
 // delivery still holds this attempt's mark. Writing it twice changes
 // nothing.
 func (in *Inbox) recordOutcome(ctx context.Context, o *outcome) (Delivery, error) {
-	sent := o.d
 	pid := storableKey(o.r.ProviderID)
 	ev := writeEvents{status: o.err == nil}
-	return in.updateDeliveryEv(ctx, o.d, func(d *Delivery) bool {
-		mine := sent.Sending.IsZero() || d.Sending.Equal(sent.Sending)
-		interrupted := errors.Is(o.err, context.Canceled) || errors.Is(o.err, context.DeadlineExceeded)
-		switch {
-		case o.err == nil && d.ProviderID != "" && (d.ProviderID != pid || !mine):
-			return false // recorded already
-		case o.err != nil && !mine:
-			return false // resolved meanwhile
-		case interrupted && d.Reason == reasonInterrupted+o.err.Error():
-			return false // recorded already
-		}
-		if o.rendered {
-			d.Subject, d.Text, d.HTML, d.SMS, d.Cost = sent.Subject, sent.Text, sent.HTML, sent.SMS, sent.Cost
-		}
-		d.Attempts += o.attempts
-		switch {
-		case o.err == nil:
-			if mine {
-				d.Sending = time.Time{}
-			}
-			if d.ProviderID != pid { // else a status report recorded the acceptance already
-				s := o.r.Status
-				if !s.Valid() {
-					s = status.Validated
-				}
-				_, _ = applyInto(&d.Status, status.Change{Status: s, At: o.at, Raw: "accepted"}, o.room)
-			}
-			d.ProviderID, d.Reason = pid, ""
-		case interrupted && o.attempts == 0:
-			// the context ended after the mark and before the provider
-			// was called: not sent
+	return in.updateDeliveryEv(ctx, o.d, func(d *Delivery) bool { return o.apply(d, pid) }, ev)
+}
+
+// apply changes d, the delivery as stored, with outcome o, whose provider
+// ID is pid as the store keeps it (see recordOutcome). It reports whether
+// d changed.
+func (o *outcome) apply(d *Delivery, pid string) bool {
+	sent := &o.d
+	mine := sent.Sending.IsZero() || d.Sending.Equal(sent.Sending)
+	interrupted := errors.Is(o.err, context.Canceled) || errors.Is(o.err, context.DeadlineExceeded)
+	switch {
+	case o.err == nil && d.ProviderID != "" && (d.ProviderID != pid || !mine):
+		return false // recorded already
+	case o.err != nil && !mine:
+		return false // resolved meanwhile
+	case interrupted && d.Reason == reasonInterrupted+o.err.Error():
+		return false // recorded already
+	}
+	if o.rendered {
+		d.Subject, d.Text, d.HTML, d.SMS, d.Cost = sent.Subject, sent.Text, sent.HTML, sent.SMS, sent.Cost
+	}
+	d.Attempts += o.attempts
+	switch {
+	case o.err == nil:
+		if mine {
 			d.Sending = time.Time{}
-			d.Reason = "not attempted: " + o.err.Error()
-		case interrupted:
-			// the provider may have accepted it: the mark stays for Recover
-			d.Reason = reasonInterrupted + o.err.Error()
-		default:
-			d.Sending = time.Time{}
-			d.Reason = o.err.Error()
-			_, _ = applyInto(&d.Status, status.Change{Status: status.Failed, At: o.at, ErrorMessage: o.err.Error()}, o.room)
 		}
-		return true
-	}, ev)
+		if d.ProviderID != pid { // else a status report recorded the acceptance already
+			s := o.r.Status
+			if !s.Valid() {
+				s = status.Validated
+			}
+			_, _ = applyInto(&d.Status, status.Change{Status: s, At: o.at, Raw: "accepted"}, o.room)
+		}
+		d.ProviderID, d.Reason = pid, ""
+	case interrupted && o.attempts == 0:
+		// the context ended after the mark and before the provider
+		// was called: not sent
+		d.Sending = time.Time{}
+		d.Reason = "not attempted: " + o.err.Error()
+	case interrupted:
+		// the provider may have accepted it: the mark stays for Recover
+		d.Reason = reasonInterrupted + o.err.Error()
+	default:
+		d.Sending = time.Time{}
+		d.Reason = o.err.Error()
+		_, _ = applyInto(&d.Status, status.Change{Status: status.Failed, At: o.at, ErrorMessage: o.err.Error()}, o.room)
+	}
+	return true
 }
 
 // Recovery is what Recover did with the deliveries it found marked as

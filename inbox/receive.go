@@ -367,9 +367,15 @@ func (in *Inbox) recordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 			slices.ContainsFunc(d.Status.History, func(c status.Change) bool { return !validTime(c.At) }) {
 			return Message{}, nil, fmt.Errorf("inbox: record: %w: delivery time out of range", ErrInvalidArgument)
 		}
-		cleanDelivery(d)
-		d.Address, d.Sending = in.address(m.Kind, d.Address), time.Time{}
 	}
+	// each delivery cleaned on its own: a broadcast's in parts, side by side
+	inParts(len(o.Deliveries), partsOf(len(o.Deliveries)), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			d := &o.Deliveries[i]
+			cleanDelivery(d)
+			d.Address, d.Sending = in.address(m.Kind, d.Address), time.Time{}
+		}
+	})
 	var (
 		ds  []Delivery
 		err error

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -568,7 +569,12 @@ type SendResult struct {
 // store is down for Options.OutcomeRetry) is not sent, and an outcome the
 // store refuses is kept and written in the background, for
 // Options.OutcomeRetry; a delivery still marked after that is resolved by
-// Recover, never sent again.
+// Recover, never sent again. On a store that writes deliveries in batches
+// (store.DeliveriesWriter, as memstore does), without a rate limit and
+// outside a recording trace, each worker marks a short run of deliveries
+// in one write before sending them, and records their outcomes in one
+// write after: the run is as long as its sends take about a millisecond,
+// from 1 to 64 deliveries.
 //
 // When ctx ends during the fan-out, deliveries not attempted stay pending
 // with the reason recorded; none is lost and none is sent twice. Send
@@ -630,24 +636,33 @@ func (in *Inbox) Send(ctx context.Context, d Draft) (out SendResult, err error) 
 	}
 	ds := make([]Delivery, len(p.targets))
 	firsts := make([]status.Change, len(p.targets)) // every delivery's first change, in one array
+	// built in parts, side by side: each its own range of ds and its own
+	// SMS total, added up in order (recordOutbound makes each address
+	// canonical)
+	totals := make([]store.SMSInfo, partsOf(len(ds)))
+	inParts(len(ds), len(totals), func(part, lo, hi int) {
+		total := &totals[part]
+		for i := lo; i < hi; i++ {
+			t := &p.targets[i]
+			o := &t.out
+			firsts[i] = status.Change{Status: st, At: now}
+			x := &ds[i]
+			x.ContactID, x.Address, x.Identity = t.contact.ID, t.address, p.ident.ID
+			x.Subject, x.Text, x.HTML, x.SMS, x.Cost = o.subject, o.text, o.html, o.smsInfo(), o.cost
+			x.Status = status.Record{Current: st, History: firsts[i : i+1 : i+1]}
+			x.Anchor, x.AnchorRule = anchor, rule
+			if scheduled {
+				x.DueAt = due
+			}
+			if s, ok := d.Stays[t.contact.ID]; ok {
+				x.CheckIn, x.CheckOut = s.CheckIn, s.CheckOut
+			}
+			addSMS(total, x.SMS)
+		}
+	})
 	var total store.SMSInfo
-	for i, t := range p.targets {
-		o := &t.out
-		firsts[i] = status.Change{Status: st, At: now}
-		ds[i] = Delivery{ContactID: t.contact.ID, Address: in.address(d.Kind, t.address), Identity: p.ident.ID,
-			Subject: o.subject, Text: o.text, HTML: o.html, SMS: o.smsInfo(), Cost: o.cost,
-			Status: status.Record{Current: st, History: firsts[i : i+1 : i+1]}, Anchor: anchor, AnchorRule: rule}
-		if scheduled {
-			ds[i].DueAt = due
-		}
-		if s, ok := d.Stays[t.contact.ID]; ok {
-			ds[i].CheckIn, ds[i].CheckOut = s.CheckIn, s.CheckOut
-		}
-		if ds[i].SMS.Encoding != "" && (total.Encoding == "" || ds[i].SMS.Encoding != sms.GSM7.String()) {
-			total.Encoding = ds[i].SMS.Encoding
-		}
-		total.Segments += ds[i].SMS.Segments
-		total.Units += ds[i].SMS.Units
+	for _, t := range totals {
+		addSMS(&total, t)
 	}
 	msg.SMS = total
 	m, ds, err := in.recordOutbound(ctx, Outgoing{ThreadID: p.thread.ID, Message: msg, Deliveries: ds})
@@ -680,6 +695,45 @@ func (in *Inbox) Send(ctx context.Context, d Draft) (out SendResult, err error) 
 		res.Message, err = in.Message(ctx, m.ID)
 	}
 	return res, err
+}
+
+// addSMS adds the SMS measurement of a delivery, or a total of several in
+// order, to total: the segments and units add up; the encoding is the last
+// one other than GSM-7, else GSM-7 when any is.
+func addSMS(total *store.SMSInfo, m store.SMSInfo) {
+	if m.Encoding != "" && (total.Encoding == "" || m.Encoding != sms.GSM7.String()) {
+		total.Encoding = m.Encoding
+	}
+	total.Segments += m.Segments
+	total.Units += m.Units
+}
+
+// parallelMin is the least number of items per part that inParts hands
+// to a goroutine of its own.
+const parallelMin = 8192
+
+// partsOf is the number of parts inParts splits n items into: one per
+// processor at most, with parallelMin items each at least.
+func partsOf(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n/parallelMin)) }
+
+// inParts calls fn with the ranges [lo, hi) that split [0, n) into parts
+// parts, in order, each from its own goroutine when there are several,
+// and returns when every call has.
+func inParts(n, parts int, fn func(part, lo, hi int)) {
+	if parts <= 1 {
+		fn(0, 0, n)
+		return
+	}
+	size := (n + parts - 1) / parts
+	var wg sync.WaitGroup
+	for part := range parts {
+		lo, hi := part*size, min(n, (part+1)*size)
+		if lo >= hi {
+			break
+		}
+		wg.Go(func() { fn(part, lo, hi) })
+	}
+	wg.Wait()
 }
 
 // whatsAppRef is how a message records the approved WhatsApp template it
@@ -748,12 +802,50 @@ func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 	var next atomic.Int64
 	var mu sync.Mutex
 	var firstErr error
+	failed := func(err error) {
+		if err != nil {
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = err
+			}
+			mu.Unlock()
+		}
+	}
+	// on a store that writes deliveries in batches, each worker takes runs
+	// of deliveries (see batch); not under a rate limit, which paces each
+	// send, nor in a recording trace, where each delivery's span holds the
+	// store writes of its mark and outcome
+	batched := in.batch != nil && lim == nil && !traced(ctx)
 	g, gctx := errgroup.WithContext(ctx)
 	for range min(in.concurrency, len(ds)) {
 		g.Go(func() error {
 			// the message handed to the sender, one per worker: a Sender
 			// keeps no reference to it after returning (channel.Sender)
 			msg := new(channel.Message)
+			if batched {
+				b := f.newBatch()
+				defer b.close()
+				for size := 1; ; {
+					end := int(next.Add(int64(size)))
+					start := end - size
+					if start >= len(ds) || gctx.Err() != nil {
+						return nil
+					}
+					end = min(end, len(ds))
+					var params [][]string
+					if f.params != nil {
+						params = f.params[start:end]
+					}
+					took, err := b.run(gctx, ds[start:end], params, msg)
+					failed(err)
+					switch {
+					case took < batchSpan:
+						size = min(2*size, maxBatch)
+					case took > batchSpan:
+						size = max(size/2, 1)
+					}
+				}
+			}
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(ds) || gctx.Err() != nil {
@@ -765,13 +857,7 @@ func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 				}
 				d, err := f.one(gctx, lim, ds[i], params, false, msg)
 				ds[i] = d
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-				}
+				failed(err)
 			}
 		})
 	}
@@ -813,6 +899,42 @@ func (f *fanout) one(ctx context.Context, lim *sendLimiter, d Delivery, params [
 	if msg == nil {
 		msg = new(channel.Message)
 	}
+	f.message(msg, &d, params)
+	if ctx.Err() != nil {
+		return d, nil // not attempted: the caller records it
+	}
+	if lim != nil {
+		if err := lim.Wait(ctx); err != nil {
+			return d, nil // not attempted: the caller records it
+		}
+	}
+	marked, ok, err := in.mark(ctx, d)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return d, nil // not attempted: the caller records it
+	case err != nil:
+		return d, err
+	case !ok:
+		return marked, nil // sent, being sent or resolved elsewhere
+	}
+	if rendered {
+		// the mark's write kept what is sent when it held it; the outcome
+		// writes it in any case
+		marked.Subject, marked.Text, marked.HTML, marked.SMS, marked.Cost = d.Subject, d.Text, d.HTML, d.SMS, d.Cost
+	}
+	d = marked
+	in.outbox.begin(d.ID) // the outbox counts this send in flight
+	defer in.outbox.end(d.ID)
+	if err := ctx.Err(); err != nil {
+		return f.finish(ctx, d, channel.Receipt{}, err, 0, rendered)
+	}
+	r, attempts, err := f.attempt(ctx, lim, msg, &span)
+	return f.finish(ctx, d, r, err, attempts, rendered)
+}
+
+// message writes into msg the message handed to the sender for delivery d
+// (params: the WhatsApp template's parameters), replacing what it held.
+func (f *fanout) message(msg *channel.Message, d *Delivery, params []string) {
 	*msg = channel.Message{Kind: f.msg.Kind, From: f.ident, To: d.Address, Subject: d.Subject, Text: d.Text,
 		HTML: d.HTML, Attachments: f.msg.Attachments, Reference: d.ID}
 	if f.replyTo != nil && f.msg.Kind == channel.Email {
@@ -824,58 +946,24 @@ func (f *fanout) one(ctx context.Context, lim *sendLimiter, d Delivery, params [
 	if f.wa != nil {
 		msg.Template = &channel.TemplateRef{Name: f.wa.Name, Language: f.wa.Language, Params: params}
 	}
-	attempts := 0
+}
+
+// attempt hands msg, whose delivery is marked, to the provider, with
+// retries of transient failures (lim, when not nil, paces each retry): it
+// returns the last receipt, the number of attempts and the last error.
+func (f *fanout) attempt(ctx context.Context, lim *sendLimiter, msg *channel.Message, span *deliverSpan) (channel.Receipt, int, error) {
+	in := f.in
 	backoff := in.retry.Backoff
-	begun := false // the outbox counts this send in flight
-	defer func() {
-		if begun {
-			in.outbox.end(d.ID)
-		}
-	}()
-	for {
-		if attempts == 0 && ctx.Err() != nil {
-			return d, nil // not attempted: the caller records it
-		}
-		if lim != nil {
-			if err := lim.Wait(ctx); err != nil {
-				if attempts == 0 {
-					return d, nil // not attempted: the caller records it
-				}
-				return f.finish(ctx, d, channel.Receipt{}, err, attempts, rendered)
-			}
-		}
-		if attempts == 0 {
-			marked, ok, err := in.mark(ctx, d)
-			switch {
-			case err != nil && ctx.Err() != nil:
-				return d, nil // not attempted: the caller records it
-			case err != nil:
-				return d, err
-			case !ok:
-				return marked, nil // sent, being sent or resolved elsewhere
-			}
-			if rendered {
-				// the mark's write kept what is sent when it held it; the
-				// outcome writes it in any case
-				marked.Subject, marked.Text, marked.HTML, marked.SMS, marked.Cost = d.Subject, d.Text, d.HTML, d.SMS, d.Cost
-			}
-			d = marked
-			in.outbox.begin(d.ID)
-			begun = true
-			if err := ctx.Err(); err != nil {
-				return f.finish(ctx, d, channel.Receipt{}, err, 0, rendered)
-			}
-		}
-		attempts++
+	for attempts := 1; ; attempts++ {
 		r, err := f.sender.Send(ctx, msg)
 		span.attempted(err)
 		if err == nil || !channel.Retryable(err) || attempts >= in.retry.Attempts || ctx.Err() != nil {
-			return f.finish(ctx, d, r, err, attempts, rendered)
+			return r, attempts, err
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
 		if ra := channel.RetryAfter(err); ra > in.retry.MaxBackoff {
 			// the provider asks for a longer wait than the policy allows
-			return f.finish(ctx, d, r, err, attempts, rendered)
+			return r, attempts, err
 		} else if ra > wait {
 			wait = ra
 		}
@@ -884,25 +972,44 @@ func (f *fanout) one(ctx context.Context, lim *sendLimiter, d Delivery, params [
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return f.finish(ctx, d, channel.Receipt{}, err, attempts, rendered)
+			return channel.Receipt{}, attempts, err
 		case <-t.C:
 		}
 		backoff = min(2*backoff, in.retry.MaxBackoff)
+		if lim != nil {
+			if werr := lim.Wait(ctx); werr != nil {
+				return channel.Receipt{}, attempts, werr
+			}
+		}
 	}
 }
 
 // finish records a send's outcome on its delivery (see Inbox.record).
 func (f *fanout) finish(ctx context.Context, d Delivery, r channel.Receipt, sendErr error, attempts int, rendered bool) (Delivery, error) {
+	return f.in.record(ctx, f.outcome(ctx, d, r, sendErr, attempts, rendered))
+}
+
+// outcome is a send's outcome on delivery d, to be recorded (see
+// Inbox.record), with what the provider's error says of the address done:
+// an opt-out recorded, a retired device.
+func (f *fanout) outcome(ctx context.Context, d Delivery, r channel.Receipt, sendErr error, attempts int, rendered bool) outcome {
+	o := outcome{d: d}
+	f.settle(ctx, &o, r, sendErr, attempts, rendered)
+	return o
+}
+
+// settle is outcome on o, whose d is the delivery sent, in place.
+func (f *fanout) settle(ctx context.Context, o *outcome, r channel.Receipt, sendErr error, attempts int, rendered bool) {
 	in := f.in
 	now := in.now()
 	if errors.Is(sendErr, channel.ErrOptedOut) {
-		_ = in.SetOptedOut(context.WithoutCancel(ctx), d.Kind, d.Address, true)
+		_ = in.SetOptedOut(context.WithoutCancel(ctx), o.d.Kind, o.d.Address, true)
 	}
 	if errors.Is(sendErr, channel.ErrAddressRetired) {
-		in.retireDevice(context.WithoutCancel(ctx), d)
+		in.retireDevice(context.WithoutCancel(ctx), o.d)
 	}
-	return in.record(ctx, outcome{d: d, r: r, err: sendErr, attempts: attempts, at: now, rendered: rendered,
-		room: f.room(len(d.Status.History) + 1)})
+	o.r, o.err, o.attempts, o.at, o.rendered = r, sendErr, attempts, now, rendered
+	o.room = f.room(len(o.d.Status.History) + 1)
 }
 
 // updateDelivery reads a delivery, lets fn change it (false: no change) and

@@ -258,24 +258,81 @@ func (s *Store) WriteDelivery(ctx context.Context, d store.Delivery, events ...s
 	defer func() { s.notify(head) }() // after the unlock
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok := s.dels[d.ID]
-	if !ok {
-		return notFound("delivery", d.ID)
+	var err error
+	head, err = s.writeDelivery(s.dels[d.ID], &d, events)
+	return err
+}
+
+var _ store.DeliveriesWriter = (*Store)(nil)
+
+// WriteDeliveries implements store.DeliveriesWriter: every write under one
+// lock, and one notice of the feed's new events for all of them.
+func (s *Store) WriteDeliveries(ctx context.Context, ws []store.DeliveryWrite) []error {
+	if err := ctx.Err(); err != nil {
+		errs := make([]error, len(ws))
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	var head uint64
+	defer func() { s.notify(head) }() // after the unlock
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	var prev *delRec
+	for i := range ws {
+		cur := s.nextOf(prev, ws[i].Delivery.ID)
+		h, err := s.writeDelivery(cur, &ws[i].Delivery, ws[i].Events)
+		if err != nil {
+			if errs == nil {
+				errs = make([]error, len(ws))
+			}
+			errs[i] = err
+			continue
+		}
+		head, prev = max(head, h), cur
+	}
+	return errs
+}
+
+// nextOf returns the record of delivery id when it is the one written
+// after prev (nil: none), and otherwise looks it up. A batch most often
+// writes the deliveries of one message in the order they were recorded,
+// whose records lie side by side: each then found beside the one before,
+// without the ID map's random reads.
+func (s *Store) nextOf(prev *delRec, id string) *delRec {
+	if prev != nil {
+		if recs, i := prev.msg.out.recs, int(prev.pos)+1; i < len(recs) && recs[i].id == id {
+			return &recs[i]
+		}
+	}
+	return s.dels[id]
+}
+
+// Batched implements store.DeliveriesWriter.
+func (s *Store) Batched() store.Store { return s }
+
+// writeDelivery is WriteDelivery under the write lock, of cur, the record
+// of d.ID (nil when there is none): it returns the feed's head after the
+// events it appended (0 when it appended none).
+func (s *Store) writeDelivery(cur *delRec, d *store.Delivery, events []store.FeedEvent) (uint64, error) {
+	if cur == nil {
+		return 0, notFound("delivery", d.ID)
 	}
 	if cur.version != d.Version {
-		return fmt.Errorf("memstore: delivery %q at version %d, written at %d: %w", d.ID, cur.version, d.Version, store.ErrConflict)
+		return 0, fmt.Errorf("memstore: delivery %q at version %d, written at %d: %w", d.ID, cur.version, d.Version, store.ErrConflict)
 	}
 	if d.MessageID != cur.msg.id || d.ThreadID != s.threadOf(cur.msg).t.ID {
-		return invalid("delivery %q moved from message %q to %q", d.ID, cur.msg.id, d.MessageID)
+		return 0, invalid("delivery %q moved from message %q to %q", d.ID, cur.msg.id, d.MessageID)
 	}
 	if d.ProviderID != cur.providerID { // a provider ID kept is this delivery's already
 		if err := s.checkProviderID(d.ProviderID, store.Outbound, d.ID, d.MessageID); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	s.updateDelivery(cur, &d)
-	head = s.feed.appendEvents(events)
-	return nil
+	s.updateDelivery(cur, d)
+	return s.feed.appendEvents(events), nil
 }
 
 // updateDelivery stores d as the new state of cur, moving only the index
@@ -495,15 +552,41 @@ func (s *Store) unchanged(cur *delRec, c *status.Change) bool {
 func (s *Store) insertDeliveries(r *msgRec, dels []store.Delivery) {
 	r.out.dels = s.delPtrs.take(len(dels))[:0]
 	recs := s.delRecs.take(len(dels))
+	r.out.recs = recs
 	for i := range dels {
 		d := &recs[i]
 		s.pack(d, &dels[i], r)
-		d.version = 1
+		d.version, d.pos = 1, uint32(i)
 		s.dels[d.id] = d
-		r.out.dels = append(r.out.dels, d)
 	}
-	slices.SortFunc(r.out.dels, func(a, b *delRec) int { return strings.Compare(a.id, b.id) })
+	if len(recs) < sortKeyed {
+		for i := range recs {
+			r.out.dels = append(r.out.dels, &recs[i])
+		}
+		slices.SortFunc(r.out.dels, func(a, b *delRec) int { return strings.Compare(a.id, b.id) })
+	} else {
+		// a broadcast's: sorted with each ID beside its record, so that a
+		// comparison reads the two IDs and not the two records first
+		keyed := make([]idRec, len(recs))
+		for i := range recs {
+			keyed[i] = idRec{recs[i].id, &recs[i]}
+		}
+		slices.SortFunc(keyed, func(a, b idRec) int { return strings.Compare(a.id, b.id) })
+		for _, k := range keyed {
+			r.out.dels = append(r.out.dels, k.d)
+		}
+	}
 	for _, d := range r.out.dels {
 		s.indexDelivery(d, r)
 	}
+}
+
+// sortKeyed is the number of new deliveries from which insertDeliveries
+// sorts them by ID through idRecs.
+const sortKeyed = 256
+
+// idRec is a delivery's ID beside its record.
+type idRec struct {
+	id string
+	d  *delRec
 }

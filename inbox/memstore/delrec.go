@@ -28,6 +28,7 @@ type delRec struct {
 	current    status.Status
 	hlen       uint8 // changes in hist + 1; 0: no history (nil)
 	flags      delFlags
+	pos        uint32 // its index in its message's msgOut.recs
 	hist       [inlineHistory]histChange
 	contactID  string
 	address    string
@@ -197,7 +198,7 @@ func (s *Store) name(n uint8) string {
 func (s *Store) pack(r *delRec, d *store.Delivery, msg *msgRec) {
 	old := *r
 	*r = delRec{msg: msg, contactID: d.ContactID, address: d.Address, text: d.Text, version: d.Version,
-		kind: d.Kind, current: d.Status.Current, micros: d.Cost.Micros, sendPos: old.sendPos}
+		kind: d.Kind, current: d.Status.Current, micros: d.Cost.Micros, sendPos: old.sendPos, pos: old.pos}
 	r.id = keepSame(&s.strs, old.id, d.ID)
 	r.providerID = keepSame(&s.strs, old.providerID, d.ProviderID)
 	if old.contactID == d.ContactID {

@@ -45,6 +45,9 @@ type msgOut struct {
 	marketing  bool
 	counts     status.Counts
 	dels       []*delRec // by ID
+	// recs are the records of dels side by side, in the order they were
+	// written (see WriteDeliveries)
+	recs []delRec
 }
 
 // msgRare holds the fields few messages have.

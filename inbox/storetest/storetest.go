@@ -59,6 +59,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Store_Promises", testStorePromises},
 		{"Store_RoundTrip", testRoundTrip},
 		{"Store_MessageTimes", testMessageTimes},
+		{"Store_DeliveriesWriter", testDeliveriesWriter},
 		{"Stress", testStress},
 	}
 	scenarios = append(scenarios, issue12Scenarios...)
