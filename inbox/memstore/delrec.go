@@ -21,18 +21,21 @@ import (
 // WriteDelivery keep them so); Identity and Campaign are read from msg
 // when they are its own. value rebuilds the store.Delivery.
 type delRec struct {
+	// the fields a status report reads come first, side by side: a
+	// report reads the record from memory (see MergeStatus)
 	id         string // in the arena
 	providerID string // in the arena
 	msg        *msgRec
+	more       *delMore
 	version    int64
 	current    status.Status
 	hlen       uint8 // changes in hist + 1; 0: no history (nil)
 	flags      delFlags
+	kind       channel.Kind
 	hist       [inlineHistory]histChange
 	contactID  string
 	address    string
 	text       string
-	more       *delMore
 	created    int64 // stamp of CreatedAt
 	sending    int64 // stamp of Sending
 	micros     int64 // Cost.Micros
@@ -40,7 +43,6 @@ type delRec struct {
 	segments   int32 // SMS.Segments
 	units      int32 // SMS.Units
 	sendPos    int32 // its place in the store's sending + 1; 0: not there
-	kind       channel.Kind
 	createdLoc uint8
 	sendingLoc uint8
 	encoding   uint8 // SMS.Encoding: its number in the store's names + 1, 0 for ""
