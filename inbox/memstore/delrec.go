@@ -200,8 +200,14 @@ func (s *Store) pack(r *delRec, d *store.Delivery, msg *msgRec) {
 	old := *r
 	*r = delRec{msg: msg, contactID: d.ContactID, address: d.Address, text: d.Text, version: d.Version,
 		kind: d.Kind, current: d.Status.Current, micros: d.Cost.Micros, sendPos: old.sendPos}
-	r.id = keepSame(&s.strs, old.id, d.ID)
-	r.providerID = keepSame(&s.strs, old.providerID, d.ProviderID)
+	if d.ProviderID != "" && d.ProviderID != old.providerID {
+		// a status report reads the provider ID and then the ID (its
+		// event's): side by side, they are read from memory at once
+		r.id, r.providerID = s.strs.keepPair(d.ID, d.ProviderID)
+	} else {
+		r.id = keepSame(&s.strs, old.id, d.ID)
+		r.providerID = keepSame(&s.strs, old.providerID, d.ProviderID)
+	}
 	if old.contactID == d.ContactID {
 		r.contactID = old.contactID
 	}
