@@ -384,9 +384,12 @@ func (s *Store) MergeStatus(ctx context.Context, providerID string, c status.Cha
 	}
 	var head uint64
 	defer func() { s.notify(head) }() // after the unlock
+	// hashed before the lock: the report's provider ID is read from
+	// memory while other reports hold it
+	h := s.delByPID.hashOf(providerID)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, was := s.delByPID.lookup(providerID)
+	cur, was := s.delByPID.lookup(providerID, h)
 	if cur == nil {
 		return store.Merged{}, notFound("delivery with provider ID", providerID)
 	}

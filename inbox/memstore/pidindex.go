@@ -30,18 +30,18 @@ func (x *pidIndex) hashOf(k string) uint64 { return x.hash(k) | 1 }
 
 // get returns the record of provider ID k.
 func (x *pidIndex) get(k string) (*delRec, bool) {
-	r, _ := x.lookup(k)
+	r, _ := x.lookup(k, x.hashOf(k))
 	return r, r != nil
 }
 
-// lookup returns the record of provider ID k, nil for none, and its
-// current status, read before the key's bytes are compared: the two reads
-// then wait on memory together, not one after the other.
-func (x *pidIndex) lookup(k string) (*delRec, status.Status) {
+// lookup returns the record of provider ID k, whose hash (hashOf) is h,
+// nil for none, and its current status, read before the key's bytes are
+// compared: the two reads then wait on memory together, not one after the
+// other. hashOf reads only k: a caller hashes before taking the lock.
+func (x *pidIndex) lookup(k string, h uint64) (*delRec, status.Status) {
 	if x.live == 0 {
 		return nil, 0
 	}
-	h := x.hashOf(k)
 	mask := uint64(len(x.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		e := &x.slots[i]

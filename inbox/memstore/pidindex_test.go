@@ -35,7 +35,7 @@ func TestPIDIndex(t *testing.T) {
 			check := func(stage string, want map[string]*delRec) {
 				t.Helper()
 				for k, r := range want {
-					if got, cur := x.lookup(k); got != r || cur != r.current {
+					if got, cur := x.lookup(k, x.hashOf(k)); got != r || cur != r.current {
 						t.Fatalf("%s: lookup(%q) = %p, %v; want %p, %v", stage, k, got, cur, r, r.current)
 					}
 				}
