@@ -21,18 +21,21 @@ import (
 // WriteDelivery keep them so); Identity and Campaign are read from msg
 // when they are its own. value rebuilds the store.Delivery.
 type delRec struct {
-	// the fields a status report reads come first, side by side: a
-	// report reads the record from memory (see MergeStatus)
-	id         string // in the arena
-	providerID string // in the arena
-	msg        *msgRec
-	more       *delMore
-	version    int64
+	// What a status report reads comes first (see MergeStatus): its
+	// first 32 bytes, then the history. Records are 224 bytes long, side
+	// by side in arrays that start a page, so each starts at a multiple
+	// of 32 bytes: the first 32 are in one cache line, and with the
+	// history in two.
 	current    status.Status
 	hlen       uint8 // changes in hist + 1; 0: no history (nil)
 	flags      delFlags
 	kind       channel.Kind
+	msg        *msgRec
+	id         string // in the arena
 	hist       [inlineHistory]histChange
+	providerID string // in the arena
+	more       *delMore
+	version    int64
 	contactID  string
 	address    string
 	text       string
