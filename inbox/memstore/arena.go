@@ -42,6 +42,25 @@ func (a *strArena) keep(str string) string {
 	return a.b.String()[start:]
 }
 
+// keepPair returns copies of a and b in the arena, b right after a (see
+// keep): read together, they are read from one place in memory.
+func (a *strArena) keepPair(x, y string) (string, string) {
+	n := len(x) + len(y)
+	if a == nil || n > maxArenaString {
+		return a.keep(x), a.keep(y)
+	}
+	if a.b.Cap()-a.b.Len() < n {
+		a.b = strings.Builder{}
+		a.b.Grow(min(maxChunk, max(minChunk, a.total)))
+	}
+	start := a.b.Len()
+	a.b.WriteString(x)
+	a.b.WriteString(y)
+	a.total += n
+	both := a.b.String()[start:]
+	return both[:len(x)], both[len(x):]
+}
+
 // slab hands out the records of one type that the store keeps for good
 // (messages, deliveries: never deleted) from arrays of many, for the same
 // reason as strArena: the collector marks a pointer to a record against

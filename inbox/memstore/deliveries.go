@@ -44,7 +44,7 @@ func lessSent(a, b sentItem) bool {
 // Counts.
 func (s *Store) indexDelivery(d *delRec, m *msgRec) {
 	if d.providerID != "" {
-		s.delByPID[d.providerID] = d
+		s.delByPID.put(d)
 	}
 	s.sent.ReplaceOrInsert(sentOf(d))
 	if d.current == status.Scheduled {
@@ -121,7 +121,7 @@ func (s *Store) DeliveryByProviderID(ctx context.Context, providerID string) (st
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	d, ok := s.delByPID[providerID]
+	d, ok := s.delByPID.get(providerID)
 	if !ok {
 		return store.Delivery{}, notFound("delivery with provider ID", providerID)
 	}
@@ -362,10 +362,10 @@ func (s *Store) updateDelivery(cur *delRec, d *store.Delivery) {
 	cur.version = d.Version + 1
 	if oldPID != cur.providerID {
 		if oldPID != "" {
-			delete(s.delByPID, oldPID)
+			s.delByPID.remove(oldPID, cur)
 		}
 		if cur.providerID != "" {
-			s.delByPID[cur.providerID] = cur
+			s.delByPID.put(cur)
 		}
 	}
 
@@ -441,13 +441,15 @@ func (s *Store) MergeStatus(ctx context.Context, providerID string, c status.Cha
 	}
 	var head uint64
 	defer func() { s.notify(head) }() // after the unlock
+	// hashed before the lock: the report's provider ID is read from
+	// memory while other reports hold it
+	h := s.delByPID.hashOf(providerID)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok := s.delByPID[providerID]
-	if !ok {
+	cur, was := s.delByPID.lookup(providerID, h)
+	if cur == nil {
 		return store.Merged{}, notFound("delivery with provider ID", providerID)
 	}
-	was := cur.current
 	changed, err := s.mergeInto(cur, c)
 	if err != nil {
 		return store.Merged{}, err

@@ -21,19 +21,25 @@ import (
 // WriteDelivery keep them so); Identity and Campaign are read from msg
 // when they are its own. value rebuilds the store.Delivery.
 type delRec struct {
-	id         string // in the arena
-	providerID string // in the arena
-	msg        *msgRec
-	version    int64
+	// What a status report reads comes first (see MergeStatus): its
+	// first 32 bytes, then the history. Records are 224 bytes long, side
+	// by side in arrays that start a page, so each starts at a multiple
+	// of 32 bytes: the first 32 are in one cache line, and with the
+	// history in two.
 	current    status.Status
 	hlen       uint8 // changes in hist + 1; 0: no history (nil)
 	flags      delFlags
+	kind       channel.Kind
 	pos        uint32 // its index in its message's msgOut.recs
+	msg        *msgRec
+	id         string // in the arena
 	hist       [inlineHistory]histChange
+	providerID string // in the arena
+	more       *delMore
+	version    int64
 	contactID  string
 	address    string
 	text       string
-	more       *delMore
 	created    int64 // stamp of CreatedAt
 	sending    int64 // stamp of Sending
 	micros     int64 // Cost.Micros
@@ -41,7 +47,6 @@ type delRec struct {
 	segments   int32 // SMS.Segments
 	units      int32 // SMS.Units
 	sendPos    int32 // its place in the store's sending + 1; 0: not there
-	kind       channel.Kind
 	createdLoc uint8
 	sendingLoc uint8
 	encoding   uint8 // SMS.Encoding: its number in the store's names + 1, 0 for ""
@@ -199,8 +204,14 @@ func (s *Store) pack(r *delRec, d *store.Delivery, msg *msgRec) {
 	old := *r
 	*r = delRec{msg: msg, contactID: d.ContactID, address: d.Address, text: d.Text, version: d.Version,
 		kind: d.Kind, current: d.Status.Current, micros: d.Cost.Micros, sendPos: old.sendPos, pos: old.pos}
-	r.id = keepSame(&s.strs, old.id, d.ID)
-	r.providerID = keepSame(&s.strs, old.providerID, d.ProviderID)
+	if d.ProviderID != "" && d.ProviderID != old.providerID {
+		// a status report reads the provider ID and then the ID (its
+		// event's): side by side, they are read from memory at once
+		r.id, r.providerID = s.strs.keepPair(d.ID, d.ProviderID)
+	} else {
+		r.id = keepSame(&s.strs, old.id, d.ID)
+		r.providerID = keepSame(&s.strs, old.providerID, d.ProviderID)
+	}
 	if old.contactID == d.ContactID {
 		r.contactID = old.contactID
 	}

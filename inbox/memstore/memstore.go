@@ -48,7 +48,7 @@ type Store struct {
 	outByPID  keyIndex[msgRec] // outbound messages by provider ID, one namespace with delByPID
 
 	dels     map[string]*delRec
-	delByPID map[string]*delRec
+	delByPID pidIndex
 	due      *btree.BTreeG[*delRec]  // status.Scheduled, by (DueAt, ID)
 	sent     *btree.BTreeG[sentItem] // all, by (CreatedAt desc, ID)
 	anchors  map[string]map[string]*delRec
@@ -123,7 +123,7 @@ func New() *Store {
 		msgByPID:     newKeyIndex(func(r *msgRec) string { return r.providerID }, hash),
 		outByPID:     newKeyIndex(func(r *msgRec) string { return r.providerID }, hash),
 		dels:         make(map[string]*delRec),
-		delByPID:     make(map[string]*delRec),
+		delByPID:     pidIndex{hash: hash},
 		due:          btree.NewG(btreeDegree, lessDue),
 		sent:         btree.NewG(btreeDegree, lessSent),
 		anchors:      make(map[string]map[string]*delRec),
