@@ -44,7 +44,7 @@ func lessSent(a, b sentItem) bool {
 // Counts.
 func (s *Store) indexDelivery(d *delRec, m *msgRec) {
 	if d.providerID != "" {
-		s.delByPID[d.providerID] = d
+		s.delByPID.put(d)
 	}
 	s.sent.ReplaceOrInsert(sentOf(d))
 	if d.current == status.Scheduled {
@@ -107,7 +107,7 @@ func (s *Store) Delivery(ctx context.Context, id string) (store.Delivery, error)
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	d, ok := s.dels[id]
+	d, ok := s.dels.get(id)
 	if !ok {
 		return store.Delivery{}, notFound("delivery", id)
 	}
@@ -121,7 +121,7 @@ func (s *Store) DeliveryByProviderID(ctx context.Context, providerID string) (st
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	d, ok := s.delByPID[providerID]
+	d, ok := s.delByPID.get(providerID)
 	if !ok {
 		return store.Delivery{}, notFound("delivery with provider ID", providerID)
 	}
@@ -186,7 +186,7 @@ func (s *Store) Sent(ctx context.Context, q store.SentQuery) ([]store.Delivery, 
 		s.sent.Ascend(func(it sentItem) bool { return visit(it.d) })
 		return out, nil
 	}
-	a, ok := s.dels[q.After]
+	a, ok := s.dels.get(q.After)
 	if !ok {
 		return nil, notFound("delivery", q.After)
 	}
@@ -201,7 +201,7 @@ func (s *Store) Sent(ctx context.Context, q store.SentQuery) ([]store.Delivery, 
 func (s *Store) sentSending(q *store.SentQuery) ([]store.Delivery, error) {
 	var from *sentItem
 	if q.After != "" {
-		a, ok := s.dels[q.After]
+		a, ok := s.dels.get(q.After)
 		if !ok {
 			return nil, notFound("delivery", q.After)
 		}
@@ -258,7 +258,7 @@ func (s *Store) WriteDelivery(ctx context.Context, d store.Delivery, events ...s
 	defer func() { s.notify(head) }() // after the unlock
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok := s.dels[d.ID]
+	cur, ok := s.dels.get(d.ID)
 	if !ok {
 		return notFound("delivery", d.ID)
 	}
@@ -300,16 +300,14 @@ func (s *Store) updateDelivery(cur *delRec, d *store.Delivery) {
 	if wasDue && moveAnchor {
 		s.unanchor(cur)
 	}
-	oldPID := cur.providerID
+	newPID := cur.providerID != d.ProviderID
+	if newPID && cur.providerID != "" {
+		s.delByPID.remove(cur) // under its provider ID until pack
+	}
 	s.pack(cur, d, cur.msg)
 	cur.version = d.Version + 1
-	if oldPID != cur.providerID {
-		if oldPID != "" {
-			delete(s.delByPID, oldPID)
-		}
-		if cur.providerID != "" {
-			s.delByPID[cur.providerID] = cur
-		}
+	if newPID && cur.providerID != "" {
+		s.delByPID.put(cur)
 	}
 
 	if moveSent {
@@ -386,7 +384,7 @@ func (s *Store) MergeStatus(ctx context.Context, providerID string, c status.Cha
 	defer func() { s.notify(head) }() // after the unlock
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok := s.delByPID[providerID]
+	cur, ok := s.delByPID.get(providerID)
 	if !ok {
 		return store.Merged{}, notFound("delivery with provider ID", providerID)
 	}
@@ -499,7 +497,7 @@ func (s *Store) insertDeliveries(r *msgRec, dels []store.Delivery) {
 		d := &recs[i]
 		s.pack(d, &dels[i], r)
 		d.version = 1
-		s.dels[d.id] = d
+		s.dels.put(d)
 		r.out.dels = append(r.out.dels, d)
 	}
 	slices.SortFunc(r.out.dels, func(a, b *delRec) int { return strings.Compare(a.id, b.id) })

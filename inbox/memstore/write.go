@@ -140,7 +140,7 @@ func (s *Store) checkNew(w *store.ThreadWrite, rec *threadRec) error {
 		}
 	}
 	for _, d := range w.Deliveries {
-		if _, ok := s.dels[d.ID]; ok {
+		if _, ok := s.dels.get(d.ID); ok {
 			return fmt.Errorf("memstore: delivery %q exists: %w", d.ID, store.ErrConflict)
 		}
 		if err := s.checkProviderID(d.ProviderID, store.Outbound, d.ID, ""); err != nil {
@@ -183,7 +183,7 @@ func (s *Store) checkProviderID(pid string, dir store.Direction, deliveryID, mes
 	if m, ok := s.outByPID.get(pid); ok && (messageID == "" || m.id != messageID) {
 		return fmt.Errorf("memstore: outbound provider ID %q: %w", pid, store.ErrDuplicate)
 	}
-	if d, ok := s.delByPID[pid]; ok && (deliveryID == "" || d.id != deliveryID) {
+	if d, ok := s.delByPID.get(pid); ok && (deliveryID == "" || d.id != deliveryID) {
 		return fmt.Errorf("memstore: outbound provider ID %q: %w", pid, store.ErrDuplicate)
 	}
 	return nil
