@@ -107,7 +107,7 @@ func (s *Store) Delivery(ctx context.Context, id string) (store.Delivery, error)
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	d, ok := s.dels[id]
+	d, ok := s.dels.get(id)
 	if !ok {
 		return store.Delivery{}, notFound("delivery", id)
 	}
@@ -186,7 +186,7 @@ func (s *Store) Sent(ctx context.Context, q store.SentQuery) ([]store.Delivery, 
 		s.sent.Ascend(func(it sentItem) bool { return visit(it.d) })
 		return out, nil
 	}
-	a, ok := s.dels[q.After]
+	a, ok := s.dels.get(q.After)
 	if !ok {
 		return nil, notFound("delivery", q.After)
 	}
@@ -201,7 +201,7 @@ func (s *Store) Sent(ctx context.Context, q store.SentQuery) ([]store.Delivery, 
 func (s *Store) sentSending(q *store.SentQuery) ([]store.Delivery, error) {
 	var from *sentItem
 	if q.After != "" {
-		a, ok := s.dels[q.After]
+		a, ok := s.dels.get(q.After)
 		if !ok {
 			return nil, notFound("delivery", q.After)
 		}
@@ -259,7 +259,7 @@ func (s *Store) WriteDelivery(ctx context.Context, d store.Delivery, events ...s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var err error
-	head, err = s.writeDelivery(s.dels[d.ID], &d, events)
+	head, err = s.writeDelivery(s.dels.at(d.ID), &d, events)
 	return err
 }
 
@@ -307,7 +307,7 @@ func (s *Store) nextOf(prev *delRec, id string) *delRec {
 			return &recs[i]
 		}
 	}
-	return s.dels[id]
+	return s.dels.at(id)
 }
 
 // Batched implements store.DeliveriesWriter.
@@ -559,7 +559,7 @@ func (s *Store) insertDeliveries(r *msgRec, dels []store.Delivery) {
 		d := &recs[i]
 		s.pack(d, &dels[i], r)
 		d.version, d.pos = 1, uint32(i)
-		s.dels[d.id] = d
+		s.dels.put(d)
 	}
 	if len(recs) < sortKeyed {
 		for i := range recs {

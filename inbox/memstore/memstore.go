@@ -47,8 +47,8 @@ type Store struct {
 	msgByPID  keyIndex[msgRec] // inbound messages by provider ID (M5)
 	outByPID  keyIndex[msgRec] // outbound messages by provider ID, one namespace with delByPID
 
-	dels     map[string]*delRec
-	delByPID pidIndex
+	dels     keyIndex[delRec]        // by ID
+	delByPID pidIndex                // by provider ID, one namespace with outByPID
 	due      *btree.BTreeG[*delRec]  // status.Scheduled, by (DueAt, ID)
 	sent     *btree.BTreeG[sentItem] // all, by (CreatedAt desc, ID)
 	anchors  map[string]map[string]*delRec
@@ -122,7 +122,7 @@ func New() *Store {
 		msgs:         newKeyIndex(func(r *msgRec) string { return r.id }, hash),
 		msgByPID:     newKeyIndex(func(r *msgRec) string { return r.providerID }, hash),
 		outByPID:     newKeyIndex(func(r *msgRec) string { return r.providerID }, hash),
-		dels:         make(map[string]*delRec),
+		dels:         newKeyIndex(func(d *delRec) string { return d.id }, hash),
 		delByPID:     pidIndex{hash: hash},
 		due:          btree.NewG(btreeDegree, lessDue),
 		sent:         btree.NewG(btreeDegree, lessSent),

@@ -8,11 +8,14 @@ import (
 
 // T13: a prefix scan of the subject word index finds exactly the threads
 // with a word the prefix starts, whatever the words hold (bytes past the
-// eighth, zero bytes, words shorter than the prefix).
+// eighth and the sixteenth, zero bytes, words shorter than the prefix).
 func FuzzScanPrefix(f *testing.F) {
 	f.Add("marie\x00martin\x00marie.martin12@gmail.com\x00mar", "mari")
 	f.Add("ab\x00ab\x00\x00abc\x00a", "ab\x00")
 	f.Add("helene.dubois@example.fr\x00helene.dubois2@example.fr\x00helen", "helene.dubois@")
+	f.Add("helene.dubois@example.fr\x00helene.dubois@example.com\x00helene.dubois@ex", "helene.dubois@ex")
+	f.Add("helene.dubois@example.fr\x00helene.dubois@example.com\x00helene.dubois@ex", "helene.dubois@exa")
+	f.Add("33612345678\x0033612345679\x00336123456", "3361234567")
 	f.Add("x\x00\x00", "")
 	f.Fuzz(func(t *testing.T, words, prefix string) {
 		x := newWordIndex()
@@ -40,7 +43,8 @@ func FuzzScanPrefix(f *testing.F) {
 
 // T13: the order of word heads is the order of the words.
 func TestWordHeadOrder(t *testing.T) {
-	words := []string{"", "\x00", "a", "a\x00", "a\x00\x00\x00\x00\x00\x00\x00\x01", "ab", "abcdefgh", "abcdefgh\x00", "abcdefghi", "b", "\xff"}
+	words := []string{"", "\x00", "a", "a\x00", "a\x00\x00\x00\x00\x00\x00\x00\x01", "ab", "abcdefgh", "abcdefgh\x00", "abcdefghi",
+		"abcdefgh\x00\x00\x00\x00\x00\x00\x00\x00\x01", "abcdefghijklmnop", "abcdefghijklmnop\x00", "abcdefghijklmnopq", "abcdefghz", "b", "\xff"}
 	for i := range words {
 		for j := range words {
 			a, b := entryOf(words[i]), entryOf(words[j])

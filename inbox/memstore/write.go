@@ -140,7 +140,7 @@ func (s *Store) checkNew(w *store.ThreadWrite, rec *threadRec) error {
 		}
 	}
 	for _, d := range w.Deliveries {
-		if _, ok := s.dels[d.ID]; ok {
+		if _, ok := s.dels.get(d.ID); ok {
 			return fmt.Errorf("memstore: delivery %q exists: %w", d.ID, store.ErrConflict)
 		}
 		if err := s.checkProviderID(d.ProviderID, store.Outbound, d.ID, ""); err != nil {
