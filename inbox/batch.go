@@ -61,8 +61,13 @@ type batchSend struct {
 	w    int // the index of its outcome's write, -1 when nothing is written
 }
 
-func (f *fanout) newBatch() *batch {
-	return &batch{f: f, ws: make([]store.DeliveryWrite, 0, maxBatch), sends: make([]batchSend, 0, maxBatch), eb: f.in.eventBuf()}
+// newBatch returns a batch for a worker that takes about n deliveries:
+// its buffers start small and grow with its runs (a delivery write is about
+// 500 bytes: buffers for maxBatch made a send to a few recipients allocate
+// tens of kilobytes per worker).
+func (f *fanout) newBatch(n int) *batch {
+	n = min(n, 8)
+	return &batch{f: f, ws: make([]store.DeliveryWrite, 0, n), sends: make([]batchSend, 0, n), eb: f.in.eventBuf()}
 }
 
 // close gives back what b holds.

@@ -350,6 +350,16 @@ func (in *Inbox) RecordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 	return in.recordOutbound(ctx, o)
 }
 
+// cleanDeliveries makes the deliveries of ds, of a message of kind,
+// storable, their addresses canonical and their outbox marks clear.
+func (in *Inbox) cleanDeliveries(kind channel.Kind, ds []Delivery) {
+	for i := range ds {
+		d := &ds[i]
+		cleanDelivery(d)
+		d.Address, d.Sending = in.address(kind, d.Address), time.Time{}
+	}
+}
+
 // recordOutbound is RecordOutbound on deliveries it changes in place and
 // returns: the caller made them for it and keeps no other use of them.
 func (in *Inbox) recordOutbound(ctx context.Context, o Outgoing) (Message, []Delivery, error) {
@@ -368,14 +378,13 @@ func (in *Inbox) recordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 			return Message{}, nil, fmt.Errorf("inbox: record: %w: delivery time out of range", ErrInvalidArgument)
 		}
 	}
-	// each delivery cleaned on its own: a broadcast's in parts, side by side
-	inParts(len(o.Deliveries), partsOf(len(o.Deliveries)), func(_, lo, hi int) {
-		for i := lo; i < hi; i++ {
-			d := &o.Deliveries[i]
-			cleanDelivery(d)
-			d.Address, d.Sending = in.address(m.Kind, d.Address), time.Time{}
-		}
-	})
+	// each delivery cleaned on its own: a broadcast's in parts, side by
+	// side (the closure a goroutine needs is made only then)
+	if dels, kind := o.Deliveries, m.Kind; partsOf(len(dels)) <= 1 {
+		in.cleanDeliveries(kind, dels)
+	} else {
+		inParts(len(dels), partsOf(len(dels)), func(_, lo, hi int) { in.cleanDeliveries(kind, dels[lo:hi]) })
+	}
 	var (
 		ds  []Delivery
 		err error

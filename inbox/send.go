@@ -630,41 +630,13 @@ func (in *Inbox) Send(ctx context.Context, d Draft) (out SendResult, err error) 
 			msg.Origin = store.Scheduled
 		}
 	}
-	st := status.Pending
-	if scheduled {
-		st = status.Scheduled
-	}
 	ds := make([]Delivery, len(p.targets))
-	firsts := make([]status.Change, len(p.targets)) // every delivery's first change, in one array
-	// built in parts, side by side: each its own range of ds and its own
-	// SMS total, added up in order (recordOutbound makes each address
-	// canonical)
-	totals := make([]store.SMSInfo, partsOf(len(ds)))
-	inParts(len(ds), len(totals), func(part, lo, hi int) {
-		total := &totals[part]
-		for i := lo; i < hi; i++ {
-			t := &p.targets[i]
-			o := &t.out
-			firsts[i] = status.Change{Status: st, At: now}
-			x := &ds[i]
-			x.ContactID, x.Address, x.Identity = t.contact.ID, t.address, p.ident.ID
-			x.Subject, x.Text, x.HTML, x.SMS, x.Cost = o.subject, o.text, o.html, o.smsInfo(), o.cost
-			x.Status = status.Record{Current: st, History: firsts[i : i+1 : i+1]}
-			x.Anchor, x.AnchorRule = anchor, rule
-			if scheduled {
-				x.DueAt = due
-			}
-			if s, ok := d.Stays[t.contact.ID]; ok {
-				x.CheckIn, x.CheckOut = s.CheckIn, s.CheckOut
-			}
-			addSMS(total, x.SMS)
-		}
-	})
-	var total store.SMSInfo
-	for _, t := range totals {
-		addSMS(&total, t)
+	b := deliveryBuild{targets: p.targets, ds: ds, firsts: make([]status.Change, len(ds)), identity: p.ident.ID,
+		status: status.Pending, now: now, anchor: anchor, rule: rule, stays: d.Stays}
+	if scheduled {
+		b.status, b.due = status.Scheduled, due
 	}
-	msg.SMS = total
+	msg.SMS = b.all()
 	m, ds, err := in.recordOutbound(ctx, Outgoing{ThreadID: p.thread.ID, Message: msg, Deliveries: ds})
 	if err != nil {
 		return SendResult{}, err
@@ -711,6 +683,61 @@ func addSMS(total *store.SMSInfo, m store.SMSInfo) {
 // parallelMin is the least number of items per part that inParts hands
 // to a goroutine of its own.
 const parallelMin = 8192
+
+// deliveryBuild makes a send's deliveries, one per target: each its first
+// status change (from firsts, one array for all), its rendering, its
+// address as the plan found it (recordOutbound makes it canonical) and its
+// booking dates.
+type deliveryBuild struct {
+	targets  []target
+	ds       []Delivery
+	firsts   []status.Change
+	identity string
+	status   status.Status // Pending, or Scheduled
+	now, due time.Time     // due: when scheduled
+	anchor   string
+	rule     string
+	stays    map[string]Stay
+}
+
+// all builds every delivery and returns their SMS total: a broadcast's in
+// parts, side by side, each part its own range and its own total, added
+// up in order. One part is built on the caller's goroutine, with nothing
+// allocated (the closure that a goroutine needs is made only for several).
+func (b *deliveryBuild) all() store.SMSInfo {
+	parts := partsOf(len(b.ds))
+	if parts <= 1 {
+		return b.part(0, len(b.ds))
+	}
+	totals := make([]store.SMSInfo, parts)
+	c := *b // the goroutines' own: b stays where its caller made it
+	inParts(len(b.ds), parts, func(part, lo, hi int) { totals[part] = c.part(lo, hi) })
+	var total store.SMSInfo
+	for _, t := range totals {
+		addSMS(&total, t)
+	}
+	return total
+}
+
+// part builds deliveries [lo, hi) and returns their SMS total.
+func (b *deliveryBuild) part(lo, hi int) store.SMSInfo {
+	var total store.SMSInfo
+	for i := lo; i < hi; i++ {
+		t := &b.targets[i]
+		o := &t.out
+		b.firsts[i] = status.Change{Status: b.status, At: b.now}
+		x := &b.ds[i]
+		x.ContactID, x.Address, x.Identity = t.contact.ID, t.address, b.identity
+		x.Subject, x.Text, x.HTML, x.SMS, x.Cost = o.subject, o.text, o.html, o.smsInfo(), o.cost
+		x.Status = status.Record{Current: b.status, History: b.firsts[i : i+1 : i+1]}
+		x.Anchor, x.AnchorRule, x.DueAt = b.anchor, b.rule, b.due
+		if s, ok := b.stays[t.contact.ID]; ok {
+			x.CheckIn, x.CheckOut = s.CheckIn, s.CheckOut
+		}
+		addSMS(&total, x.SMS)
+	}
+	return total
+}
 
 // partsOf is the number of parts inParts splits n items into: one per
 // processor at most, with parallelMin items each at least.
@@ -814,16 +841,18 @@ func (f *fanout) run(ctx context.Context, ds []Delivery) error {
 	// on a store that writes deliveries in batches, each worker takes runs
 	// of deliveries (see batch); not under a rate limit, which paces each
 	// send, nor in a recording trace, where each delivery's span holds the
-	// store writes of its mark and outcome
-	batched := in.batch != nil && lim == nil && !traced(ctx)
+	// store writes of its mark and outcome; nor when each worker takes one
+	// delivery at most, whose batch would be that delivery alone
+	workers := min(in.concurrency, len(ds))
+	batched := in.batch != nil && lim == nil && !traced(ctx) && len(ds) > workers
 	g, gctx := errgroup.WithContext(ctx)
-	for range min(in.concurrency, len(ds)) {
+	for range workers {
 		g.Go(func() error {
 			// the message handed to the sender, one per worker: a Sender
 			// keeps no reference to it after returning (channel.Sender)
 			msg := new(channel.Message)
 			if batched {
-				b := f.newBatch()
+				b := f.newBatch(len(ds) / workers)
 				defer b.close()
 				for size := 1; ; {
 					end := int(next.Add(int64(size)))
