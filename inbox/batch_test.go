@@ -108,7 +108,7 @@ func TestBatchedFanout_S5(t *testing.T) {
 
 // A fan-out cancelled midway, its deliveries marked a batch at a time:
 // none is lost or sent twice. Those sent are recorded; those marked and
-// not sent, and those never marked, are pending with the reason, their
+// not sent, and those never marked, are pending (S1) with the reason, their
 // mark cleared; one whose provider call the cancel cut short keeps its
 // mark for Recover.
 func TestBatchedFanoutCancelled(t *testing.T) {

@@ -24,22 +24,27 @@ import (
 
 func benchInbox(b *testing.B, dir *memstore.Directory, reg *channel.Registry) *inbox.Inbox {
 	b.Helper()
-	n := 0
 	now := t0
-	var id []byte
-	// one allocation per ID, as an ID generator makes (fmt.Sprintf made one
-	// and a half, counted as the inbox's)
 	in, err := inbox.New(memstore.New(), inbox.Options{Directory: dir, Channels: reg,
-		Now: func() time.Time { return now },
-		NewID: func() string {
-			n++
-			id = strconv.AppendInt(append(id[:0], "id"...), int64(n), 10)
-			return string(id)
-		}})
+		Now: func() time.Time { return now }, NewID: countingIDs()})
 	if err != nil {
 		b.Fatal(err)
 	}
 	return in
+}
+
+// countingIDs returns an ID generator for an inbox under measurement: "id1",
+// "id2", … with one allocation per ID, as a real generator makes
+// (fmt.Sprintf made one and a half, "id" + strconv.Itoa two, counted as
+// the inbox's).
+func countingIDs() func() string {
+	n := 0
+	var id []byte
+	return func() string {
+		n++
+		id = strconv.AppendInt(append(id[:0], "id"...), int64(n), 10)
+		return string(id)
+	}
 }
 
 func phone(i int) string { return fmt.Sprintf("+3361%07d", i) }
@@ -95,17 +100,13 @@ func receiveInbox(b *testing.B, threads int) *receiveSet {
 		_ = dir.PutContact(recipient.Contact{ID: fmt.Sprintf("c%d", i), FirstName: "Marie", LastName: fmt.Sprintf("Martin%d", i), Phone: phone(i)})
 	}
 	st := &timedStore{Store: memstore.New()}
-	n := 0
-	var id []byte
-	// One allocation per ID, as an ID generator makes ("id" + strconv.Itoa
-	// made two, counted as the receive's).
 	// The clock moves a microsecond each time it is read, as messages
 	// arrive at their own times: with one fixed time, every new message
 	// tied with its thread's last and was ordered by reading that
 	// message's record, which a real inbox seldom does.
 	now := t0
 	in, err := inbox.New(st, inbox.Options{Directory: dir, Now: func() time.Time { now = now.Add(time.Microsecond); return now },
-		NewID: func() string { n++; id = strconv.AppendInt(append(id[:0], "id"...), int64(n), 10); return string(id) }})
+		NewID: countingIDs()})
 	if err != nil {
 		b.Fatal(err)
 	}

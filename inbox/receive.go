@@ -380,10 +380,10 @@ func (in *Inbox) recordOutbound(ctx context.Context, o Outgoing) (Message, []Del
 	}
 	// each delivery cleaned on its own: a broadcast's in parts, side by
 	// side (the closure a goroutine needs is made only then)
-	if dels, kind := o.Deliveries, m.Kind; partsOf(len(dels)) <= 1 {
+	if dels, kind, parts := o.Deliveries, m.Kind, partsOf(len(o.Deliveries)); parts <= 1 {
 		in.cleanDeliveries(kind, dels)
 	} else {
-		inParts(len(dels), partsOf(len(dels)), func(_, lo, hi int) { in.cleanDeliveries(kind, dels[lo:hi]) })
+		inParts(len(dels), parts, func(_, lo, hi int) { in.cleanDeliveries(kind, dels[lo:hi]) })
 	}
 	var (
 		ds  []Delivery

@@ -3,7 +3,6 @@ package inbox_test
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"testing"
 	"time"
 
@@ -31,11 +30,9 @@ func TestReceiveAllocations(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	n := 0
-	var id []byte
 	clock := t0
 	in, err := inbox.New(memstore.New(), inbox.Options{Directory: dir, Now: func() time.Time { return clock },
-		NewID: func() string { n++; id = strconv.AppendInt(append(id[:0], "id"...), int64(n), 10); return string(id) }})
+		NewID: countingIDs()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -744,13 +744,10 @@ func (b *deliveryBuild) part(lo, hi int) store.SMSInfo {
 func partsOf(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n/parallelMin)) }
 
 // inParts calls fn with the ranges [lo, hi) that split [0, n) into parts
-// parts, in order, each from its own goroutine when there are several,
-// and returns when every call has.
+// parts (two or more), in order, each from its own goroutine, and returns
+// when every call has. A caller with one part calls its work directly: the
+// closure a goroutine needs would move what it uses to the heap.
 func inParts(n, parts int, fn func(part, lo, hi int)) {
-	if parts <= 1 {
-		fn(0, 0, n)
-		return
-	}
 	size := (n + parts - 1) / parts
 	var wg sync.WaitGroup
 	for part := range parts {
@@ -1013,21 +1010,17 @@ func (f *fanout) attempt(ctx context.Context, lim *sendLimiter, msg *channel.Mes
 	}
 }
 
-// finish records a send's outcome on its delivery (see Inbox.record).
+// finish records a send's outcome on its delivery d (see settle and
+// Inbox.record).
 func (f *fanout) finish(ctx context.Context, d Delivery, r channel.Receipt, sendErr error, attempts int, rendered bool) (Delivery, error) {
-	return f.in.record(ctx, f.outcome(ctx, d, r, sendErr, attempts, rendered))
-}
-
-// outcome is a send's outcome on delivery d, to be recorded (see
-// Inbox.record), with what the provider's error says of the address done:
-// an opt-out recorded, a retired device.
-func (f *fanout) outcome(ctx context.Context, d Delivery, r channel.Receipt, sendErr error, attempts int, rendered bool) outcome {
 	o := outcome{d: d}
 	f.settle(ctx, &o, r, sendErr, attempts, rendered)
-	return o
+	return f.in.record(ctx, o)
 }
 
-// settle is outcome on o, whose d is the delivery sent, in place.
+// settle fills o, whose d is the delivery sent, with the send's outcome,
+// to be recorded (Inbox.record), and does what the provider's error says
+// of the address: an opt-out recorded, a retired device.
 func (f *fanout) settle(ctx context.Context, o *outcome, r channel.Receipt, sendErr error, attempts int, rendered bool) {
 	in := f.in
 	now := in.now()

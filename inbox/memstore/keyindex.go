@@ -10,7 +10,8 @@ import "hash/maphash"
 // a large store fills); this map's keys are the hashes themselves, and its
 // entries are 16 bytes instead of 24. A key whose hash an other key holds
 // already (about one pair among 10^12 at a million keys) is kept by its
-// string in more. Call put and remove under the write lock.
+// string in more. Records are never removed. Call put under the write
+// lock.
 type keyIndex[T any] struct {
 	byHash map[uint64]*T
 	more   map[string]*T // keys whose hash an other key has
@@ -58,18 +59,4 @@ func (x *keyIndex[T]) put(r *T) {
 		return
 	}
 	x.byHash[h] = r
-}
-
-// remove deletes r, when it is there under its key: call it before r's
-// key changes.
-func (x *keyIndex[T]) remove(r *T) {
-	k := x.key(r)
-	h := x.hash(k)
-	if x.byHash[h] == r {
-		delete(x.byHash, h)
-		return
-	}
-	if x.more[k] == r {
-		delete(x.more, k)
-	}
 }
