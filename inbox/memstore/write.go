@@ -56,7 +56,7 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 		nt = rec.t
 		s.threads.put(rec)
 		s.threadNum = append(s.threadNum, rec)
-		s.live[nt.Subject.Kind][nt.Subject.ID] = rec
+		s.live[nt.Subject.Kind].set(nt.Subject.ID, rec) // the store's own copy of the ID
 		s.moveList(rec, nil, rec.t)
 		s.counters.update(rec, nil, &rec.t)
 		s.indexSubject(subjWords, rec.num, true)
