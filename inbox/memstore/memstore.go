@@ -92,6 +92,9 @@ type Store struct {
 	bitsets   sync.Pool // *bitset, cleared
 	numBufs   sync.Pool // *[]uint32: the candidates' numbers of an earlier search, for reuse
 	maxListed int       // see maxListed
+	// warm sums what WriteThread reads early (see there), so that the
+	// compiler keeps the reads.
+	warm int64
 	// collectOnly turns the word slot walks of searches off: benchmarks
 	// compare them with collecting every match.
 	collectOnly bool
