@@ -83,8 +83,9 @@ func (x *keyIndex[T]) warm(h uint64) uint64 {
 }
 
 // put adds r under its key, which no record has. The table doubles when
-// three slots in four are taken: a lookup of a key that is not there then
-// reads two or three slots on average, at most about nine, side by side.
+// three slots in four are taken: a lookup of a key that is not there
+// reads two or three slots, side by side, at the loads a table has most
+// of the time, and about nine just before it doubles.
 func (x *keyIndex[T]) put(r *T) {
 	if (x.n+1)*4 > len(x.slots)*3 {
 		x.grow()

@@ -7,9 +7,10 @@ package memstore
 // it predicts equal); a Go map of string keys reads its group's control
 // word, its slot, the key's bytes and only then the value, each read
 // waiting on the one before, each a cache miss in a table of a million
-// keys. A lookup of a key that is not there reads its slot and, at most
-// three keys in four, those after it up to a free one. Slots are never
-// shrunk; a removed key leaves a tombstone that the next growth drops.
+// keys. A lookup of a key that is not there reads the slots from its
+// hash's up to a free one; the table doubles when three slots in four are
+// taken. Slots are never shrunk; a removed key leaves a tombstone that the
+// next growth drops.
 // The zero strIndex is empty but needs its hash set. Call set and remove
 // under a write lock, get under a read lock at least.
 type strIndex[V any] struct {
