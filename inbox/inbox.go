@@ -188,6 +188,7 @@ type Inbox struct {
 	now      func() time.Time
 	newID    func() string
 	dir      Directory
+	dirIDs   ContactIDFinder // dir's, nil when it has none
 	details  DetailsResolver
 	resume   time.Duration // NoLimit: always resume
 	visible  time.Duration
@@ -260,6 +261,7 @@ func New(s Store, opts Options) (*Inbox, error) {
 		statusWait: opts.StatusWait, outcomeRetry: opts.OutcomeRetry, outbox: newOutbox(), work: newGate(),
 	}
 	in.batch = batchWriter(s)
+	in.dirIDs, _ = in.dir.(ContactIDFinder)
 	if in.outcomeRetry == 0 {
 		in.outcomeRetry = DefaultOutcomeRetry
 	}

@@ -124,10 +124,17 @@ func (in *Inbox) StartWithAddress(ctx context.Context, kind channel.Kind, addres
 // canonical form (see Inbox.address).
 func (in *Inbox) subjectForAddress(ctx context.Context, kind channel.Kind, addr string) (Subject, error) {
 	if in.dir != nil {
-		c, err := in.dir.ContactByAddress(ctx, kind, addr)
+		var id string
+		var err error
+		if in.dirIDs != nil {
+			id, err = in.dirIDs.ContactIDByAddress(ctx, kind, addr)
+		} else {
+			c, cerr := in.dir.ContactByAddress(ctx, kind, addr)
+			id, err = c.ID, cerr
+		}
 		switch {
 		case err == nil:
-			return Subject{Kind: store.Contact, ID: c.ID}, nil
+			return Subject{Kind: store.Contact, ID: id}, nil
 		case !errors.Is(err, ErrNotFound):
 			return Subject{}, fmt.Errorf("inbox: directory: %w", err)
 		}

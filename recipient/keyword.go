@@ -111,8 +111,11 @@ func (c *Classifier) Classify(text string) Keyword {
 		return unicode.IsSpace(r) || unicode.IsPunct(r)
 	})
 	// Folding never shrinks a word by more than the bytes of its marks; a
-	// text far longer than every word is not one of them.
-	if t == "" || len(t) > 4*c.maxLen+8 {
+	// text far longer than every word is not one of them. Nor is a text
+	// with a space inside: a word holds none (NewClassifier), and folding
+	// keeps spaces; most messages are sentences, told apart here without
+	// folding them.
+	if t == "" || len(t) > 4*c.maxLen+8 || strings.IndexByte(t, ' ') >= 0 {
 		return NoKeyword
 	}
 	// Folded into a buffer on the stack: this runs on every inbound

@@ -16,7 +16,7 @@ func TestConformance(t *testing.T) {
 
 // TestConformanceCollidingKeys runs the suite on stores whose ID and
 // provider-ID indexes give every key one hash: every thread and message
-// is then found by its key's string (keyIndex.more).
+// is then found by comparing its key's string.
 func TestConformanceCollidingKeys(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		s := memstore.New()

@@ -13,31 +13,50 @@ import (
 
 // Directory is an in-memory directory of contacts, audiences, events and
 // agents, for examples, tests and small hosts: it implements
-// inbox.Directory, inbox.AgentDirectory and inbox.DetailsResolver. Like the Store, it keeps nothing across restarts.
+// inbox.Directory, inbox.ContactIDFinder, inbox.AgentDirectory and
+// inbox.DetailsResolver. Like the Store, it keeps nothing across restarts.
 // It is safe for concurrent use.
 type Directory struct {
 	mu sync.RWMutex
 	// contacts and byAddr share each contact's record, replaced whole by
-	// PutContact: looking a sender up is one map access.
+	// PutContact: looking a sender up is one index lookup.
 	contacts  map[string]*recipient.Contact
-	byAddr    [channel.Airbnb + 1]map[string]*recipient.Contact // by kind (see keyKind), then address
+	byAddr    [channel.Airbnb + 1]strIndex[dirAddr] // by kind (see addrs), then address
 	audiences map[string]store.AudienceInfo
 	events    map[string]store.EventInfo
 	agents    map[string]store.AgentInfo
 	details   map[store.Subject]store.Details
+	// strs keeps the addresses with their contact's ID (see dirAddr), side
+	// by side: a lookup's read of them is a read of a compact region,
+	// whose page table entries stay in the processor's caches, not of a
+	// string anywhere in the heap.
+	strs strArena
+}
+
+// dirAddr is what an address of the directory leads to: its contact's ID
+// and record. The ID's bytes follow the address's (see PutContact), so
+// that ContactIDByAddress, having compared the address, finds them in the
+// processor's cache: the inbox hashes them next.
+type dirAddr struct {
+	id string
+	c  *recipient.Contact
 }
 
 // NewDirectory returns an empty Directory.
 func NewDirectory() *Directory {
-	return &Directory{contacts: map[string]*recipient.Contact{},
+	d := &Directory{contacts: map[string]*recipient.Contact{},
 		audiences: map[string]store.AudienceInfo{}, events: map[string]store.EventInfo{}, agents: map[string]store.AgentInfo{},
 		details: map[store.Subject]store.Details{}}
+	hash := newHash()
+	for k := range d.byAddr {
+		d.byAddr[k].hash = hash
+	}
+	return d
 }
 
-// addrs returns the map of kind's addresses, nil for a kind that is not
-// a channel kind: SMS, MMS and WhatsApp share the phone's. The maps are
-// made when first needed.
-func (d *Directory) addrs(kind channel.Kind, create bool) map[string]*recipient.Contact {
+// addrs returns the index of kind's addresses, nil for a kind that is not
+// a channel kind: SMS, MMS and WhatsApp share the phone's.
+func (d *Directory) addrs(kind channel.Kind) *strIndex[dirAddr] {
 	switch kind {
 	case channel.MMS, channel.WhatsApp:
 		kind = channel.SMS
@@ -45,12 +64,7 @@ func (d *Directory) addrs(kind channel.Kind, create bool) map[string]*recipient.
 	if !kind.Valid() || int(kind) >= len(d.byAddr) {
 		return nil
 	}
-	m := d.byAddr[kind]
-	if m == nil && create {
-		m = make(map[string]*recipient.Contact)
-		d.byAddr[kind] = m
-	}
-	return m
+	return &d.byAddr[kind]
 }
 
 // PutContact adds or replaces a contact. A contact with an empty ID is
@@ -63,8 +77,8 @@ func (d *Directory) PutContact(c recipient.Contact) error {
 	defer d.mu.Unlock()
 	if old, ok := d.contacts[c.ID]; ok {
 		for _, k := range channel.Kinds() {
-			if m := d.addrs(k, false); m != nil && m[old.Address(k)] == old {
-				delete(m, old.Address(k))
+			if x := d.addrs(k); x != nil {
+				x.remove(old.Address(k), func(v dirAddr) bool { return v.c != old }) // another contact took it since
 			}
 		}
 	}
@@ -73,7 +87,10 @@ func (d *Directory) PutContact(c recipient.Contact) error {
 	d.contacts[c.ID] = rec
 	for _, k := range channel.Kinds() {
 		if a := c.Address(k); a != "" {
-			d.addrs(k, true)[a] = rec
+			if x := d.addrs(k); x != nil {
+				a, id := d.strs.keepPair(a, c.ID)
+				x.set(a, dirAddr{id: id, c: rec})
+			}
 		}
 	}
 	return nil
@@ -137,13 +154,37 @@ func (d *Directory) Contact(ctx context.Context, id string) (recipient.Contact, 
 func (d *Directory) ContactByAddress(ctx context.Context, kind channel.Kind, addr string) (recipient.Contact, error) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	rec, ok := d.addrs(kind, false)[addr]
+	v, ok := d.byAddress(kind, addr)
 	if !ok {
 		return recipient.Contact{}, fmt.Errorf("memstore: %s address %q: %w", kind, addr, store.ErrNotFound)
 	}
-	c := *rec
+	c := *v.c
 	c.PushTokens = slices.Clone(c.PushTokens)
 	return c, nil
+}
+
+// ContactIDByAddress implements inbox.ContactIDFinder: it is
+// ContactByAddress returning only the contact's ID, which is what the
+// inbox needs to find the thread of an inbound message's sender (T2). It
+// reads neither the contact's record nor copies it.
+func (d *Directory) ContactIDByAddress(ctx context.Context, kind channel.Kind, addr string) (string, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	v, ok := d.byAddress(kind, addr)
+	if !ok {
+		return "", fmt.Errorf("memstore: %s address %q: %w", kind, addr, store.ErrNotFound)
+	}
+	return v.id, nil
+}
+
+// byAddress finds the contact with address addr of kind. Call it under the
+// read lock at least.
+func (d *Directory) byAddress(kind channel.Kind, addr string) (dirAddr, bool) {
+	x := d.addrs(kind)
+	if x == nil {
+		return dirAddr{}, false
+	}
+	return x.get(addr)
 }
 
 // Audience implements inbox.Directory. Its Members are a view of the

@@ -26,11 +26,19 @@ func TestDirectoryContactByAddress(t *testing.T) {
 	find := func(kind channel.Kind, addr string) string {
 		t.Helper()
 		c, err := d.ContactByAddress(ctx, kind, addr)
+		// ContactIDByAddress (inbox.ContactIDFinder) names the same contact
+		id, idErr := d.ContactIDByAddress(ctx, kind, addr)
 		if errors.Is(err, store.ErrNotFound) {
+			if !errors.Is(idErr, store.ErrNotFound) {
+				t.Errorf("%s %s: ContactIDByAddress = %q, %v; want ErrNotFound as ContactByAddress", kind, addr, id, idErr)
+			}
 			return ""
 		}
 		if err != nil {
 			t.Fatal(err)
+		}
+		if idErr != nil || id != c.ID {
+			t.Errorf("%s %s: ContactIDByAddress = %q, %v; want %q", kind, addr, id, idErr, c.ID)
 		}
 		return c.ID + " " + c.FirstName
 	}

@@ -3,24 +3,36 @@ package memstore
 import "hash/maphash"
 
 // keyIndex finds records of one type by a string key they hold (a thread's
-// or message's ID, a provider ID) through a 64-bit hash of the key: its map
-// holds the hash and the record, not the key. A map of string keys that
-// grows hashes every key again, reading each where it lives, at a random
-// place in the store's arena (a cache miss per key, millions of them while
-// a large store fills); this map's keys are the hashes themselves, and its
-// entries are 16 bytes instead of 24. A key whose hash an other key holds
-// already (about one pair among 10^12 at a million keys) is kept by its
-// string in more. Records are never removed. Call put under the write
-// lock.
+// or message's ID, a provider ID) through a 64-bit hash of the key. It is
+// an open addressing table (linear probing) whose slots hold the hash and
+// the record, not the key: a table that grows moves its slots without
+// reading each key where it lives, at a random place in the store's arena
+// (a cache miss per key, millions of them while a large store fills). A
+// key whose hash another key has is kept all the same, in a slot further
+// on: a lookup compares the key of each record whose hash is its own.
+//
+// Its slots are 16 bytes, four to a cache line. A lookup of a key that is
+// not there (the check that a new message's ID and provider ID are free)
+// reads the slot its hash starts at and the ones after it up to a free
+// one: most often one cache line. The place of that line is known from the
+// hash alone, so a writer can read it early (warm), for the processor to
+// wait on it together with other reads. Records are never removed. Call
+// put under the write lock, get under the read lock at least.
 type keyIndex[T any] struct {
-	byHash map[uint64]*T
-	more   map[string]*T // keys whose hash an other key has
-	key    func(*T) string
-	hash   func(string) uint64
+	slots []keySlot[T] // a power of two long; nil until the first put
+	n     int          // records
+	key   func(*T) string
+	hash  func(string) uint64
+}
+
+// keySlot is a slot of a keyIndex.
+type keySlot[T any] struct {
+	hash uint64 // of the record's key, its lowest bit set; 0: free
+	rec  *T
 }
 
 func newKeyIndex[T any](key func(*T) string, hash func(string) uint64) keyIndex[T] {
-	return keyIndex[T]{byHash: make(map[uint64]*T), key: key, hash: hash}
+	return keyIndex[T]{key: key, hash: hash}
 }
 
 // newHash returns a hash of strings with a seed of its own.
@@ -29,34 +41,76 @@ func newHash() func(string) uint64 {
 	return func(s string) uint64 { return maphash.String(seed, s) }
 }
 
+// hashOf returns the hash of k as slots hold it: odd, never 0.
+func (x *keyIndex[T]) hashOf(k string) uint64 { return x.hash(k) | 1 }
+
 // get returns the record of key k.
 func (x *keyIndex[T]) get(k string) (*T, bool) {
-	if r, ok := x.byHash[x.hash(k)]; ok && x.key(r) == k {
-		return r, true
-	}
-	if len(x.more) == 0 {
-		return nil, false
-	}
-	r, ok := x.more[k]
-	return r, ok
+	r := x.lookup(k, x.hashOf(k))
+	return r, r != nil
 }
 
 // at returns the record of key k, nil for none.
 func (x *keyIndex[T]) at(k string) *T {
-	r, _ := x.get(k)
-	return r
+	return x.lookup(k, x.hashOf(k))
 }
 
-// put adds r under its key, which no record has.
-func (x *keyIndex[T]) put(r *T) {
-	k := x.key(r)
-	h := x.hash(k)
-	if _, taken := x.byHash[h]; taken {
-		if x.more == nil {
-			x.more = make(map[string]*T)
-		}
-		x.more[k] = r
-		return
+// lookup returns the record of key k, whose hash (hashOf) is h, nil for
+// none.
+func (x *keyIndex[T]) lookup(k string, h uint64) *T {
+	if x.n == 0 {
+		return nil
 	}
-	x.byHash[h] = r
+	mask := uint64(len(x.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		e := &x.slots[i]
+		if e.hash == h && x.key(e.rec) == k {
+			return e.rec
+		}
+		if e.hash == 0 {
+			return nil
+		}
+	}
+}
+
+// warm reads the first slot a lookup of hash h (hashOf) reads and returns
+// what it holds, for the caller to keep (see keyIndex).
+func (x *keyIndex[T]) warm(h uint64) uint64 {
+	if x.n == 0 {
+		return 0
+	}
+	return x.slots[h&uint64(len(x.slots)-1)].hash
+}
+
+// put adds r under its key, which no record has. The table doubles when
+// three slots in four are taken: a lookup of a key that is not there
+// reads two or three slots, side by side, at the loads a table has most
+// of the time, and about nine just before it doubles.
+func (x *keyIndex[T]) put(r *T) {
+	if (x.n+1)*4 > len(x.slots)*3 {
+		x.grow()
+	}
+	x.place(keySlot[T]{hash: x.hashOf(x.key(r)), rec: r})
+	x.n++
+}
+
+// place puts e in the first free slot from its hash's.
+func (x *keyIndex[T]) place(e keySlot[T]) {
+	mask := uint64(len(x.slots) - 1)
+	i := e.hash & mask
+	for x.slots[i].hash != 0 {
+		i = (i + 1) & mask
+	}
+	x.slots[i] = e
+}
+
+// grow moves the records to a table twice as long (16 slots at first).
+func (x *keyIndex[T]) grow() {
+	old := x.slots
+	x.slots = make([]keySlot[T], max(16, 2*len(old)))
+	for _, e := range old {
+		if e.hash != 0 {
+			x.place(e)
+		}
+	}
 }

@@ -43,6 +43,7 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 	if err != nil {
 		return err
 	}
+	s.warm += s.warmWrite(&w, rec)
 	if err := s.checkNew(&w, rec); err != nil {
 		return err
 	}
@@ -56,7 +57,7 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 		nt = rec.t
 		s.threads.put(rec)
 		s.threadNum = append(s.threadNum, rec)
-		s.live[nt.Subject.Kind][nt.Subject.ID] = rec
+		s.live[nt.Subject.Kind].set(nt.Subject.ID, rec) // the store's own copy of the ID
 		s.moveList(rec, nil, rec.t)
 		s.counters.update(rec, nil, &rec.t)
 		s.indexSubject(subjWords, rec.num, true)
@@ -92,6 +93,34 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 	}
 	head = s.feed.appendEvents(w.Events)
 	return nil
+}
+
+// warmWrite reads, one right after the other, the places of a large store
+// that a write of a message into thread rec (nil for a new thread) reads
+// or writes one at a time, each at a random place, each a cache miss: the
+// first slots of the lookups of the message's ID and provider ID (both
+// new, as checkNew finds), the thread's list state (listIndex.move) and
+// the end of its messages (insertMessage). The processor then waits on
+// them together; it returns what it read, for the caller to keep, so that
+// the compiler keeps the reads.
+func (s *Store) warmWrite(w *store.ThreadWrite, rec *threadRec) int64 {
+	var sum uint64
+	if m := w.Message; m != nil {
+		sum += s.msgs.warm(s.msgs.hashOf(m.ID))
+		if m.ProviderID != "" && m.Direction == store.Inbound {
+			sum += s.msgByPID.warm(s.msgByPID.hashOf(m.ProviderID))
+		}
+	}
+	if rec == nil {
+		return int64(sum)
+	}
+	if int(rec.num) < len(s.lists.state) {
+		sum += uint64(s.lists.state[rec.num].at)
+	}
+	if n := len(rec.msgs); n > 0 && w.Message != nil && rec.msgs[n-1] != nil { // the pointer, not its record
+		sum++
+	}
+	return int64(sum)
 }
 
 // checkThread checks the thread's version and live subject; it returns the
