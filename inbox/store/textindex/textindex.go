@@ -129,8 +129,11 @@ func SubjectWords(s store.Snapshot) []string {
 		if field == "" {
 			continue
 		}
+		if words == nil {
+			words = make([]string, 0, 8) // a contact's words fit
+		}
 		f := fold.String(field)
-		for _, chunk := range strings.Fields(f) {
+		for chunk := range strings.FieldsSeq(f) {
 			words = appendUnique(words, capWord(chunk))
 		}
 		words = appendWords(words, f)
