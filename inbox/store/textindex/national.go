@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"sync"
+	"sync/atomic"
 	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
@@ -41,6 +42,7 @@ func nationalDigits(num *phonenumbers.PhoneNumber, cc int, nsn string) string {
 // ccFormats holds the national number formats of one country code, in the
 // order phonenumbers tries them.
 type ccFormats struct {
+	none    bool // no fast path for the country code
 	formats []fastFormat
 }
 
@@ -75,10 +77,12 @@ type elem struct {
 
 const allDigits = 1<<10 - 1
 
-// formatCache holds a *ccFormats by country code (nil: no fast path). The
-// analysis reads only the library's metadata, fixed when it loads: an
-// entry never changes once stored.
-var formatCache sync.Map
+// formatCache holds the analysed formats by country code (country codes
+// have one to three digits), nil until first needed. The analysis reads
+// only the library's metadata, fixed when it loads: two goroutines that
+// analyse one country code at once store the same formats, and an entry
+// never changes once stored.
+var formatCache [1000]atomic.Pointer[ccFormats]
 
 // metadata indexes the library's metadata as it does: by region code, and
 // by country code for the non-geographical entities ("001").
@@ -101,18 +105,24 @@ var metadata = sync.OnceValues(func() (map[string]*phonenumbers.PhoneMetadata, m
 // formatsFor returns the analysed formats of country code cc, nil when the
 // fast path does not serve it.
 func formatsFor(cc int) *ccFormats {
-	if v, ok := formatCache.Load(cc); ok {
-		return v.(*ccFormats)
+	if cc < 0 || cc >= len(formatCache) {
+		return nil
 	}
-	f := analyse(cc)
-	formatCache.Store(cc, f)
+	f := formatCache[cc].Load()
+	if f == nil {
+		f = analyse(cc)
+		formatCache[cc].Store(f)
+	}
+	if f.none {
+		return nil
+	}
 	return f
 }
 
 // analyse builds the formats of cc as phonenumbers.Format finds them.
 func analyse(cc int) *ccFormats {
 	if !phonenumbers.GetSupportedCallingCodes()[cc] {
-		return nil // Format writes the national significant number: not worth a fast path
+		return &ccFormats{none: true} // Format writes the national significant number: not worth a fast path
 	}
 	region := phonenumbers.GetRegionCodeForCountryCode(cc)
 	byRegion, nonGeo := metadata()
@@ -121,7 +131,7 @@ func analyse(cc int) *ccFormats {
 		md = nonGeo[cc]
 	}
 	if md == nil {
-		return nil
+		return &ccFormats{none: true}
 	}
 	out := &ccFormats{}
 	for _, nf := range md.GetNumberFormat() {

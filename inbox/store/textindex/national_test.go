@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/nyaruka/phonenumbers"
@@ -168,6 +169,25 @@ func libraryPhoneForms(e164 string) []string {
 	forms = appendUnique(forms, capWord(phonenumbers.GetNationalSignificantNumber(num)))
 	forms = appendUnique(forms, capWord(fold.Digits(phonenumbers.Format(num, phonenumbers.NATIONAL))))
 	return slices.DeleteFunc(forms, func(f string) bool { return f == "" })
+}
+
+// PhoneForms is safe for concurrent use, the first analysis of a country
+// code's formats included (run with -race).
+func TestPhoneFormsConcurrent(t *testing.T) {
+	nums := []string{"+33612345678", "+12015550123", "+447400123456", "+4915123456789", "+819012345678", "+5511961234567",
+		"+34612345678", "+390612345678", "+61412345678", "+27821234567"}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				in := nums[(g+i)%len(nums)]
+				if got, want := PhoneForms(in), libraryPhoneForms(in); !slices.Equal(got, want) {
+					t.Errorf("PhoneForms(%q) = %q, want %q", in, got, want)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // FuzzNationalDigits compares the fast national format with
