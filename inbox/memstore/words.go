@@ -3,8 +3,6 @@ package memstore
 import (
 	"slices"
 	"strings"
-
-	"github.com/google/btree"
 )
 
 // wordIndex is an ordered set of words, each with the threads that have
@@ -19,7 +17,7 @@ import (
 // of contacts are one thread's (phone forms, e-mail addresses): a lookup
 // before each insert cost as much as the insert.
 type wordIndex struct {
-	tree *btree.BTreeG[wordEntry]
+	tree *wordTree
 	strs *strArena // keeps the words of new entries; nil: kept as they are
 	// many holds each entry with several threads by its word: the number
 	// of its list in lists, as in its entry's many.
@@ -96,7 +94,7 @@ func lessWord(a, b wordEntry) bool {
 }
 
 func newWordIndex() wordIndex {
-	return wordIndex{tree: btree.NewG(btreeDegree, lessWord), many: make(map[string]uint32), lists: new(wordLists)}
+	return wordIndex{tree: newWordTree(), many: make(map[string]uint32), lists: new(wordLists)}
 }
 
 // add records that thread num has the words.

@@ -129,8 +129,11 @@ func SubjectWords(s store.Snapshot) []string {
 		if field == "" {
 			continue
 		}
+		if words == nil {
+			words = make([]string, 0, 8) // a contact's words fit
+		}
 		f := fold.String(field)
-		for _, chunk := range strings.Fields(f) {
+		for chunk := range strings.FieldsSeq(f) {
 			words = appendUnique(words, capWord(chunk))
 		}
 		words = appendWords(words, f)
@@ -150,8 +153,20 @@ func PhoneForms(e164 string) []string {
 	if digits == "" {
 		return nil
 	}
-	forms := []string{capWord(digits)}
-	num := e164Number(e164, digits)
+	forms := make([]string, 1, 3)
+	forms[0] = capWord(digits)
+	if cc, rest, ok := e164Split(e164, digits); ok && strings.TrimLeft(rest, "0") != "" {
+		// rest is the national significant number (see e164Number); the
+		// fast path needs no phonenumbers.PhoneNumber.
+		if f := formatsFor(cc); f != nil {
+			if national, ok := f.digits(rest); ok {
+				forms = appendUnique(forms, capWord(rest))
+				forms = appendUnique(forms, capWord(national))
+				return slices.DeleteFunc(forms, func(f string) bool { return f == "" })
+			}
+		}
+	}
+	num, nsn := e164Number(e164, digits)
 	if num == nil {
 		if len(digits) > MaxWordBytes {
 			return forms // no phone number is that long
@@ -161,39 +176,63 @@ func PhoneForms(e164 string) []string {
 			return forms
 		}
 	}
-	forms = appendUnique(forms, capWord(phonenumbers.GetNationalSignificantNumber(num)))
-	forms = appendUnique(forms, capWord(fold.Digits(phonenumbers.Format(num, phonenumbers.NATIONAL))))
+	if nsn == "" {
+		nsn = phonenumbers.GetNationalSignificantNumber(num)
+	}
+	forms = appendUnique(forms, capWord(nsn))
+	forms = appendUnique(forms, capWord(nationalDigits(num, int(num.GetCountryCode()), nsn)))
 	return slices.DeleteFunc(forms, func(f string) bool { return f == "" })
 }
 
 // e164Number builds the phone number of a string already in E.164 form
 // ("+" and 8 to 15 digits with a known country code) without running the
 // full parser, which is about ten times slower; it returns nil for anything
-// else.
-func e164Number(e164, digits string) *phonenumbers.PhoneNumber {
+// else. With the number it returns its national significant number
+// (phonenumbers.GetNationalSignificantNumber), which is the digits after
+// the country code unless they are all zeros (then "", for the caller to
+// ask phonenumbers).
+func e164Number(e164, digits string) (*phonenumbers.PhoneNumber, string) {
+	cc, rest, ok := e164Split(e164, digits)
+	if !ok {
+		return nil, ""
+	}
+	national, err := strconv.ParseUint(rest, 10, 64)
+	if err != nil {
+		return nil, ""
+	}
+	cc32 := int32(cc)
+	num := &phonenumbers.PhoneNumber{CountryCode: &cc32, NationalNumber: &national}
+	if zeros := int32(len(rest) - len(strings.TrimLeft(rest, "0"))); zeros > 0 && national != 0 {
+		lead := true
+		num.ItalianLeadingZero = &lead
+		num.NumberOfLeadingZeros = &zeros
+	}
+	if national == 0 {
+		return num, ""
+	}
+	return num, rest
+}
+
+// e164Split splits a string already in E.164 form ("+" and 8 to 15 digits
+// with a known country code) into its country code and the digits after
+// it; false for anything else.
+func e164Split(e164, digits string) (int, string, bool) {
 	if len(e164) != len(digits)+1 || e164[0] != '+' || len(digits) < 8 || len(digits) > 15 {
-		return nil
+		return 0, "", false
 	}
 	for n := 1; n <= 3; n++ {
 		cc, err := strconv.Atoi(digits[:n])
 		if err != nil || phonenumbers.GetRegionCodeForCountryCode(cc) == phonenumbers.UNKNOWN_REGION {
 			continue
 		}
-		rest := digits[n:]
-		national, err := strconv.ParseUint(rest, 10, 64)
-		if err != nil {
-			return nil
+		for i := n; i < len(digits); i++ {
+			if digits[i] < '0' || digits[i] > '9' {
+				return 0, "", false
+			}
 		}
-		cc32 := int32(cc)
-		num := &phonenumbers.PhoneNumber{CountryCode: &cc32, NationalNumber: &national}
-		if zeros := int32(len(rest) - len(strings.TrimLeft(rest, "0"))); zeros > 0 && national != 0 {
-			lead := true
-			num.ItalianLeadingZero = &lead
-			num.NumberOfLeadingZeros = &zeros
-		}
-		return num
+		return cc, digits[n:], true
 	}
-	return nil
+	return 0, "", false
 }
 
 // MessageWords returns the distinct folded words of a message text (T13,
