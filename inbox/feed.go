@@ -445,19 +445,21 @@ func appendEvent(b []byte, e Event) ([]byte, error) {
 	if y := e.ExpiresAt.Year(); !e.ExpiresAt.IsZero() && (y < 0 || y > 9999) {
 		return nil, fmt.Errorf("inbox: encode %s event: expiry %v outside years 0–9999", e.Type, e.ExpiresAt)
 	}
-	b = append(b, `{"type":`...)
-	b = appendJSONString(b, e.Type.String())
+	// the names of types, kinds and statuses need no escaping
+	// (TestEventNamesPlain): they are appended as they are
+	b = append(b, `{"type":"`...)
+	b = append(append(b, e.Type.String()...), '"')
 	b = appendField(b, "thread", e.ThreadID)
 	b = appendField(b, "message", e.MessageID)
 	b = appendField(b, "delivery", e.DeliveryID)
 	b = appendField(b, "provider_id", e.ProviderID)
 	b = appendField(b, "agent", e.Agent)
 	if e.Kind != 0 {
-		b = appendField(b, "kind", e.Kind.String())
+		b = append(append(append(b, `,"kind":"`...), e.Kind.String()...), '"')
 	}
 	b = appendField(b, "address", e.Address)
 	if e.Status != 0 {
-		b = appendField(b, "status", e.Status.String())
+		b = append(append(append(b, `,"status":"`...), e.Status.String()...), '"')
 	}
 	b = append(b, `,"at":"`...)
 	b = e.At.AppendFormat(b, time.RFC3339Nano)

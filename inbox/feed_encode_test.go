@@ -73,3 +73,27 @@ func TestEncodeEventAllocatesOnce(t *testing.T) {
 		t.Fatalf("encodeEvent allocates %v times, want 1", n)
 	}
 }
+
+// TestEventNamesPlain: appendEvent writes the names of event types, kinds
+// and statuses without escaping them, which holds while none needs it.
+func TestEventNamesPlain(t *testing.T) {
+	var names []string
+	for e := range len(eventNames) + 1 {
+		names = append(names, EventType(e).String())
+	}
+	for k := range 256 {
+		if kind := channel.Kind(k); kind.Valid() {
+			names = append(names, kind.String())
+		}
+	}
+	for s := range 256 {
+		if st := status.Status(s); st.Valid() {
+			names = append(names, st.String())
+		}
+	}
+	for _, n := range names {
+		if got, want := string(appendJSONString(nil, n)), `"`+n+`"`; got != want {
+			t.Errorf("name %q is encoded %s, want %s", n, got, want)
+		}
+	}
+}
