@@ -344,6 +344,9 @@ type eventBuf struct {
 	// event callback (bound once: a closure per report would allocate).
 	pid    string
 	merged func(store.Merged) []store.FeedEvent
+	// second is the text of the second of the last event's time: the
+	// events of a burst share it
+	second secondText
 }
 
 // maxEventBuf is the largest buffer kept for reuse.
@@ -385,7 +388,7 @@ func (b *eventBuf) add(es ...Event) []store.FeedEvent {
 			e.At = b.in.now()
 		}
 		start := len(b.data)
-		data, err := appendEvent(b.data, e)
+		data, err := appendEvent(b.data, e, &b.second)
 		if err != nil {
 			b.in.log.Error("inbox: an event cannot be encoded", "type", e.Type.String(), "err", err)
 			continue
@@ -428,39 +431,44 @@ type wireEvent struct {
 func encodeEvent(e Event) ([]byte, error) {
 	// the names, the times and the quotes take up to 150 bytes
 	n := 160 + len(e.ThreadID) + len(e.MessageID) + len(e.DeliveryID) + len(e.ProviderID) + len(e.Agent) + len(e.Address)
-	return appendEvent(make([]byte, 0, n), e)
+	return appendEvent(make([]byte, 0, n), e, nil)
 }
 
-// appendEvent appends the encoding of e (see encodeEvent) to b.
-func appendEvent(b []byte, e Event) ([]byte, error) {
+// appendEvent appends the encoding of e (see encodeEvent) to b. st, when
+// not nil, keeps the text of the second of e.At for the next event.
+func appendEvent(b []byte, e Event, st *secondText) ([]byte, error) {
 	if e.Kind != 0 && !e.Kind.Valid() {
 		return nil, fmt.Errorf("inbox: encode %s event: %w: %d", e.Type, channel.ErrUnknownKind, uint8(e.Kind))
 	}
 	if e.Status != 0 && !e.Status.Valid() {
 		return nil, fmt.Errorf("inbox: encode %s event: %w: %d", e.Type, status.ErrUnknown, uint8(e.Status))
 	}
-	if y := e.At.Year(); y < 0 || y > 9999 {
-		return nil, fmt.Errorf("inbox: encode %s event: time %v outside years 0–9999", e.Type, e.At)
+	if !st.has(e.At) { // a second st holds is in range
+		if y := e.At.Year(); y < 0 || y > 9999 {
+			return nil, fmt.Errorf("inbox: encode %s event: time %v outside years 0–9999", e.Type, e.At)
+		}
 	}
 	if y := e.ExpiresAt.Year(); !e.ExpiresAt.IsZero() && (y < 0 || y > 9999) {
 		return nil, fmt.Errorf("inbox: encode %s event: expiry %v outside years 0–9999", e.Type, e.ExpiresAt)
 	}
-	b = append(b, `{"type":`...)
-	b = appendJSONString(b, e.Type.String())
+	// the names of types, kinds and statuses need no escaping
+	// (TestEventNamesPlain): they are appended as they are
+	b = append(b, `{"type":"`...)
+	b = append(append(b, e.Type.String()...), '"')
 	b = appendField(b, "thread", e.ThreadID)
 	b = appendField(b, "message", e.MessageID)
 	b = appendField(b, "delivery", e.DeliveryID)
 	b = appendField(b, "provider_id", e.ProviderID)
 	b = appendField(b, "agent", e.Agent)
 	if e.Kind != 0 {
-		b = appendField(b, "kind", e.Kind.String())
+		b = append(append(append(b, `,"kind":"`...), e.Kind.String()...), '"')
 	}
 	b = appendField(b, "address", e.Address)
 	if e.Status != 0 {
-		b = appendField(b, "status", e.Status.String())
+		b = append(append(append(b, `,"status":"`...), e.Status.String()...), '"')
 	}
 	b = append(b, `,"at":"`...)
-	b = e.At.AppendFormat(b, time.RFC3339Nano)
+	b = st.appendTime(b, e.At)
 	b = append(b, '"')
 	if !e.ExpiresAt.IsZero() {
 		b = append(b, `,"expires":"`...)
@@ -468,6 +476,51 @@ func appendEvent(b []byte, e Event) ([]byte, error) {
 		b = append(b, '"')
 	}
 	return append(b, '}'), nil
+}
+
+// secondText is the RFC 3339 text of one second of one location, which
+// the times of a burst of events share: appendTime formats the rest.
+type secondText struct {
+	sec  int64 // Unix time
+	loc  *time.Location
+	text []byte // "2006-01-02T15:04:05" and the zone ("Z", "+01:00"); nil: none yet
+}
+
+// has reports whether st holds the text of t's second; false for a nil st.
+func (st *secondText) has(t time.Time) bool {
+	return st != nil && st.text != nil && st.sec == t.Unix() && st.loc == t.Location()
+}
+
+// appendTime appends t as time.RFC3339Nano formats it; t's year is in
+// 0–9999. With st not nil, t's second is formatted only when st does not
+// hold it already, and st then keeps it.
+func (st *secondText) appendTime(b []byte, t time.Time) []byte {
+	if st == nil {
+		return t.AppendFormat(b, time.RFC3339Nano)
+	}
+	ns := t.Nanosecond()
+	if !st.has(t) {
+		// a whole second is formatted without a fraction: the date and
+		// time (19 bytes, a four-digit year), then the zone
+		st.text = t.Add(-time.Duration(ns)).AppendFormat(st.text[:0], time.RFC3339Nano)
+		st.sec, st.loc = t.Unix(), t.Location()
+	}
+	const date = len("2006-01-02T15:04:05")
+	b = append(b, st.text[:date]...)
+	if ns != 0 { // ".999999999": nine digits, the trailing zeros trimmed
+		var f [10]byte
+		f[0] = '.'
+		for i := 9; i >= 1; i-- {
+			f[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := len(f)
+		for f[n-1] == '0' {
+			n--
+		}
+		b = append(b, f[:n]...)
+	}
+	return append(b, st.text[date:]...)
 }
 
 // appendField appends `,"name":"value"`, or nothing for an empty value

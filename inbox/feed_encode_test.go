@@ -2,6 +2,8 @@ package inbox
 
 import (
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 	"time"
@@ -71,5 +73,105 @@ func TestEncodeEventAllocatesOnce(t *testing.T) {
 		At: time.Date(2026, 11, 30, 18, 0, 0, 123456789, time.UTC)}
 	if n := testing.AllocsPerRun(100, func() { _, _ = encodeEvent(e) }); n > 1 {
 		t.Fatalf("encodeEvent allocates %v times, want 1", n)
+	}
+}
+
+// TestEventNamesPlain: appendEvent writes the names of event types, kinds
+// and statuses without escaping them, which holds while none needs it.
+func TestEventNamesPlain(t *testing.T) {
+	var names []string
+	for e := range len(eventNames) + 1 {
+		names = append(names, EventType(e).String())
+	}
+	for k := range 256 {
+		if kind := channel.Kind(k); kind.Valid() {
+			names = append(names, kind.String())
+		}
+	}
+	for s := range 256 {
+		if st := status.Status(s); st.Valid() {
+			names = append(names, st.String())
+		}
+	}
+	for _, n := range names {
+		if got, want := string(appendJSONString(nil, n)), `"`+n+`"`; got != want {
+			t.Errorf("name %q is encoded %s, want %s", n, got, want)
+		}
+	}
+}
+
+// The time of an event is written as time.RFC3339Nano formats it whether
+// the eventBuf's secondText holds its second or not: times drawn in bursts
+// within a second and across seconds, in UTC, fixed zones (one with
+// seconds in its offset), a zone with summer time around its changes, and
+// years 0 to 9999.
+func TestSecondTextAsAppendFormat(t *testing.T) {
+	locs := []*time.Location{time.UTC, time.Local, time.FixedZone("a", -9000), time.FixedZone("b", 5*3600+30*60+7)}
+	if ny, err := time.LoadLocation("America/New_York"); err == nil {
+		locs = append(locs, ny)
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	bases := []time.Time{
+		time.Date(2026, 3, 8, 6, 59, 58, 0, time.UTC), // New York's spring change at 07:00 UTC
+		time.Date(2026, 11, 1, 5, 59, 58, 0, time.UTC),
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 58, 0, time.UTC),
+		time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC),
+	}
+	var st secondText
+	for range 20000 {
+		base := bases[rng.IntN(len(bases))]
+		at := base.Add(time.Duration(rng.IntN(3)) * time.Second)
+		switch rng.IntN(4) {
+		case 0: // whole second
+		case 1:
+			at = at.Add(time.Duration(rng.IntN(1e9)))
+		case 2:
+			at = at.Add(time.Duration(rng.IntN(1e6)) * time.Microsecond)
+		default:
+			at = at.Add(time.Duration(rng.IntN(10)) * 100 * time.Millisecond)
+		}
+		at = at.In(locs[rng.IntN(len(locs))])
+		if y := at.Year(); y < 0 || y > 9999 {
+			continue // appendEvent refuses it
+		}
+		want := at.AppendFormat([]byte("x"), time.RFC3339Nano)
+		if got := st.appendTime([]byte("x"), at); string(got) != string(want) {
+			t.Fatalf("appendTime(%v) = %s, want %s", at, got, want)
+		}
+		if !st.has(at) {
+			t.Fatalf("secondText does not hold the second it just formatted (%v)", at)
+		}
+	}
+	var none *secondText
+	if at := bases[0].Add(123); none.has(at) || string(none.appendTime(nil, at)) != at.Format(time.RFC3339Nano) {
+		t.Fatal("a nil secondText must hold nothing and format as time.RFC3339Nano")
+	}
+}
+
+// An event whose second the eventBuf's secondText holds is refused as
+// before when the other checks refuse it, and encoded as encodeEvent
+// encodes it otherwise.
+func TestAppendEventWithSecondText(t *testing.T) {
+	var st secondText
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		e := Event{Type: EventStatusChanged, ThreadID: "t1", MessageID: "m1", DeliveryID: fmt.Sprint("d", i), ProviderID: "SM1",
+			Status: status.Delivered, At: at.Add(time.Duration(i) * 250 * time.Millisecond)}
+		got, err := appendEvent(nil, e, &st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := encodeEvent(e)
+		if string(got) != string(want) {
+			t.Fatalf("appendEvent with a secondText = %s, want %s", got, want)
+		}
+	}
+	bad := Event{Type: EventStatusChanged, Status: status.Status(200), At: at}
+	if _, err := appendEvent(nil, bad, &st); err == nil {
+		t.Fatal("an invalid status was encoded")
+	}
+	if _, err := appendEvent(nil, Event{Type: EventStatusChanged, At: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}, &st); err == nil {
+		t.Fatal("a time after year 9999 was encoded")
 	}
 }

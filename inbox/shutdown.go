@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley/status"
@@ -15,13 +16,15 @@ import (
 const releaseTimeout = 10 * time.Second
 
 // gate counts the work in flight on an Inbox (sends, receives, status
-// updates, dispatches) and refuses new work once shut.
+// updates, dispatches) and refuses new work once shut. Its state is one
+// word, so that a piece of work costs one atomic addition in and one out
+// (a status update is a piece of work, a million a second of them).
 type gate struct {
-	mu   sync.Mutex
-	shut bool
-	n    int
-	quit chan struct{} // closed when shut
-	idle chan struct{} // closed when shut and no work is in flight
+	// state is twice the work in flight, plus 1 once shut.
+	state    atomic.Int64
+	quit     chan struct{} // closed when shut
+	idle     chan struct{} // closed when shut and no work is in flight
+	idleOnce sync.Once
 }
 
 func newGate() *gate {
@@ -30,35 +33,27 @@ func newGate() *gate {
 
 // enter counts one piece of work in; false once the gate is shut.
 func (g *gate) enter() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.shut {
+	if g.state.Add(2)&1 != 0 {
+		g.leave() // shut: counted in for a moment, and out again
 		return false
 	}
-	g.n++
 	return true
 }
 
 // leave counts one piece of work out.
 func (g *gate) leave() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.n--
-	if g.shut && g.n == 0 {
-		close(g.idle)
+	if g.state.Add(-2) == 1 { // shut, and this was the last
+		g.idleOnce.Do(func() { close(g.idle) })
 	}
 }
 
 // close shuts the gate, once, and returns the channel closed when the work
 // in flight is done.
 func (g *gate) close() <-chan struct{} {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if !g.shut {
-		g.shut = true
+	if old := g.state.Or(1); old&1 == 0 {
 		close(g.quit)
-		if g.n == 0 {
-			close(g.idle)
+		if old == 0 {
+			g.idleOnce.Do(func() { close(g.idle) })
 		}
 	}
 	return g.idle

@@ -78,10 +78,13 @@ const (
 	maxSlab = 256
 )
 
-// take returns n zero records, side by side.
+// take returns n zero records, side by side. An array of its own of many
+// MiB (a broadcast's delivery records) gets huge pages (adviseHuge).
 func (s *slab[T]) take(n int) []T {
 	if n > maxSlab/4 {
-		return make([]T, n)
+		out := make([]T, n)
+		adviseHuge(out)
+		return out
 	}
 	if len(s.free) < n {
 		s.free = make([]T, max(n, min(maxSlab, max(minSlab, s.made))))

@@ -2,10 +2,13 @@ package memstore
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley/inbox/store"
@@ -45,6 +48,10 @@ type feed struct {
 
 	wmu      sync.Mutex
 	watchers map[*watcher]struct{}
+	// watching is len(watchers), changed under wmu: a write that finds it
+	// 0 has no one to tell, and takes neither lock (a watcher that comes
+	// after is told to read the feed when it comes, see Watch).
+	watching atomic.Int32
 	notifyMu sync.Mutex // held while watchers are called: one call at a time
 
 	lmu     sync.Mutex
@@ -111,13 +118,28 @@ func (f *feed) keep(e *feedEntry, data []byte) {
 	a := &f.arenas[last]
 	pre := 0
 	if len(*a) > 0 {
-		key := (*a)[:f.keyLen]
-		for pre < len(key) && pre < len(data) && pre < math.MaxUint16 && key[pre] == data[pre] {
-			pre++
-		}
+		pre = commonPrefix((*a)[:f.keyLen], data, math.MaxUint16)
 	}
 	e.arena, e.off, e.pre, e.n = f.base+uint32(last), uint16(len(*a)), uint16(pre), uint32(len(data)-pre)
 	*a = append(*a, data[pre:]...)
+}
+
+// commonPrefix returns the length of the common prefix of a and b, at most
+// limit; it compares eight bytes at a time (the status events of a
+// broadcast share some ninety).
+func commonPrefix(a, b []byte, limit int) int {
+	n := min(len(a), len(b), limit)
+	a, b = a[:n], b[:n]
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		if x := binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:]); x != 0 {
+			return i + bits.TrailingZeros64(x)/8
+		}
+	}
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
 }
 
 // data returns a copy of the data of e.
@@ -223,10 +245,10 @@ func (f *feed) appendEvents(events []store.FeedEvent) uint64 {
 	return f.head()
 }
 
-// notify tells the watchers that events up to head were appended. It is
-// called without mu held.
+// notify tells the watchers that events up to head were appended; with no
+// watcher (feed.watching), it does nothing. It is called without mu held.
 func (s *Store) notify(head uint64) {
-	if head != 0 {
+	if head != 0 && s.feed.watching.Load() > 0 {
 		s.call(store.Notice{Seq: head})
 	}
 }
@@ -326,12 +348,14 @@ func (s *Store) Watch(ctx context.Context, fn func(store.Notice)) error {
 	f.notifyMu.Lock()
 	f.wmu.Lock()
 	f.watchers[w] = struct{}{}
+	f.watching.Store(int32(len(f.watchers)))
 	f.wmu.Unlock()
 	fn(store.Notice{})
 	f.notifyMu.Unlock()
 	context.AfterFunc(ctx, func() {
 		f.wmu.Lock()
 		delete(f.watchers, w)
+		f.watching.Store(int32(len(f.watchers)))
 		f.wmu.Unlock()
 	})
 	return nil

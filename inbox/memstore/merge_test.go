@@ -106,3 +106,75 @@ func TestMergeStatusAsReadApplyWrite(t *testing.T) {
 		t.Fatalf("merged store differs from read-apply-write (-want +got):\n%s", diff)
 	}
 }
+
+// MergeStatus merges a change into a stored history as status.Record.Apply
+// does (S2, S3), whatever the history and the change: new events inserted
+// in place (packed as they are, while the history is inline), reports of
+// an event already there that arrived earlier or carry a larger error
+// message, duplicates, histories that outgrow the inline ones, times
+// outside the packed stamps' range. Random histories and changes drawn
+// from a few values, so that every case comes up.
+func TestMergeStatusAsApplyRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	statuses := []status.Status{status.Validated, status.Sent, status.Delivered, status.Failed}
+	draw := func() status.Change {
+		at := t0.Add(time.Duration(rng.IntN(3)) * time.Second)
+		if rng.IntN(20) == 0 {
+			at = time.Date(1, 1, 1, 0, 0, 0, 1000, time.UTC) // outside the stamps' range
+		}
+		return status.Change{
+			Status:       statuses[rng.IntN(len(statuses))],
+			At:           at,
+			Raw:          []string{"sent", ""}[rng.IntN(2)],
+			ErrorCode:    []string{"", "30003"}[rng.IntN(2)],
+			ErrorMessage: []string{"", "unreachable", "unreachable handset"}[rng.IntN(3)],
+			Arrived:      rng.IntN(2) == 0,
+		}
+	}
+	s := memstore.New()
+	const n = 300
+	dels := make([]store.Delivery, n)
+	for i := range dels {
+		d := &dels[i]
+		d.ID, d.MessageID, d.ThreadID, d.ProviderID, d.CreatedAt = fmt.Sprintf("d%03d", i), "m1", "t1", fmt.Sprintf("p%03d", i), t0
+		for range rng.IntN(6) {
+			if _, err := d.Status.Apply(draw()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	mustWrite(t, s, store.ThreadWrite{Thread: newThread("t1", store.Audience),
+		Message: &store.Message{ID: "m1", ThreadID: "t1", Direction: store.Outbound, Recipients: n}, Deliveries: dels})
+	changed := 0
+	for range 10 {
+		for i := range dels {
+			c := draw()
+			want := dels[i].Status.Clone()
+			wantChanged, err := want.Apply(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := s.MergeStatus(ctx, dels[i].ProviderID, c, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Delivery(ctx, dels[i].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Changed != wantChanged || r.Status != want.Current {
+				t.Fatalf("merging %+v into %+v: MergeStatus = %+v, Apply changed %v to %s", c, dels[i].Status, r, wantChanged, want.Current)
+			}
+			if diff := cmp.Diff(want, got.Status); diff != "" {
+				t.Fatalf("merging %+v into %+v (-Apply +MergeStatus):\n%s", c, dels[i].Status, diff)
+			}
+			dels[i].Status = got.Status
+			if wantChanged {
+				changed++
+			}
+		}
+	}
+	if changed == 0 || changed == 10*n {
+		t.Fatalf("%d changes of %d: the draws do not exercise both cases", changed, 10*n)
+	}
+}
