@@ -78,13 +78,10 @@ const (
 	maxSlab = 256
 )
 
-// take returns n zero records, side by side. An array of its own of many
-// MiB (a broadcast's delivery records) gets huge pages (adviseHuge).
+// take returns n zero records, side by side.
 func (s *slab[T]) take(n int) []T {
 	if n > maxSlab/4 {
-		out := make([]T, n)
-		adviseHuge(out)
-		return out
+		return make([]T, n)
 	}
 	if len(s.free) < n {
 		s.free = make([]T, max(n, min(maxSlab, max(minSlab, s.made))))

@@ -112,7 +112,6 @@ func (x *pidIndex) resize() {
 	}
 	old := x.slots
 	x.slots, x.live, x.used = make([]pidSlot, n), 0, 0
-	adviseHuge(x.slots) // a lookup reads one slot at random
 	mask := uint64(n - 1)
 	for _, e := range old {
 		if e.rec == nil {
