@@ -13,15 +13,20 @@
 // of (time, thread number) entries, oldest first, so that a message written
 // now appends to the last block of each of its thread's lists and leaves
 // the thread's old entries stale, for a bounded sweep to drop later;
-// ordered B-trees (github.com/google/btree) of subject words and phone
-// digit forms for the name, email and phone search, an inverted index
+// a B+ tree of its own (wordTree) of subject words and phone digit forms
+// for the name, email and phone search, whose nodes keep their entries'
+// first eight bytes apart so that a descent reads few cache lines (the
+// generic B-trees of github.com/google/btree, which keep the ordered
+// indexes of deliveries, cannot lay a node out so), an inverted index
 // from message words to messages for the keyword search (T13), incremental
 // attention counters (T15), and ordered indexes of scheduled deliveries for the
 // dispatcher (C8, C15). Searches tokenise exactly as inbox/store/textindex
 // says, which is what every Parley store does. Threads, messages and
-// inbound and outbound provider IDs are found through maps keyed by a
-// 64-bit hash of the ID, which grow without reading the IDs again (an ID
-// whose hash another has is kept apart by its string).
+// inbound provider IDs are found through open-addressing tables of
+// (64-bit hash, record) slots, which grow without reading the IDs again;
+// deliveries by provider ID, live threads by subject and the Directory's
+// contacts by address through tables whose slots hold the hash, the key
+// and the record, so that a lookup reads them at once.
 //
 // A search that matches many threads walks the lists and tests each
 // thread, so that it stops after one page. The subject word index keeps
