@@ -5,18 +5,28 @@ import (
 	"testing"
 )
 
-// T1, M5: a record is found by its own key and no other, whether its
-// key's hash is its own or one that other keys share.
-func TestKeyIndex(t *testing.T) {
-	type rec struct{ id string }
-	for _, tc := range []struct {
+// testHashes are the hash functions the indexes are tested with: a
+// seeded one, and two that make keys collide (every key, and every other
+// key, one hash).
+func testHashes() []struct {
+	name string
+	hash func(string) uint64
+} {
+	return []struct {
 		name string
 		hash func(string) uint64
 	}{
 		{"seeded", newHash()},
 		{"every hash equal", func(string) uint64 { return 7 }},
 		{"two keys a hash", func(k string) uint64 { return uint64(len(k)) % 2 }},
-	} {
+	}
+}
+
+// T1, M5: a record is found by its own key and no other, whether its
+// key's hash is its own or one that other keys share.
+func TestKeyIndex(t *testing.T) {
+	type rec struct{ id string }
+	for _, tc := range testHashes() {
 		t.Run(tc.name, func(t *testing.T) {
 			x := newKeyIndex(func(r *rec) string { return r.id }, tc.hash)
 			recs := make([]*rec, 100)

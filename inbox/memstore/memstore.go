@@ -126,7 +126,7 @@ func New() *Store {
 		msgByPID:     newKeyIndex(func(r *msgRec) string { return r.providerID }, hash),
 		outByPID:     newKeyIndex(func(r *msgRec) string { return r.providerID }, hash),
 		dels:         newKeyIndex(func(d *delRec) string { return d.id }, hash),
-		delByPID:     pidIndex{hash: hash},
+		delByPID:     newPIDIndex(hash),
 		due:          btree.NewG(btreeDegree, lessDue),
 		sent:         btree.NewG(btreeDegree, lessSent),
 		anchors:      make(map[string]map[string]*delRec),

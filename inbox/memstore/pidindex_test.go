@@ -11,16 +11,9 @@ import (
 // and no other, whether its key's hash is its own or one other keys
 // share, after removals (a provider ID that changes) and as it grows.
 func TestPIDIndex(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		hash func(string) uint64
-	}{
-		{"seeded", newHash()},
-		{"every hash equal", func(string) uint64 { return 7 }},
-		{"two keys a hash", func(k string) uint64 { return uint64(len(k)) % 2 }},
-	} {
+	for _, tc := range testHashes() {
 		t.Run(tc.name, func(t *testing.T) {
-			x := pidIndex{hash: tc.hash}
+			x := newPIDIndex(tc.hash)
 			if r, ok := x.get("p0"); ok || r != nil {
 				t.Fatalf("empty index: get = %v, %v", r, ok)
 			}

@@ -8,9 +8,10 @@ package memstore
 // word, its slot, the key's bytes and only then the value, each read
 // waiting on the one before, each a cache miss in a table of a million
 // keys. A lookup of a key that is not there reads the slots from its
-// hash's up to a free one; the table doubles when three slots in four are
-// taken. Slots are never shrunk; a removed key leaves a tombstone that the
-// next growth drops.
+// hash's up to a free one; the table doubles when fill eighths of its
+// slots are taken (three in four unless fill says otherwise). Slots are
+// never shrunk; a removed key leaves a tombstone that the next growth
+// drops.
 // The zero strIndex is empty but needs its hash set. Call set and remove
 // under a write lock, get under a read lock at least.
 type strIndex[V any] struct {
@@ -18,6 +19,7 @@ type strIndex[V any] struct {
 	live  int          // slots holding a key
 	used  int          // slots holding a key or a tombstone
 	hash  func(string) uint64
+	fill  int // eighths of the slots taken before the table grows, 1–7; 0: 6
 }
 
 // strSlot is a slot of a strIndex.
@@ -59,7 +61,11 @@ func (x *strIndex[V]) lookup(k string, h uint64) (V, bool) {
 // set makes v the value of key k, which the index keeps: the caller must
 // not change its bytes (a string never changes).
 func (x *strIndex[V]) set(k string, v V) {
-	if (x.used+1)*4 > len(x.slots)*3 {
+	fill := x.fill
+	if fill == 0 {
+		fill = 6
+	}
+	if (x.used+1)*8 > len(x.slots)*fill {
 		x.resize()
 	}
 	h := x.hashOf(k)

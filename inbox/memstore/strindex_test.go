@@ -10,14 +10,7 @@ import (
 // its own or one other keys share, after values are replaced, after
 // removals (tombstones), as it grows, and when keys come back.
 func TestStrIndex(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		hash func(string) uint64
-	}{
-		{"seeded", newHash()},
-		{"every hash equal", func(string) uint64 { return 7 }},
-		{"two keys a hash", func(k string) uint64 { return uint64(len(k)) % 2 }},
-	} {
+	for _, tc := range testHashes() {
 		t.Run(tc.name, func(t *testing.T) {
 			x := strIndex[int]{hash: tc.hash}
 			if v, ok := x.get("k0"); ok || v != 0 {
