@@ -54,7 +54,7 @@ func TestDeliveryFieldsKept_M2(t *testing.T) {
 		{ID: "b", MessageID: "m1", ThreadID: "t1", Kind: channel.SMS, Identity: "ident", Campaign: "promo", CreatedAt: t0},
 		{ID: "c", MessageID: "m1", ThreadID: "t1", Kind: channel.SMS, Identity: "ident", CreatedAt: far, Sending: long,
 			Status: status.Record{Current: status.Sent, History: []status.Change{}}},
-		{ID: "d", MessageID: "m1", ThreadID: "t1", Attempts: math.MaxInt32 + 1, SMS: store.SMSInfo{Segments: -1, Units: math.MaxInt64},
+		{ID: "d", MessageID: "m1", ThreadID: "t1", Attempts: math.MaxInt, SMS: store.SMSInfo{Segments: -1, Units: math.MaxInt},
 			Status: status.Record{Current: status.Failed, History: append(hist(6), status.Change{Status: status.Failed, At: far})}},
 		{ID: "e", MessageID: "m1", ThreadID: "t1", Status: status.Record{Current: status.Sent, History: hist(7)}, CreatedAt: t0},
 	}
