@@ -76,7 +76,7 @@ func TestEncodeEventAllocatesOnce(t *testing.T) {
 	}
 }
 
-// TestEventNamesPlain: appendEvent writes the names of event types, kinds
+// T20: appendEvent writes the names of event types, kinds
 // and statuses without escaping them, which holds while none needs it.
 func TestEventNamesPlain(t *testing.T) {
 	var names []string
@@ -100,7 +100,7 @@ func TestEventNamesPlain(t *testing.T) {
 	}
 }
 
-// The time of an event is written as time.RFC3339Nano formats it whether
+// T20: the time of an event is written as time.RFC3339Nano formats it whether
 // the eventBuf's secondText holds its second or not: times drawn in bursts
 // within a second and across seconds, in UTC, fixed zones (one with
 // seconds in its offset), a zone with summer time around its changes, and
@@ -149,7 +149,7 @@ func TestSecondTextAsAppendFormat(t *testing.T) {
 	}
 }
 
-// An event whose second the eventBuf's secondText holds is refused as
+// T20: an event whose second the eventBuf's secondText holds is refused as
 // before when the other checks refuse it, and encoded as encodeEvent
 // encodes it otherwise.
 func TestAppendEventWithSecondText(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// TestGate: work enters until the gate shuts, idle is closed once the work
+// Inbox.Shutdown and Close (no rule ID; issue 16). TestGate: work enters until the gate shuts, idle is closed once the work
 // in flight has left and not before, and close may be called again.
 func TestGate(t *testing.T) {
 	idle := func(g *gate) bool {

@@ -6,7 +6,8 @@ import (
 	"testing"
 )
 
-// TestCommonPrefix compares commonPrefix, eight bytes at a time, with a
+// T20: the feed keeps each event's data after the prefix it shares with
+// its arena's first event. TestCommonPrefix compares commonPrefix, eight bytes at a time, with a
 // comparison byte by byte, for every length of a and b up to 20 and every
 // place of a first difference, and with a limit.
 func TestCommonPrefix(t *testing.T) {

@@ -171,7 +171,7 @@ func libraryPhoneForms(e164 string) []string {
 	return slices.DeleteFunc(forms, func(f string) bool { return f == "" })
 }
 
-// PhoneForms is safe for concurrent use, the first analysis of a country
+// T13: PhoneForms is safe for concurrent use, the first analysis of a country
 // code's formats included (run with -race).
 func TestPhoneFormsConcurrent(t *testing.T) {
 	nums := []string{"+33612345678", "+12015550123", "+447400123456", "+4915123456789", "+819012345678", "+5511961234567",

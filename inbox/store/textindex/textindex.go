@@ -155,33 +155,43 @@ func PhoneForms(e164 string) []string {
 	}
 	forms := make([]string, 1, 3)
 	forms[0] = capWord(digits)
-	if cc, rest, ok := e164Split(e164, digits); ok && strings.TrimLeft(rest, "0") != "" {
-		// rest is the national significant number (see e164Number); the
-		// fast path needs no phonenumbers.PhoneNumber.
-		if f := formatsFor(cc); f != nil {
-			if national, ok := f.digits(rest); ok {
-				forms = appendUnique(forms, capWord(rest))
-				forms = appendUnique(forms, capWord(national))
-				return slices.DeleteFunc(forms, func(f string) bool { return f == "" })
+	nsn, national, ok := fastNational(e164, digits)
+	if !ok {
+		num, n := e164Number(e164, digits)
+		if num == nil {
+			if len(digits) > MaxWordBytes {
+				return forms // no phone number is that long
+			}
+			var err error
+			if num, err = phonenumbers.Parse(e164, ""); err != nil {
+				return forms
 			}
 		}
-	}
-	num, nsn := e164Number(e164, digits)
-	if num == nil {
-		if len(digits) > MaxWordBytes {
-			return forms // no phone number is that long
+		if n == "" {
+			n = phonenumbers.GetNationalSignificantNumber(num)
 		}
-		var err error
-		if num, err = phonenumbers.Parse(e164, ""); err != nil {
-			return forms
-		}
-	}
-	if nsn == "" {
-		nsn = phonenumbers.GetNationalSignificantNumber(num)
+		nsn, national = n, nationalDigits(num, int(num.GetCountryCode()), n)
 	}
 	forms = appendUnique(forms, capWord(nsn))
-	forms = appendUnique(forms, capWord(nationalDigits(num, int(num.GetCountryCode()), nsn)))
+	forms = appendUnique(forms, capWord(national))
 	return slices.DeleteFunc(forms, func(f string) bool { return f == "" })
+}
+
+// fastNational returns the national significant number of a number in
+// E.164 form and the digits of its national format, without building a
+// phonenumbers.PhoneNumber, when the analysed formats of its country code
+// tell them (see nationalDigits); false otherwise.
+func fastNational(e164, digits string) (nsn, national string, ok bool) {
+	cc, rest, ok := e164Split(e164, digits)
+	if !ok || strings.TrimLeft(rest, "0") == "" {
+		return "", "", false // rest is the national significant number only when not all zeros (see e164Number)
+	}
+	f := formatsFor(cc)
+	if f == nil {
+		return "", "", false
+	}
+	national, ok = f.digits(rest)
+	return rest, national, ok
 }
 
 // e164Number builds the phone number of a string already in E.164 form
