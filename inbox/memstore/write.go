@@ -60,12 +60,12 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 		s.threads.put(rec)
 		s.threadNum = append(s.threadNum, rec)
 		s.live[nt.Subject.Kind].set(nt.Subject.ID, rec) // the store's own copy of the ID
-		s.moveList(rec, nil, rec.t)
+		s.moveList(rec, nil, &rec.t)
 		s.counters.update(rec, nil, &rec.t)
 		s.indexSubject(subjWords, rec.num, true)
 		s.phones.add(phoneForms, rec.num)
 	} else {
-		s.updateThread(rec, nt)
+		s.updateThread(rec, &nt)
 	}
 	if m := w.Message; m != nil {
 		r := s.insertMessage(rec, m, w.Deliveries, words, hs)
@@ -255,18 +255,18 @@ func (s *Store) keepThreadStrings(t *store.Thread) {
 }
 
 // updateThread stores nt as the new state of rec, moving its index entries.
-// What nt has unchanged keeps the stored strings.
-func (s *Store) updateThread(rec *threadRec, nt store.Thread) {
+// What nt has unchanged keeps the stored strings (nt is changed to them).
+func (s *Store) updateThread(rec *threadRec, nt *store.Thread) {
 	old := rec.t
 	nt.ID, nt.Subject = old.ID, old.Subject // checked equal
 	if nt.Snapshot == old.Snapshot {
 		nt.Snapshot = old.Snapshot
 	}
 	nt.Version = old.Version + 1
-	if listChanged(&old, &nt) {
+	if listChanged(&old, nt) {
 		s.moveList(rec, &old, nt)
 	} else {
-		rec.t = nt
+		rec.t = *nt
 	}
 	s.counters.update(rec, &old, &rec.t)
 	if old.Snapshot != nt.Snapshot {
