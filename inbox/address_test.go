@@ -1,8 +1,11 @@
 package inbox
 
 import (
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nyaruka/phonenumbers"
 
 	"github.com/parleyhq/parley/channel"
 	"github.com/parleyhq/parley/recipient"
@@ -45,5 +48,37 @@ func TestCanonicalAddressFastPath_R6(t *testing.T) {
 	}
 	if k := storableKey(strings.Repeat("é", 400)); len(k) > maxKeyBytes || !strings.HasPrefix(k, strings.Repeat("é", 100)) || k != storableKey(k) {
 		t.Errorf("storableKey of 800 bytes = %q", k)
+	}
+}
+
+// R6: isE164 knows the country calling codes libphonenumber knows: for
+// every code of one to three digits and every digit after it, it takes a
+// number as E.164 exactly when the code is the first prefix of it that
+// phonenumbers names a region (or a non-geographic entity) for and the
+// national number does not start with 0.
+func TestIsE164CallingCodes_R6(t *testing.T) {
+	want := func(s string) bool {
+		for n := 1; n <= 3; n++ {
+			cc, _ := strconv.Atoi(s[1 : 1+n])
+			if phonenumbers.GetRegionCodeForCountryCode(cc) != phonenumbers.UNKNOWN_REGION {
+				return s[1+n] != '0'
+			}
+		}
+		return false
+	}
+	known := 0
+	for cc := 1; cc < 1000; cc++ {
+		for next := '0'; next <= '9'; next++ {
+			s := "+" + strconv.Itoa(cc) + string(next) + "1234567"[:7-len(strconv.Itoa(cc))+1]
+			if got := isE164(s); got != want(s) {
+				t.Fatalf("isE164(%q) = %v, want %v", s, got, want(s))
+			}
+			if got := isE164(s); got {
+				known++
+			}
+		}
+	}
+	if known < 1000 {
+		t.Fatalf("only %d of the numbers tried are taken as E.164", known)
 	}
 }

@@ -13,11 +13,13 @@ import (
 )
 
 // T4, T5, R5, T20: receiving an SMS into a contact's existing thread
-// stores it unread, moves the thread up and publishes its event with one
-// allocation per message on average (the ID; the store's growth is a
-// fraction of one, which AllocsPerRun's whole count drops): the message
-// handed to the store and the feed event are reused buffers and the
-// stop-keyword check folds on the stack.
+// stores it unread, moves the thread up and publishes its event with two
+// allocations per message on average (the message's ID, and the sender's
+// contact ID, which memstore's Directory copies out of the slot that holds
+// it beside the address; the store's growth is a fraction of one, which
+// AllocsPerRun's whole count drops): the message handed to the store and
+// the feed event are reused buffers and the stop-keyword check folds on
+// the stack.
 func TestReceiveAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts under the race detector are not the program's")
@@ -66,7 +68,7 @@ func TestReceiveAllocations(t *testing.T) {
 	if !last.Unread || th.Unread == 0 || !th.SortTime.Equal(clock) {
 		t.Errorf("last message unread %v, thread unread %d, sort time %v (want %v)", last.Unread, th.Unread, th.SortTime, clock)
 	}
-	if allocs > 1 {
-		t.Errorf("a receive allocates %v times on average, want at most 1", allocs)
+	if allocs > 2 {
+		t.Errorf("a receive allocates %v times on average, want at most 2", allocs)
 	}
 }

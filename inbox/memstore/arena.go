@@ -45,9 +45,19 @@ func (a *strArena) keep(str string) string {
 // keepPair returns copies of a and b in the arena, b right after a (see
 // keep): read together, they are read from one place in memory.
 func (a *strArena) keepPair(x, y string) (string, string) {
+	if a == nil || len(x)+len(y) > maxArenaString {
+		return a.keep(x), a.keep(y)
+	}
+	both := a.keepJoin(x, y)
+	return both[:len(x)], both[len(x):]
+}
+
+// keepJoin returns a copy of x followed by y: in the arena, unless it is
+// longer than maxArenaString or a is nil.
+func (a *strArena) keepJoin(x, y string) string {
 	n := len(x) + len(y)
 	if a == nil || n > maxArenaString {
-		return a.keep(x), a.keep(y)
+		return x + y
 	}
 	if a.b.Cap()-a.b.Len() < n {
 		a.b = strings.Builder{}
@@ -57,8 +67,7 @@ func (a *strArena) keepPair(x, y string) (string, string) {
 	a.b.WriteString(x)
 	a.b.WriteString(y)
 	a.total += n
-	both := a.b.String()[start:]
-	return both[:len(x)], both[len(x):]
+	return a.b.String()[start:]
 }
 
 // slab hands out the records of one type that the store keeps for good

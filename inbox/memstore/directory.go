@@ -21,25 +21,16 @@ type Directory struct {
 	// contacts and byAddr share each contact's record, replaced whole by
 	// PutContact: looking a sender up is one index lookup.
 	contacts  map[string]*recipient.Contact
-	byAddr    [channel.Airbnb + 1]strIndex[dirAddr] // by kind (see addrs), then address
+	byAddr    [channel.Airbnb + 1]addrIndex // by kind (see addrs), then address
 	audiences map[string]store.AudienceInfo
 	events    map[string]store.EventInfo
 	agents    map[string]store.AgentInfo
 	details   map[store.Subject]store.Details
-	// strs keeps the addresses with their contact's ID (see dirAddr), side
-	// by side: a lookup's read of them is a read of a compact region,
-	// whose page table entries stay in the processor's caches, not of a
-	// string anywhere in the heap.
+	// strs keeps the addresses that do not fit in their index's slot with
+	// their contact's ID (see addrIndex), side by side: a lookup's read of
+	// them is a read of a compact region, whose page table entries stay in
+	// the processor's caches, not of a string anywhere in the heap.
 	strs strArena
-}
-
-// dirAddr is what an address of the directory leads to: its contact's ID
-// and record. The ID's bytes follow the address's (see PutContact), so
-// that ContactIDByAddress, having compared the address, finds them in the
-// processor's cache: the inbox hashes them next.
-type dirAddr struct {
-	id string
-	c  *recipient.Contact
 }
 
 // NewDirectory returns an empty Directory.
@@ -56,7 +47,7 @@ func NewDirectory() *Directory {
 
 // addrs returns the index of kind's addresses, nil for a kind that is not
 // a channel kind: SMS, MMS and WhatsApp share the phone's.
-func (d *Directory) addrs(kind channel.Kind) *strIndex[dirAddr] {
+func (d *Directory) addrs(kind channel.Kind) *addrIndex {
 	switch kind {
 	case channel.MMS, channel.WhatsApp:
 		kind = channel.SMS
@@ -78,7 +69,7 @@ func (d *Directory) PutContact(c recipient.Contact) error {
 	if old, ok := d.contacts[c.ID]; ok {
 		for _, k := range channel.Kinds() {
 			if x := d.addrs(k); x != nil {
-				x.remove(old.Address(k), func(v dirAddr) bool { return v.c != old }) // another contact took it since
+				x.remove(old.Address(k), old) // unless another contact took it since
 			}
 		}
 	}
@@ -88,8 +79,7 @@ func (d *Directory) PutContact(c recipient.Contact) error {
 	for _, k := range channel.Kinds() {
 		if a := c.Address(k); a != "" {
 			if x := d.addrs(k); x != nil {
-				a, id := d.strs.keepPair(a, c.ID)
-				x.set(a, dirAddr{id: id, c: rec})
+				x.set(a, c.ID, rec, &d.strs)
 			}
 		}
 	}
@@ -154,8 +144,8 @@ func (d *Directory) Contact(ctx context.Context, id string) (recipient.Contact, 
 func (d *Directory) ContactByAddress(ctx context.Context, kind channel.Kind, addr string) (recipient.Contact, error) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	v, ok := d.byAddress(kind, addr)
-	if !ok {
+	v := d.byAddress(kind, addr)
+	if v == nil {
 		return recipient.Contact{}, fmt.Errorf("memstore: %s address %q: %w", kind, addr, store.ErrNotFound)
 	}
 	c := *v.c
@@ -170,19 +160,19 @@ func (d *Directory) ContactByAddress(ctx context.Context, kind channel.Kind, add
 func (d *Directory) ContactIDByAddress(ctx context.Context, kind channel.Kind, addr string) (string, error) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	v, ok := d.byAddress(kind, addr)
-	if !ok {
+	v := d.byAddress(kind, addr)
+	if v == nil {
 		return "", fmt.Errorf("memstore: %s address %q: %w", kind, addr, store.ErrNotFound)
 	}
-	return v.id, nil
+	return v.id(), nil
 }
 
-// byAddress finds the contact with address addr of kind. Call it under the
-// read lock at least.
-func (d *Directory) byAddress(kind channel.Kind, addr string) (dirAddr, bool) {
+// byAddress finds the slot of address addr of kind, nil for none. Call it
+// under the read lock at least; the slot is valid while it is held.
+func (d *Directory) byAddress(kind channel.Kind, addr string) *addrSlot {
 	x := d.addrs(kind)
 	if x == nil {
-		return dirAddr{}, false
+		return nil
 	}
 	return x.get(addr)
 }

@@ -87,10 +87,15 @@ func (x *keyIndex[T]) warm(h uint64) uint64 {
 // reads two or three slots, side by side, at the loads a table has most
 // of the time, and about nine just before it doubles.
 func (x *keyIndex[T]) put(r *T) {
+	x.putHashed(r, x.hashOf(x.key(r)))
+}
+
+// putHashed is put of a record whose key's hash (hashOf) is h.
+func (x *keyIndex[T]) putHashed(r *T, h uint64) {
 	if (x.n+1)*4 > len(x.slots)*3 {
 		x.grow()
 	}
-	x.place(keySlot[T]{hash: x.hashOf(x.key(r)), rec: r})
+	x.place(keySlot[T]{hash: h, rec: r})
 	x.n++
 }
 

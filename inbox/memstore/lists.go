@@ -122,14 +122,14 @@ type baseLister interface {
 
 // moveList stores nt as the state of rec, moving its list entries; old is
 // its state before, nil for a new thread.
-func (s *Store) moveList(rec *threadRec, old *store.Thread, nt store.Thread) {
+func (s *Store) moveList(rec *threadRec, old, nt *store.Thread) {
 	switch {
 	case s.baseline == nil:
 		s.lists.move(rec, old, nt)
 	case old == nil:
-		s.baseline.move(rec, store.Thread{}, true, nt)
+		s.baseline.move(rec, store.Thread{}, true, *nt)
 	default:
-		s.baseline.move(rec, *old, false, nt)
+		s.baseline.move(rec, *old, false, *nt)
 	}
 }
 
@@ -574,14 +574,14 @@ func (x *listIndex) pay() {
 // move stores nt as the state of rec, moving its entries; old is its
 // state before, nil for a new thread, whose number must be the number of
 // threads the index had.
-func (x *listIndex) move(rec *threadRec, old *store.Thread, nt store.Thread) {
+func (x *listIndex) move(rec *threadRec, old, nt *store.Thread) {
 	num := rec.num
 	if old == nil {
 		x.state = append(x.state, listState{})
 	}
 	was := x.state[num]
 	agent, g := x.group(nt.Assignee, true)
-	is := listState{at: logKey(nt.SortTime), agent: agent, sets: statusSets(&nt), place: placeOf(&nt)}
+	is := listState{at: logKey(nt.SortTime), agent: agent, sets: statusSets(nt), place: placeOf(nt)}
 	// Entries of a list both states belong to stay where they are when the
 	// key is the same.
 	same := old != nil && was.at == is.at && was.place == is.place && (!outside(is.at) || old.SortTime.Equal(nt.SortTime))
@@ -608,7 +608,7 @@ func (x *listIndex) move(rec *threadRec, old *store.Thread, nt store.Thread) {
 			}
 		}
 	}
-	rec.t = nt
+	rec.t = *nt
 	x.state[num] = is
 	if is.sets != 0 {
 		p := probe{is.at, nt.SortTime, nt.ID}

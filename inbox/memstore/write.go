@@ -29,10 +29,12 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 		subjWords, phoneForms = textindex.SubjectWords(nt.Snapshot), textindex.PhoneForms(nt.Snapshot.Phone)
 	}
 	var words [][]byte
-	if w.Message != nil {
+	var hs msgHashes
+	if m := w.Message; m != nil {
 		sp := s.words.Get().(*textindex.Splitter)
 		defer s.words.Put(sp)
-		words = sp.Split(w.Message.Text)
+		words = sp.Split(m.Text)
+		hs = s.hashesOf(m)
 	}
 
 	var head uint64
@@ -43,8 +45,8 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 	if err != nil {
 		return err
 	}
-	s.warm += s.warmWrite(&w, rec)
-	if err := s.checkNew(&w, rec); err != nil {
+	s.warm += s.warmWrite(&w, rec, hs)
+	if err := s.checkNew(&w, rec, hs); err != nil {
 		return err
 	}
 
@@ -58,15 +60,15 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 		s.threads.put(rec)
 		s.threadNum = append(s.threadNum, rec)
 		s.live[nt.Subject.Kind].set(nt.Subject.ID, rec) // the store's own copy of the ID
-		s.moveList(rec, nil, rec.t)
+		s.moveList(rec, nil, &rec.t)
 		s.counters.update(rec, nil, &rec.t)
 		s.indexSubject(subjWords, rec.num, true)
 		s.phones.add(phoneForms, rec.num)
 	} else {
-		s.updateThread(rec, nt)
+		s.updateThread(rec, &nt)
 	}
 	if m := w.Message; m != nil {
-		r := s.insertMessage(rec, m, w.Deliveries, words)
+		r := s.insertMessage(rec, m, w.Deliveries, words, hs)
 		if p := rec.t.Preview; p != "" && len(p) <= len(r.text) && r.text[:len(p)] == p {
 			// Most previews start the message: share its text.
 			rec.t.Preview = r.text[:len(p)]
@@ -95,6 +97,23 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 	return nil
 }
 
+// msgHashes are the hashes (keyIndex.hashOf) of a new message's ID and
+// provider ID, computed once for the write's lookups, warm reads and
+// insertions.
+type msgHashes struct {
+	id, pid uint64 // pid: 0 when the message has no provider ID
+}
+
+// hashesOf returns the hashes of m's keys. Every keyIndex of the store
+// hashes with the same seed.
+func (s *Store) hashesOf(m *store.Message) msgHashes {
+	hs := msgHashes{id: s.msgs.hashOf(m.ID)}
+	if m.ProviderID != "" {
+		hs.pid = s.msgs.hashOf(m.ProviderID)
+	}
+	return hs
+}
+
 // warmWrite reads, one right after the other, the places of a large store
 // that a write of a message into thread rec (nil for a new thread) reads
 // or writes one at a time, each at a random place, each a cache miss: the
@@ -103,12 +122,12 @@ func (s *Store) WriteThread(ctx context.Context, w store.ThreadWrite) error {
 // the end of its messages (insertMessage). The processor then waits on
 // them together; it returns what it read, for the caller to keep, so that
 // the compiler keeps the reads.
-func (s *Store) warmWrite(w *store.ThreadWrite, rec *threadRec) int64 {
+func (s *Store) warmWrite(w *store.ThreadWrite, rec *threadRec, hs msgHashes) int64 {
 	var sum uint64
 	if m := w.Message; m != nil {
-		sum += s.msgs.warm(s.msgs.hashOf(m.ID))
+		sum += s.msgs.warm(hs.id)
 		if m.ProviderID != "" && m.Direction == store.Inbound {
-			sum += s.msgByPID.warm(s.msgByPID.hashOf(m.ProviderID))
+			sum += s.msgByPID.warm(hs.pid)
 		}
 	}
 	if rec == nil {
@@ -157,14 +176,18 @@ func (s *Store) checkThread(w *store.ThreadWrite) (*threadRec, error) {
 }
 
 // checkNew checks the IDs and provider IDs of what the write inserts, and
-// the IDs it marks unread.
-func (s *Store) checkNew(w *store.ThreadWrite, rec *threadRec) error {
+// the IDs it marks unread; hs are the hashes of the message's.
+func (s *Store) checkNew(w *store.ThreadWrite, rec *threadRec, hs msgHashes) error {
 	m := w.Message
 	if m != nil {
-		if _, ok := s.msgs.get(m.ID); ok {
+		if s.msgs.lookup(m.ID, hs.id) != nil {
 			return fmt.Errorf("memstore: message %q exists: %w", m.ID, store.ErrConflict)
 		}
-		if err := s.checkProviderID(m.ProviderID, m.Direction, "", ""); err != nil {
+		if m.Direction == store.Inbound && m.ProviderID != "" {
+			if s.msgByPID.lookup(m.ProviderID, hs.pid) != nil {
+				return inboundDuplicate(m.ProviderID)
+			}
+		} else if err := s.checkProviderID(m.ProviderID, m.Direction, "", ""); err != nil {
 			return err
 		}
 	}
@@ -205,7 +228,7 @@ func (s *Store) checkProviderID(pid string, dir store.Direction, deliveryID, mes
 	}
 	if dir == store.Inbound {
 		if _, ok := s.msgByPID.get(pid); ok {
-			return fmt.Errorf("memstore: inbound provider ID %q: %w", pid, store.ErrDuplicate)
+			return inboundDuplicate(pid)
 		}
 		return nil
 	}
@@ -218,6 +241,12 @@ func (s *Store) checkProviderID(pid string, dir store.Direction, deliveryID, mes
 	return nil
 }
 
+// inboundDuplicate is the error of a write of an inbound message whose
+// provider ID pid another inbound message has (M5).
+func inboundDuplicate(pid string) error {
+	return fmt.Errorf("memstore: inbound provider ID %q: %w", pid, store.ErrDuplicate)
+}
+
 // keepThreadStrings copies the strings of a new thread that are its own
 // (IDs, e-mail address, phone number) to the store's arena.
 func (s *Store) keepThreadStrings(t *store.Thread) {
@@ -226,18 +255,18 @@ func (s *Store) keepThreadStrings(t *store.Thread) {
 }
 
 // updateThread stores nt as the new state of rec, moving its index entries.
-// What nt has unchanged keeps the stored strings.
-func (s *Store) updateThread(rec *threadRec, nt store.Thread) {
+// What nt has unchanged keeps the stored strings (nt is changed to them).
+func (s *Store) updateThread(rec *threadRec, nt *store.Thread) {
 	old := rec.t
 	nt.ID, nt.Subject = old.ID, old.Subject // checked equal
 	if nt.Snapshot == old.Snapshot {
 		nt.Snapshot = old.Snapshot
 	}
 	nt.Version = old.Version + 1
-	if listChanged(&old, &nt) {
+	if listChanged(&old, nt) {
 		s.moveList(rec, &old, nt)
 	} else {
-		rec.t = nt
+		rec.t = *nt
 	}
 	s.counters.update(rec, &old, &rec.t)
 	if old.Snapshot != nt.Snapshot {
@@ -267,16 +296,17 @@ func (s *Store) indexSubject(words []string, num uint32, add bool) {
 }
 
 // insertMessage stores a checked message with its deliveries and indexes
-// its words; it returns its record.
-func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Delivery, words [][]byte) *msgRec {
+// its words; hs are the hashes of its ID and provider ID. It returns its
+// record.
+func (s *Store) insertMessage(rec *threadRec, m *store.Message, dels []store.Delivery, words [][]byte, hs msgHashes) *msgRec {
 	r := s.newMsgRec(m, uint32(len(s.msgThread)))
-	s.msgs.put(r)
+	s.msgs.putHashed(r, hs.id)
 	s.msgThread = append(s.msgThread, rec.num)
 	if r.providerID != "" {
 		if r.dir == store.Inbound {
-			s.msgByPID.put(r)
+			s.msgByPID.putHashed(r, hs.pid)
 		} else {
-			s.outByPID.put(r)
+			s.outByPID.putHashed(r, hs.pid)
 		}
 	}
 	exact := r.rare != nil && r.rare.exact
