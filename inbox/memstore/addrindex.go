@@ -20,6 +20,11 @@ import "github.com/parleyhq/parley/recipient"
 // when it is returned, an allocation of its length: the slot changes when
 // an address moves to another contact, a string never does.
 //
+// It repeats strIndex's probing rather than sharing it through a type
+// parameter: Go compiles calls of a type parameter's methods as indirect
+// calls through a dictionary, never inlined, and this lookup is on the
+// path of every inbound message.
+//
 // The zero addrIndex is empty but needs its hash set. Call set and remove
 // under a write lock, get under a read lock at least.
 type addrIndex struct {
@@ -127,25 +132,13 @@ func (x *addrIndex) set(k, id string, c *recipient.Contact, arena *strArena) {
 // remove takes address k out of the index when it leads to contact c (not
 // when another contact took it since); it reports whether it did.
 func (x *addrIndex) remove(k string, c *recipient.Contact) bool {
-	if x.live == 0 {
+	e := x.get(k)
+	if e == nil || e.c != c {
 		return false
 	}
-	h := x.hashOf(k)
-	mask := uint64(len(x.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		e := &x.slots[i]
-		if e.hash == h && e.is(k) {
-			if e.c != c {
-				return false
-			}
-			*e = addrSlot{hash: tombHash} // later addresses may have probed past it
-			x.live--
-			return true
-		}
-		if e.hash == 0 {
-			return false
-		}
-	}
+	*e = addrSlot{hash: tombHash} // later addresses may have probed past it
+	x.live--
+	return true
 }
 
 // resize moves the addresses to a table where they fill at most half of
