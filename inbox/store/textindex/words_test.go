@@ -65,3 +65,20 @@ func FuzzSplitter(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkSplitter splits a French text (accents, punctuation) and an
+// English one (ASCII) as memstore does for every message it stores.
+func BenchmarkSplitter(b *testing.B) {
+	for _, tc := range []struct{ name, text string }{
+		{"french", "Bonjour Hélène, votre cours de yoga de demain à 10h est confirmé. Pensez à apporter votre tapis !"},
+		{"ascii", "Is there parking near the studio?"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var sp textindex.Splitter
+			b.ReportAllocs()
+			for b.Loop() {
+				sp.Split(tc.text)
+			}
+		})
+	}
+}
