@@ -347,6 +347,18 @@ type eventBuf struct {
 	// second is the text of the second of the last event's time: the
 	// events of a burst share it
 	second secondText
+	// msg is the message a receive fills and writes (see message); msgUsed
+	// tells putEventBuf to clear it.
+	msg     Message
+	msgUsed bool
+}
+
+// message returns the Message of b for a receive to fill and write: a
+// store keeps values by copy, so the inbox reuses one. It is valid until b
+// is given back.
+func (b *eventBuf) message() *Message {
+	b.msgUsed = true
+	return &b.msg
 }
 
 // maxEventBuf is the largest buffer kept for reuse.
@@ -368,6 +380,9 @@ func (in *Inbox) putEventBuf(b *eventBuf) {
 	}
 	clear(b.evs)
 	b.data, b.evs, b.pid = b.data[:0], b.evs[:0], ""
+	if b.msgUsed { // holding nothing of its message
+		b.msg, b.msgUsed = Message{}, false
+	}
 	in.eventBufs.Put(b)
 }
 
@@ -444,11 +459,11 @@ func appendEvent(b []byte, e Event, st *secondText) ([]byte, error) {
 		return nil, fmt.Errorf("inbox: encode %s event: %w: %d", e.Type, status.ErrUnknown, uint8(e.Status))
 	}
 	if !st.has(e.At) { // a second st holds is in range
-		if y := e.At.Year(); y < 0 || y > 9999 {
+		if !validYear(e.At) {
 			return nil, fmt.Errorf("inbox: encode %s event: time %v outside years 0–9999", e.Type, e.At)
 		}
 	}
-	if y := e.ExpiresAt.Year(); !e.ExpiresAt.IsZero() && (y < 0 || y > 9999) {
+	if !e.ExpiresAt.IsZero() && !validYear(e.ExpiresAt) {
 		return nil, fmt.Errorf("inbox: encode %s event: expiry %v outside years 0–9999", e.Type, e.ExpiresAt)
 	}
 	// the names of types, kinds and statuses need no escaping
@@ -476,6 +491,12 @@ func appendEvent(b []byte, e Event, st *secondText) ([]byte, error) {
 		b = append(b, '"')
 	}
 	return append(b, '}'), nil
+}
+
+// validYear reports whether t's year has the four digits RFC 3339 writes.
+func validYear(t time.Time) bool {
+	y := t.Year()
+	return y >= 0 && y <= 9999
 }
 
 // secondText is the RFC 3339 text of one second of one location, which

@@ -201,8 +201,6 @@ type Inbox struct {
 	feed   *feed
 	// eventBufs are *eventBuf: see Inbox.eventBuf
 	eventBufs sync.Pool
-	// received are *Message: see Inbox.ReceiveMessage
-	received sync.Pool
 
 	typingMu sync.Mutex
 	typing   map[string]map[string]time.Time // thread → agent → expiry

@@ -109,13 +109,13 @@ func (in *Inbox) ReceiveMessage(ctx context.Context, raw channel.Inbound) (got M
 		}
 		return wrapStore("dedup", err)
 	}
-	// the event is encoded into a reused buffer: the store copies it
+	// the event is encoded into a reused buffer: the store copies it. So
+	// is the message (a store keeps values by copy): a Message made for
+	// each receive was 640 bytes of garbage. The buffer holds it (one pool
+	// for both).
 	eb := in.eventBuf()
 	defer in.putEventBuf(eb)
-	// So is the message (a store keeps values by copy): a Message made for
-	// each receive was 640 bytes of garbage.
-	mp := in.receivedMessage()
-	defer in.putReceivedMessage(mp)
+	mp := eb.message()
 	for try := range maxRetries {
 		if err := in.conflictPause(ctx, try); err != nil {
 			return Message{}, err
@@ -170,21 +170,6 @@ func (in *Inbox) ReceiveMessage(ctx context.Context, raw channel.Inbound) (got M
 		}
 	}
 	return Message{}, fmt.Errorf("inbox: receive: %w", ErrConflict)
-}
-
-// receivedMessage returns a Message for ReceiveMessage to fill and write;
-// give it back with putReceivedMessage once the write returned.
-func (in *Inbox) receivedMessage() *Message {
-	if m, ok := in.received.Get().(*Message); ok {
-		return m
-	}
-	return new(Message)
-}
-
-// putReceivedMessage gives m back, holding nothing of its message.
-func (in *Inbox) putReceivedMessage(m *Message) {
-	*m = Message{}
-	in.received.Put(m)
 }
 
 // identityFor names the sender identity an inbound message was sent to, when
