@@ -579,7 +579,10 @@ type SendResult struct {
 // When ctx ends during the fan-out, deliveries not attempted stay pending
 // with the reason recorded; none is lost and none is sent twice. Send
 // returns ctx's error then; per-recipient failures do not fail the send:
-// they are in the deliveries' statuses (failed, with the reason).
+// they are in the deliveries' statuses (failed, with the reason). Once
+// every delivery is sent and recorded, a store that cannot give the
+// message back (its final counts) does not fail the send either: the
+// failure is logged and the result holds the message as recorded.
 func (in *Inbox) Send(ctx context.Context, d Draft) (out SendResult, err error) {
 	if err := in.begin("send"); err != nil {
 		return SendResult{}, err
@@ -663,10 +666,23 @@ func (in *Inbox) Send(ctx context.Context, d Draft) (out SendResult, err error) 
 	job := &fanout{in: in, msg: m, wa: d.WhatsApp, sender: p.sender, ident: p.ident, params: params, replyTo: in.replyAddress}
 	err = job.run(ctx, ds)
 	res.Deliveries = ds
-	if err == nil {
-		res.Message, err = in.Message(ctx, m.ID)
+	if err != nil {
+		return res, err
 	}
-	return res, err
+	fresh, err := in.Message(ctx, m.ID)
+	switch {
+	case err == nil:
+		res.Message = fresh
+	case ctx.Err() != nil:
+		return res, ctx.Err()
+	default:
+		// Everything is sent and every outcome recorded: a failed read of
+		// the message's final counts must not read as a failed send (the
+		// host would send again). The message as recorded stands in.
+		in.log.Warn("inbox: send: the sent message cannot be read back; its counts are those it was recorded with",
+			"message", m.ID, "err", err)
+	}
+	return res, nil
 }
 
 // addSMS adds the SMS measurement of a delivery, or a total of several in

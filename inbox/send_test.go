@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -817,4 +818,65 @@ func TestScheduledWhatsAppTemplate(t *testing.T) {
 		t.Fatal("a withdrawn template was sent")
 	}
 	_ = res
+}
+
+// readBackFails is memstore whose Message fails, as a store whose
+// connection drops, once failing is set.
+type readBackFails struct {
+	*memstore.Store
+	failing atomic.Bool
+}
+
+func (s *readBackFails) Message(ctx context.Context, id string) (store.Message, error) {
+	if s.failing.Load() {
+		return store.Message{}, errors.New("connection reset")
+	}
+	return s.Store.Message(ctx, id)
+}
+
+// M2, S1: once every delivery is sent and recorded, a store that cannot
+// give the message back does not fail the send (the host would send
+// again): Send returns the message as recorded, its deliveries with their
+// outcomes, and no error.
+func TestSendSurvivesFailedReadBack(t *testing.T) {
+	ctx := context.Background()
+	dir := memstore.NewDirectory()
+	for _, c := range []recipient.Contact{ana, ben} {
+		if err := dir.PutContact(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir.PutAudience(store.AudienceInfo{ID: "all", Name: "All", Members: []recipient.Contact{ana, ben}})
+	st := &readBackFails{Store: memstore.New()}
+	fake := channeltest.NewFake(channel.SMS, channeltest.Options{})
+	fake.FailWhen(func(*channel.Message) error { st.failing.Store(true); return nil })
+	reg := channel.NewRegistry()
+	if err := reg.Register(channel.SMS, fake, channel.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := inbox.New(st, inbox.Options{Directory: dir, Channels: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	th, err := in.Start(ctx, store.Subject{Kind: store.Audience, ID: "all"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := in.Send(ctx, inbox.Draft{Kind: channel.SMS, ThreadID: th.ID, Text: "Studio closed on Monday"})
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if res.Message.ID == "" || res.Message.ThreadID != th.ID || len(res.Deliveries) != 2 || len(fake.Sent()) != 2 {
+		t.Fatalf("Send returned message %q of thread %q, %d deliveries, %d sent", res.Message.ID, res.Message.ThreadID, len(res.Deliveries), len(fake.Sent()))
+	}
+	st.failing.Store(false)
+	for _, d := range res.Deliveries {
+		got, err := st.Delivery(ctx, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ProviderID == "" || got.Status.Current != status.Validated {
+			t.Errorf("delivery %s: provider ID %q, status %s; want recorded as accepted", d.ID, got.ProviderID, got.Status.Current)
+		}
+	}
 }
