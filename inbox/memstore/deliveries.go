@@ -327,7 +327,7 @@ func (s *Store) writeDelivery(cur *delRec, d *store.Delivery, events []store.Fee
 		return 0, invalid("delivery %q moved from message %q to %q", d.ID, cur.msg.id, d.MessageID)
 	}
 	if d.ProviderID != cur.providerID { // a provider ID kept is this delivery's already
-		if err := s.checkProviderID(d.ProviderID, store.Outbound, d.ID, d.MessageID); err != nil {
+		if err := s.checkProviderID(d.ProviderID, 0, store.Outbound, d.ID, d.MessageID); err != nil {
 			return 0, err
 		}
 	}

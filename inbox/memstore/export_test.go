@@ -34,12 +34,14 @@ func UseBTreeLists(s *Store) {
 func ListMatch(th *store.Thread, q *store.ThreadQuery) bool { return listMatch(th, q) }
 
 // CollideKeys gives every key of the store's ID and provider-ID indexes
-// (keyIndex) and of its live thread index (strIndex) one hash, so that
-// tests exercise the keys told apart by their string. The store must be
-// empty.
+// (keyIndex, pidIndex) and of its live thread index (strIndex) one hash,
+// so that tests exercise the keys told apart by their string. Like New, it
+// gives every index the same hash function: a write hashes a key once for
+// all of them. The store must be empty.
 func CollideKeys(s *Store) {
 	same := func(string) uint64 { return 42 }
 	s.threads.hash, s.msgs.hash, s.msgByPID.hash, s.outByPID.hash = same, same, same, same
+	s.dels.hash, s.delByPID.hash = same, same
 	for k := range s.live {
 		s.live[k].hash = same
 	}

@@ -104,8 +104,9 @@ type msgHashes struct {
 	id, pid uint64 // pid: 0 when the message has no provider ID
 }
 
-// hashesOf returns the hashes of m's keys. Every keyIndex of the store
-// hashes with the same seed.
+// hashesOf returns the hashes of m's keys. Every index of IDs and provider
+// IDs in the store (keyIndex, pidIndex) hashes with the one function New
+// gives them, so a hash serves each of them.
 func (s *Store) hashesOf(m *store.Message) msgHashes {
 	hs := msgHashes{id: s.msgs.hashOf(m.ID)}
 	if m.ProviderID != "" {
@@ -183,11 +184,7 @@ func (s *Store) checkNew(w *store.ThreadWrite, rec *threadRec, hs msgHashes) err
 		if s.msgs.lookup(m.ID, hs.id) != nil {
 			return fmt.Errorf("memstore: message %q exists: %w", m.ID, store.ErrConflict)
 		}
-		if m.Direction == store.Inbound && m.ProviderID != "" {
-			if s.msgByPID.lookup(m.ProviderID, hs.pid) != nil {
-				return inboundDuplicate(m.ProviderID)
-			}
-		} else if err := s.checkProviderID(m.ProviderID, m.Direction, "", ""); err != nil {
+		if err := s.checkProviderID(m.ProviderID, hs.pid, m.Direction, "", ""); err != nil {
 			return err
 		}
 	}
@@ -195,7 +192,7 @@ func (s *Store) checkNew(w *store.ThreadWrite, rec *threadRec, hs msgHashes) err
 		if _, ok := s.dels.get(d.ID); ok {
 			return fmt.Errorf("memstore: delivery %q exists: %w", d.ID, store.ErrConflict)
 		}
-		if err := s.checkProviderID(d.ProviderID, store.Outbound, d.ID, ""); err != nil {
+		if err := s.checkProviderID(d.ProviderID, 0, store.Outbound, d.ID, ""); err != nil {
 			return err
 		}
 	}
@@ -221,30 +218,28 @@ func (s *Store) checkNew(w *store.ThreadWrite, rec *threadRec, hs msgHashes) err
 // outbound message and to no delivery but delivery deliveryID, except that
 // a direct outbound message shares its one delivery's: messageID, when not
 // "", is the delivery's message, whose provider ID pid may be. A message
-// whose direction is not Inbound is outbound.
-func (s *Store) checkProviderID(pid string, dir store.Direction, deliveryID, messageID string) error {
+// whose direction is not Inbound is outbound. h is pid's hash (hashOf, the
+// same in every index of the store), or 0 to have it computed.
+func (s *Store) checkProviderID(pid string, h uint64, dir store.Direction, deliveryID, messageID string) error {
 	if pid == "" {
 		return nil
 	}
+	if h == 0 {
+		h = s.msgs.hashOf(pid)
+	}
 	if dir == store.Inbound {
-		if _, ok := s.msgByPID.get(pid); ok {
-			return inboundDuplicate(pid)
+		if s.msgByPID.lookup(pid, h) != nil {
+			return fmt.Errorf("memstore: inbound provider ID %q: %w", pid, store.ErrDuplicate)
 		}
 		return nil
 	}
-	if m, ok := s.outByPID.get(pid); ok && (messageID == "" || m.id != messageID) {
+	if m := s.outByPID.lookup(pid, h); m != nil && (messageID == "" || m.id != messageID) {
 		return fmt.Errorf("memstore: outbound provider ID %q: %w", pid, store.ErrDuplicate)
 	}
-	if d, ok := s.delByPID.get(pid); ok && (deliveryID == "" || d.id != deliveryID) {
+	if d, _ := s.delByPID.lookup(pid, h); d != nil && (deliveryID == "" || d.id != deliveryID) {
 		return fmt.Errorf("memstore: outbound provider ID %q: %w", pid, store.ErrDuplicate)
 	}
 	return nil
-}
-
-// inboundDuplicate is the error of a write of an inbound message whose
-// provider ID pid another inbound message has (M5).
-func inboundDuplicate(pid string) error {
-	return fmt.Errorf("memstore: inbound provider ID %q: %w", pid, store.ErrDuplicate)
 }
 
 // keepThreadStrings copies the strings of a new thread that are its own
