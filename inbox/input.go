@@ -195,10 +195,10 @@ func cleanAttachments(as []channel.Attachment) []channel.Attachment {
 	return out
 }
 
-// cleanInbound returns an inbound message as the inbox stores it: clean
+// cleanInbound makes an inbound message what the inbox stores: clean
 // text, storable provider IDs, a sane time. From is left to the address
 // rules (see Inbox.address).
-func cleanInbound(msg channel.Inbound) channel.Inbound {
+func cleanInbound(msg *channel.Inbound) {
 	msg.Name, msg.To = cleanText(msg.Name), cleanText(msg.To)
 	msg.Subject, msg.Text, msg.HTML = cleanText(msg.Subject), cleanText(msg.Text), cleanText(msg.HTML)
 	msg.Attachments = cleanAttachments(msg.Attachments)
@@ -208,7 +208,6 @@ func cleanInbound(msg channel.Inbound) channel.Inbound {
 	if !validTime(msg.ReceivedAt) {
 		msg.ReceivedAt = time.Time{}
 	}
-	return msg
 }
 
 // cleanStatus returns a status update as the inbox merges it: the

@@ -349,7 +349,7 @@ func (o *observer) startReceive(ctx context.Context, msg channel.Inbound) (conte
 }
 
 // endReceive ends the span of Inbox.ReceiveMessage, which stored m.
-func (o *observer) endReceive(span trace.Span, m Message, err error) {
+func (o *observer) endReceive(span trace.Span, m *Message, err error) {
 	if span.IsRecording() {
 		if m.ID != "" {
 			span.SetAttributes(telemetry.ThreadIDKey.String(m.ThreadID), telemetry.MessageIDKey.String(m.ID))
