@@ -104,12 +104,16 @@ func (in *Inbox) receive(ctx context.Context, raw *channel.Inbound, got *Message
 	if err != nil {
 		return err
 	}
+	// One reading of the clock: when the thread is looked up, the message
+	// created and, without a provider time, received. A try after a
+	// conflict reads it again.
+	now := in.now()
 	var at time.Time
 	if !msg.ReceivedAt.IsZero() {
 		at = msg.ReceivedAt.Round(0).Truncate(time.Microsecond)
 	}
 	if at.IsZero() {
-		at = in.now()
+		at = now
 	}
 	var dup *Message
 	checkDup := func() error {
@@ -137,8 +141,11 @@ func (in *Inbox) receive(ctx context.Context, raw *channel.Inbound, got *Message
 		if err := in.conflictPause(ctx, try); err != nil {
 			return err
 		}
+		if try > 0 {
+			now = in.now()
+		}
 		// a duplicate never starts a thread: checked before one is created
-		t, _, err := in.threadFor(ctx, subject, checkDup)
+		t, _, err := in.threadFor(ctx, subject, now, checkDup)
 		if errors.Is(err, errNoChange) && dup != nil {
 			*got = *dup
 			return nil
@@ -146,7 +153,6 @@ func (in *Inbox) receive(ctx context.Context, raw *channel.Inbound, got *Message
 		if err != nil {
 			return err
 		}
-		now := in.now()
 		m := mp
 		*m = Message{
 			ID: in.newID(), ThreadID: t.ID, Direction: store.Inbound, Kind: msg.Kind,

@@ -98,7 +98,7 @@ func (in *Inbox) Start(ctx context.Context, s Subject) (Thread, error) {
 	if err := validSubject(s); err != nil {
 		return Thread{}, err
 	}
-	t, _, err := in.threadFor(ctx, s, nil)
+	t, _, err := in.threadFor(ctx, s, time.Time{}, nil)
 	return in.asOfNow(t), err
 }
 
@@ -145,14 +145,17 @@ func (in *Inbox) subjectForAddress(ctx context.Context, kind channel.Kind, addr 
 // threadFor returns the subject's thread to write into, creating it when
 // needed; created reports whether it did.
 //
-// beforeCreate, when not nil, runs before a new thread is created; its
-// error is returned as is.
-func (in *Inbox) threadFor(ctx context.Context, s Subject, beforeCreate func() error) (Thread, bool, error) {
+// now is the time of the first try, the clock's when zero; a try after a
+// conflict reads the clock. beforeCreate, when not nil, runs before a new
+// thread is created; its error is returned as is.
+func (in *Inbox) threadFor(ctx context.Context, s Subject, now time.Time, beforeCreate func() error) (Thread, bool, error) {
 	for try := range maxRetries {
 		if err := in.conflictPause(ctx, try); err != nil {
 			return Thread{}, false, err
 		}
-		now := in.now()
+		if try > 0 || now.IsZero() {
+			now = in.now()
+		}
 		live, err := in.store.LiveThread(ctx, s)
 		replaces := ""
 		switch {
