@@ -127,3 +127,54 @@ func TestOneClockDrivesEverything(t *testing.T) {
 		}
 	}
 }
+
+// T2, T4, M6: a receive reads the clock once. The message received without
+// a provider time is created and received at that reading, the thread it
+// starts is created then, and the thread moves to it; a later receive into
+// the thread reads the clock again.
+func TestReceiveReadsTheClockOnce(t *testing.T) {
+	ctx := context.Background()
+	var reads int
+	now := t0
+	tick := func() time.Time { // every reading a microsecond later
+		reads++
+		now = now.Add(time.Microsecond)
+		return now
+	}
+	dir := memstore.NewDirectory()
+	if err := dir.PutContact(ana); err != nil {
+		t.Fatal(err)
+	}
+	in, err := inbox.New(memstore.New(), inbox.Options{Now: tick, Directory: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prev time.Time
+	for i, pid := range []string{"SM1", "SM2"} {
+		before := reads
+		m, err := in.ReceiveMessage(ctx, channel.Inbound{Kind: channel.SMS, From: ana.Phone, Text: "Bonjour", ProviderID: pid})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := reads - before; i == 1 && n != 1 {
+			t.Errorf("a receive into an existing thread read the clock %d times, want 1", n)
+		}
+		if !m.SentAt.Equal(m.CreatedAt) {
+			t.Errorf("receive %d: SentAt %v, CreatedAt %v: want one reading", i, m.SentAt, m.CreatedAt)
+		}
+		if !m.CreatedAt.After(prev) {
+			t.Errorf("receive %d: CreatedAt %v not after the previous receive's %v", i, m.CreatedAt, prev)
+		}
+		prev = m.CreatedAt
+		th, err := in.Thread(ctx, m.ThreadID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 && !th.CreatedAt.Equal(m.CreatedAt) {
+			t.Errorf("thread started by the message: CreatedAt %v, the message's %v", th.CreatedAt, m.CreatedAt)
+		}
+		if !th.SortTime.Equal(m.SentAt) || !th.LastMessageAt.Equal(m.SentAt) {
+			t.Errorf("receive %d: thread SortTime %v, LastMessageAt %v; want the message's %v", i, th.SortTime, th.LastMessageAt, m.SentAt)
+		}
+	}
+}
