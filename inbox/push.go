@@ -122,7 +122,7 @@ func (in *Inbox) readdress(ctx context.Context, d Delivery, c recipient.Contact)
 // nothing the second time.
 func (in *Inbox) MarkPushOpened(ctx context.Context, deliveryID string, at time.Time) (got Delivery, err error) {
 	ctx, span := in.obs.startStatus(ctx, channel.Push, "", status.Read, "opened")
-	defer func() { in.obs.endStatus(span, got, err) }()
+	defer func() { in.obs.endStatus(span, &got, err) }()
 	if strings.TrimSpace(deliveryID) == "" {
 		return Delivery{}, fmt.Errorf("inbox: push opened: %w: empty delivery ID", ErrInvalidArgument)
 	}

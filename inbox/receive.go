@@ -486,15 +486,22 @@ func (in *Inbox) ApplyStatusUpdate(ctx context.Context, u channel.StatusUpdate) 
 	return in.applyStatus(ctx, u, true)
 }
 
-// applyStatus is ApplyStatus; with want it returns the delivery.
+// applyStatus is ApplyStatus; with want it returns the delivery. It keeps
+// the span and the count of work in flight, and applyUpdate the rest, so
+// that the compiler writes the defers inline (see receive).
 func (in *Inbox) applyStatus(ctx context.Context, u channel.StatusUpdate, want bool) (got Delivery, err error) {
 	if err := in.begin("status update"); err != nil {
 		return Delivery{}, err
 	}
 	defer in.work.leave()
 	ctx, span := in.obs.startStatus(ctx, u.Kind, u.ProviderID, u.Status, u.Raw)
-	defer func() { in.obs.endStatus(span, got, err) }()
-	defer func() { err = unstorable(err) }()
+	defer func() { in.obs.endStatus(span, &got, err) }()
+	got, err = in.applyUpdate(ctx, u, want)
+	return got, unstorable(err)
+}
+
+// applyUpdate is applyStatus without its span.
+func (in *Inbox) applyUpdate(ctx context.Context, u channel.StatusUpdate, want bool) (Delivery, error) {
 	u = cleanStatus(u)
 	if u.ProviderID == "" || !u.Status.Valid() {
 		return Delivery{}, fmt.Errorf("inbox: status update: %w: provider ID %q, status %s", channel.ErrInvalidMessage, u.ProviderID, u.Status)

@@ -378,7 +378,7 @@ func (o *observer) startStatus(ctx context.Context, kind channel.Kind, providerI
 }
 
 // endStatus ends the span of a status report about delivery d.
-func (o *observer) endStatus(span trace.Span, d Delivery, err error) {
+func (o *observer) endStatus(span trace.Span, d *Delivery, err error) {
 	if span.IsRecording() {
 		if d.ID != "" {
 			span.SetAttributes(telemetry.ThreadIDKey.String(d.ThreadID), telemetry.MessageIDKey.String(d.MessageID),
