@@ -793,7 +793,7 @@ func (in *Inbox) mirrors(m Message, th Thread) bool {
 // received it. It does not mark the thread read: the recipient's own
 // messages there are still unanswered (T5).
 func (in *Inbox) mirror1(ctx context.Context, m Message, d Delivery) error {
-	th, _, err := in.threadFor(ctx, Subject{Kind: store.Contact, ID: d.ContactID}, time.Time{}, nil)
+	th, err := in.threadFor(ctx, Subject{Kind: store.Contact, ID: d.ContactID}, time.Time{}, nil)
 	if err != nil {
 		return err
 	}

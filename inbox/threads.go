@@ -98,7 +98,7 @@ func (in *Inbox) Start(ctx context.Context, s Subject) (Thread, error) {
 	if err := validSubject(s); err != nil {
 		return Thread{}, err
 	}
-	t, _, err := in.threadFor(ctx, s, time.Time{}, nil)
+	t, err := in.threadFor(ctx, s, time.Time{}, nil)
 	return in.asOfNow(t), err
 }
 
@@ -143,15 +143,15 @@ func (in *Inbox) subjectForAddress(ctx context.Context, kind channel.Kind, addr 
 }
 
 // threadFor returns the subject's thread to write into, creating it when
-// needed; created reports whether it did.
+// needed.
 //
 // now is the time of the first try, the clock's when zero; a try after a
 // conflict reads the clock. beforeCreate, when not nil, runs before a new
 // thread is created; its error is returned as is.
-func (in *Inbox) threadFor(ctx context.Context, s Subject, now time.Time, beforeCreate func() error) (Thread, bool, error) {
+func (in *Inbox) threadFor(ctx context.Context, s Subject, now time.Time, beforeCreate func() error) (Thread, error) {
 	for try := range maxRetries {
 		if err := in.conflictPause(ctx, try); err != nil {
-			return Thread{}, false, err
+			return Thread{}, err
 		}
 		if try > 0 || now.IsZero() {
 			now = in.now()
@@ -161,20 +161,20 @@ func (in *Inbox) threadFor(ctx context.Context, s Subject, now time.Time, before
 		switch {
 		case err == nil:
 			if in.resumable(live, now) {
-				return live, false, nil
+				return live, nil
 			}
 			replaces = live.ID
 		case !errors.Is(err, store.ErrNotFound):
-			return Thread{}, false, wrapStore("live thread", err)
+			return Thread{}, wrapStore("live thread", err)
 		}
 		if beforeCreate != nil {
 			if err := beforeCreate(); err != nil {
-				return Thread{}, false, err
+				return Thread{}, err
 			}
 		}
 		snap, err := in.snapshotOf(ctx, s)
 		if err != nil {
-			return Thread{}, false, fmt.Errorf("inbox: subject %s: %w", s, err)
+			return Thread{}, fmt.Errorf("inbox: subject %s: %w", s, err)
 		}
 		t := Thread{ID: in.newID(), Subject: s, Snapshot: snap, CreatedAt: now, SortTime: now, LastActivityAt: now,
 			Dormant: in.dormant && s.Kind == store.Contact}
@@ -184,13 +184,13 @@ func (in *Inbox) threadFor(ctx context.Context, s Subject, now time.Time, before
 			continue
 		}
 		if err != nil {
-			return Thread{}, false, wrapStore("create thread", err)
+			return Thread{}, wrapStore("create thread", err)
 		}
 		t.Version = 1
 		in.delivered(ctx)
-		return t, true, nil
+		return t, nil
 	}
-	return Thread{}, false, fmt.Errorf("inbox: start %s: %w", s, ErrConflict)
+	return Thread{}, fmt.Errorf("inbox: start %s: %w", s, ErrConflict)
 }
 
 // Thread returns a thread by ID, as it stands now: a mute that expired
